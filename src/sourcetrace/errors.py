@@ -1,0 +1,79 @@
+"""Exceptions raised by sourcetrace. Every message says what to do next.
+
+    SourcetraceError                 base: catch this to handle any of ours
+    ├── InputError                   the input cannot be analysed
+    │   ├── EmptyInputError          nothing but whitespace / no article text
+    │   ├── BinaryInputError         not text (an image, a PDF, a zip, ...)
+    │   ├── EncodingError            bytes that decode in no known encoding
+    │   ├── InputTooLargeError       over the configured size cap
+    │   ├── UnsupportedLanguageError the text is not English
+    │   └── RecordError              a .json/.jsonl record without a text field
+    ├── FetchError                   a URL could not be fetched (dead, timeout, HTTP error)
+    │   └── BlockedAddressError      a private/loopback/link-local address, refused by policy
+    ├── ModelError                   the spaCy pipeline or a trained model is missing/broken
+    ├── StoreError                   the corpus store failed (bad path, schema, connection)
+    └── ConfigError                  an option has an invalid value
+"""
+from __future__ import annotations
+
+
+class SourcetraceError(Exception):
+    """Base class of every error sourcetrace raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(SourcetraceError):
+    code = "bad_input"
+
+
+class EmptyInputError(InputError):
+    code = "empty_input"
+
+
+class BinaryInputError(InputError):
+    code = "binary_input"
+
+
+class EncodingError(InputError):
+    code = "bad_encoding"
+
+
+class InputTooLargeError(InputError):
+    code = "input_too_large"
+
+
+class UnsupportedLanguageError(InputError):
+    code = "unsupported_language"
+
+
+class RecordError(InputError):
+    code = "bad_record"
+
+
+class FetchError(SourcetraceError):
+    code = "fetch_failed"
+
+
+class BlockedAddressError(FetchError):
+    code = "blocked_address"
+
+
+class ModelError(SourcetraceError):
+    code = "model_error"
+
+
+class StoreError(SourcetraceError):
+    code = "store_error"
+
+
+class ConfigError(SourcetraceError):
+    code = "bad_config"
