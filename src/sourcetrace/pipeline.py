@@ -30,9 +30,13 @@ def analyze_target(target: str, *, config: Config = DEFAULT) -> Analysis:
     return next(analyze_documents([ingest.load(target, config=config)], config=config))
 
 
-def analyze_documents(documents: Iterable[ingest.Document], *,
-                      config: Config = DEFAULT) -> Iterator[Analysis]:
-    """Analyse documents in order, batching the spaCy work; yields one Analysis each."""
+def analyze_documents(documents: Iterable[ingest.Document], *, config: Config = DEFAULT,
+                      attributions_only: bool = False) -> Iterator[Analysis]:
+    """Analyse documents in order, batching the spaCy work; yields one Analysis each.
+
+    ``attributions_only`` skips the source registry, assertions and profile (what
+    `sourcetrace extract` needs: spans only, as fast as possible).
+    """
     register()
     nlp = nlp_mod.load(config.spacy_model, config.rules_only)
 
@@ -43,7 +47,15 @@ def analyze_documents(documents: Iterable[ingest.Document], *,
             yield doc, document
 
     for doc, document in nlp.pipe(prepared(), as_tuples=True, batch_size=config.batch_size):
-        yield build_analysis(doc, document, config=config)
+        if attributions_only:
+            attributions = tuple(doc._.attributions or ())
+            if not config.nested:
+                attributions = tuple(a for a in attributions if a.parent is None)
+            yield Analysis(text=document.text, attributions=attributions,
+                           boilerplate=tuple(doc._.boilerplate or ()), meta=dict(document.meta),
+                           warnings=tuple(document.warnings))
+        else:
+            yield build_analysis(doc, document, config=config)
 
 
 def build_analysis(doc, document: ingest.Document, *, config: Config = DEFAULT) -> Analysis:
