@@ -1,15 +1,57 @@
-"""Input: a path, a URL, stdin or a string -> ingest.Document (text + metadata).
+"""Input: a path, a URL, stdin, a string or a record -> ingest.Document (text + metadata).
 
-(Minimal version; the input stage is being completed: HTML via trafilatura,
-.json/.jsonl records, URLs, and the bad-input checks.)
+    from_string(data)         str or bytes: plain text or HTML
+    from_record(record)       a dict from a .json/.jsonl file ("text" required)
+    iter_records(path)        every record of a .jsonl/.json file, bad ones as errors
+    load(target)              a file path, an http(s) URL or "-" (stdin)
+    check_text(text, config)  the size / empty / language checks on an article text
+
+Plain text is never rewritten: ``Document.text`` is exactly the text the user gave
+(bytes decoded; a byte-order mark dropped), so every offset slices it. HTML is the
+one exception: its article text is extracted (trafilatura, reader comments off) and
+``Document.text`` holds that extracted text, title first, paragraphs separated by a
+blank line, curly quotes kept.
+
+Checks run cheapest first and before any heavy work: size caps (without reading a
+huge file into memory), binary sniffing, decoding, then HTML extraction, then the
+language check on a sample of the text. Every failure raises one of the
+``errors.InputError`` subclasses with a message a user can act on.
 """
 from __future__ import annotations
 
+import codecs
+import functools
+import json
+import os
+import re
+import sys
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from .config import DEFAULT, Config
-from .errors import EmptyInputError
+from .errors import (
+    BinaryInputError,
+    EmptyInputError,
+    EncodingError,
+    InputError,
+    InputTooLargeError,
+    RecordError,
+    SourcetraceError,
+    UnsupportedLanguageError,
+)
+
+__all__ = [
+    "Document",
+    "check_text",
+    "detect_language",
+    "from_record",
+    "from_string",
+    "iter_records",
+    "load",
+    "looks_like_html",
+]
 
 
 @dataclass(frozen=True)
@@ -21,14 +63,482 @@ class Document:
     warnings: tuple[str, ...] = ()
 
 
-def from_string(data: str | bytes, *, config: Config = DEFAULT,
-                meta: dict[str, Any] | None = None) -> Document:
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+# --------------------------------------------------------------------------- sniffing
+
+# Leading bytes of formats that are surely not an article.
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"PK\x03\x04", "a zip archive (or a .docx/.xlsx/.epub file)"),
+    (b"PK\x05\x06", "a zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"BZh", None),  # too short to trust alone: checked with the control-byte ratio
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"\x7fELF", "a program (ELF binary)"),
+    (b"MZ", None),
+    (b"RIFF", None),
+    (b"\x00\x00\x01\x00", "an icon image"),
+    (b"OggS", "an Ogg media file"),
+    (b"ID3", None),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_SNIFF_BYTES = 8192
+# Control bytes other than tab, newline, form feed and carriage return.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_BINARY_HINT = "give the article as text, HTML or a .json/.jsonl record"
+
+
+def _sniff_binary(head: bytes) -> None:
+    """Raise BinaryInputError when the first bytes are not those of a text."""
+    if any(head.startswith(bom) for bom, _ in _BOMS):
+        return  # UTF-16/32 text has NUL bytes; its BOM says so
+    for magic, what in _MAGIC:
+        if what and head.startswith(magic):
+            raise BinaryInputError(f"the input is {what}, not text", hint=_BINARY_HINT)
+    if b"\x00" in head:
+        raise BinaryInputError("the input is binary data (it holds NUL bytes), not text",
+                               hint=_BINARY_HINT)
+    if head:
+        control = sum(head.count(b) for b in _CONTROL_BYTES)
+        if control / len(head) > 0.05:
+            raise BinaryInputError("the input is binary data (mostly non-printable bytes), "
+                                   "not text", hint=_BINARY_HINT)
+
+
+def _check_printable(text: str) -> None:
+    """Raise BinaryInputError when a decoded text is mostly unprintable."""
+    sample = text[:_SNIFF_BYTES]
+    if "\x00" in sample:
+        raise BinaryInputError("the input holds NUL characters: it is binary data, not text",
+                               hint=_BINARY_HINT)
+    if not sample:
+        return
+    bad = sum(1 for ch in sample
+              if ch not in "\t\n\r\f" and unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs"))
+    if bad / len(sample) > 0.05:
+        raise BinaryInputError("the input is mostly non-printable characters, not text",
+                               hint=_BINARY_HINT)
+
+
+def decode(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
+    """Bytes -> (text, encoding name): UTF-8 (BOM aware), a BOM, the declared charset,
+    else what charset-normalizer detects; EncodingError when none fits."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise EncodingError(f"the input starts with a {name} byte-order mark but is "
+                                    f"not valid {name} ({exc.reason} at byte {exc.start})",
+                                    hint="save the file as UTF-8") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    if declared:
+        try:
+            return data.decode(declared), codecs.lookup(declared).name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise EncodingError(
+            f"the input is not valid UTF-8 (byte {first_error.start}) and its encoding "
+            "cannot be detected", hint="save the file as UTF-8")
+    try:
+        return data.decode(best.encoding), best.encoding
+    except (LookupError, UnicodeDecodeError):  # pragma: no cover - detector disagrees
+        raise EncodingError("the input's encoding cannot be detected reliably",
+                            hint="save the file as UTF-8") from None
+
+
+# --------------------------------------------------------------------------- HTML
+
+_HTML_START = re.compile(r"\A(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|html[\s>]|head[\s>])",
+                         re.I | re.S)
+_HTML_BODY = re.compile(r"<(?:html|body)[\s>]", re.I)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|article|section|h[1-6]|li|ul|ol|span|a)\b[^>]{0,500}>",
+                        re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    """True for an HTML document or fragment, False for a text with a few tags in it.
+
+    Strict on purpose: a doctype or <html>/<head> at the start, an <html>/<body> tag
+    early on, or a document that starts with a tag and is dense with block tags
+    (<p>, <div>, <br>, ...). PolNeAR's ``<tweet ...>`` markup inside plain text is
+    not HTML.
+    """
+    head = text[:4096]
+    if _HTML_START.match(head):
+        return True
+    if _HTML_BODY.search(head[:2048]):
+        return True
+    stripped = head.lstrip()
+    if not stripped.startswith("<"):
+        return False
+    tags = _BLOCK_TAG.findall(head)
+    if len(tags) < 3:
+        return False
+    # markup must be a real part of the text, not an aside
+    lines = [ln for ln in head.splitlines() if ln.strip()]
+    tagged = sum(1 for ln in lines if "<" in ln and ">" in ln)
+    return tagged >= max(2, len(lines) // 2)
+
+
+def _html_to_document(html: str, meta: dict[str, Any], config: Config) -> tuple[str, dict]:
+    """Extract the article text and metadata with trafilatura (reader comments off)."""
+    import trafilatura
+
+    try:
+        result = trafilatura.bare_extraction(
+            html, url=meta.get("url"), include_comments=False, with_metadata=True,
+            include_tables=True, favor_recall=True)
+    except SourcetraceError:
+        raise
+    except Exception as exc:  # broken markup can make the parser fail in many ways
+        raise EmptyInputError(f"the HTML could not be parsed ({type(exc).__name__})",
+                              hint="give the article's text instead") from None
+    raw = getattr(result, "text", None) if result is not None else None
+    if not raw or not raw.strip():
+        raise EmptyInputError("no article text found in the HTML",
+                              hint="check that the page holds an article, or give its text")
+    paragraphs = [line.strip() for line in raw.splitlines() if line.strip()]
+    found: dict[str, Any] = {}
+    for key in ("title", "author", "date", "url", "sitename", "hostname", "description"):
+        value = getattr(result, key, None)
+        if isinstance(value, str) and value.strip():
+            found[key] = value.strip()
+    title = found.get("title")
+    if title and (not paragraphs or paragraphs[0] != title):
+        paragraphs.insert(0, title)
+    if "sitename" in found:
+        found["outlet"] = found["sitename"]
+    return "\n\n".join(paragraphs), found
+
+
+# --------------------------------------------------------------------------- language
+
+# Names for the languages a user is most likely to meet; other codes are shown raw.
+_LANGUAGE_NAMES = {
+    "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech", "da": "Danish",
+    "de": "German", "el": "Greek", "es": "Spanish", "et": "Estonian", "fa": "Persian",
+    "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian",
+    "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "nb": "Norwegian", "nl": "Dutch",
+    "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
+    "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "sr": "Serbian", "sv": "Swedish",
+    "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}
+_MIN_LETTERS = 200          # fewer letters than this: too short to judge the language
+_SAMPLE_CHARS = 3000        # characters read from the start, middle and end
+_REJECT_CONFIDENCE = 0.95   # reject only a confident non-English verdict
+
+
+@functools.lru_cache(maxsize=1)
+def _language_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _language_sample(text: str) -> str:
+    if len(text) <= 3 * _SAMPLE_CHARS:
+        return text
+    middle = len(text) // 2
+    return " ".join((text[:_SAMPLE_CHARS], text[middle:middle + _SAMPLE_CHARS],
+                     text[-_SAMPLE_CHARS:]))
+
+
+def detect_language(text: str) -> tuple[str, float] | None:
+    """(ISO 639-1 code, probability) of a sample of ``text``; None when too short."""
+    sample = _language_sample(text)
+    # markup and URLs say nothing about the language
+    sample = re.sub(r"<[^>\n]{0,500}>|https?://\S+|[@#]\w+", " ", sample)
+    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+        return None
+    code, prob = _language_identifier().classify(sample)
+    return str(code), float(prob)
+
+
+def check_text(text: str, config: Config = DEFAULT) -> str | None:
+    """The checks every article text passes: not empty, not too long, English.
+
+    Returns the detected language code (None when the text is too short to judge
+    or the check is off). Raises EmptyInputError, InputTooLargeError or
+    UnsupportedLanguageError.
+    """
+    if len(text) > config.max_text_chars:
+        raise InputTooLargeError(
+            f"the article text has {len(text):,} characters, over the limit of "
+            f"{config.max_text_chars:,}", hint="split it, or raise max_text_chars")
     if not text.strip():
-        raise EmptyInputError("the input is empty", hint="give an article's text or HTML")
-    return Document(text=text, meta=dict(meta or {}))
+        raise EmptyInputError("the input is empty (nothing but whitespace)",
+                              hint="give an article's text, HTML, a record or a URL")
+    _check_printable(text)
+    if not config.require_english:
+        return None
+    found = detect_language(text)
+    if found is None:
+        return None
+    code, prob = found
+    if code != "en" and prob >= _REJECT_CONFIDENCE:
+        name = _LANGUAGE_NAMES.get(code, code)
+        raise UnsupportedLanguageError(
+            f"the text looks {name} ({code}, confidence {prob:.2f}), not English; "
+            "sourcetrace analyses English news",
+            hint="set require_english=False (Config) to analyse it anyway")
+    return code
+
+
+# --------------------------------------------------------------------------- strings
+
+def _too_large(size: int, config: Config, what: str = "the input") -> InputTooLargeError:
+    return InputTooLargeError(
+        f"{what} is {size:,} bytes, over the limit of {config.max_input_bytes:,}",
+        hint="give a single article, or raise max_input_bytes")
+
+
+def from_string(data: str | bytes, *, config: Config = DEFAULT,
+                meta: dict[str, Any] | None = None, html: bool | None = None,
+                encoding: str | None = None) -> Document:
+    """Plain text or HTML given as ``str`` or ``bytes`` -> Document.
+
+    ``html`` forces (True) or forbids (False) the HTML path; None sniffs it.
+    ``encoding`` is a declared charset (an HTTP header) tried when the bytes are
+    not UTF-8.
+    """
+    meta = dict(meta or {})
+    warnings: list[str] = []
+    if isinstance(data, bytes):
+        if len(data) > config.max_input_bytes:
+            raise _too_large(len(data), config)
+        _sniff_binary(data[:_SNIFF_BYTES])
+        text, used = decode(data, declared=encoding)
+        if used not in ("utf-8", "utf-8-sig"):
+            warnings.append(f"the input is not UTF-8; it was decoded as {used}")
+        meta.setdefault("encoding", used)
+    elif isinstance(data, str):
+        if len(data) > config.max_input_bytes:
+            raise _too_large(len(data), config, "the input (in characters)")
+        text = data
+    else:
+        raise InputError(f"cannot analyse a {type(data).__name__}: give a str or bytes")
+    if not text.strip():
+        raise EmptyInputError("the input is empty (nothing but whitespace)",
+                              hint="give an article's text, HTML, a record or a URL")
+    _check_printable(text)
+    is_html = looks_like_html(text) if html is None else html
+    if is_html:
+        text, found = _html_to_document(text, meta, config)
+        for key, value in found.items():
+            meta.setdefault(key, value)
+        meta["input_kind"] = "html"
+    else:
+        meta.setdefault("input_kind", "text")
+    meta["language"] = check_text(text, config)
+    return Document(text=text, meta=meta, warnings=tuple(warnings))
+
+
+# --------------------------------------------------------------------------- records
+
+_OUTLET_KEYS = ("outlet", "publisher", "sitename", "source")
+
+
+def from_record(record: Any, *, config: Config = DEFAULT,
+                meta: dict[str, Any] | None = None) -> Document:
+    """A .json/.jsonl record -> Document. ``text`` is required and kept verbatim;
+    the other scalar fields (id, title, url, date, outlet, ...) go into ``meta``."""
+    if not isinstance(record, dict):
+        raise RecordError(f"a record must be a JSON object, got {type(record).__name__}",
+                          hint='write one {"text": ...} object per line')
+    text = record.get("text")
+    if text is None:
+        raise RecordError('the record has no "text" field',
+                          hint='give each record a "text" with the article')
+    if not isinstance(text, str):
+        raise RecordError(f'the record\'s "text" must be a string, got {type(text).__name__}')
+    out = dict(meta or {})
+    for key, value in record.items():
+        if key != "text" and (value is None or isinstance(value, (str, int, float, bool))):
+            out.setdefault(key, value)
+    if "outlet" not in out:
+        for key in _OUTLET_KEYS:
+            if isinstance(record.get(key), str) and record[key].strip():
+                out["outlet"] = record[key]
+                break
+    out["input_kind"] = "json"
+    if len(text) > config.max_input_bytes:
+        raise _too_large(len(text), config, "the record's text (in characters)")
+    out["language"] = check_text(text, config)
+    return Document(text=text, meta=out)
+
+
+def _record_error(exc: json.JSONDecodeError) -> RecordError:
+    return RecordError(f"invalid JSON ({exc.msg} at column {exc.colno})",
+                       hint="each line must be one JSON object")
+
+
+def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT
+                 ) -> Iterator[tuple[int, Document | SourcetraceError]]:
+    """Yield ``(line_number, Document or error)`` for each record of a .jsonl file
+    (or each item of a .json file holding an object or a list), so that a batch can
+    report a bad record and go on. A missing or unreadable file raises InputError."""
+    p = _check_path(str(path))
+    if p.suffix.lower() == ".json":
+        try:
+            data = _parse_json(_read_capped(p, config), str(p))
+        except SourcetraceError as exc:
+            yield 1, exc
+            return
+        items = data if isinstance(data, list) else [data]
+        for number, item in enumerate(items, 1):
+            yield number, _record_or_error(item, config, str(p), number)
+        return
+    try:
+        f = p.open("rb")
+    except OSError as exc:
+        raise _os_error(exc, str(p)) from None
+    with f:
+        number = 0
+        while True:
+            line = f.readline(config.max_input_bytes + 1)
+            if not line:
+                break
+            number += 1
+            if len(line) > config.max_input_bytes and not line.endswith(b"\n"):
+                while True:  # skip the rest of the over-long line without keeping it
+                    chunk = f.readline(1 << 20)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                yield number, _too_large(len(line), config, f"record {number}")
+                continue
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield number, EncodingError(f"record {number} is not valid UTF-8 "
+                                            f"(byte {exc.start})", hint="save the file as UTF-8")
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, _record_error(exc)
+                continue
+            yield number, _record_or_error(item, config, str(p), number)
+
+
+def _record_or_error(item: Any, config: Config, path: str,
+                     number: int) -> Document | SourcetraceError:
+    try:
+        return from_record(item, config=config, meta={"path": path, "record": number})
+    except SourcetraceError as exc:
+        return exc
+
+
+def _parse_json(data: bytes, name: str) -> Any:
+    try:
+        text, _ = decode(data)
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{name}: invalid JSON ({exc.msg} at line {exc.lineno})",
+                          hint="give one JSON object with a \"text\" field") from None
+
+
+# --------------------------------------------------------------------------- targets
+
+_URL = re.compile(r"\A[a-z][a-z0-9+.-]*://", re.I)
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+
+
+def _os_error(exc: OSError, target: str) -> InputError:
+    reason = exc.strerror or type(exc).__name__
+    return InputError(f"cannot read {target}: {reason}", hint="check the path and its permissions")
+
+
+def _check_path(target: str) -> Path:
+    p = Path(target)
+    try:
+        if not p.exists():
+            raise InputError(f"no such file: {target}", hint="check the path")
+        if p.is_dir():
+            raise InputError(f"{target} is a directory, not a file",
+                             hint="give one article file (or use the batch command)")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise _os_error(exc, target) from None
+    return p
+
+
+def _read_capped(p: Path, config: Config) -> bytes:
+    """Read a file, refusing one over max_input_bytes before reading it."""
+    try:
+        size = p.stat().st_size
+        if size > config.max_input_bytes:
+            raise _too_large(size, config, str(p))
+        with p.open("rb") as f:
+            data = f.read(config.max_input_bytes + 1)  # a file growing under us stays capped
+    except OSError as exc:
+        raise _os_error(exc, str(p)) from None
+    if len(data) > config.max_input_bytes:
+        raise _too_large(len(data), config, str(p))
+    return data
+
+
+def _first_jsonl_record(p: Path, config: Config) -> Document:
+    for number, result in iter_records(p, config=config):
+        if isinstance(result, SourcetraceError):
+            raise type(result)(f"{p}, record {number}: {result.message}", hint=result.hint)
+        return result
+    raise EmptyInputError(f"{p} holds no records", hint='write one {"text": ...} per line')
 
 
 def load(target: str, *, config: Config = DEFAULT) -> Document:
-    with open(target, "rb") as f:
-        return from_string(f.read(), config=config, meta={"path": target})
+    """A file path, an http(s) URL or "-" (stdin) -> Document.
+
+    .json (one record, or the first of a list) and .jsonl (the first record) go
+    through from_record; .html/.htm and files that look like HTML through the
+    HTML path; anything else is plain text.
+    """
+    if target == "-":
+        data = sys.stdin.buffer.read(config.max_input_bytes + 1)
+        if len(data) > config.max_input_bytes:
+            raise InputTooLargeError(
+                f"standard input is over the limit of {config.max_input_bytes:,} bytes",
+                hint="give a single article, or raise max_input_bytes")
+        return from_string(data, config=config, meta={"path": "-"})
+    if _URL.match(target):
+        from . import fetch
+
+        page = fetch.fetch(target, config)
+        meta = {"url": target, "final_url": page.final_url}
+        return from_string(page.body, config=config, meta=meta,
+                           html=True if page.is_html else None, encoding=page.charset)
+    p = _check_path(target)
+    suffix = p.suffix.lower()
+    if suffix == ".jsonl":
+        return _first_jsonl_record(p, config)
+    data = _read_capped(p, config)
+    meta = {"path": target}
+    if suffix == ".json":
+        _sniff_binary(data[:_SNIFF_BYTES])
+        record = _parse_json(data, target)
+        if isinstance(record, list):
+            if not record:
+                raise EmptyInputError(f"{target} holds an empty list of records")
+            record = record[0]
+        return from_record(record, config=config, meta=meta)
+    return from_string(data, config=config, meta=meta,
+                       html=True if suffix in _HTML_SUFFIXES else None)
