@@ -1,5 +1,10 @@
-"""`sourcetrace analyze` (minimal version; being completed)."""
+"""`sourcetrace analyze` (one article) and `sourcetrace extract` (JSONL in, spans out)."""
 from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -7,13 +12,83 @@ from . import app, fail
 from ..errors import SourcetraceError
 
 
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    brat = "brat"
+
+
 @app.command()
-def analyze(target: str = typer.Argument(..., help="A file path, a URL, or - for stdin.")) -> None:
-    """Analyse one article and show its attributions."""
+def analyze(
+    target: str = typer.Argument(..., help="A file path (.txt, .html, .json, .jsonl), a URL, "
+                                           "or - for stdin."),
+    format: Format = typer.Option(Format.text, "--format", "-f",
+                                  help="text: highlighted article and tables; json: the full "
+                                       "Analysis (docs/json-schema.md); jsonl: the same on one "
+                                       "line; brat: BRAT standoff (.ann) as PolNeAR writes it."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write to this file instead of stdout (jsonl "
+                                               "appends; brat to X.ann also writes X.txt)."),
+    rules_only: bool = typer.Option(False, "--rules-only",
+                                    help="Use the rules alone, ignoring any trained model."),
+    no_nested: bool = typer.Option(False, "--no-nested",
+                                   help="Leave out nested attributions (those inside another's "
+                                        "content)."),
+    allow_private: bool = typer.Option(False, "--allow-private",
+                                       help="Let a URL reach private, loopback or link-local "
+                                            "addresses."),
+    any_language: bool = typer.Option(False, "--any-language",
+                                      help="Analyse text that is not detected as English."),
+) -> None:
+    """Analyse one article: attributions, sources, unattributed assertions, profile."""
+    from .. import formats
+    from ..config import Config
     from ..pipeline import analyze_target
 
     try:
-        analysis = analyze_target(target)
+        config = Config(rules_only=rules_only, nested=not no_nested,
+                        allow_private=allow_private, require_english=not any_language)
+        analysis = analyze_target(target, config=config)
+        if output is None:
+            formats.write(analysis, format.value, sys.stdout)
+        else:
+            formats.write_file(analysis, format.value, output)
     except SourcetraceError as exc:
         raise fail(exc)
-    typer.echo(analysis.to_json(indent=1))
+
+
+@app.command()
+def extract(
+    input: str = typer.Argument(..., metavar="IN.jsonl",
+                                help='JSONL, one {"id", "text"} record a line; - for stdin.'),
+    output: str = typer.Option("-", "--output", "-o", metavar="OUT.jsonl",
+                               help='Where to write {"id", "attributions"} lines (default: '
+                                    'stdout).'),
+    nested: bool = typer.Option(False, "--nested",
+                                help='Also write nested attributions, each with a "parent" '
+                                     'index into the written list.'),
+    rules_only: bool = typer.Option(False, "--rules-only",
+                                    help="Use the rules alone, ignoring any trained model."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Show a progress bar on stderr (default: for "
+                                                 "long inputs, on a terminal)."),
+) -> None:
+    """Extract attribution spans from many articles, in the shared scorer's format.
+
+    Offsets point into each given text. A bad record is reported on stderr and
+    skipped; the run goes on and the output is written as it goes.
+    """
+    from ..config import Config
+    from ..extract import extract_file
+
+    def report(line: int, message: str) -> None:
+        typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
+
+    try:
+        stats = extract_file(input, output, config=Config(rules_only=rules_only),
+                             nested=nested, progress=progress, on_error=report)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if stats.skipped:
+        typer.echo(f"sourcetrace: {stats.skipped} of {stats.records} records skipped", err=True)

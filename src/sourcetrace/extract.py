@@ -1,0 +1,255 @@
+"""Batch extraction: JSONL articles in, attribution spans out (``sourcetrace extract``).
+
+Input lines:  {"id": ..., "text": "..."}            (other keys are ignored)
+Output lines: {"id": ..., "attributions": [{"source": [[s, e], ...], "cue": [...],
+               "content": [...]}, ...]}
+
+exactly the prediction format of the shared scorer (``attribution_score.py``):
+offsets are Python str offsets into the given text, used verbatim. By default only
+top-level attributions are written (PolNeAR annotates only the outermost ones);
+with ``nested=True`` nested ones follow too, each with ``"parent"``: the index of
+its parent in the written list.
+
+A bad record (invalid JSON, not an object, no text, empty text, text too long) is
+reported through ``on_error(line_number, message)`` and skipped; when it has an id,
+a line ``{"id": ..., "attributions": [], "error": "..."}`` keeps its place in the
+output (the scorer ignores the extra key and counts the article as predicting
+nothing). A failure inside one document's analysis is isolated the same way: the
+batch it was in is re-run document by document. Output lines are flushed as they
+are written, so a killed run keeps everything it finished.
+
+    stats = extract_file("in.jsonl", "out.jsonl", nested=False)
+    for record in extract_lines(lines): ...
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator
+
+from .config import DEFAULT, Config
+from .errors import ConfigError, InputError
+from .ingest import Document
+from .model import Analysis
+
+ErrorHandler = Callable[[int, str], None]
+PROGRESS_MIN_RECORDS = 50  # the progress bar shows from this many input lines up
+
+
+@dataclass
+class ExtractStats:
+    """What one run did.
+
+    ``records``: non-blank input lines; ``written``: output lines (error lines
+    included); ``skipped``: bad records; ``attributions``: attributions written;
+    ``errors``: (line number, message) per bad record.
+    """
+
+    records: int = 0
+    written: int = 0
+    skipped: int = 0
+    attributions: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Item:
+    line: int
+    id: Any
+    document: Document | None
+    error: str | None = None
+
+
+def parse_record(line: str, number: int, config: Config = DEFAULT) -> _Item:
+    """One input line -> an item to analyse, or one that carries the reason it is bad."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _Item(number, None, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(record, dict):
+        return _Item(number, None, None, "not a JSON object")
+    doc_id = record.get("id", number)
+    text = record.get("text")
+    if not isinstance(text, str):
+        why = "no text" if text is None else f"text is a {type(text).__name__}, not a string"
+        return _Item(number, doc_id, None, why)
+    if not text.strip():
+        return _Item(number, doc_id, None, "empty text")
+    if len(text) > config.max_text_chars:
+        return _Item(number, doc_id, None,
+                     f"text of {len(text):,} characters is over the {config.max_text_chars:,} cap")
+    return _Item(number, doc_id, Document(text=text, meta={"id": doc_id, "line": number}))
+
+
+def prediction(doc_id: Any, analysis: Analysis, *, nested: bool) -> dict[str, Any]:
+    """The scorer's prediction record of one analysed article."""
+    keep = [i for i, a in enumerate(analysis.attributions) if nested or a.parent is None]
+    position = {old: new for new, old in enumerate(keep)}
+    out = []
+    for i in keep:
+        att = analysis.attributions[i]
+        item: dict[str, Any] = att.offsets()
+        if nested:
+            item["parent"] = position.get(att.parent) if att.parent is not None else None
+        out.append(item)
+    return {"id": doc_id, "attributions": out}
+
+
+def _analyse_batch(items: list[_Item], config: Config
+                   ) -> Iterator[tuple[_Item, Analysis | None, str | None]]:
+    """Analyse a batch through nlp.pipe; if it fails, re-run its documents one by one."""
+    from .pipeline import analyze_documents
+
+    done = 0
+    try:
+        for analysis in analyze_documents([it.document for it in items], config=config,
+                                          attributions_only=True):
+            yield items[done], analysis, None
+            done += 1
+        return
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run
+        first_error = exc
+    if len(items) - done == 1:
+        yield items[done], None, _describe(first_error)
+        return
+    for item in items[done:]:
+        try:
+            analysis = next(analyze_documents([item.document], config=config,
+                                              attributions_only=True))
+        except Exception as exc:  # noqa: BLE001
+            yield item, None, _describe(exc)
+        else:
+            yield item, analysis, None
+
+
+def _describe(exc: Exception) -> str:
+    return f"analysis failed: {type(exc).__name__}: {exc}"
+
+
+def _decoded(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | None]]:
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+                continue
+        yield number, line
+
+
+def _extract(lines: Iterable[str | bytes], config: Config, nested: bool
+             ) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, output record or None, error or None) per non-blank input line."""
+    def items() -> Iterator[_Item]:
+        for number, line in _decoded(lines):
+            if line is None:
+                yield _Item(number, None, None, "not valid UTF-8")
+            elif line.strip():
+                yield parse_record(line, number, config)
+
+    stream = items()
+    while True:
+        chunk = list(islice(stream, config.batch_size))
+        if not chunk:
+            return
+        good = [it for it in chunk if it.document is not None]
+        results = {id(it): (a, err) for it, a, err in _analyse_batch(good, config)} \
+            if good else {}
+        for it in chunk:
+            analysis, error = results.get(id(it), (None, it.error))
+            if analysis is not None:
+                yield it.line, prediction(it.id, analysis, nested=nested), None
+            elif it.id is None:
+                yield it.line, None, error
+            else:
+                yield it.line, {"id": it.id, "attributions": [], "error": error}, \
+                    f"{error} (id {it.id!r})"
+
+
+def extract_lines(lines: Iterable[str | bytes], *, config: Config = DEFAULT, nested: bool = False,
+                  on_error: ErrorHandler | None = None) -> Iterator[dict[str, Any]]:
+    """Yield one output record per input record, in input order (see the module doc).
+
+    ``lines`` are JSONL lines (str, or bytes decoded as UTF-8). Blank lines are
+    skipped silently; a bad record goes to ``on_error(line_number, message)`` and,
+    when it has an id, yields a record with an ``"error"`` key and no attributions.
+    """
+    for number, record, error in _extract(lines, config.replace(nested=nested), nested):
+        if error is not None and on_error is not None:
+            on_error(number, error)
+        if record is not None:
+            yield record
+
+
+def _count_lines(path: Path) -> int | None:
+    try:
+        with path.open("rb") as f:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return None
+
+
+def extract_file(in_path: str | Path, out_path: str | Path, *, config: Config = DEFAULT,
+                 nested: bool = False, progress: bool | None = None,
+                 on_error: ErrorHandler | None = None) -> ExtractStats:
+    """Read ``in_path`` (a JSONL file, or "-" for stdin), write ``out_path`` ("-": stdout).
+
+    ``progress``: True/False forces the progress bar (on stderr) on/off; None shows it
+    for inputs of PROGRESS_MIN_RECORDS lines or more when stderr is a terminal.
+    Raises InputError when the input cannot be opened, ConfigError when the output
+    cannot be written; every problem inside the input only skips its record.
+    """
+    stats = ExtractStats()
+    total = None
+    source: IO[bytes]
+    if str(in_path) == "-":
+        source = sys.stdin.buffer
+    else:
+        try:
+            source = open(in_path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {in_path}: {exc.strerror or exc}",
+                             hint='give a JSONL file with one {"id", "text"} record a line') from exc
+        total = _count_lines(Path(in_path))
+    try:
+        sink: IO[str] = sys.stdout if str(out_path) == "-" else \
+            open(out_path, "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        if source is not sys.stdin.buffer:
+            source.close()
+        raise ConfigError(f"cannot write {out_path}: {exc.strerror or exc}",
+                          hint="check that the folder exists and is writable") from exc
+    if progress is None:
+        progress = bool(total and total >= PROGRESS_MIN_RECORDS and sys.stderr.isatty())
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="line", desc="extract", file=sys.stderr, dynamic_ncols=True)
+    try:
+        for number, record, error in _extract(source, config.replace(nested=nested), nested):
+            if error is not None:
+                stats.errors.append((number, error))
+                if on_error is not None:
+                    on_error(number, error)
+            if record is not None:
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+                stats.written += 1
+                if error is None:
+                    stats.attributions += len(record["attributions"])
+            stats.records += 1
+            if bar is not None:
+                bar.update(number - bar.n)
+    finally:
+        if bar is not None:
+            bar.close()
+        if source is not sys.stdin.buffer:
+            source.close()
+        if sink is not sys.stdout:
+            sink.close()
+    stats.skipped = len(stats.errors)
+    return stats

@@ -1,0 +1,257 @@
+"""The terminal view of an Analysis (rich).
+
+    print_analysis(analysis, file=None)     print everything to a terminal or a file
+    renderables(analysis)                    the same as a list of rich renderables
+
+What it shows, in order:
+  * the title and what the input said about the article (outlet, date, url);
+  * the article text with every attribution highlighted: the content in the colour
+    of its resolved speaker, the source in that colour and bold, the cue bold and
+    underlined, a dim ``[n]`` after each cue giving the attribution's number in the
+    table; boilerplate (aggregator residue, never mined) is dimmed and struck out;
+  * the table of attributions: number, kind, resolved speaker (the source text when
+    none was resolved), source, cue, content excerpt, parent, rule, confidence;
+  * when the Analysis has them: the sources table, the unattributed assertions, the
+    sourcing profile and the warnings.
+
+Colours go to terminals only; written to a file the view is plain text.
+"""
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .model import Analysis, Attribution, Span
+
+PALETTE = (
+    "cyan", "magenta", "green", "yellow", "bright_blue", "bright_red",
+    "bright_green", "bright_magenta", "orange3", "deep_sky_blue1", "plum2", "gold3",
+)
+EXCERPT_CHARS = 90
+
+
+def _one_line(text: str, limit: int = EXCERPT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _joined(spans: tuple[Span, ...], text: str) -> str:
+    return " … ".join(text[s.start:s.end] for s in sorted(spans))
+
+
+def speaker_of(att: Attribution, text: str) -> str:
+    """The resolved speaker, else the source text, else "(no source)"."""
+    if att.speaker:
+        return att.speaker
+    if att.source:
+        return _one_line(_joined(att.source, text), 60)
+    return "(no source)"
+
+
+def _speaker_key(att: Attribution, text: str) -> str:
+    if att.source_id is not None:
+        return f"id:{att.source_id}"
+    if att.speaker:
+        return "speaker:" + att.speaker.casefold()
+    if att.source:
+        return "source:" + " ".join(_joined(att.source, text).split()).casefold()
+    return "none"
+
+
+def colours(analysis: Analysis) -> dict[str, str]:
+    """A colour per resolved speaker (key from ``_speaker_key``), in order of appearance."""
+    out: dict[str, str] = {"none": "grey70"}
+    for att in analysis.attributions:
+        key = _speaker_key(att, analysis.text)
+        if key not in out:
+            out[key] = PALETTE[(len(out) - 1) % len(PALETTE)]
+    return out
+
+
+def highlighted_text(analysis: Analysis, palette: dict[str, str] | None = None) -> Text:
+    """The article text, styled, with a dim ``[n]`` marker after each attribution's cue."""
+    text = analysis.text
+    palette = palette or colours(analysis)
+    body = Text(text)
+    for span in analysis.boilerplate:
+        body.stylize("dim strike", span.start, span.end)
+    # parents before their nested attributions, so that the inner colour wins
+    order = sorted(range(len(analysis.attributions)),
+                   key=lambda i: (_depth(analysis, i), i))
+    markers: dict[int, list[int]] = {}
+    for i in order:
+        att = analysis.attributions[i]
+        colour = palette.get(_speaker_key(att, text), "white")
+        for s in att.content:
+            body.stylize(colour, s.start, s.end)
+        for s in att.source:
+            body.stylize(f"bold {colour}", s.start, s.end)
+        for s in att.cue:
+            body.stylize(f"bold underline {colour}", s.start, s.end)
+        anchor = max((s.end for s in att.cue), default=None)
+        if anchor is None:
+            anchor = max((s.end for s in att.content + att.source), default=None)
+        if anchor is not None:
+            markers.setdefault(anchor, []).append(i + 1)
+    if not markers:
+        return body
+    cuts = sorted(p for p in markers if 0 < p < len(text))
+    pieces = body.divide(cuts) if cuts else [body]
+    out = Text()
+    position = 0
+    for piece in pieces:
+        out.append_text(piece)
+        position += len(piece.plain)
+        if position in markers:
+            out.append("[" + ",".join(map(str, markers[position])) + "]", style="dim")
+    if 0 in markers:  # an attribution that ends at offset 0 (empty spans)
+        out = Text("[" + ",".join(map(str, markers[0])) + "]", style="dim") + out
+    return out
+
+
+def _depth(analysis: Analysis, i: int) -> int:
+    depth, seen = 0, set()
+    parent = analysis.attributions[i].parent
+    while parent is not None and parent not in seen and 0 <= parent < len(analysis.attributions):
+        seen.add(parent)
+        depth += 1
+        parent = analysis.attributions[parent].parent
+    return depth
+
+
+class _Adaptive:
+    """A renderable that builds its table for the width it is given."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+
+    def __rich_console__(self, console, options):
+        yield self.build(options.max_width)
+
+
+def attributions_table(analysis: Analysis, palette: dict[str, str] | None = None,
+                       width: int = 160) -> Table:
+    """The attributions table; under 120 columns the source and rule columns are left out
+    (the speaker column still shows the source when no speaker was resolved)."""
+    text = analysis.text
+    palette = palette or colours(analysis)
+    wide = width >= 120
+    table = Table(title=f"Attributions ({len(analysis.attributions)})", box=box.SIMPLE_HEAD,
+                  expand=True)
+    columns = [("#", {"justify": "right", "no_wrap": True}),
+               ("kind", {"no_wrap": True}),
+               ("speaker", {"max_width": 28 if wide else 18}),
+               ("source", {"max_width": 20}),
+               ("cue", {"max_width": 16 if wide else 12}),
+               ("content", {"ratio": 1, "min_width": 20}),
+               ("parent", {"justify": "right", "no_wrap": True}),
+               ("rule", {"max_width": 20, "overflow": "fold"}),
+               ("conf.", {"justify": "right", "no_wrap": True})]
+    shown = [name for name, _ in columns if wide or name not in ("source", "rule")]
+    for name, kw in columns:
+        if name in shown:
+            table.add_column(name, **kw)
+    for i, att in enumerate(analysis.attributions):
+        colour = palette.get(_speaker_key(att, text), "white")
+        cells = {
+            "#": str(i + 1),
+            "kind": att.kind,
+            "speaker": Text(speaker_of(att, text), style=f"bold {colour}"),
+            "source": _one_line(_joined(att.source, text), 40) if att.source else "—",
+            "cue": _one_line(_joined(att.cue, text), 30) if att.cue else "—",
+            "content": _one_line(_joined(att.content, text)) if att.content else "—",
+            "parent": str(att.parent + 1) if att.parent is not None else "",
+            "rule": att.rule or "",
+            "conf.": f"{att.confidence:.2f}",
+        }
+        table.add_row(*(cells[name] for name in shown))
+    return table
+
+
+def sources_table(analysis: Analysis) -> Table:
+    table = Table(title=f"Sources ({len(analysis.sources)})", box=box.SIMPLE_HEAD)
+    for name in ("name", "identity", "kind", "role", "channel", "hearsay", "mentions", "attr."):
+        table.add_column(name, justify="right" if name in ("hearsay", "mentions", "attr.") else "left")
+    for src in analysis.sources:
+        table.add_row(_one_line(src.name, 60), src.identity or "—", src.kind or "—",
+                      _one_line(src.role, 40) if src.role else "—", src.channel or "—",
+                      str(src.hearsay_depth), str(len(src.mentions)), str(len(src.attributions)))
+    return table
+
+
+def assertions_table(analysis: Analysis) -> Table:
+    table = Table(title=f"Unattributed assertions ({len(analysis.assertions)})",
+                  box=box.SIMPLE_HEAD)
+    for name in ("label", "sentence", "hedges", "why"):
+        table.add_column(name)
+    for a in analysis.assertions:
+        table.add_row(a.label, _one_line(analysis.text[a.span.start:a.span.end]),
+                      ", ".join(analysis.text[h.start:h.end] for h in a.hedges) or "—",
+                      _one_line(a.evidence, 40) if a.evidence else "")
+    return table
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, (dict, list, tuple)):
+        return _one_line(json.dumps(v, ensure_ascii=False), 100)
+    return str(v)
+
+
+def profile_table(profile: dict[str, Any]) -> Table:
+    table = Table(title="Sourcing profile", box=box.SIMPLE_HEAD, show_header=False)
+    table.add_column("measure", style="bold")
+    table.add_column("value")
+    for key, value in profile.items():
+        table.add_row(str(key).replace("_", " "), _value(value))
+    return table
+
+
+def header(analysis: Analysis) -> Text:
+    meta = analysis.meta
+    out = Text()
+    title = meta.get("title")
+    if title:
+        out.append(str(title), style="bold")
+        out.append("\n")
+    facts = [str(meta[k]) for k in ("outlet", "author", "date", "url", "path") if meta.get(k)]
+    if facts:
+        out.append(" · ".join(facts), style="dim")
+        out.append("\n")
+    return out
+
+
+def renderables(analysis: Analysis) -> list[RenderableType]:
+    palette = colours(analysis)
+    parts: list[RenderableType] = []
+    head = header(analysis)
+    if head.plain:
+        parts.append(head)
+    parts.append(highlighted_text(analysis, palette))
+    parts.append(Text(""))
+    if analysis.attributions:
+        parts.append(_Adaptive(lambda width: attributions_table(analysis, palette, width)))
+    else:
+        parts.append(Text("No attributions found.", style="italic"))
+    if analysis.sources:
+        parts.append(sources_table(analysis))
+    if analysis.assertions:
+        parts.append(assertions_table(analysis))
+    if analysis.profile:
+        parts.append(profile_table(analysis.profile))
+    for warning in analysis.warnings:
+        parts.append(Text(f"warning: {warning}", style="yellow"))
+    return parts
+
+
+def print_analysis(analysis: Analysis, file: IO[str] | None = None,
+                   width: int | None = None) -> None:
+    """Print the terminal view; colour only when ``file`` is a terminal."""
+    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    console.print(Group(*renderables(analysis)))
