@@ -1,0 +1,345 @@
+"""The corpus store: articles with their analysis, searchable, behind one small interface.
+
+Three backends keep the same contract (tests/test_store_contract.py runs it on each):
+
+    SqliteStore     the embedded default (``./sourcetrace.db``), full text with FTS5
+    PostgresStore   ``postgresql://...`` (the ``postgres`` extra: psycopg), tsvector + GIN
+    MemoryStore     in-process, for unit tests
+
+``open_store(db)`` picks one from a path or a URL. Schema changes are numbered SQL
+files under ``store/migrations/<backend>/`` applied in order at open time and
+recorded in the ``schema_migrations`` table.
+
+The Analysis JSON is the record of truth: ``store.get(id).analysis`` gives back
+exactly the Analysis that was stored. The attribution, source and search rows
+are derived from it when it is added, for search and aggregation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+
+from ..errors import ConfigError, InputError
+from ..model import Analysis
+
+__all__ = [
+    "ArticleRecord",
+    "FailureRecord",
+    "SearchHit",
+    "SourceCount",
+    "Store",
+    "StoredArticle",
+    "content_hash",
+    "open_store",
+    "DEFAULT_DB",
+]
+
+DEFAULT_DB = "sourcetrace.db"
+SEARCH_WHAT = ("article", "quote", "source")
+GROUPINGS = (None, "outlet", "kind", "identity")
+
+
+def content_hash(text: str) -> str:
+    """The article's identity: sha256 of its text with whitespace runs collapsed."""
+    norm = " ".join(text.split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One analysed article, ready to be stored (built by corpus.make_record)."""
+
+    analysis: Analysis
+    input: str
+    content_hash: str = ""
+    outlet: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    input_kind: str | None = None
+    raw: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self.analysis.text))
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store gives it back."""
+
+    id: int
+    content_hash: str
+    input: str
+    analysis: Analysis
+    outlet: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    input_kind: str | None = None
+    raw: str | None = None
+    added_at: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.analysis.text
+
+    @property
+    def raw_input(self) -> str:
+        """The raw input (HTML, record) or, where it was the text itself, the text."""
+        return self.raw if self.raw is not None else self.analysis.text
+
+    def summary(self) -> dict[str, Any]:
+        """The article's columns without the analysis (for listings and CSV)."""
+        return {
+            "id": self.id, "content_hash": self.content_hash, "outlet": self.outlet,
+            "url": self.url, "canonical_url": self.canonical_url, "title": self.title,
+            "author": self.author, "date": self.date, "input": self.input,
+            "input_kind": self.input_kind, "added_at": self.added_at,
+            "n_attributions": len(self.analysis.attributions),
+            "n_sources": len(self.analysis.sources),
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One match: ``what`` is article, quote (an attribution's content) or source."""
+
+    article_id: int
+    what: str
+    ref: int | None
+    snippet: str
+    title: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """A source aggregated over the corpus (by lower-cased name within a group)."""
+
+    name: str
+    articles: int
+    attributions: int
+    group: str | None = None
+    identity: str | None = None
+    kind: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """An input that could not be collected or analysed, and why."""
+
+    input: str
+    reason: str
+    code: str
+    attempts: int = 1
+    first_seen: str = ""
+    last_seen: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every backend does. Writes are atomic per call; ids are positive ints."""
+
+    def add(self, record: ArticleRecord) -> int | None:
+        """Store one article; its id, or None when its content hash is already stored."""
+
+    def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
+        """Store several articles in one transaction (all or none)."""
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """The subset of ``hashes`` already stored."""
+
+    def known_inputs(self, inputs: Iterable[str]) -> set[str]:
+        """The subset of ``inputs`` that gave a stored article."""
+
+    def get(self, article_id: int) -> StoredArticle | None: ...
+
+    def iter_articles(self) -> Iterator[StoredArticle]:
+        """Every article in id order (streamed)."""
+
+    def count(self) -> int: ...
+
+    def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
+               until: str | None = None, identity: str | None = None, kind: str | None = None,
+               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+        """Full text over articles, quotes and sources (all words and "phrases" must match)."""
+
+    def top_sources(self, *, by: str | None = None, outlet: str | None = None,
+                    kind: str | None = None, identity: str | None = None,
+                    limit: int = 20) -> list[SourceCount]:
+        """Sources by number of articles (then attributions), overall or ``limit`` per group."""
+
+    def record_failure(self, input: str, reason: str, code: str = "error") -> None:
+        """Record (or update) why ``input`` failed."""
+
+    def clear_failure(self, input: str) -> None:
+        """Forget a failure (the input has since succeeded)."""
+
+    def failures(self) -> list[FailureRecord]: ...
+
+    def migrations(self) -> list[int]:
+        """The schema versions applied, in order."""
+
+    def close(self) -> None: ...
+
+
+# -- helpers shared by the backends ------------------------------------------------
+
+def parse_query(query: str) -> list[tuple[str, ...]]:
+    """Split a query into terms: a "quoted phrase" is one term, other words one each.
+
+    Every term must match. Only word characters count; an empty query is an error.
+    """
+    terms: list[tuple[str, ...]] = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query or ""):
+        tokens = tuple(t.lower() for t in re.findall(r"\w+", phrase or word))
+        if tokens:
+            terms.append(tokens)
+    if not terms:
+        raise InputError("the search query has no words",
+                         hint='give words or a "quoted phrase", e.g. sourcetrace search "refused orders"')
+    return terms
+
+
+def check_filters(what: str | None, by: str | None = None) -> None:
+    if what is not None and what not in SEARCH_WHAT:
+        raise ConfigError(f"unknown search target {what!r}", hint=f"use one of {', '.join(SEARCH_WHAT)}")
+    if by not in GROUPINGS:
+        raise ConfigError(f"cannot group sources by {by!r}",
+                          hint="use outlet, kind or identity (or nothing for overall)")
+
+
+def _texts(spans) -> str:
+    return " … ".join(s.text for s in spans if s.text)
+
+
+def attribution_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    rows = []
+    for i, a in enumerate(analysis.attributions):
+        rows.append({
+            "idx": i, "kind": a.kind, "rule": a.rule, "confidence": a.confidence,
+            "parent": a.parent, "speaker": a.speaker, "source_id": a.source_id,
+            "source_text": _texts(a.source), "cue_text": _texts(a.cue),
+            "content_text": _texts(a.content), "spans": json.dumps(a.offsets()),
+        })
+    return rows
+
+
+def source_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    return [{
+        "idx": s.id, "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
+        "channel": s.channel, "hearsay_depth": s.hearsay_depth,
+        "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
+    } for s in analysis.sources]
+
+
+def index_rows(record: ArticleRecord) -> list[dict[str, Any]]:
+    """What full-text search covers: the article (title + text), each quote, each source."""
+    a = record.analysis
+    title = record.title or a.meta.get("title") or ""
+    rows = [{"what": "article", "ref": None, "source_ref": None,
+             "body": f"{title}\n{a.text}" if title else a.text}]
+    for i, att in enumerate(a.attributions):
+        body = _texts(att.content)
+        if body:
+            rows.append({"what": "quote", "ref": i, "source_ref": att.source_id, "body": body})
+    for s in a.sources:
+        body = " ".join(x for x in (s.name, s.role or "", s.channel or "") if x)
+        if body:
+            rows.append({"what": "source", "ref": s.id, "source_ref": s.id, "body": body})
+    return rows
+
+
+def group_limit(rows: list[SourceCount], limit: int) -> list[SourceCount]:
+    """Keep the first ``limit`` rows of each group (rows already sorted within groups)."""
+    seen: dict[Any, int] = {}
+    out = []
+    for r in rows:
+        n = seen.get(r.group, 0)
+        if n < limit:
+            out.append(r)
+            seen[r.group] = n + 1
+    return out
+
+
+def migration_files(backend: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) of the packaged migrations of ``backend``, in order."""
+    folder = resources.files("sourcetrace.store") / "migrations" / backend
+    found = []
+    for entry in folder.iterdir():
+        m = re.fullmatch(r"(\d+)_(\w+)\.sql", entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ConfigError(f"two {backend} migrations share a number: {versions}")
+    return found
+
+
+def open_store(db: str | None = None) -> Store:
+    """Open (creating and migrating) the store named by ``db``.
+
+    ``postgresql://...`` or ``postgres://...`` -> PostgresStore; ``:memory:`` ->
+    MemoryStore; anything else is a SQLite file path (default ``sourcetrace.db``).
+    """
+    db = db or DEFAULT_DB
+    if db.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(db)
+    if db == ":memory:":
+        from .memory import MemoryStore
+
+        return MemoryStore()
+    from .sqlite import SqliteStore
+
+    return SqliteStore(db)
+
+
+def article_fields(record: ArticleRecord) -> dict[str, Any]:
+    """The articles-table columns of a record (shared by the SQL backends)."""
+    a = record.analysis
+    return {
+        "content_hash": record.content_hash, "outlet": record.outlet, "url": record.url,
+        "canonical_url": record.canonical_url, "title": record.title, "author": record.author,
+        "date": record.date, "input": record.input, "input_kind": record.input_kind,
+        "raw": record.raw if record.raw != a.text else None, "text": a.text,
+        "analysis": a.to_json(), "profile": json.dumps(a.profile) if a.profile is not None else None,
+        "n_attributions": len(a.attributions), "n_sources": len(a.sources), "added_at": now_iso(),
+    }
+
+
+ARTICLE_COLUMNS = ("id", "content_hash", "outlet", "url", "canonical_url", "title", "author",
+                   "date", "input", "input_kind", "raw", "analysis", "added_at")
+
+
+def article_from_row(row: Iterable[Any]) -> StoredArticle:
+    d = dict(zip(ARTICLE_COLUMNS, row))
+    d["analysis"] = Analysis.from_json(d["analysis"])
+    return StoredArticle(**d)

@@ -1,0 +1,187 @@
+"""An in-process store for unit tests: the same contract, dicts underneath.
+
+Search matches lower-cased word tokens (no stemming): exact words and phrases.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any, Iterable, Iterator
+
+from . import (
+    ArticleRecord,
+    FailureRecord,
+    SearchHit,
+    SourceCount,
+    StoredArticle,
+    check_filters,
+    group_limit,
+    index_rows,
+    now_iso,
+    parse_query,
+)
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower() for t in re.findall(r"\w+", text)]
+
+
+def _has(tokens: list[str], term: tuple[str, ...]) -> bool:
+    n = len(term)
+    return any(tuple(tokens[i:i + n]) == term for i in range(len(tokens) - n + 1))
+
+
+def _snippet(body: str, term: tuple[str, ...], width: int = 80) -> str:
+    m = re.search(r"\W+".join(re.escape(t) for t in term), body, re.IGNORECASE)
+    if not m:
+        return body[:width]
+    start = max(0, m.start() - width // 2)
+    end = min(len(body), m.end() + width // 2)
+    return (("…" if start else "") + body[start:m.start()] + "[" + m.group(0) + "]"
+            + body[m.end():end] + ("…" if end < len(body) else ""))
+
+
+class MemoryStore:
+    backend = "memory"
+
+    def __init__(self) -> None:
+        self._articles: dict[int, StoredArticle] = {}
+        self._by_hash: dict[str, int] = {}
+        self._failures: dict[str, FailureRecord] = {}
+        self._index: list[tuple[int, dict[str, Any], list[str]]] = []
+
+    def migrations(self) -> list[int]:
+        return []
+
+    def add(self, record: ArticleRecord) -> int | None:
+        return self.add_many([record])[0]
+
+    def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
+        ids: list[int | None] = []
+        for r in records:
+            if r.content_hash in self._by_hash:
+                ids.append(None)
+                continue
+            article_id = len(self._articles) + 1
+            raw = r.raw if r.raw != r.analysis.text else None
+            self._articles[article_id] = StoredArticle(
+                id=article_id, content_hash=r.content_hash, input=r.input, analysis=r.analysis,
+                outlet=r.outlet, url=r.url, canonical_url=r.canonical_url, title=r.title,
+                author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso())
+            self._by_hash[r.content_hash] = article_id
+            for row in index_rows(r):
+                self._index.append((article_id, row, _tokens(row["body"])))
+            self._failures.pop(r.input, None)
+            ids.append(article_id)
+        return ids
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        return {h for h in hashes if h in self._by_hash}
+
+    def known_inputs(self, inputs: Iterable[str]) -> set[str]:
+        have = {a.input for a in self._articles.values()}
+        return {i for i in inputs if i in have}
+
+    def get(self, article_id: int) -> StoredArticle | None:
+        return self._articles.get(article_id)
+
+    def iter_articles(self) -> Iterator[StoredArticle]:
+        for article_id in sorted(self._articles):
+            yield self._articles[article_id]
+
+    def count(self) -> int:
+        return len(self._articles)
+
+    def _source_ok(self, article: StoredArticle, ref: int | None, what: str,
+                   identity: str | None, kind: str | None) -> bool:
+        if not identity and not kind:
+            return True
+        sources = article.analysis.sources
+        if what != "article":
+            sources = tuple(s for s in sources if ref is not None and s.id == ref)
+        return any((not identity or s.identity == identity) and (not kind or s.kind == kind)
+                   for s in sources)
+
+    def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
+               until: str | None = None, identity: str | None = None, kind: str | None = None,
+               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+        check_filters(what)
+        terms = parse_query(query)
+        hits = []
+        for article_id, row, tokens in self._index:
+            if what and row["what"] != what:
+                continue
+            if not all(_has(tokens, t) for t in terms):
+                continue
+            a = self._articles[article_id]
+            if outlet and a.outlet != outlet:
+                continue
+            if since and not (a.date and a.date >= since):
+                continue
+            if until and not (a.date and a.date <= until):
+                continue
+            if not self._source_ok(a, row["source_ref"], row["what"], identity, kind):
+                continue
+            score = sum(tokens.count(t[0]) for t in terms) / (len(tokens) or 1)
+            hits.append((-score, article_id, SearchHit(
+                article_id, row["what"], row["ref"], _snippet(row["body"], terms[0]),
+                a.title, a.outlet, a.date, a.url)))
+        hits.sort(key=lambda h: (h[0], h[1]))
+        return [h[2] for h in hits[:limit]]
+
+    def top_sources(self, *, by: str | None = None, outlet: str | None = None,
+                    kind: str | None = None, identity: str | None = None,
+                    limit: int = 20) -> list[SourceCount]:
+        check_filters(None, by)
+        groups: dict[tuple[Any, str], dict[str, Any]] = defaultdict(
+            lambda: {"names": [], "articles": set(), "attributions": 0, "identity": [], "kind": []})
+        for a in self._articles.values():
+            if outlet and a.outlet != outlet:
+                continue
+            for s in a.analysis.sources:
+                if (kind and s.kind != kind) or (identity and s.identity != identity):
+                    continue
+                grp = {"outlet": a.outlet, "kind": s.kind, "identity": s.identity}.get(by or "")
+                g = groups[(grp, s.name.lower())]
+                g["names"].append(s.name)
+                g["articles"].add(a.id)
+                g["attributions"] += len(s.attributions)
+                g["identity"].append(s.identity)
+                g["kind"].append(s.kind)
+
+        def first(values: list[Any]) -> Any:
+            values = [v for v in values if v is not None]
+            return min(values) if values else None
+
+        rows = [SourceCount(name=min(g["names"]), articles=len(g["articles"]),
+                            attributions=g["attributions"], group=grp,
+                            identity=first(g["identity"]), kind=first(g["kind"]))
+                for (grp, _), g in groups.items()]
+        rows.sort(key=lambda r: ((r.group is not None, r.group or ""), -r.articles,
+                                 -r.attributions, r.name))
+        return group_limit(rows, limit)
+
+    def record_failure(self, input: str, reason: str, code: str = "error") -> None:
+        now = now_iso()
+        old = self._failures.get(input)
+        self._failures[input] = FailureRecord(
+            input, reason, code, (old.attempts + 1) if old else 1,
+            old.first_seen if old else now, now)
+
+    def clear_failure(self, input: str) -> None:
+        self._failures.pop(input, None)
+
+    def failures(self) -> list[FailureRecord]:
+        return list(self._failures.values())
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "MemoryStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["MemoryStore"]

@@ -1,0 +1,254 @@
+"""PostgreSQL behind the same contract (``--db postgresql://user@host/dbname``).
+
+Needs the ``postgres`` extra (psycopg 3). Full text: a generated tsvector column
+with a GIN index, queried with phraseto_tsquery per term ('english' stemming).
+Migrations run under an advisory lock so that two processes opening a new
+database at once apply each one exactly once.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from ..errors import StoreError
+from . import (
+    ARTICLE_COLUMNS,
+    ArticleRecord,
+    FailureRecord,
+    SearchHit,
+    SourceCount,
+    StoredArticle,
+    article_fields,
+    article_from_row,
+    attribution_rows,
+    check_filters,
+    group_limit,
+    index_rows,
+    migration_files,
+    now_iso,
+    parse_query,
+    source_rows,
+)
+
+_LOCK_ID = 7_203_114  # advisory lock key for migrations
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError("PostgreSQL support is not installed",
+                         hint="pip install 'sourcetrace[postgres]'") from exc
+    return psycopg
+
+
+class PostgresStore:
+    backend = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        psycopg = _psycopg()
+        self.dsn = dsn
+        self._psycopg = psycopg
+        try:
+            self.conn = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {str(exc).strip()}",
+                             hint="check the --db URL, that the server runs and accepts you") from exc
+        try:
+            self._migrate()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise StoreError(f"cannot prepare the PostgreSQL schema: {str(exc).strip()}") from exc
+
+    def _migrate(self) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            cur.execute("SELECT version FROM schema_migrations")
+            done = {r[0] for r in cur.fetchall()}
+            for version, name, sql in migration_files("postgres"):
+                if version in done:
+                    continue
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                            (version, name, now_iso()))
+
+    def migrations(self) -> list[int]:
+        return [r[0] for r in self._query("SELECT version FROM schema_migrations ORDER BY version")]
+
+    def _query(self, sql: str, args: Any = ()) -> list[tuple]:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                rows = cur.fetchall()
+            self.conn.commit()
+            return rows
+        except self._psycopg.Error as exc:
+            self.conn.rollback()
+            raise StoreError(f"PostgreSQL query failed: {str(exc).strip()}") from exc
+
+    def _execute(self, sql: str, args: Any = ()) -> None:
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute(sql, args)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL write failed: {str(exc).strip()}") from exc
+
+    # -- writes -----------------------------------------------------------------------
+    def _insert(self, cur, record: ArticleRecord) -> int | None:
+        f = article_fields(record)
+        cur.execute(f"INSERT INTO articles ({', '.join(f)}) VALUES ({', '.join(['%s'] * len(f))}) "
+                    "ON CONFLICT (content_hash) DO NOTHING RETURNING id", tuple(f.values()))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        article_id = row[0]
+        atts = attribution_rows(record.analysis)
+        if atts:
+            keys = list(atts[0])
+            cur.executemany(f"INSERT INTO attributions (article_id, {', '.join(keys)}) "
+                            f"VALUES (%s, {', '.join(['%s'] * len(keys))})",
+                            [(article_id, *r.values()) for r in atts])
+        srcs = source_rows(record.analysis)
+        if srcs:
+            keys = list(srcs[0])
+            cur.executemany(f"INSERT INTO sources (article_id, {', '.join(keys)}) "
+                            f"VALUES (%s, {', '.join(['%s'] * len(keys))}) "
+                            "ON CONFLICT (article_id, idx) DO NOTHING",
+                            [(article_id, *r.values()) for r in srcs])
+        cur.executemany("INSERT INTO search_index (article_id, what, ref, source_ref, body) "
+                        "VALUES (%s, %s, %s, %s, %s)",
+                        [(article_id, r["what"], r["ref"], r["source_ref"], r["body"])
+                         for r in index_rows(record)])
+        cur.execute("DELETE FROM failures WHERE input = %s", (record.input,))
+        return article_id
+
+    def add(self, record: ArticleRecord) -> int | None:
+        return self.add_many([record])[0]
+
+    def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
+        records = list(records)
+        if not records:
+            return []
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                return [self._insert(cur, r) for r in records]
+        except self._psycopg.Error as exc:
+            raise StoreError(f"could not store articles in PostgreSQL: {str(exc).strip()}") from exc
+
+    def record_failure(self, input: str, reason: str, code: str = "error") -> None:
+        now = now_iso()
+        self._execute(
+            "INSERT INTO failures (input, reason, code, attempts, first_seen, last_seen) "
+            "VALUES (%s, %s, %s, 1, %s, %s) ON CONFLICT (input) DO UPDATE SET "
+            "reason = EXCLUDED.reason, code = EXCLUDED.code, attempts = failures.attempts + 1, "
+            "last_seen = EXCLUDED.last_seen", (input, reason, code, now, now))
+
+    def clear_failure(self, input: str) -> None:
+        self._execute("DELETE FROM failures WHERE input = %s", (input,))
+
+    # -- reads ------------------------------------------------------------------------
+    def _subset(self, column: str, values: Iterable[str]) -> set[str]:
+        values = list(dict.fromkeys(values))
+        if not values:
+            return set()
+        return {r[0] for r in self._query(
+            f"SELECT {column} FROM articles WHERE {column} = ANY(%s)", (values,))}
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        return self._subset("content_hash", hashes)
+
+    def known_inputs(self, inputs: Iterable[str]) -> set[str]:
+        return self._subset("input", inputs)
+
+    def get(self, article_id: int) -> StoredArticle | None:
+        rows = self._query(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id = %s",
+                           (int(article_id),))
+        return article_from_row(rows[0]) if rows else None
+
+    def iter_articles(self) -> Iterator[StoredArticle]:
+        last = 0
+        while True:
+            rows = self._query(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles "
+                               "WHERE id > %s ORDER BY id LIMIT 200", (last,))
+            if not rows:
+                return
+            for row in rows:
+                yield article_from_row(row)
+            last = rows[-1][0]
+
+    def count(self) -> int:
+        return self._query("SELECT count(*) FROM articles")[0][0]
+
+    def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
+               until: str | None = None, identity: str | None = None, kind: str | None = None,
+               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+        check_filters(what)
+        terms = parse_query(query)
+        tsquery = " && ".join(["phraseto_tsquery('english', %s)"] * len(terms))
+        qargs = [" ".join(t) for t in terms]
+        where = ["s.tsv @@ q.query"]
+        args: list[Any] = []
+        if what:
+            where.append("s.what = %s")
+            args.append(what)
+        for col, op, val in (("outlet", "=", outlet), ("date", ">=", since), ("date", "<=", until)):
+            if val:
+                where.append(f"a.{col} {op} %s")
+                args.append(val)
+        for col, val in (("identity", identity), ("kind", kind)):
+            if val:
+                where.append(
+                    f"((s.source_ref IS NOT NULL AND EXISTS (SELECT 1 FROM sources so WHERE "
+                    f"so.article_id = s.article_id AND so.idx = s.source_ref AND so.{col} = %s)) OR "
+                    f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
+                    f"so.article_id = s.article_id AND so.{col} = %s)))")
+                args += [val, val]
+        sql = (f"WITH q AS (SELECT ({tsquery}) AS query) "
+               "SELECT s.article_id, s.what, s.ref, "
+               "ts_headline('english', s.body, q.query, "
+               "'StartSel=[, StopSel=], MaxWords=24, MinWords=8, ShortWord=2'), "
+               "a.title, a.outlet, a.date, a.url FROM search_index s "
+               "JOIN articles a ON a.id = s.article_id CROSS JOIN q "
+               f"WHERE {' AND '.join(where)} "
+               "ORDER BY ts_rank(s.tsv, q.query) DESC, s.article_id LIMIT %s")
+        rows = self._query(sql, (*qargs, *args, int(limit)))
+        return [SearchHit(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], *r[4:])
+                for r in rows]
+
+    def top_sources(self, *, by: str | None = None, outlet: str | None = None,
+                    kind: str | None = None, identity: str | None = None,
+                    limit: int = 20) -> list[SourceCount]:
+        check_filters(None, by)
+        group = {"outlet": "a.outlet", "kind": "s.kind", "identity": "s.identity"}.get(by or "", "NULL")
+        where, args = ["TRUE"], []
+        for col, val in (("a.outlet", outlet), ("s.kind", kind), ("s.identity", identity)):
+            if val:
+                where.append(f"{col} = %s")
+                args.append(val)
+        sql = (f"SELECT {group}::text AS grp, min(s.name COLLATE \"C\") AS nm, "
+               "count(DISTINCT s.article_id) AS n_art, sum(s.n_attributions) AS n_att, "
+               "min(s.identity COLLATE \"C\"), min(s.kind COLLATE \"C\") "
+               "FROM sources s JOIN articles a ON a.id = s.article_id "
+               f"WHERE {' AND '.join(where)} GROUP BY grp, lower(s.name) "
+               f"ORDER BY {group}::text COLLATE \"C\" NULLS FIRST, n_art DESC, n_att DESC, nm")
+        rows = [SourceCount(name=r[1], articles=int(r[2]), attributions=int(r[3] or 0), group=r[0],
+                            identity=r[4], kind=r[5])
+                for r in self._query(sql, args)]
+        return group_limit(rows, limit)
+
+    def failures(self) -> list[FailureRecord]:
+        return [FailureRecord(*r) for r in self._query(
+            "SELECT input, reason, code, attempts, first_seen, last_seen FROM failures ORDER BY id")]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "PostgresStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["PostgresStore"]

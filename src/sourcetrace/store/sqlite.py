@@ -1,0 +1,253 @@
+"""The embedded default store: one SQLite file, full text with FTS5.
+
+WAL mode lets readers (search, export) run while an ingest writes; each
+``add``/``add_many`` is one transaction, so a killed ingest leaves whole
+articles only.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any, Iterable, Iterator
+
+from ..errors import StoreError
+from . import (
+    ARTICLE_COLUMNS,
+    ArticleRecord,
+    FailureRecord,
+    SearchHit,
+    SourceCount,
+    StoredArticle,
+    article_fields,
+    article_from_row,
+    attribution_rows,
+    check_filters,
+    group_limit,
+    index_rows,
+    migration_files,
+    now_iso,
+    parse_query,
+    source_rows,
+)
+
+_CHUNK = 500  # host parameters per IN (...) list
+
+
+class SqliteStore:
+    backend = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise StoreError(f"cannot create the database {path!r}: folder {folder!r} does not exist",
+                             hint="create the folder or give another --db path")
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open {path!r} as a sourcetrace database: {exc}",
+                             hint="give a new file name or an existing sourcetrace .db") from exc
+
+    # -- schema -----------------------------------------------------------------------
+    def _migrate(self) -> None:
+        c = self.conn
+        c.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        for version, name, sql in migration_files("sqlite"):
+            if c.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                continue
+            c.execute("BEGIN IMMEDIATE")
+            try:  # another process may have applied it while we waited for the lock
+                if c.execute("SELECT 1 FROM schema_migrations WHERE version = ?",
+                             (version,)).fetchone():
+                    c.execute("COMMIT")
+                    continue
+                for statement in _statements(sql):
+                    c.execute(statement)
+                c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_iso()))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def migrations(self) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+    # -- writes -----------------------------------------------------------------------
+    def _insert(self, record: ArticleRecord) -> int | None:
+        c = self.conn
+        f = article_fields(record)
+        cols = ", ".join(f)
+        marks = ", ".join("?" for _ in f)
+        row = c.execute(f"INSERT INTO articles ({cols}) VALUES ({marks}) "
+                        "ON CONFLICT (content_hash) DO NOTHING RETURNING id", tuple(f.values())).fetchone()
+        if row is None:
+            return None
+        article_id = row[0]
+        atts = attribution_rows(record.analysis)
+        if atts:
+            keys = list(atts[0])
+            c.executemany(f"INSERT INTO attributions (article_id, {', '.join(keys)}) "
+                          f"VALUES (?, {', '.join('?' for _ in keys)})",
+                          [(article_id, *r.values()) for r in atts])
+        srcs = source_rows(record.analysis)
+        if srcs:
+            keys = list(srcs[0])
+            c.executemany(f"INSERT OR REPLACE INTO sources (article_id, {', '.join(keys)}) "
+                          f"VALUES (?, {', '.join('?' for _ in keys)})",
+                          [(article_id, *r.values()) for r in srcs])
+        c.executemany("INSERT INTO search_index (body, article_id, what, ref, source_ref) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      [(r["body"], article_id, r["what"], r["ref"], r["source_ref"])
+                       for r in index_rows(record)])
+        c.execute("DELETE FROM failures WHERE input = ?", (record.input,))
+        return article_id
+
+    def add(self, record: ArticleRecord) -> int | None:
+        return self.add_many([record])[0]
+
+    def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
+        records = list(records)
+        if not records:
+            return []
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [self._insert(r) for r in records]
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not store articles in {self.path!r}: {exc}") from exc
+        return ids
+
+    def record_failure(self, input: str, reason: str, code: str = "error") -> None:
+        now = now_iso()
+        self.conn.execute(
+            "INSERT INTO failures (input, reason, code, attempts, first_seen, last_seen) "
+            "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (input) DO UPDATE SET reason = excluded.reason, "
+            "code = excluded.code, attempts = failures.attempts + 1, last_seen = excluded.last_seen",
+            (input, reason, code, now, now))
+
+    def clear_failure(self, input: str) -> None:
+        self.conn.execute("DELETE FROM failures WHERE input = ?", (input,))
+
+    # -- reads ------------------------------------------------------------------------
+    def _subset(self, column: str, values: Iterable[str]) -> set[str]:
+        values = list(dict.fromkeys(values))
+        found: set[str] = set()
+        for i in range(0, len(values), _CHUNK):
+            part = values[i:i + _CHUNK]
+            marks = ", ".join("?" for _ in part)
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT {column} FROM articles WHERE {column} IN ({marks})", part))
+        return found
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        return self._subset("content_hash", hashes)
+
+    def known_inputs(self, inputs: Iterable[str]) -> set[str]:
+        return self._subset("input", inputs)
+
+    def get(self, article_id: int) -> StoredArticle | None:
+        row = self.conn.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id = ?",
+                                (article_id,)).fetchone()
+        return article_from_row(row) if row else None
+
+    def iter_articles(self) -> Iterator[StoredArticle]:
+        last = 0
+        while True:  # keyset pages: no long-lived cursor held across yields
+            rows = self.conn.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles "
+                                     "WHERE id > ? ORDER BY id LIMIT 200", (last,)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield article_from_row(row)
+            last = rows[-1][0]
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
+               until: str | None = None, identity: str | None = None, kind: str | None = None,
+               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+        check_filters(what)
+        terms = parse_query(query)
+        match = " AND ".join('"' + " ".join(t) + '"' for t in terms)
+        where = ["search_index MATCH ?"]
+        args: list[Any] = [match]
+        if what:
+            where.append("s.what = ?")
+            args.append(what)
+        for col, op, val in (("outlet", "=", outlet), ("date", ">=", since), ("date", "<=", until)):
+            if val:
+                where.append(f"a.{col} {op} ?")
+                args.append(val)
+        for col, val in (("identity", identity), ("kind", kind)):
+            if val:
+                where.append(
+                    f"((s.source_ref IS NOT NULL AND EXISTS (SELECT 1 FROM sources so WHERE "
+                    f"so.article_id = s.article_id AND so.idx = s.source_ref AND so.{col} = ?)) OR "
+                    f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
+                    f"so.article_id = s.article_id AND so.{col} = ?)))")
+                args += [val, val]
+        args.append(int(limit))
+        sql = ("SELECT s.article_id, s.what, s.ref, snippet(search_index, 0, '[', ']', '…', 16), "
+               "a.title, a.outlet, a.date, a.url FROM search_index s "
+               "JOIN articles a ON a.id = s.article_id "
+               f"WHERE {' AND '.join(where)} ORDER BY bm25(search_index), s.article_id LIMIT ?")
+        try:
+            rows = self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"search failed: {exc}") from exc
+        return [SearchHit(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], *r[4:])
+                for r in rows]
+
+    def top_sources(self, *, by: str | None = None, outlet: str | None = None,
+                    kind: str | None = None, identity: str | None = None,
+                    limit: int = 20) -> list[SourceCount]:
+        check_filters(None, by)
+        group = {"outlet": "a.outlet", "kind": "s.kind", "identity": "s.identity"}.get(by or "", "NULL")
+        where, args = ["1 = 1"], []
+        for col, val in (("a.outlet", outlet), ("s.kind", kind), ("s.identity", identity)):
+            if val:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = (f"SELECT {group} AS grp, min(s.name), count(DISTINCT s.article_id), "
+               "sum(s.n_attributions), min(s.identity), min(s.kind) "
+               "FROM sources s JOIN articles a ON a.id = s.article_id "
+               f"WHERE {' AND '.join(where)} GROUP BY grp, lower(s.name) "
+               "ORDER BY grp NULLS FIRST, 3 DESC, 4 DESC, 2")
+        rows = [SourceCount(name=r[1], articles=r[2], attributions=r[3] or 0, group=r[0],
+                            identity=r[4], kind=r[5])
+                for r in self.conn.execute(sql, args)]
+        return group_limit(rows, limit)
+
+    def failures(self) -> list[FailureRecord]:
+        return [FailureRecord(*r) for r in self.conn.execute(
+            "SELECT input, reason, code, attempts, first_seen, last_seen FROM failures ORDER BY id")]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SqliteStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file into statements (no semicolons inside our SQL strings)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    body = "\n".join(line.split("--")[0] if "--" in line else line for line in lines)
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+__all__ = ["SqliteStore"]
