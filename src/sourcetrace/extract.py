@@ -10,9 +10,9 @@ top-level attributions are written (PolNeAR annotates only the outermost ones);
 with ``nested=True`` nested ones follow too, each with ``"parent"``: the index of
 its parent in the written list.
 
-A bad record (invalid JSON, not an object, no text, empty text, text too long) is
-reported through ``on_error(line_number, message)`` and skipped; when it has an id,
-a line ``{"id": ..., "attributions": [], "error": "..."}`` keeps its place in the
+A bad record (invalid JSON or UTF-8, not an object, no text, empty text, text too
+long or not printable) is reported through ``on_error(line_number, message)`` and
+skipped; when it has an id, a line ``{"id": ..., "attributions": [], "error": "..."}`` keeps its place in the
 output (the scorer ignores the extra key and counts the article as predicting
 nothing). A failure inside one document's analysis is isolated the same way: the
 batch it was in is re-run document by document. Output lines are flushed as they
@@ -32,7 +32,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 from .config import DEFAULT, Config
 from .errors import ConfigError, InputError
-from .ingest import Document
+from . import ingest
 from .model import Analysis
 
 ErrorHandler = Callable[[int, str], None]
@@ -59,29 +59,30 @@ class ExtractStats:
 class _Item:
     line: int
     id: Any
-    document: Document | None
+    document: ingest.Document | None
     error: str | None = None
 
 
 def parse_record(line: str, number: int, config: Config = DEFAULT) -> _Item:
-    """One input line -> an item to analyse, or one that carries the reason it is bad."""
+    """One input line -> an item to analyse, or one that carries the reason it is bad.
+
+    The record goes through ``ingest.from_record`` (text kept verbatim; the same
+    checks as every input: a string, not empty, printable, under the size cap) but
+    without the language check: a batch of news is taken as it comes.
+    """
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return _Item(number, None, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
     if not isinstance(record, dict):
-        return _Item(number, None, None, "not a JSON object")
+        return _Item(number, None, None, f"not a JSON object but a {type(record).__name__}")
     doc_id = record.get("id", number)
-    text = record.get("text")
-    if not isinstance(text, str):
-        why = "no text" if text is None else f"text is a {type(text).__name__}, not a string"
-        return _Item(number, doc_id, None, why)
-    if not text.strip():
-        return _Item(number, doc_id, None, "empty text")
-    if len(text) > config.max_text_chars:
-        return _Item(number, doc_id, None,
-                     f"text of {len(text):,} characters is over the {config.max_text_chars:,} cap")
-    return _Item(number, doc_id, Document(text=text, meta={"id": doc_id, "line": number}))
+    try:
+        document = ingest.from_record(record, config=config.replace(require_english=False),
+                                      meta={"line": number})
+    except InputError as exc:
+        return _Item(number, doc_id, None, exc.message)
+    return _Item(number, doc_id, document)
 
 
 def prediction(doc_id: Any, analysis: Analysis, *, nested: bool) -> dict[str, Any]:
