@@ -1,0 +1,470 @@
+"""The article view in HTML: every attribution highlighted and coloured by its source.
+
+    render_analysis_html(analysis, standalone=True)   one self-contained HTML file
+    render_analysis_html(analysis, standalone=False)  a fragment with its own inline
+                                                      CSS and JS (Jupyter's _repr_html_)
+    render_analysis_fragment(analysis)                the fragment alone, no CSS/JS (the
+                                                      web UI links them from /static)
+
+The view shows the article text with each attribution's source, cue and content
+marked in the colour of its source, unattributed check-worthy assertions and
+opinions underlined, hedges and boilerplate set apart; a side panel lists the
+sources (identity, kind, role, channel, hearsay depth) and the sourcing profile;
+a legend explains the marks. Hovering or selecting a mark shows its attribution:
+cue, resolved speaker, identity, kind, channel and hearsay chain. Without
+JavaScript every mark still carries a ``title`` and the list of all attributions
+stays readable.
+
+Untrusted text stays inert: every string that comes from the article or its
+metadata goes through ``html.escape``; the only links made are ``http(s)`` ones.
+The standalone file carries a Content-Security-Policy whose script and style
+sources are the sha256 hashes of its own inline blocks, so nothing else runs.
+
+The CSS and JS live in ``sourcetrace/web/static/`` (article.css, article.js) and
+are read from the installed package; they need nothing from the network.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Iterable
+
+from .model import Analysis, Attribution, Source, Span
+
+__all__ = ["render_analysis_html", "render_analysis_fragment", "standalone_csp", "asset"]
+
+N_COLOURS = 10                 # palette classes c0 .. c9 (article.css); beyond, colours repeat
+NO_SOURCE = "cn"               # the class of attributions whose source is not resolved
+ROLES = ("source", "cue", "content")
+ASSERTION_LABELS = {
+    "checkworthy": "check-worthy claim, unattributed",
+    "opinion": "opinion or prediction, unattributed",
+    "background": "background, unattributed",
+}
+
+
+def _e(value: Any) -> str:
+    """Escape anything for HTML text and attribute values (quotes included)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@functools.lru_cache(maxsize=8)
+def asset(name: str) -> str:
+    """A static file of the web UI (``article.css``, ``article.js``, ...) as text."""
+    return (resources.files("sourcetrace.web") / "static" / name).read_text(encoding="utf-8")
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+
+
+def standalone_csp() -> str:
+    """The Content-Security-Policy of the standalone file: its own inline blocks only."""
+    return (f"default-src 'none'; script-src '{_sha256(asset('article.js'))}'; "
+            f"style-src '{_sha256(asset('article.css'))}'; img-src data:; "
+            "base-uri 'none'; form-action 'none'")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def colour_class(source_id: int | None) -> str:
+    return NO_SOURCE if source_id is None or source_id < 0 else f"c{source_id % N_COLOURS}"
+
+
+def _source_of(analysis: Analysis, att: Attribution) -> Source | None:
+    sid = att.source_id
+    if sid is None:
+        return None
+    for s in analysis.sources:  # ids are positions in practice, but do not rely on it
+        if s.id == sid:
+            return s
+    return None
+
+
+def _joined(spans: Iterable[Span], text: str) -> str:
+    parts = [text[s.start:s.end].strip() for s in sorted(spans)]
+    return " … ".join(p for p in parts if p)
+
+
+def speaker_label(analysis: Analysis, att: Attribution) -> str:
+    """Who the attribution is to, as the reader should see it."""
+    src = _source_of(analysis, att)
+    if src is not None and src.name:
+        return src.name
+    if att.speaker:
+        return att.speaker
+    return _joined(att.source, analysis.text) or "no source given"
+
+
+def hearsay_chain(analysis: Analysis, index: int) -> list[str]:
+    """Speakers from the innermost (this attribution's) out to the outermost relay."""
+    chain, seen = [], set()
+    i: int | None = index
+    while i is not None and 0 <= i < len(analysis.attributions) and i not in seen:
+        seen.add(i)
+        chain.append(speaker_label(analysis, analysis.attributions[i]))
+        i = analysis.attributions[i].parent
+    return chain
+
+
+def _depth(analysis: Analysis, index: int) -> int:
+    return len(hearsay_chain(analysis, index))
+
+
+@dataclass
+class _Mark:
+    start: int
+    end: int
+    what: str        # "att" | "assertion" | "hedge" | "boilerplate"
+    ref: int         # attribution / assertion index (-1 for hedge and boilerplate)
+    role: str = ""   # source | cue | content (attributions)
+
+
+def _marks(analysis: Analysis) -> list[_Mark]:
+    n = len(analysis.text)
+    marks: list[_Mark] = []
+
+    def add(span: Span, *args: Any) -> None:
+        start, end = max(0, span.start), min(n, span.end)
+        if end > start:
+            marks.append(_Mark(start, end, *args))
+
+    for i, att in enumerate(analysis.attributions):
+        for role in ROLES:
+            for span in getattr(att, role):
+                add(span, "att", i, role)
+    for i, a in enumerate(analysis.assertions):
+        add(a.span, "assertion", i)
+        for h in a.hedges:
+            add(h, "hedge", -1)
+    for b in analysis.boilerplate:
+        add(b, "boilerplate", -1)
+    return marks
+
+
+def _segments(text: str, marks: list[_Mark]) -> Iterable[tuple[int, int, list[_Mark]]]:
+    """Cut the text at every mark boundary; yield (start, end, marks covering it)."""
+    bounds = sorted({0, len(text)} | {m.start for m in marks} | {m.end for m in marks})
+    starts: dict[int, list[_Mark]] = {}
+    for m in marks:
+        starts.setdefault(m.start, []).append(m)
+    active: list[_Mark] = []
+    for a, b in zip(bounds, bounds[1:]):
+        active = [m for m in active if m.end > a] + starts.get(a, [])
+        yield a, b, active
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _segment_html(analysis: Analysis, piece: str, active: list[_Mark], depth: list[int],
+                  first: set[int]) -> str:
+    if not active:
+        return _e(piece)
+    classes: list[str] = []
+    attrs: list[str] = []
+    titles: list[str] = []
+    atts = [m for m in active if m.what == "att"]
+    if atts:
+        # the innermost attribution (deepest nesting; then the shortest role) gives the colour
+        atts.sort(key=lambda m: (-depth[m.ref], m.end - m.start))
+        inner = atts[0]
+        att = analysis.attributions[inner.ref]
+        ids = []
+        for m in atts:
+            if m.ref not in ids:
+                ids.append(m.ref)
+        classes += ["st-m", colour_class(att.source_id), f"st-{inner.role}", f"st-k-{_e(att.kind)}"]
+        if len(ids) > 1:
+            classes.append("st-nested")
+        attrs.append(f'data-a="{" ".join(map(str, ids))}"')
+        if inner.ref in first:
+            first.discard(inner.ref)
+            attrs.append('tabindex="0" role="button"')
+            attrs.append(f'aria-label="{_e(_title(analysis, inner.ref))}"')
+        titles.append(_title(analysis, inner.ref) + f" [{inner.role}]")
+    for m in active:
+        if m.what == "assertion":
+            label = analysis.assertions[m.ref].label
+            classes.append(f"st-as st-as-{_e(label)}")
+            attrs.append(f'data-s="{m.ref}"')
+            titles.append(ASSERTION_LABELS.get(label, f"{label}, unattributed"))
+        elif m.what == "hedge":
+            classes.append("st-hedge")
+            titles.append("hedge")
+        elif m.what == "boilerplate":
+            classes.append("st-boiler")
+            titles.append("boilerplate: not analysed")
+    head = f'<span class="{" ".join(dict.fromkeys(classes))}"'
+    if attrs:
+        head += " " + " ".join(attrs)
+    head += f' title="{_e(" · ".join(dict.fromkeys(titles)))}">'
+    return head + _e(piece) + "</span>"
+
+
+def _title(analysis: Analysis, index: int) -> str:
+    att = analysis.attributions[index]
+    cue = _joined(att.cue, analysis.text) or "no cue"
+    src = _source_of(analysis, att)
+    bits = [f"{speaker_label(analysis, att)} — {cue}", att.kind]
+    if src is not None:
+        bits += [b for b in (src.identity, src.kind, src.channel and f"via {src.channel}") if b]
+    return ", ".join(bits)
+
+
+def _article_html(analysis: Analysis) -> str:
+    text = analysis.text
+    depth = [_depth(analysis, i) for i in range(len(analysis.attributions))]
+    first = set(range(len(analysis.attributions)))
+    out = [_segment_html(analysis, text[a:b], active, depth, first)
+           for a, b, active in _segments(text, _marks(analysis))]
+    return "".join(out)
+
+
+def _dl(rows: Iterable[tuple[str, Any]]) -> str:
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows
+                    if v not in (None, "", [], ()))
+    return f'<dl class="st-dl">{items}</dl>'
+
+
+def _card(analysis: Analysis, index: int) -> str:
+    att = analysis.attributions[index]
+    text = analysis.text
+    src = _source_of(analysis, att)
+    chain = hearsay_chain(analysis, index)
+    chain_html = " <span class=\"st-arrow\">→</span> ".join(
+        f"<span>{_e(name)}</span>" for name in chain + ["the article"])
+    rows = [
+        ("Speaker", speaker_label(analysis, att)),
+        ("Source in text", _joined(att.source, text) or "— (none given)"),
+        ("Cue", _joined(att.cue, text) or "—"),
+        ("Kind", {"direct": "direct quote", "indirect": "indirect (paraphrase)",
+                  "mixed": "mixed (paraphrase with a quote)"}.get(att.kind, att.kind)),
+    ]
+    if src is not None:
+        rows += [("Identity", src.identity), ("Source kind", src.kind), ("Role", src.role),
+                 ("Channel", src.channel)]
+    rows += [("Hearsay depth", str(len(chain))),
+             ("Found by", f"{att.rule or 'unknown'} ({att.confidence:.2f})")]
+    content = _joined(att.content, text)
+    data_source = "" if att.source_id is None else f' data-source="{att.source_id}"'
+    return (
+        f'<article class="st-card {colour_class(att.source_id)}" data-card="{index}"{data_source}>'
+        f'<h4><span class="st-swatch"></span>{_e(speaker_label(analysis, att))}'
+        f' <small>#{index + 1}</small></h4>'
+        f'<blockquote>{_e(content) or "<em>no content</em>"}</blockquote>'
+        f"{_dl(rows)}"
+        f'<p class="st-chain"><span class="st-chain-h">Hearsay chain</span> {chain_html}</p>'
+        "</article>"
+    )
+
+
+def _sources_html(analysis: Analysis) -> str:
+    if not analysis.sources:
+        speakers = sorted({speaker_label(analysis, a) for a in analysis.attributions})
+        if not speakers:
+            return '<p class="st-empty">No sources found.</p>'
+        return '<ul class="st-sources">' + "".join(
+            f'<li class="{NO_SOURCE}"><span class="st-swatch"></span>{_e(s)}</li>'
+            for s in speakers) + "</ul>"
+    items = []
+    for s in analysis.sources:
+        badges = "".join(f'<span class="st-badge st-b-{_e(b)}">{_e(b)}</span>'
+                         for b in (s.identity, s.kind) if b)
+        extra = []
+        if s.role:
+            extra.append(f'<span class="st-role">{_e(s.role)}</span>')
+        facts = []
+        if s.channel:
+            facts.append(f"via {_e(s.channel)}")
+        facts.append(f"{len(s.attributions)} attribution{'s' if len(s.attributions) != 1 else ''}")
+        facts.append(f"{len(s.mentions)} mention{'s' if len(s.mentions) != 1 else ''}")
+        if s.hearsay_depth > 1:
+            facts.append(f"hearsay depth {s.hearsay_depth}")
+        evidence = ""
+        if s.evidence:
+            evidence = ('<details class="st-evidence"><summary>why</summary>'
+                        + _dl(s.evidence) + "</details>")
+        items.append(
+            f'<li class="{colour_class(s.id)}" data-src="{s.id}" tabindex="0" role="button">'
+            f'<span class="st-swatch"></span><span class="st-name">{_e(s.name)}</span> {badges}'
+            f'{"".join(extra)}<span class="st-facts">{" · ".join(facts)}</span>{evidence}</li>')
+    return '<ul class="st-sources">' + "".join(items) + "</ul>"
+
+
+def _fmt_number(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "—"
+        return f"{v:.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(v)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").strip().capitalize()
+
+
+def _is_share(key: str, value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1 \
+        and any(w in key for w in ("share", "ratio", "fraction", "rate"))
+
+
+def _value_html(key: str, value: Any, level: int = 0) -> str:
+    if isinstance(value, dict):
+        if not value:
+            return "<span class=\"st-muted\">none</span>"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()) \
+                and all(0 <= v <= 1 for v in value.values()) and _is_share(key, 0.5):
+            return _bars(value)
+        if level >= 3:
+            return f"<code>{_e(json.dumps(value, ensure_ascii=False))}</code>"
+        rows = "".join(f"<dt>{_e(_label(str(k)))}</dt><dd>{_value_html(str(k), v, level + 1)}</dd>"
+                       for k, v in value.items())
+        return f'<dl class="st-dl st-sub">{rows}</dl>'
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "<span class=\"st-muted\">none</span>"
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return _e(", ".join(_fmt_number(v) for v in value))
+        return "<ol class=\"st-list\">" + "".join(
+            f"<li>{_value_html(key, v, level + 1)}</li>" for v in value) + "</ol>"
+    if _is_share(key, value):
+        return _bars({"": value})
+    if value is None:
+        return "<span class=\"st-muted\">—</span>"
+    return _e(_fmt_number(value))
+
+
+def _bars(shares: dict[str, Any]) -> str:
+    rows = []
+    for k, v in shares.items():
+        pct = max(0, min(100, round(float(v) * 100)))
+        rows.append(f'<div class="st-bar"><span class="st-bar-k">{_e(_label(str(k)))}</span>'
+                    f'<meter min="0" max="100" value="{pct}"></meter>'
+                    f'<span class="st-bar-v">{pct}%</span></div>')
+    return '<div class="st-bars">' + "".join(rows) + "</div>"
+
+
+SCORE_KEYS = ("transparency_score", "transparency", "score")
+
+
+def _profile_html(profile: dict[str, Any] | None) -> str:
+    if not profile:
+        return '<p class="st-empty">No sourcing profile.</p>'
+    body = []
+    score_key = next((k for k in SCORE_KEYS if k in profile), None)
+    if score_key is not None:
+        score = profile[score_key]
+        value = score.get("value", score.get("score")) if isinstance(score, dict) else score
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = f"{value * 100:.0f}" if 0 <= value <= 1 else _fmt_number(value)
+            body.append(f'<p class="st-score"><span class="st-score-v">{_e(shown)}</span>'
+                        f'<span class="st-score-k">{_e(_label(score_key))}'
+                        f'{" / 100" if 0 <= value <= 1 else ""}</span></p>')
+        if isinstance(score, dict):
+            rest = {k: v for k, v in score.items() if k not in ("value", "score")}
+            if rest:
+                body.append('<details class="st-evidence" open><summary>How the score is made'
+                            f"</summary>{_value_html(score_key, rest)}</details>")
+    rows = "".join(f"<dt>{_e(_label(k))}</dt><dd>{_value_html(k, v)}</dd>"
+                   for k, v in profile.items() if k != score_key)
+    body.append(f'<dl class="st-dl st-profile">{rows}</dl>')
+    return "".join(body)
+
+
+_LEGEND = """<ul class="st-legend">
+<li><span class="st-key st-key-source">Name</span> source mention</li>
+<li><span class="st-key st-key-cue">said</span> cue (reporting verb or phrase)</li>
+<li><span class="st-key st-key-direct">“quoted”</span> direct quote</li>
+<li><span class="st-key st-key-indirect">reported</span> paraphrase</li>
+<li><span class="st-key st-as st-as-checkworthy">claim</span> check-worthy, no source</li>
+<li><span class="st-key st-as st-as-opinion">view</span> opinion or prediction, no source</li>
+<li><span class="st-key st-hedge">reportedly</span> hedge</li>
+<li><span class="st-key st-boiler">Read more</span> boilerplate, not analysed</li>
+</ul><p class="st-note">Each colour is one source; grey: source not resolved.</p>"""
+
+
+def _header_html(analysis: Analysis) -> str:
+    meta = analysis.meta or {}
+    title = meta.get("title")
+    bits = [_e(meta[k]) for k in ("outlet", "author", "date") if meta.get(k)]
+    url = meta.get("url") or meta.get("canonical_url")
+    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+        bits.append(f'<a href="{_e(url)}" rel="noopener noreferrer nofollow" '
+                    f'target="_blank">{_e(url)}</a>')
+    elif url:
+        bits.append(_e(url))
+    n_check = sum(1 for a in analysis.assertions if a.label == "checkworthy")
+    counts = (f"{len(analysis.attributions)} attributions · {len(analysis.sources)} sources · "
+              f"{n_check} unattributed check-worthy")
+    out = ['<header class="st-head">']
+    if title:
+        out.append(f"<h2>{_e(title)}</h2>")
+    if bits:
+        out.append(f'<p class="st-meta">{" · ".join(bits)}</p>')
+    out.append(f'<p class="st-counts">{counts}</p>')
+    out.append("</header>")
+    return "".join(out)
+
+
+def render_analysis_fragment(analysis: Analysis) -> str:
+    """The article view as an HTML fragment (``<div class="st-root">``), no CSS or JS."""
+    cards = "".join(_card(analysis, i) for i in range(len(analysis.attributions)))
+    warnings = ""
+    if analysis.warnings:
+        warnings = '<ul class="st-warnings">' + "".join(
+            f"<li>{_e(w)}</li>" for w in analysis.warnings) + "</ul>"
+    return (
+        '<div class="st-root">'
+        f"{_header_html(analysis)}{warnings}"
+        '<div class="st-layout">'
+        '<section class="st-main" aria-label="Article">'
+        f'<div class="st-text">{_article_html(analysis)}</div>'
+        f'<details class="st-all"><summary>All {len(analysis.attributions)} attributions'
+        f'</summary><div class="st-cards">{cards}</div></details>'
+        "</section>"
+        '<aside class="st-panel" aria-label="Sources and profile">'
+        '<section class="st-selected" aria-live="polite" hidden>'
+        '<button type="button" class="st-close" aria-label="Close">×</button>'
+        '<div class="st-slot"></div></section>'
+        f'<section><h3>Sources</h3>{_sources_html(analysis)}</section>'
+        f'<section><h3>Sourcing profile</h3>{_profile_html(analysis.profile)}</section>'
+        f"<section><h3>Legend</h3>{_LEGEND}</section>"
+        "</aside></div></div>"
+    )
+
+
+def render_analysis_html(analysis: Analysis, standalone: bool = True) -> str:
+    """The article view: one self-contained HTML file, or an inline fragment for Jupyter.
+
+    ``standalone=True`` gives a whole document with inline CSS and JS, no external
+    asset and a hash-based Content-Security-Policy; ``standalone=False`` gives a
+    ``<div>`` carrying the same CSS and JS inline (scoped under ``.st-root``).
+    """
+    fragment = render_analysis_fragment(analysis)
+    css, js = asset("article.css"), asset("article.js")
+    if not standalone:
+        return f"<div class=\"st-embed\"><style>{css}</style>{fragment}<script>{js}</script></div>"
+    title = analysis.meta.get("title") if analysis.meta else None
+    if not title:
+        first = analysis.text.strip().split("\n", 1)[0]
+        title = first[:80] + ("…" if len(first) > 80 else "")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_e(standalone_csp())}">'
+        '<meta name="generator" content="sourcetrace">'
+        f"<title>{_e(title)} · sourcetrace</title><style>{css}</style></head>"
+        f'<body class="st-page">{fragment}'
+        '<footer class="st-foot">Made with sourcetrace: who says what in the news.</footer>'
+        f"<script>{js}</script></body></html>\n"
+    )
