@@ -1,0 +1,543 @@
+"""Readers that turn corpus inputs into a stream of articles (ingest.Document).
+
+    collect(inputs, config=...)  -> Iterator[Collected | Failure]
+
+An input is a path, a folder, a URL or a URL list; what is inside decides the reader:
+
+    folder            every supported file under it, in name order (hidden files skipped)
+    .txt .html .htm   one article (ingest.from_string); a .txt holding only URLs is a URL list
+    .json .jsonl      one article per record (ingest.iter_records; "text" required)
+    .csv .tsv         one article per row: a text column (text, body, content, article,
+                      maintext) and any other columns as metadata (title, url, date, ...)
+    .warc .warc.gz    one article per HTML response record (Common Crawl News style)
+    .rss .atom .xml   an RSS/Atom feed: each item's page is fetched (the item's own
+                      content is used when it has no link)
+    .urls             a URL list: one URL per line, # comments
+    http(s)://...     a page: an article, or a feed when the server sends RSS/Atom
+
+Every input that cannot be read yields a ``Failure`` with its reason, and the
+stream goes on with the next one. URLs go through ``fetch.fetch`` (timeouts, size
+cap, private addresses refused unless allowed) behind a ``Fetcher`` that also
+honours robots.txt and waits ``min_interval`` seconds between two requests to the
+same host.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import time
+import urllib.robotparser
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
+
+from . import ingest
+from .config import DEFAULT, Config
+from .errors import FetchError, InputError, InputTooLargeError, SourcetraceError
+
+__all__ = ["Collected", "Failure", "Fetcher", "collect", "estimate", "KINDS"]
+
+KINDS = ("auto", "file", "feed", "warc", "urls", "url")
+TEXT_COLUMNS = ("text", "body", "content", "article", "maintext")
+_ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ".text", ".md"}
+_RECORD_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+_CSV_SUFFIXES = {".csv", ".tsv"}
+_FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+_WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_URL = re.compile(r"\Ahttps?://\S+\Z", re.I)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
+               "application/xml", "text/xml", "application/feed+json")
+_FEED_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+                         rb"<(?:rss|feed|rdf:RDF)[\s>]", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """An article read from an input. ``input`` names it for resume and failures:
+    a path, ``path:N`` for the N-th record or row, ``path#record-id`` in a WARC, a URL."""
+
+    input: str
+    document: ingest.Document
+    kind: str
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input (or one record of it) that gave no article, and why."""
+
+    input: str
+    reason: str
+    code: str = "bad_input"
+
+    @classmethod
+    def of(cls, input: str, exc: BaseException) -> "Failure":
+        if isinstance(exc, SourcetraceError):
+            return cls(input, str(exc), exc.code)
+        return cls(input, f"{type(exc).__name__}: {exc}", "error")
+
+
+Item = Collected | Failure
+
+
+class Fetcher:
+    """Polite fetching: robots.txt honoured, one request per host per ``min_interval``
+    seconds, everything else (address checks, timeouts, size cap) by ``fetch.fetch``.
+
+    robots.txt: 4xx or unreachable -> allowed (the page fetch then reports any network
+    failure itself); 5xx -> the whole host is refused, as RFC 9309 asks.
+    """
+
+    def __init__(self, config: Config = DEFAULT, *, min_interval: float = 1.0,
+                 respect_robots: bool = True, transport: Any = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.min_interval = min_interval
+        self.respect_robots = respect_robots
+        self.transport = transport
+        self._clock = clock
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+
+    def _wait(self, host: str) -> None:
+        last = self._last.get(host)
+        if last is not None:
+            delay = last + self.min_interval - self._clock()
+            if delay > 0:
+                self._sleep(delay)
+        self._last[host] = self._clock()
+
+    def _get(self, url: str):
+        from . import fetch
+
+        self._wait(urlsplit(url).netloc.lower())
+        return fetch.fetch(url, self.config, transport=self.transport)
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}".lower()
+        if root not in self._robots:
+            parser: urllib.robotparser.RobotFileParser | None = None
+            try:
+                page = self._get(root + "/robots.txt")
+                parser = urllib.robotparser.RobotFileParser()
+                parser.parse(page.body.decode("utf-8", "replace").splitlines())
+            except FetchError as exc:
+                if re.match(r"HTTP 5\d\d", exc.message):
+                    parser = urllib.robotparser.RobotFileParser()
+                    parser.disallow_all = True
+            self._robots[root] = parser
+        parser = self._robots[root]
+        return parser is None or parser.can_fetch(_agent(self.config.user_agent), url)
+
+    def get(self, url: str):
+        """The Page at ``url``; FetchError when refused or failed."""
+        if self.respect_robots and not self.allowed(url):
+            raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}",
+                             hint="respect the site's wishes, or ingest a copy you may use")
+        return self._get(url)
+
+
+def _agent(user_agent: str) -> str:
+    return user_agent.split("/", 1)[0].strip() or "*"
+
+
+# --------------------------------------------------------------------------- entry point
+
+def collect(inputs: Iterable[str], *, config: Config = DEFAULT, kind: str = "auto",
+            fetcher: Fetcher | None = None,
+            skip: Callable[[str], bool] | None = None,
+            text_column: str | None = None) -> Iterator[Item]:
+    """Every article of ``inputs`` as Collected, every unreadable input as Failure.
+
+    ``kind`` forces how each input is read (auto, file, feed, warc, urls, url).
+    ``skip(input)`` -> True leaves a URL unfetched (resume: it is already stored).
+    """
+    if kind not in KINDS:
+        raise InputError(f"unknown input kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
+    reader = _Reader(config, fetcher or Fetcher(config), skip or (lambda _i: False), text_column)
+    for target in inputs:
+        try:
+            yield from reader.target(str(target), kind)
+        except SourcetraceError as exc:
+            yield Failure.of(str(target), exc)
+        except OSError as exc:
+            yield Failure(str(target), f"cannot read {target}: {exc.strerror or exc}", "bad_input")
+
+
+class _Reader:
+    def __init__(self, config: Config, fetcher: Fetcher, skip: Callable[[str], bool],
+                 text_column: str | None) -> None:
+        self.config = config
+        self.fetcher = fetcher
+        self.skip = skip
+        self.text_column = text_column
+
+    # -- dispatch ---------------------------------------------------------------------
+    def target(self, target: str, kind: str) -> Iterator[Item]:
+        if _URL.match(target):
+            if kind == "feed":
+                yield from self.feed_url(target)
+            elif kind in ("auto", "url"):
+                yield from self.url(target, detect_feed=kind == "auto")
+            else:
+                yield Failure(target, f"{target} is a URL, not a {kind} file", "bad_input")
+            return
+        p = Path(target)
+        if p.is_dir():
+            yield from self.folder(p, kind)
+        elif p.exists():
+            yield from self.file(p, kind)
+        else:
+            yield Failure(target, f"no such file or folder: {target}", "bad_input")
+
+    def folder(self, folder: Path, kind: str) -> Iterator[Item]:
+        for p in _walk(folder):
+            if kind != "auto" or _suffix_kind(p) is not None:
+                try:
+                    yield from self.file(p, kind)
+                except SourcetraceError as exc:
+                    yield Failure.of(str(p), exc)
+                except OSError as exc:
+                    yield Failure(str(p), f"cannot read {p}: {exc.strerror or exc}")
+
+    def file(self, p: Path, kind: str) -> Iterator[Item]:
+        chosen = _suffix_kind(p) if kind == "auto" else kind
+        if chosen == "records":
+            yield from self.records(p)
+        elif chosen == "csv":
+            yield from self.csv(p)
+        elif chosen == "warc":
+            yield from self.warc(p)
+        elif chosen == "feed":
+            yield from self.feed_file(p)
+        elif chosen == "urls":
+            yield from self.url_list(p)
+        elif chosen == "url":
+            yield Failure(str(p), f"{p} is a file, not a URL", "bad_input")
+        else:
+            yield from self.article_file(p)
+
+    # -- files ------------------------------------------------------------------------
+    def article_file(self, p: Path) -> Iterator[Item]:
+        size = p.stat().st_size
+        if size > self.config.max_input_bytes:
+            yield Failure(str(p), f"{p} is {size:,} bytes, over the limit of "
+                          f"{self.config.max_input_bytes:,} for one article (give one article "
+                          "per file, or raise max_input_bytes)", InputTooLargeError.code)
+            return
+        data = p.read_bytes()
+        if p.suffix.lower() == ".txt" and _is_url_list(data):
+            yield from self.url_list(p, data)
+            return
+        html = True if p.suffix.lower() in _HTML_SUFFIXES else None
+        try:
+            doc = ingest.from_string(data, config=self.config, meta={"path": str(p)}, html=html)
+        except SourcetraceError as exc:
+            yield Failure.of(str(p), exc)
+            return
+        kind = doc.meta.get("input_kind", "text")
+        yield Collected(str(p), doc, kind, _raw(data, doc, kind))
+
+    def records(self, p: Path) -> Iterator[Item]:
+        for number, result in ingest.iter_records(p, config=self.config):
+            key = f"{p}:{number}"
+            if isinstance(result, SourcetraceError):
+                yield Failure.of(key, result)
+            else:
+                yield Collected(key, result, "json")
+
+    def csv(self, p: Path) -> Iterator[Item]:
+        csv.field_size_limit(max(self.config.max_input_bytes, 1 << 20))
+        delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+        with p.open("r", encoding="utf-8-sig", newline="") as f:
+            try:
+                reader = csv.DictReader(f, delimiter=delimiter)
+                columns = reader.fieldnames or []
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield Failure(str(p), f"{p} is not a readable CSV file: {exc}")
+                return
+            wanted = (self.text_column,) if self.text_column else TEXT_COLUMNS
+            lower = {c.lower().strip(): c for c in columns if c}
+            text_col = next((lower[w.lower()] for w in wanted if w.lower() in lower), None)
+            if text_col is None:
+                shown = ", ".join(columns) if columns else "none"
+                yield Failure(str(p), f"{p} has no text column (looked for "
+                              f"{', '.join(wanted)}; its columns: {shown})",
+                              "bad_record")
+                return
+            number = 1
+            try:
+                for number, row in enumerate(reader, 2):  # line 1 is the header
+                    key = f"{p}:{number}"
+                    record = {("text" if k == text_col else k.strip()): v
+                              for k, v in row.items() if k and v not in (None, "")}
+                    if None in row:
+                        yield Failure(key, f"row {number} has more fields than the header",
+                                      "bad_record")
+                        continue
+                    try:
+                        doc = ingest.from_record(record, config=self.config,
+                                                 meta={"path": str(p), "record": number})
+                    except SourcetraceError as exc:
+                        yield Failure.of(key, exc)
+                        continue
+                    yield Collected(key, _with_meta(doc, input_kind="csv"), "csv")
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield Failure(str(p), f"{p}: unreadable after line {number}: {exc}")
+
+    def warc(self, p: Path) -> Iterator[Item]:
+        try:
+            from warcio.archiveiterator import ArchiveIterator
+        except ImportError:  # pragma: no cover - a core dependency
+            yield Failure(str(p), "reading WARC needs warcio: pip install warcio", "error")
+            return
+        n = 0
+        with p.open("rb") as f:
+            try:
+                for record in ArchiveIterator(f, arc2warc=True):
+                    if record.rec_type != "response":
+                        continue
+                    n += 1
+                    item = self._warc_record(p, n, record)
+                    if item is not None:
+                        yield item
+            except Exception as exc:  # warcio raises ArchiveLoadFailed, EOFError, zlib.error...
+                yield Failure(str(p), f"{p}: truncated or corrupt WARC after {n} response "
+                              f"record(s): {type(exc).__name__}: {str(exc)[:200]}", "bad_input")
+
+    def _warc_record(self, p: Path, n: int, record: Any) -> Item | None:
+        headers = record.rec_headers
+        rec_id = (headers.get_header("WARC-Record-ID") or str(n)).strip("<>")
+        key = f"{p}#{rec_id}"
+        url = headers.get_header("WARC-Target-URI")
+        http = record.http_headers
+        status = http.get_statuscode() if http else None
+        ctype = (http.get_header("Content-Type") or "").lower() if http else ""
+        if status and not status.startswith("2"):
+            return None
+        if ctype and not any(t in ctype for t in ("html", "text/plain")):
+            return None  # images, scripts, robots.txt ...: not articles
+        data = record.content_stream().read(self.config.max_input_bytes + 1)
+        if len(data) > self.config.max_input_bytes:
+            return Failure(key, f"WARC record {url} is over {self.config.max_input_bytes:,} bytes",
+                           InputTooLargeError.code)
+        charset = None
+        m = re.search(r"charset=([\w-]+)", ctype)
+        if m:
+            charset = m.group(1)
+        meta = {"url": url, "path": str(p), "crawl_date": headers.get_header("WARC-Date")}
+        try:
+            doc = ingest.from_string(data, config=self.config, meta=meta,
+                                     html=True if "html" in ctype else None, encoding=charset)
+        except SourcetraceError as exc:
+            return Failure(key, f"{url}: {exc}", exc.code)
+        return Collected(key, _with_meta(doc, input_kind="warc"), "warc",
+                         _raw(data, doc, "html", charset))
+
+    # -- URLs and feeds -----------------------------------------------------------------
+    def url_list(self, p: Path, data: bytes | None = None) -> Iterator[Item]:
+        if data is None:
+            size = p.stat().st_size
+            if size > 50 * self.config.max_input_bytes:
+                yield Failure(str(p), f"URL list {p} is {size:,} bytes: too large", "input_too_large")
+                return
+            data = p.read_bytes()
+        for line in data.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not _URL.match(line):
+                yield Failure(f"{p}: {line[:200]}", f"not an http(s) URL: {line[:200]!r}")
+                continue
+            yield from self.url(line, detect_feed=True)
+
+    def url(self, url: str, *, detect_feed: bool) -> Iterator[Item]:
+        if self.skip(url):
+            return
+        try:
+            page = self.fetcher.get(url)
+        except SourcetraceError as exc:
+            yield Failure.of(url, exc)
+            return
+        if detect_feed and _looks_like_feed(page.content_type, page.body):
+            yield from self.feed_body(url, page.body)
+            return
+        yield self._page(url, page, {})
+
+    def _page(self, url: str, page: Any, extra: dict[str, Any]) -> Item:
+        meta = {"url": url, "final_url": page.final_url}
+        for key, value in extra.items():
+            meta.setdefault(key, value)
+        try:
+            doc = ingest.from_string(page.body, config=self.config, meta=meta,
+                                     html=True if page.is_html else None, encoding=page.charset)
+        except SourcetraceError as exc:
+            return Failure.of(url, exc)
+        kind = doc.meta.get("input_kind", "text")
+        return Collected(url, _with_meta(doc, input_kind="url"), "url",
+                         _raw(page.body, doc, kind, page.charset))
+
+    def feed_url(self, url: str) -> Iterator[Item]:
+        try:
+            page = self.fetcher.get(url)
+        except SourcetraceError as exc:
+            yield Failure.of(url, exc)
+            return
+        yield from self.feed_body(url, page.body)
+
+    def feed_file(self, p: Path) -> Iterator[Item]:
+        size = p.stat().st_size
+        if size > self.config.max_input_bytes:
+            yield Failure(str(p), f"feed {p} is {size:,} bytes, over the limit of "
+                          f"{self.config.max_input_bytes:,}", "input_too_large")
+            return
+        yield from self.feed_body(str(p), p.read_bytes())
+
+    def feed_body(self, name: str, body: bytes) -> Iterator[Item]:
+        import feedparser
+
+        parsed = feedparser.parse(io.BytesIO(body))
+        if not parsed.get("version") and not parsed.entries:
+            if ingest.looks_like_html(body[:4096].decode("utf-8", "replace")):
+                reason = f"{name} is an HTML page, not an RSS or Atom feed"
+            else:
+                why = parsed.get("bozo_exception")
+                reason = f"{name} is not an RSS or Atom feed" + (f" ({why})" if why else "")
+            yield Failure(name, reason + " (give the feed's own URL, or the page as an article)",
+                          "bad_input")
+            return
+        feed_link = parsed.feed.get("link") or (name if _URL.match(name) else None)
+        for n, entry in enumerate(parsed.entries, 1):
+            extra = {"feed": name}
+            for key in ("title", "author"):
+                if entry.get(key):
+                    extra[key] = entry.get(key)
+            when = entry.get("published_parsed") or entry.get("updated_parsed")
+            if when:
+                extra["date"] = time.strftime("%Y-%m-%d", when)
+            link = entry.get("link")
+            if link and _URL.match(link):
+                if self.skip(link):
+                    continue
+                try:
+                    page = self.fetcher.get(link)
+                except SourcetraceError as exc:
+                    yield Failure.of(link, exc)
+                    continue
+                yield self._page(link, page, extra)
+                continue
+            body = _entry_content(entry)
+            key = f"{name}#{entry.get('id') or n}"
+            if not body:
+                yield Failure(key, f"feed item {n} of {name} has neither a link nor content")
+                continue
+            if feed_link:
+                extra.setdefault("url", feed_link)
+            try:
+                doc = ingest.from_string(body, config=self.config, meta=extra)
+            except SourcetraceError as exc:
+                yield Failure.of(key, exc)
+                continue
+            yield Collected(key, _with_meta(doc, input_kind="feed"), "feed", body)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def _suffix_kind(p: Path) -> str | None:
+    name = p.name.lower()
+    if name.endswith(_WARC_SUFFIXES):
+        return "warc"
+    suffix = p.suffix.lower()
+    if suffix in _RECORD_SUFFIXES:
+        return "records"
+    if suffix in _CSV_SUFFIXES:
+        return "csv"
+    if suffix in _FEED_SUFFIXES:
+        return "feed"
+    if suffix == ".urls":
+        return "urls"
+    if suffix in _ARTICLE_SUFFIXES:
+        return "article"
+    return None
+
+
+def _is_url_list(data: bytes) -> bool:
+    lines = [ln.strip() for ln in data[:1_000_000].decode("utf-8", "replace").splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    return bool(lines) and all(_URL.match(ln) for ln in lines)
+
+
+def _looks_like_feed(content_type: str, body: bytes) -> bool:
+    if content_type in ("application/rss+xml", "application/atom+xml", "application/rdf+xml"):
+        return True
+    return bool(_FEED_START.match(body[:2048]))
+
+
+def _entry_content(entry: Any) -> str:
+    for item in entry.get("content") or ():
+        if item.get("value"):
+            return item["value"]
+    return entry.get("summary") or ""
+
+
+def _with_meta(doc: ingest.Document, **changes: Any) -> ingest.Document:
+    meta = dict(doc.meta)
+    meta.update(changes)
+    return ingest.Document(text=doc.text, meta=meta, warnings=doc.warnings)
+
+
+def _raw(data: bytes, doc: ingest.Document, kind: str, charset: str | None = None) -> str | None:
+    """The raw input as text, kept when it differs from the article text (HTML)."""
+    if kind != "html" and doc.meta.get("input_kind") != "html":
+        return None
+    for enc in (charset, "utf-8"):
+        if enc:
+            try:
+                return data.decode(enc)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return data.decode("utf-8", "replace")
+
+
+def estimate(inputs: Iterable[str], kind: str = "auto") -> int | None:
+    """A cheap count of the articles in ``inputs`` (for a progress bar's ETA), or None
+    when some input cannot be counted without reading it in full (WARC, feeds, URLs)."""
+    total = 0
+    for target in inputs:
+        if _URL.match(str(target)):
+            if kind == "feed":
+                return None
+            total += 1
+            continue
+        p = Path(target)
+        paths = list(_walk(p)) if p.is_dir() else [p]
+        for q in paths:
+            if not q.is_file():
+                continue
+            k = _suffix_kind(q) if kind == "auto" else kind
+            if k in ("warc", "feed") or (k is None and p.is_dir()):
+                if k is None:
+                    continue
+                return None
+            if k in ("records", "csv", "urls") and q.suffix.lower() != ".json":
+                with q.open("rb") as f:
+                    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                total += max(lines - (1 if k == "csv" else 0), 0)
+            else:
+                total += 1
+    return total

@@ -1,0 +1,525 @@
+"""The corpus batch: collect -> analyse -> store, safe to rerun and to kill.
+
+    ingest(inputs, store, config=..., workers=1, engine="local")  -> IngestReport
+    export(store, path_or_file, format="jsonl", table="articles")  -> rows written
+    make_record(collected, analysis)                                -> store.ArticleRecord
+
+Idempotent by content hash: an article whose cleaned text (whitespace collapsed)
+is already stored is not analysed again, so a second run of the same input adds
+nothing. Each batch of articles is written in one transaction, so a run killed at
+any point leaves whole articles only, and the next run analyses exactly those not
+yet stored: nothing lost, nothing duplicated. URLs already stored are not fetched
+again. Every input that fails (unreadable, not an article, a fetch error, an
+analysis error) is recorded with its reason (``store.failures()``) and the run
+goes on.
+
+Engines:
+- ``local`` with ``workers=1``: in this process.
+- ``local`` with ``workers=N``: N processes (spawned), each loading the model once;
+  this process collects the inputs and writes the store.
+- ``ray``: Ray Data ``map_batches`` with ``RayAnalyzer`` (an actor pool of
+  ``workers`` actors, each loading the model once, ``num_cpus`` each); needs the
+  ``ray`` extra. ``address`` connects to a running cluster; without it a local
+  Ray is started with ``num_cpus=workers`` (0.5 CPU per actor, so that the pool
+  and Ray's own tasks fit on a small machine).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import json
+import multiprocessing
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+from . import collect as collect_mod
+from .config import DEFAULT, Config
+from .errors import ConfigError, SourcetraceError
+from .ingest import Document
+from .model import Analysis
+from .store import ArticleRecord, Store, content_hash
+
+__all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport", "RayAnalyzer",
+           "analyze_chunk", "canonical_url", "export", "ingest", "make_record", "outlet_of"]
+
+ENGINES = ("local", "ray")
+EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+EXPORT_TABLES = ("articles", "attributions", "sources")
+
+
+@dataclass
+class IngestReport:
+    """What a run did. ``duplicates``: articles already stored (or seen twice in the run);
+    ``skipped``: URLs not fetched because they are stored."""
+
+    added: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- records
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL normalised by courlan (tracking parameters dropped, host lower-cased),
+    without its #fragment; None when there is no usable http(s) URL."""
+    if not url or not re.match(r"https?://", url, re.I):
+        return None
+    try:
+        from courlan import normalize_url
+
+        clean = normalize_url(url, strict=True)
+    except Exception:  # courlan raises on malformed URLs in several ways
+        return None
+    parts = urlsplit(clean)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def outlet_of(url: str | None) -> str | None:
+    """The registered domain of a URL ("www.bbc.co.uk/..." -> "bbc.co.uk")."""
+    if not url:
+        return None
+    try:
+        from courlan import extract_domain
+
+        return extract_domain(url) or None
+    except Exception:
+        return None
+
+
+def _iso_date(value: Any) -> str | None:
+    if not value:
+        return None
+    m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", str(value).strip())
+    if not m:
+        return str(value).strip() or None
+    return "-".join(g for g in m.groups() if g)
+
+
+def make_record(item: collect_mod.Collected, analysis: Analysis) -> ArticleRecord:
+    """An analysed article with its corpus columns: outlet = the URL's domain (else the
+    outlet the input names), canonical URL, title, author, date (YYYY-MM-DD)."""
+    meta = analysis.meta
+    url = meta.get("final_url") or meta.get("url")
+    url = url if isinstance(url, str) else None
+    outlet = outlet_of(url) or _str(meta.get("outlet")) or _str(meta.get("hostname"))
+    return ArticleRecord(
+        analysis=analysis, input=item.input, outlet=outlet, url=url,
+        canonical_url=canonical_url(url), title=_str(meta.get("title")),
+        author=_str(meta.get("author")), date=_iso_date(meta.get("date")),
+        input_kind=item.kind, raw=item.raw)
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+# --------------------------------------------------------------------------- analysis
+
+_WORKER_CONFIG: Config | None = None
+
+
+def _init_worker(config: Config) -> None:
+    """Process-pool initializer: load the model once per worker."""
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    from . import nlp
+
+    nlp.load(config.spacy_model, config.rules_only)
+
+
+def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT
+                  ) -> list[Analysis | SourcetraceError | Exception]:
+    """Analyse documents as one batch; when the batch fails, one by one, so that a bad
+    article costs only itself. One Analysis or exception per document, in order."""
+    from .pipeline import analyze_documents
+
+    try:
+        return list(analyze_documents(documents, config=config))
+    except Exception:
+        if len(documents) == 1:
+            try:
+                return list(analyze_documents(documents, config=config))
+            except Exception as exc:
+                return [exc]
+        out: list[Analysis | SourcetraceError | Exception] = []
+        for doc in documents:
+            out.extend(analyze_chunk([doc], config))
+        return out
+
+
+def _worker_chunk(documents: list[Document]) -> list[Any]:
+    return analyze_chunk(documents, _WORKER_CONFIG or DEFAULT)
+
+
+class RayAnalyzer:
+    """Ray Data callable class: each actor loads the model once, then analyses batches.
+
+    Batches are dicts of numpy arrays with columns ``i``, ``text`` and ``meta`` (JSON);
+    the output has ``i``, ``analysis`` (JSON, "" on failure), ``error`` and ``code``.
+    """
+
+    def __init__(self, config: Config = DEFAULT) -> None:
+        from . import nlp
+
+        self.config = config
+        nlp.load(config.spacy_model, config.rules_only)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        docs = [Document(text=str(t), meta=json.loads(str(m)))
+                for t, m in zip(batch["text"], batch["meta"])]
+        results = analyze_chunk(docs, self.config)
+        analysis, error, code = [], [], []
+        for r in results:
+            if isinstance(r, Analysis):
+                analysis.append(r.to_json())
+                error.append("")
+                code.append("")
+            else:
+                analysis.append("")
+                error.append(str(r) if isinstance(r, SourcetraceError)
+                             else f"{type(r).__name__}: {r}")
+                code.append(getattr(r, "code", "error"))
+        return {"i": np.asarray(batch["i"]), "analysis": np.asarray(analysis, dtype=object),
+                "error": np.asarray(error, dtype=object), "code": np.asarray(code, dtype=object)}
+
+
+# --------------------------------------------------------------------------- the batch
+
+class _Run:
+    """Shared bookkeeping of one ingest: dedup, writes, failures, progress."""
+
+    def __init__(self, store: Store, report: IngestReport, progress: Any) -> None:
+        self.store = store
+        self.report = report
+        self.progress = progress
+        self.seen: set[str] = set()
+
+    def fail(self, input: str, reason: str, code: str) -> None:
+        self.store.record_failure(input, reason, code)
+        self.report.failed += 1
+        if len(self.report.failures) < 1000:
+            self.report.failures.append((input, reason))
+        self._tick(1)
+
+    def _tick(self, n: int) -> None:
+        if self.progress is not None and n:
+            self.progress.update(n)
+            self.progress.set_postfix(added=self.report.added, dup=self.report.duplicates,
+                                      failed=self.report.failed, refresh=False)
+
+    def new_only(self, items: list[collect_mod.Collected]) -> list[collect_mod.Collected]:
+        """Drop articles already stored or already seen in this run."""
+        hashes = [content_hash(c.document.text) for c in items]
+        known = self.store.known_hashes(hashes)
+        fresh = []
+        for c, h in zip(items, hashes):
+            if h in known or h in self.seen:
+                self.report.duplicates += 1
+                self._tick(1)
+            else:
+                self.seen.add(h)
+                fresh.append(c)
+        return fresh
+
+    def store_results(self, items: Sequence[collect_mod.Collected], results: Sequence[Any]) -> None:
+        records = []
+        for item, result in zip(items, results):
+            if isinstance(result, Analysis):
+                records.append(make_record(item, result))
+            elif isinstance(result, SourcetraceError):
+                self.fail(item.input, str(result), result.code)
+            else:
+                self.fail(item.input, f"analysis failed: {type(result).__name__}: {result}", "error")
+        ids = self.store.add_many(records)
+        added = sum(1 for i in ids if i is not None)
+        self.report.added += added
+        self.report.duplicates += len(ids) - added
+        self._tick(len(ids))
+
+
+def _chunks(run: _Run, items: Iterator[collect_mod.Item], size: int
+            ) -> Iterator[list[collect_mod.Collected]]:
+    """New articles in chunks of ``size``; failures recorded on the way."""
+    buf: list[collect_mod.Collected] = []
+    for item in items:
+        if isinstance(item, collect_mod.Failure):
+            run.fail(item.input, item.reason, item.code)
+            continue
+        buf.append(item)
+        if len(buf) >= size:
+            fresh = run.new_only(buf)
+            buf = []
+            if fresh:
+                yield fresh
+    if buf:
+        fresh = run.new_only(buf)
+        if fresh:
+            yield fresh
+
+
+def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
+           workers: int = 1, engine: str = "local", address: str | None = None,
+           kind: str = "auto", fetcher: collect_mod.Fetcher | None = None,
+           text_column: str | None = None, progress: bool = False,
+           chunk_size: int | None = None, ray_window: int = 4096,
+           items: Iterable[collect_mod.Item] | None = None) -> IngestReport:
+    """Collect, analyse and store every article of ``inputs``; see the module docstring.
+
+    ``items`` replaces collection with a ready stream (Collected | Failure).
+    ``progress`` shows a bar with rate and ETA on stderr.
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint="use local or ray")
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, got {workers}")
+    inputs = list(inputs)
+    started = time.perf_counter()
+    report = IngestReport()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        total = collect_mod.estimate(inputs, kind) if items is None else None
+        bar = tqdm(total=total, unit="article", desc="ingest", dynamic_ncols=True,
+                   smoothing=0.1)
+    run = _Run(store, report, bar)
+    if items is None:
+        def skip(url: str) -> bool:
+            return bool(store.known_inputs([url]))
+
+        items = collect_mod.collect(inputs, config=config, kind=kind, fetcher=fetcher,
+                                    skip=skip, text_column=text_column)
+    size = chunk_size or config.batch_size
+    try:
+        if engine == "ray":
+            _ingest_ray(run, iter(items), config, workers, address, size, ray_window)
+        elif workers == 1:
+            for chunk in _chunks(run, iter(items), size):
+                run.store_results(chunk, analyze_chunk([c.document for c in chunk], config))
+        else:
+            _ingest_pool(run, iter(items), config, workers, size)
+    finally:
+        if bar is not None:
+            bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_pool(run: _Run, items: Iterator[collect_mod.Item], config: Config,
+                 workers: int, size: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                initargs=(config,)) as pool:
+        pending: dict[cf.Future, list[collect_mod.Collected]] = {}
+
+        def drain(block_until: int) -> None:
+            while len(pending) > block_until:
+                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    chunk = pending.pop(fut)
+                    try:
+                        results = fut.result()
+                    except Exception as exc:  # a worker died (killed, out of memory)
+                        results = [exc] * len(chunk)
+                    run.store_results(chunk, results)
+
+        for chunk in _chunks(run, items, size):
+            drain(2 * workers - 1)
+            pending[pool.submit(_worker_chunk, [c.document for c in chunk])] = chunk
+        drain(0)
+
+
+def _ingest_ray(run: _Run, items: Iterator[collect_mod.Item], config: Config, workers: int,
+                address: str | None, size: int, window: int) -> None:
+    try:
+        import ray
+        import ray.data
+        from ray.data import ActorPoolStrategy
+    except ImportError as exc:
+        raise ConfigError("the ray engine needs Ray", hint="pip install 'sourcetrace[ray]'") from exc
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    buf: list[collect_mod.Collected] = []
+
+    def flush() -> None:
+        if not buf:
+            return
+        rows = [{"i": i, "text": c.document.text, "meta": json.dumps(c.document.meta)}
+                for i, c in enumerate(buf)]
+        ds = ray.data.from_items(rows).map_batches(
+            RayAnalyzer, fn_constructor_kwargs={"config": config}, batch_size=size,
+            compute=ActorPoolStrategy(size=workers), num_cpus=0.5, batch_format="numpy")
+        done: list[collect_mod.Collected] = []
+        results: list[Any] = []
+        for row in ds.iter_rows():
+            c = buf[int(row["i"])]
+            if row["analysis"]:
+                results.append(Analysis.from_json(row["analysis"]).replace(
+                    warnings=c.document.warnings))
+            else:
+                results.append(_RayError(row["error"], row["code"]))
+            done.append(c)
+            if len(done) >= size:
+                run.store_results(done, results)
+                done, results = [], []
+        run.store_results(done, results)
+        buf.clear()
+
+    for chunk in _chunks(run, items, size):
+        buf.extend(chunk)
+        if len(buf) >= window:
+            flush()
+    flush()
+
+
+class _RayError(SourcetraceError):
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code or "error"
+
+
+# --------------------------------------------------------------------------- export
+
+def _article_row(a: Any) -> dict[str, Any]:
+    row = a.summary()
+    row["text"] = a.text
+    row["profile"] = json.dumps(a.analysis.profile) if a.analysis.profile is not None else None
+    return row
+
+
+def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
+    sources = {s.id: s for s in a.analysis.sources}
+    for i, att in enumerate(a.analysis.attributions):
+        s = sources.get(att.source_id) if att.source_id is not None else None
+        yield {
+            "article_id": a.id, "outlet": a.outlet, "date": a.date, "url": a.url, "idx": i,
+            "kind": att.kind, "speaker": att.speaker,
+            "source_identity": s.identity if s else None, "source_kind": s.kind if s else None,
+            "source_text": " … ".join(x.text for x in att.source),
+            "cue": " … ".join(x.text for x in att.cue),
+            "content": " … ".join(x.text for x in att.content),
+            "parent": att.parent, "rule": att.rule, "confidence": att.confidence,
+            "offsets": json.dumps(att.offsets()),
+        }
+
+
+def _source_rows(a: Any) -> Iterator[dict[str, Any]]:
+    for s in a.analysis.sources:
+        yield {
+            "article_id": a.id, "outlet": a.outlet, "date": a.date, "source_id": s.id,
+            "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
+            "channel": s.channel, "hearsay_depth": s.hearsay_depth,
+            "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
+        }
+
+
+_ROWS: dict[str, Callable[[Any], Iterable[dict[str, Any]]]] = {
+    "articles": lambda a: [_article_row(a)],
+    "attributions": _attribution_rows,
+    "sources": _source_rows,
+}
+
+
+def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
+           table: str = "articles") -> int:
+    """Write the corpus to ``out`` (a path, or a text stream for jsonl/csv).
+
+    jsonl with table=articles writes one full record per line (columns + the Analysis);
+    csv and parquet write one flat row per article, attribution or source (``table``).
+    Returns the number of rows written.
+    """
+    if format not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown export format {format!r}", hint="use jsonl, csv or parquet")
+    if table not in EXPORT_TABLES:
+        raise ConfigError(f"unknown table {table!r}", hint="use articles, attributions or sources")
+    if format == "jsonl" and table == "articles":
+        def rows() -> Iterator[dict[str, Any]]:
+            for a in store.iter_articles():
+                row = a.summary()
+                row["raw"] = a.raw
+                row["analysis"] = a.analysis.to_dict()
+                yield row
+    else:
+        def rows() -> Iterator[dict[str, Any]]:
+            for a in store.iter_articles():
+                yield from _ROWS[table](a)
+    if format == "parquet":
+        return _write_parquet(rows(), out, table)
+    own = isinstance(out, str)
+    f = open(out, "w", encoding="utf-8", newline="") if own else out
+    n = 0
+    try:
+        if format == "jsonl":
+            for row in rows():
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+        else:
+            writer = csv.DictWriter(f, fieldnames=_columns(table))
+            writer.writeheader()
+            for row in rows():
+                writer.writerow(row)
+                n += 1
+    finally:
+        if own:
+            f.close()
+    return n
+
+
+# column name -> type, per flat table (csv header order, parquet schema)
+COLUMNS: dict[str, dict[str, str]] = {
+    "articles": {"id": "int", "content_hash": "str", "outlet": "str", "url": "str",
+                 "canonical_url": "str", "title": "str", "author": "str", "date": "str",
+                 "input": "str", "input_kind": "str", "added_at": "str", "n_attributions": "int",
+                 "n_sources": "int", "text": "str", "profile": "str"},
+    "attributions": {"article_id": "int", "outlet": "str", "date": "str", "url": "str",
+                     "idx": "int", "kind": "str", "speaker": "str", "source_identity": "str",
+                     "source_kind": "str", "source_text": "str", "cue": "str", "content": "str",
+                     "parent": "int", "rule": "str", "confidence": "float", "offsets": "str"},
+    "sources": {"article_id": "int", "outlet": "str", "date": "str", "source_id": "int",
+                "name": "str", "identity": "str", "kind": "str", "role": "str", "channel": "str",
+                "hearsay_depth": "int", "n_attributions": "int", "n_mentions": "int"},
+}
+
+
+def _columns(table: str) -> list[str]:
+    return list(COLUMNS[table])
+
+
+def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError("Parquet export needs pyarrow",
+                          hint="pip install 'sourcetrace[parquet]'") from exc
+    if not isinstance(out, str):
+        raise ConfigError("Parquet export needs a file path, not a stream", hint="give -o FILE.parquet")
+    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64()}
+    schema = pa.schema([(name, types[t]) for name, t in COLUMNS[table].items()])
+    n = 0
+    batch: list[dict[str, Any]] = []
+    with pq.ParquetWriter(out, schema) as writer:
+        for row in rows:
+            batch.append(row)
+            n += 1
+            if len(batch) >= 1000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch.clear()
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
