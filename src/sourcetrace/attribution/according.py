@@ -1,0 +1,72 @@
+""""According to X": the cue is "according to", the source follows it.
+
+    "According to a report issued on Telegram, by the Ukrainian military command,
+     a large number ... have refused"   source up to the comma before the clause
+    "The poll found ..., according to the Post."   content before the phrase
+"""
+from __future__ import annotations
+
+from .base import Context, Proposal
+
+
+def _sentence_bounds(ctx: Context, tok):
+    sent = tok.sent
+    s, e = sent.start_char, sent.end_char
+    # a quotation that runs on past the sentence belongs to the content
+    q = ctx.quote_at(e - 1) if e > s else None
+    if q is not None and q.end > e:
+        e = q.end
+    return s, e
+
+
+def propose(ctx: Context) -> list[Proposal]:
+    doc = ctx.doc
+    out = []
+    for tok in doc:
+        if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
+            continue
+        if tok.i in ctx.bad_tokens or tok.i in ctx.claimed:
+            continue
+        to = doc[tok.i + 1]
+        objs = [c for c in to.children if c.dep_ == "pobj"]
+        if not objs:
+            continue
+        sent_s, sent_e = _sentence_bounds(ctx, tok)
+        src_lo, src_hi = objs[0].left_edge.i, objs[0].right_edge.i
+        src_lo = max(src_lo, to.i + 1)
+        # extend the source to the comma that opens the content clause
+        if tok.idx <= sent_s + 2 or doc[tok.i - 1].is_punct and doc[tok.i - 1].text in "\"“(":
+            head = tok.head
+            subj = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
+            content_lo = subj.left_edge.i if subj is not None and subj.i > src_hi else None
+            if content_lo is not None:
+                j = content_lo - 1
+                while j > src_hi and doc[j].is_punct:
+                    j -= 1
+                src_hi = max(src_hi, j)
+                c_start = doc[content_lo].idx
+            else:
+                k = src_hi + 1
+                while k < len(doc) and doc[k].is_punct:
+                    k += 1
+                if k >= len(doc):
+                    continue
+                c_start = doc[k].idx
+            content = [ctx.trim(c_start, sent_e)]
+        else:
+            before = ctx.trim(sent_s, tok.idx)
+            after_start = doc[src_hi].idx + len(doc[src_hi])
+            after = ctx.trim(after_start, sent_e)
+            content = [c for c in (before, after) if c[1] - c[0] > 1 and ctx.text[c[0]:c[1]].strip(".,;:!? \"”’")]
+        content = [c for c in content if c[1] > c[0]]
+        if not content:
+            continue
+        source = ctx.trim_tokens(src_lo, src_hi)
+        cue_ids = (tok.i, to.i)
+        ctx.claimed.update(cue_ids)
+        kind = "direct" if any(ctx.quote_at(c[0]) and ctx.quote_at(c[0]).end >= c[1] for c in content) else (
+            "mixed" if any(ctx.quotes_in(*c) for c in content) else "indirect")
+        out.append(Proposal(cue=[(tok.idx, to.idx + len(to))], content=content, source=[source],
+                            kind=kind, rule="according_to", confidence=0.85, speaker=source,
+                            cue_tokens=cue_ids))
+    return out

@@ -1,0 +1,141 @@
+"""What every rule shares: the per-document context and the proposal record.
+
+A *proposal* is one candidate attribution as character spans per role. Rules
+(and, later, a learned tagger) only propose; ``group.assemble`` decides which
+proposals survive, attaches floating quotations, nests and orders them.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicons
+from .quotes import Quote, find_quotes
+
+CharSpan = tuple[int, int]
+
+# Rule priorities when two proposals claim the same cue (higher wins).
+PRIORITY = {
+    "quote+speech_verb": 90,
+    "cue_colon_quote": 85,
+    "according_to": 80,
+    "there_are_reports": 75,
+    "transcript_colon": 70,
+    "headline_colon": 70,
+    "verb_ccomp": 60,
+    "passive": 55,
+    "noun_cue": 50,
+    "verb_xcomp": 45,
+    "verb_dobj": 40,
+    "verb_prep": 35,
+}
+
+
+@dataclass
+class Proposal:
+    """One candidate attribution (character spans into ``doc.text``).
+
+    ``speaker`` is the mention that speaks when it differs from ``source`` (an
+    implicit source: "..., adding that ..." gets the subject of the main verb).
+    ``cue_tokens`` are the doc token indices of the cue (bookkeeping for rules).
+    """
+
+    cue: list[CharSpan]
+    content: list[CharSpan]
+    source: list[CharSpan] = field(default_factory=list)
+    kind: str = "indirect"
+    rule: str = ""
+    confidence: float = 0.5
+    speaker: CharSpan | None = None
+    cue_tokens: tuple[int, ...] = ()
+
+    @property
+    def cue_start(self) -> int:
+        return min(s for s, _ in self.cue)
+
+    def content_extent(self) -> CharSpan:
+        return (min(s for s, _ in self.content), max(e for _, e in self.content))
+
+
+class Context:
+    """Per-document lookups built once: token starts, quotes, paragraphs, boilerplate."""
+
+    def __init__(self, doc, lex: Lexicons, boilerplate: tuple = ()) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.lex = lex
+        self.starts = [t.idx for t in doc]
+        self.ends = [t.idx + len(t) for t in doc]
+        self.quotes: list[Quote] = find_quotes(self.text)
+        self.boilerplate = sorted((b.start, b.end) for b in boilerplate)
+        self.bad_tokens = set()
+        for s, e in self.boilerplate:
+            self.bad_tokens.update(range(*self.token_range(s, e)))
+        self.quotes = [q for q in self.quotes if not self.in_boilerplate(q.start, q.end)]
+        self._quote_starts = [q.start for q in self.quotes]
+        self.claimed: set[int] = set()  # cue tokens already used by a rule
+        nl = self.text.find("\n")
+        self.first_line_end = nl if nl >= 0 else len(self.text)
+
+    # --- offsets -----------------------------------------------------------
+    def token_range(self, s: int, e: int) -> tuple[int, int]:
+        """Token indices [i, j) of the tokens overlapping chars [s, e)."""
+        return bisect_right(self.ends, s), bisect_left(self.starts, e)
+
+    def in_boilerplate(self, s: int, e: int) -> bool:
+        return any(bs < e and s < be for bs, be in self.boilerplate)
+
+    def quote_at(self, pos: int) -> Quote | None:
+        """The quotation covering character ``pos``, if any."""
+        k = bisect_right(self._quote_starts, pos) - 1
+        if k >= 0 and self.quotes[k].contains(pos):
+            return self.quotes[k]
+        return None
+
+    def quotes_in(self, s: int, e: int) -> list[Quote]:
+        return [q for q in self.quotes if q.start < e and s < q.end]
+
+    def paragraph(self, pos: int) -> CharSpan:
+        s = self.text.rfind("\n", 0, pos) + 1
+        e = self.text.find("\n", pos)
+        return s, (len(self.text) if e < 0 else e)
+
+    # --- spans of tokens ---------------------------------------------------
+    def span_of(self, tokens) -> CharSpan:
+        toks = list(tokens)
+        return toks[0].idx, toks[-1].idx + len(toks[-1])
+
+    def subtree_span(self, tok, exclude=None) -> CharSpan:
+        """The subtree of ``tok`` as a char span, trimmed of edge punctuation and
+        cut before any token of ``exclude`` (a set of token indices) it would cross."""
+        lo, hi = tok.left_edge.i, tok.right_edge.i
+        if exclude:
+            for i in range(tok.i - 1, lo - 1, -1):
+                if i in exclude:
+                    lo = i + 1
+                    break
+            for i in range(tok.i + 1, hi + 1):
+                if i in exclude:
+                    hi = i - 1
+                    break
+        return self.trim_tokens(lo, hi)
+
+    def trim_tokens(self, lo: int, hi: int) -> CharSpan:
+        doc = self.doc
+        while lo < hi and (doc[lo].is_punct or doc[lo].is_space) and not self._is_quote_mark(doc[lo]):
+            lo += 1
+        while hi > lo and (doc[hi].is_punct or doc[hi].is_space) and not self._is_quote_mark(doc[hi]):
+            hi -= 1
+        return doc[lo].idx, doc[hi].idx + len(doc[hi])
+
+    @staticmethod
+    def _is_quote_mark(tok) -> bool:
+        return tok.text in {'"', "“", "”", "''", "``", "‘", "’", "'"}
+
+    def trim(self, s: int, e: int) -> CharSpan:
+        text = self.text
+        while s < e and (text[s].isspace() or text[s] in ",;:-–—("):
+            s += 1
+        while e > s and (text[e - 1].isspace() or text[e - 1] in ",;:-–—"):
+            e -= 1
+        return s, e

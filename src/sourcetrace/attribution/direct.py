@@ -1,0 +1,151 @@
+"""Direct quotations and their cues.
+
+    "A," she said.                      cue after the quotation (tail)
+    "A," she said, "B."                 one attribution, two content fragments
+    "A," said Bob. "B."                 a quotation that follows in the paragraph continues it
+    She added: "A."                     cue-colon-quote (head), also across a paragraph break
+    "A," he said, adding "B."           the participle takes the second quotation
+"""
+from __future__ import annotations
+
+from .base import Context, Proposal
+from .quotes import Quote
+from .verbs import cue_token_ids, is_cue_verb, subject, token_spans
+
+_STARTERS = set(".!?:;\n—–-\"“”'’‘(")
+MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
+
+
+def _starts_clause(ctx: Context, q: Quote) -> bool:
+    i = q.start - 1
+    text = ctx.text
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] in _STARTERS or text[i] == ","
+
+
+def _quote_cue_ok(entry) -> bool:
+    return "quote" in entry.frames
+
+
+def _tail_cue(ctx: Context, q: Quote, stop: int):
+    """The cue verb right after a quotation: only its subject and punctuation between."""
+    doc = ctx.doc
+    i, _ = ctx.token_range(q.end, q.end)
+    n = len(doc)
+    seen = []
+    while i < n and doc[i].idx < stop and len(seen) <= MAX_TAIL_GAP:
+        tok = doc[i]
+        if "\n" in tok.text:
+            return None
+        entry = is_cue_verb(tok, ctx)
+        if entry is not None and _quote_cue_ok(entry) and tok.i not in ctx.claimed:
+            # the tokens before it must belong to its subject (or be punctuation)
+            subj_ids = {t.i for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")
+                        for t in c.subtree}
+            aux_ids = {c.i for c in tok.children if c.dep_ in ("aux", "advmod", "neg")}
+            if all(t.is_punct or t.is_space or t.i in subj_ids or t.i in aux_ids for t in seen):
+                return tok
+            return None
+        if tok.pos_ == "VERB" and tok.dep_ != "amod":
+            return None
+        seen.append(tok)
+        i += 1
+    return None
+
+
+def _head_cue(ctx: Context, q: Quote, start: int):
+    """The cue verb right before a quotation ("She added:", "Trump told reporters,")."""
+    doc = ctx.doc
+    lo, hi = ctx.token_range(start, q.start)
+    if hi <= lo:
+        return None
+    toks = doc[lo:hi]
+    last = toks[-1]
+    if not (last.text in (":", ",", "—", "–") or last.i in range(lo, hi)):
+        return None
+    for tok in reversed(toks):
+        entry = is_cue_verb(tok, ctx)
+        if entry is not None and _quote_cue_ok(entry) and tok.i not in ctx.claimed:
+            between = doc[tok.i + 1:hi]
+            allowed = {t.i for c in tok.children if c.dep_ in ("dobj", "dative", "prep", "npadvmod",
+                                                              "advmod", "prt", "agent", "nsubj")
+                       for t in c.subtree}
+            if all(t.is_punct or t.is_space or t.i in allowed for t in between):
+                if between and between[-1].text not in (":", ",", "—", "–") and len(between) > 0:
+                    return None
+                return tok
+            return None
+        if tok.pos_ == "VERB" and tok.dep_ not in ("amod", "acl", "relcl"):
+            return None
+    return None
+
+
+def _continuations(ctx: Context, quotes: list[Quote], k: int, after: int) -> list[Quote]:
+    """Quotations after ``quotes[k]`` in the same paragraph that carry no cue of their own."""
+    out = []
+    _, para_end = ctx.paragraph(quotes[k].start)
+    for q in quotes[k + 1:]:
+        if q.start >= para_end:
+            break
+        if q.start < after or q.single:
+            continue
+        gap = ctx.text[after:q.start]
+        if gap.strip(" ,.;—–-") and not _starts_clause(ctx, q):
+            break
+        if gap.strip(" ,.;—–-"):
+            # something sits between: only a sentence break may (the quote starts a sentence)
+            break
+        tail = _tail_cue(ctx, q, para_end)
+        if tail is not None:
+            break
+        out.append(q)
+        after = q.end
+    return out
+
+
+def propose(ctx: Context) -> list[Proposal]:
+    out: list[Proposal] = []
+    quotes = [q for q in ctx.quotes if not q.single]
+    used: set[int] = set()
+    for k, q in enumerate(quotes):
+        if q.start in used or not _starts_clause(ctx, q):
+            continue
+        para_start, para_end = ctx.paragraph(q.start)
+        stop = min([x.start for x in quotes[k + 1:] if x.start > q.end] + [para_end])
+        verb = _tail_cue(ctx, q, stop)
+        rule = "quote+speech_verb"
+        if verb is None:
+            prev_end = max([x.end for x in quotes[:k] if x.end <= q.start] + [para_start])
+            verb = _head_cue(ctx, q, prev_end)
+            if verb is None and para_start == q.start and para_start > 0:
+                # cue-colon at the end of the previous paragraph
+                prev = ctx.text[:para_start].rstrip()
+                if prev.endswith(":"):
+                    ps, _ = ctx.paragraph(len(prev) - 1)
+                    pq = [x.end for x in quotes[:k] if ps <= x.end <= len(prev)]
+                    verb = _head_cue(ctx, Quote(len(prev), len(prev) + 1), max(pq + [ps]))
+            if verb is None:
+                continue
+            rule = "cue_colon_quote"
+        cue_ids = cue_token_ids(verb)
+        ctx.claimed.update(cue_ids)
+        source, speaker = subject(ctx, verb)
+        content = [q]
+        if rule == "quote+speech_verb":
+            after = max(verb.idx + len(verb), max((ctx.doc[i].idx + len(ctx.doc[i]) for i in cue_ids)))
+            # the end of the cue clause: its subject may follow the verb ("said Bob")
+            for c in verb.children:
+                if c.dep_ in ("nsubj", "nsubjpass", "dobj", "dative", "prep", "npadvmod", "advmod") and c.i > verb.i:
+                    after = max(after, c.right_edge.idx + len(c.right_edge))
+            content += _continuations(ctx, quotes, k, after)
+        else:
+            content += _continuations(ctx, quotes, k, q.end)
+        for c in content:
+            used.add(c.start)
+        out.append(Proposal(
+            cue=token_spans(ctx, cue_ids), content=[(c.start, c.end) for c in content],
+            source=[source] if source else [], kind="direct", rule=rule,
+            confidence=0.9 if rule == "quote+speech_verb" else 0.85,
+            speaker=speaker, cue_tokens=tuple(cue_ids)))
+    return out

@@ -1,0 +1,125 @@
+"""Grouping proposals into attributions: conflicts, floating quotes, nesting, order.
+
+``assemble(ctx, proposals)`` is the one entry point every proposer feeds, the
+rules of this package today and a learned span tagger later: give it
+``base.Proposal`` records (character spans for cue, source, content; a rule
+name and a confidence) and it returns the final ``model.Attribution`` tuple.
+"""
+from __future__ import annotations
+
+from ..model import Attribution, Span
+from .base import PRIORITY, CharSpan, Context, Proposal
+from .direct import _starts_clause
+
+
+def _overlaps(a: CharSpan, b: CharSpan) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _inside(a: CharSpan, b: CharSpan) -> bool:
+    return b[0] <= a[0] and a[1] <= b[1]
+
+
+def _clip_boilerplate(ctx: Context, spans: list[CharSpan]) -> list[CharSpan]:
+    out = []
+    for s, e in spans:
+        for bs, be in ctx.boilerplate:
+            if bs < e and s < be:
+                if s < bs:
+                    e = bs
+                else:
+                    s = max(s, be)
+        s, e = ctx.trim(s, e)
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _resolve_conflicts(props: list[Proposal]) -> list[Proposal]:
+    ranked = sorted(props, key=lambda p: (-PRIORITY.get(p.rule, 0), -p.confidence, p.cue_start))
+    kept: list[Proposal] = []
+    for p in ranked:
+        if any(_overlaps(c, k) for q in kept for c in p.cue for k in q.cue):
+            continue
+        kept.append(p)
+    return kept
+
+
+def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
+    """A quotation nobody claims, starting a sentence right after a direct
+    attribution (same or next paragraph, no other cue between), continues it."""
+    if not props:
+        return
+    taken = [s for p in props for s in p.content + p.cue + p.source]
+    ordered = sorted(props, key=lambda p: p.content_extent()[1])
+    for q in ctx.quotes:
+        if q.single or any(_overlaps((q.start, q.end), t) for t in taken):
+            continue
+        if not _starts_clause(ctx, q):
+            continue
+        prev = [p for p in ordered if p.content_extent()[1] <= q.start]
+        if not prev:
+            continue
+        p = prev[-1]
+        if p.kind not in ("direct", "mixed"):
+            continue
+        last_end = max(e for _, e in p.content)
+        if any(last_end <= o.cue_start < q.start for o in props):
+            continue
+        gap = ctx.text[last_end:q.start]
+        if gap.count("\n\n") > 1 or gap.count("\n") > 2:
+            continue
+        if gap.strip(" \n.,;—–-\"”’"):
+            continue  # only whitespace and punctuation may stand between
+        p.content.append((q.start, q.end))
+        taken.append((q.start, q.end))
+
+
+def _nest(props: list[Proposal]) -> list[int | None]:
+    parents: list[int | None] = []
+    for i, a in enumerate(props):
+        best, best_len = None, None
+        for j, b in enumerate(props):
+            if i == j:
+                continue
+            if not any(_inside(c, frag) for c in a.cue for frag in b.content):
+                continue
+            if any(_inside(c, frag) for c in b.cue for frag in a.content):
+                continue
+            s, e = b.content_extent()
+            if best is None or e - s < best_len:
+                best, best_len = j, e - s
+        parents.append(best)
+    return parents
+
+
+def assemble(ctx: Context, proposals: list[Proposal]) -> tuple[Attribution, ...]:
+    """Turn proposals into the final, ordered attributions (nested ones with parent)."""
+    props = []
+    for p in proposals:
+        if not p.cue or ctx.in_boilerplate(p.cue_start, max(e for _, e in p.cue)):
+            continue
+        p.content = _clip_boilerplate(ctx, p.content)
+        p.source = _clip_boilerplate(ctx, p.source)
+        if p.content:
+            props.append(p)
+    props = _resolve_conflicts(props)
+    _attach_floating(ctx, props)
+    for p in props:
+        p.content.sort()
+    props.sort(key=lambda p: (min(s for s, _ in p.cue + p.content + p.source), p.cue_start))
+    parents = _nest(props)
+    text = ctx.text
+    out = []
+    for p, parent in zip(props, parents):
+        out.append(Attribution(
+            source=tuple(Span.of(text, s, e) for s, e in p.source),
+            cue=tuple(Span.of(text, s, e) for s, e in p.cue),
+            content=tuple(Span.of(text, s, e) for s, e in p.content),
+            kind=p.kind,
+            rule=p.rule,
+            confidence=round(float(p.confidence), 3),
+            parent=parent,
+            speaker_span=Span.of(text, *p.speaker) if p.speaker else None,
+        ))
+    return tuple(out)

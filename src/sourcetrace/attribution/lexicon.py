@@ -1,0 +1,67 @@
+"""The attribution lexicons, loaded once from the data files in ``sourcetrace/lexicons``.
+
+File formats (``#`` starts a comment, blank lines are ignored):
+
+    attribution_verbs.txt   LEMMA <TAB> FRAMES <TAB> CONFIDENCE
+                            FRAMES: comma-separated complement frames under which the
+                            verb is a cue: ccomp (that-clause), xcomp (to-infinitive),
+                            dobj (object), prep (phrasal object, "talk about"),
+                            quote (introduces or follows a direct quotation)
+    attribution_nouns.txt   LEMMA <TAB> FRAMES <TAB> CONFIDENCE
+                            FRAMES: that (claim that ...), of (reports of ...),
+                            there (there are reports ...)
+    attribution_words.txt   KEY <TAB> WORD   small closed word lists (see the file)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
+
+
+@dataclass(frozen=True)
+class Entry:
+    lemma: str
+    frames: frozenset[str]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    verbs: dict[str, Entry]
+    nouns: dict[str, Entry]
+    words: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def word_set(self, key: str) -> frozenset[str]:
+        return self.words.get(key, frozenset())
+
+
+def _lines(name: str):
+    for raw in (LEXICON_DIR / name).read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if line.strip():
+            yield [part.strip() for part in line.split("\t")]
+
+
+def _entries(name: str) -> dict[str, Entry]:
+    out = {}
+    for parts in _lines(name):
+        lemma = parts[0].lower()
+        frames = frozenset(f for f in (parts[1] if len(parts) > 1 else "").split(",") if f)
+        conf = float(parts[2]) if len(parts) > 2 and parts[2] else 0.5
+        out[lemma] = Entry(lemma, frames, conf)
+    return out
+
+
+def load() -> Lexicons:
+    """Read the lexicon files (call once, e.g. in a component's __init__)."""
+    words: dict[str, set[str]] = {}
+    for parts in _lines("attribution_words.txt"):
+        if len(parts) >= 2:
+            words.setdefault(parts[0], set()).add(parts[1].lower())
+    return Lexicons(
+        verbs=_entries("attribution_verbs.txt"),
+        nouns=_entries("attribution_nouns.txt"),
+        words={k: frozenset(v) for k, v in words.items()},
+    )

@@ -1,0 +1,200 @@
+"""Cue verbs over the dependency parse: indirect speech, beliefs, intentions, findings.
+
+    "Kyiv claimed that some 300 troops had refused"   source=nsubj, cue=verb, content=ccomp
+    "Democrats want to bring them"                    content=xcomp (with its object)
+    "Police announce the suspect's name"              content=dobj (lexicon frame dobj)
+    "it was reported that ..."                        passive: no source ("by X" is the source)
+    "..., adding that ..."                            participle: no source, speaker=main subject
+    "he said ... and added ..."                       conjunct: the subject is shared
+
+``verb_frame`` says which complement a verb has; the lexicon lists, per verb,
+the frames under which it is a cue (mined from PolNeAR train, then checked).
+"""
+from __future__ import annotations
+
+from .base import CharSpan, Context, Proposal
+
+SUBJ = {"nsubj", "csubj"}
+PASS_SUBJ = {"nsubjpass", "csubjpass"}
+PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in"}
+PARTICIPLE_DEPS = {"advcl", "xcomp", "acl", "pcomp", "conj", "dep"}
+
+
+def is_cue_verb(tok, ctx: Context):
+    if tok.pos_ not in ("VERB", "AUX") or tok.i in ctx.bad_tokens:
+        return None
+    return ctx.lex.verbs.get(tok.lemma_.lower())
+
+
+def is_passive(tok) -> bool:
+    return any(c.dep_ in PASS_SUBJ or c.dep_ == "auxpass" for c in tok.children)
+
+
+def cue_token_ids(tok, with_prep=None) -> list[int]:
+    """The verb, its particle ("point out"), passive auxiliaries ("was reported")."""
+    ids = [tok.i]
+    for c in tok.children:
+        if c.dep_ == "prt":
+            ids.append(c.i)
+        elif c.dep_ in ("auxpass",) or (c.dep_ == "aux" and is_passive(tok) and c.i < tok.i):
+            ids.append(c.i)
+    if with_prep is not None:
+        ids.append(with_prep.i)
+    return sorted(ids)
+
+
+def token_spans(ctx: Context, ids) -> list[CharSpan]:
+    """Contiguous runs of tokens as char spans."""
+    doc = ctx.doc
+    spans: list[list[int]] = []
+    prev = None
+    for i in sorted(ids):
+        if prev is not None and i == prev + 1:
+            spans[-1][1] = doc[i].idx + len(doc[i])
+        else:
+            spans.append([doc[i].idx, doc[i].idx + len(doc[i])])
+        prev = i
+    return [(s, e) for s, e in spans]
+
+
+def _own_subject(tok):
+    for c in tok.children:
+        if c.dep_ in SUBJ:
+            return c, False
+    for c in tok.children:
+        if c.dep_ in PASS_SUBJ:
+            return c, True
+    return None, False
+
+
+def _agent(tok):
+    for c in tok.children:
+        if c.dep_ == "agent":
+            for g in c.children:
+                if g.dep_ == "pobj":
+                    return g
+    return None
+
+
+def _quote_cut(ctx: Context, tok) -> set[int]:
+    """Token indices inside quotations (a source never reaches into a quotation)."""
+    lo, hi = tok.left_edge.i, tok.right_edge.i
+    return {i for i in range(lo, hi + 1) if ctx.quote_at(ctx.doc[i].idx) is not None}
+
+
+def mention_span(ctx: Context, tok, exclude: set[int] | None = None) -> CharSpan:
+    cut = _quote_cut(ctx, tok) | (exclude or set())
+    cut.discard(tok.i)
+    return ctx.subtree_span(tok, cut)
+
+
+def subject(ctx: Context, verb, depth: int = 0):
+    """(source span or None, speaker span or None) for a cue verb."""
+    subj, passive = _own_subject(verb)
+    exclude = {verb.i}
+    if subj is not None and not passive:
+        if subj.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":
+            head = mention_span(ctx, verb.head, {verb.i} | {t.i for t in verb.subtree})
+            return (subj.idx, subj.idx + len(subj)), head
+        span = mention_span(ctx, subj, exclude)
+        return span, span
+    if passive:
+        agent = _agent(verb)
+        if agent is not None:
+            span = mention_span(ctx, agent)
+            return span, span
+        return None, None
+    if depth < 3 and verb.dep_ in PARTICIPLE_DEPS and verb.head.i != verb.i:
+        _, speaker = subject(ctx, verb.head, depth + 1)
+        if verb.dep_ == "conj" and speaker is not None:
+            return speaker, speaker  # "he said ... and added ...": the subject is shared
+        return None, speaker
+    return None, None
+
+
+def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
+    """(frame, content tokens, extra cue token) for the first frame the verb has."""
+    kids = list(tok.children)
+    if "ccomp" in frames:
+        comp = [c for c in kids if c.dep_ == "ccomp"]
+        if comp:
+            return "ccomp", comp, None
+    if "xcomp" in frames:
+        comp = [c for c in kids if c.dep_ == "xcomp"]
+        if comp:
+            objs = [c for c in kids if c.dep_ in ("dobj", "dative") and c.i < comp[0].i]
+            return "xcomp", objs + comp, None
+    if "dobj" in frames:
+        comp = [c for c in kids if c.dep_ == "dobj"]
+        if comp:
+            return "dobj", comp, None
+    if "prep" in frames:
+        for c in kids:
+            if c.dep_ == "prep" and c.lower_ in PHRASAL_PREPS and c.i > tok.i:
+                objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+                if objs:
+                    return "prep", objs, c
+    return None, [], None
+
+
+def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
+    lo = min(t.left_edge.i for t in tokens)
+    hi = max(t.right_edge.i for t in tokens)
+    for i in range(tokens[0].i - 1, lo - 1, -1):
+        if i in exclude:
+            lo = i + 1
+            break
+    if lo > hi:
+        return None
+    s, e = ctx.trim_tokens(lo, hi)
+    # a quotation that starts inside the content is part of it, to its end
+    for q in ctx.quotes_in(s, e):
+        if q.start >= s and q.end > e:
+            e = q.end
+        elif q.start < s < q.end and q.end <= e + 2:
+            s = min(s, q.start) if s - q.start <= 2 else s
+    s, e = ctx.trim(s, e)
+    return (s, e) if e > s else None
+
+
+def propose(ctx: Context) -> list[Proposal]:
+    out = []
+    for tok in ctx.doc:
+        if tok.i in ctx.claimed:
+            continue
+        entry = is_cue_verb(tok, ctx)
+        if entry is None:
+            continue
+        passive = is_passive(tok)
+        frame, comp, prep = verb_frame(tok, entry.frames)
+        cue_ids = cue_token_ids(tok, prep)
+        if frame is None:
+            subj, is_pass = _own_subject(tok)
+            if not (passive and subj is not None and "passive" in entry.frames):
+                continue
+            frame, comp = "passive", [subj]
+            if subj.lower_ in ("it", "this", "that"):
+                continue
+        exclude = set(cue_ids)
+        span = content_span(ctx, comp, exclude)
+        if span is None:
+            continue
+        if frame == "passive":
+            source = speaker = None
+            agent = _agent(tok)
+            if agent is not None:
+                source = speaker = mention_span(ctx, agent)
+        else:
+            source, speaker = subject(ctx, tok)
+        if source is not None and source[0] < span[1] and span[0] < source[1]:
+            continue  # a bad parse: source and content overlap
+        kind = "mixed" if ctx.quotes_in(*span) else "indirect"
+        rule = {"ccomp": "verb_ccomp", "xcomp": "verb_xcomp", "dobj": "verb_dobj",
+                "prep": "verb_prep", "passive": "passive"}[frame]
+        if passive and frame == "ccomp":
+            rule = "passive"
+        out.append(Proposal(
+            cue=token_spans(ctx, cue_ids), content=[span],
+            source=[source] if source else [], kind=kind, rule=rule,
+            confidence=entry.confidence, speaker=speaker, cue_tokens=tuple(cue_ids)))
+    return out
