@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -154,13 +155,23 @@ def decode(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    matches = list(from_bytes(data))
+    if not matches or matches[0].encoding is None:
         raise EncodingError(
             f"the input is not valid UTF-8 (byte {first_error.start}) and its encoding "
             "cannot be detected", hint="save the file as UTF-8")
+    # Short samples leave several code pages equally plausible; English news in a
+    # legacy encoding is nearly always Windows-1252, so prefer it among the
+    # near-best candidates.
+    chosen = matches[0].encoding
+    for match in matches:
+        if match.chaos > matches[0].chaos + 0.1:
+            break
+        if "cp1252" in match.could_be_from_charset:
+            chosen = "cp1252"
+            break
     try:
-        return data.decode(best.encoding), best.encoding
+        return data.decode(chosen), chosen
     except (LookupError, UnicodeDecodeError):  # pragma: no cover - detector disagrees
         raise EncodingError("the input's encoding cannot be detected reliably",
                             hint="save the file as UTF-8") from None
@@ -205,9 +216,11 @@ def _html_to_document(html: str, meta: dict[str, Any], config: Config) -> tuple[
     import trafilatura
 
     try:
-        result = trafilatura.bare_extraction(
-            html, url=meta.get("url"), include_comments=False, with_metadata=True,
-            include_tables=True, favor_recall=True)
+        with warnings.catch_warnings():  # lxml's FutureWarnings say nothing to a user
+            warnings.simplefilter("ignore")
+            result = trafilatura.bare_extraction(
+                html, url=meta.get("url"), include_comments=False, with_metadata=True,
+                include_tables=True, favor_recall=True)
     except SourcetraceError:
         raise
     except Exception as exc:  # broken markup can make the parser fail in many ways
@@ -301,7 +314,7 @@ def check_text(text: str, config: Config = DEFAULT) -> str | None:
         raise UnsupportedLanguageError(
             f"the text looks {name} ({code}, confidence {prob:.2f}), not English; "
             "sourcetrace analyses English news",
-            hint="set require_english=False (Config) to analyse it anyway")
+            hint="pass --any-language (Config(require_english=False)) to analyse it anyway")
     return code
 
 
@@ -323,14 +336,14 @@ def from_string(data: str | bytes, *, config: Config = DEFAULT,
     not UTF-8.
     """
     meta = dict(meta or {})
-    warnings: list[str] = []
+    notes: list[str] = []
     if isinstance(data, bytes):
         if len(data) > config.max_input_bytes:
             raise _too_large(len(data), config)
         _sniff_binary(data[:_SNIFF_BYTES])
         text, used = decode(data, declared=encoding)
         if used not in ("utf-8", "utf-8-sig"):
-            warnings.append(f"the input is not UTF-8; it was decoded as {used}")
+            notes.append(f"the input is not UTF-8; it was decoded as {used}")
         meta.setdefault("encoding", used)
     elif isinstance(data, str):
         if len(data) > config.max_input_bytes:
@@ -351,7 +364,7 @@ def from_string(data: str | bytes, *, config: Config = DEFAULT,
     else:
         meta.setdefault("input_kind", "text")
     meta["language"] = check_text(text, config)
-    return Document(text=text, meta=meta, warnings=tuple(warnings))
+    return Document(text=text, meta=meta, warnings=tuple(notes))
 
 
 # --------------------------------------------------------------------------- records
