@@ -1,0 +1,276 @@
+"""Corpus commands: `ingest`, `search`, `sources`, `export`, `failures` (thin shells over
+sourcetrace.corpus and sourcetrace.store)."""
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from . import app, fail
+from ..errors import SourcetraceError
+
+DB_HELP = ("The corpus: a SQLite file (created if absent) or a postgresql:// URL. "
+           "Default: $SOURCETRACE_DB, else ./sourcetrace.db.")
+
+
+def _db_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--db", envvar="SOURCETRACE_DB", help=DB_HELP, show_default=False)
+
+
+def _open(db: Optional[str]):
+    from ..store import open_store
+
+    return open_store(db)
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class InputKind(str, Enum):
+    auto = "auto"
+    file = "file"
+    feed = "feed"
+    warc = "warc"
+    urls = "urls"
+    url = "url"
+
+
+class Out(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class By(str, Enum):
+    overall = "overall"
+    outlet = "outlet"
+    kind = "kind"
+    identity = "identity"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Table(str, Enum):
+    articles = "articles"
+    attributions = "attributions"
+    sources = "sources"
+
+
+class What(str, Enum):
+    any = "any"
+    article = "article"
+    quote = "quote"
+    source = "source"
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=escape(title), show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
+    Console().print(table)
+
+
+@app.command()
+def ingest(
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...",
+                                       help="Files, folders, .jsonl/.csv, WARC(.gz), feeds "
+                                            "(.rss/.atom/.xml or a feed URL), URL lists (.urls, "
+                                            "or a .txt of URLs), URLs."),
+    db: Optional[str] = _db_option(),
+    workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                help="Analysis processes (or Ray actors); each loads the model once."),
+    engine: Engine = typer.Option(Engine.local, "--engine",
+                                  help="local: this machine's processes; ray: Ray Data "
+                                       "(pip install 'sourcetrace[ray]')."),
+    address: Optional[str] = typer.Option(None, "--address",
+                                          help="Ray cluster address (with --engine ray); "
+                                               "default: start a local Ray."),
+    kind: InputKind = typer.Option(InputKind.auto, "--as",
+                                   help="Read every INPUT as this kind instead of guessing."),
+    text_column: Optional[str] = typer.Option(None, "--text-column",
+                                              help="CSV column holding the article text "
+                                                   "(default: text, body, content, article "
+                                                   "or maintext)."),
+    allow_private: bool = typer.Option(False, "--allow-private",
+                                       help="Let URLs reach private, loopback or link-local "
+                                            "addresses."),
+    rate: float = typer.Option(1.0, "--host-delay", min=0.0,
+                               help="Seconds between two requests to the same host."),
+    ignore_robots: bool = typer.Option(False, "--ignore-robots",
+                                       help="Fetch pages that robots.txt disallows (only for "
+                                            "sites you may crawl)."),
+    rules_only: bool = typer.Option(False, "--rules-only",
+                                    help="Use the rules alone, ignoring any trained model."),
+    any_language: bool = typer.Option(False, "--any-language",
+                                      help="Keep articles not detected as English."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar with rate and ETA on stderr "
+                                                 "(default: on a terminal)."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Exit with status 2 when any input failed."),
+) -> None:
+    """Collect, analyse and store articles; safe to rerun (nothing is added twice) and to
+    kill (the next run resumes). Failed inputs are recorded: see `sourcetrace failures`."""
+    from .. import corpus
+    from ..collect import Fetcher
+    from ..config import Config
+
+    try:
+        config = Config(rules_only=rules_only, allow_private=allow_private,
+                        require_english=not any_language)
+        fetcher = Fetcher(config, min_interval=rate, respect_robots=not ignore_robots)
+        show = sys.stderr.isatty() if progress is None else progress
+        with _open(db) as store:
+            report = corpus.ingest(inputs, store, config=config, workers=workers,
+                                   engine=engine.value, address=address, kind=kind.value,
+                                   fetcher=fetcher, text_column=text_column, progress=show)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    typer.echo(f"added {report.added}, already stored {report.duplicates}, "
+               f"failed {report.failed} in {report.seconds:.1f}s"
+               + ("  (see: sourcetrace failures)" if report.failed else ""), err=True)
+    if strict and report.failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help='Words (all must match) and "quoted phrases".'),
+    db: Optional[str] = _db_option(),
+    what: What = typer.Option(What.any, "--in", help="Search articles, quotes (attribution "
+                                                      "contents), sources, or any."),
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD",
+                                        help="Only articles dated on or after."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD",
+                                        help="Only articles dated on or before."),
+    identity: Optional[str] = typer.Option(None, "--identity",
+                                           help="Source identity: named, described, "
+                                                "anonymous, unspecified."),
+    source_kind: Optional[str] = typer.Option(None, "--kind",
+                                              help="Source kind: person, official, "
+                                                   "organization, media, document, social."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1),
+    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+) -> None:
+    """Full-text search over the corpus's articles, quotes and sources."""
+    try:
+        with _open(db) as store:
+            hits = store.search(query, outlet=outlet, since=since, until=until,
+                                identity=identity, kind=source_kind,
+                                what=None if what is What.any else what.value, limit=limit)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output is Out.json:
+        for h in hits:
+            typer.echo(json.dumps(h.to_dict(), ensure_ascii=False))
+        return
+    if not hits:
+        typer.echo("no matches", err=True)
+        return
+    _print_table(f"{len(hits)} match(es) for {query!r}",
+                 ["article", "in", "outlet", "date", "title", "match"],
+                 [[h.article_id, h.what if h.ref is None else f"{h.what} {h.ref}", h.outlet,
+                   h.date, h.title, h.snippet.replace("\n", " ")] for h in hits])
+
+
+@app.command()
+def sources(
+    db: Optional[str] = _db_option(),
+    by: By = typer.Option(By.overall, "--by", help="Top sources overall, or per outlet, "
+                                                    "kind or identity."),
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
+    source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind."),
+    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Sources shown (per group)."),
+    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+) -> None:
+    """The most cited sources, by number of articles then attributions."""
+    try:
+        with _open(db) as store:
+            rows = store.top_sources(by=None if by is By.overall else by.value, outlet=outlet,
+                                     kind=source_kind, identity=identity, limit=limit)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output is Out.json:
+        for r in rows:
+            typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no sources stored", err=True)
+        return
+    cols = ["source", "identity", "kind", "articles", "attributions"]
+    if by is not By.overall:
+        cols.insert(0, by.value)
+    _print_table("top sources", cols,
+                 [([r.group] if by is not By.overall else [])
+                  + [r.name, r.identity, r.kind, r.articles, r.attributions] for r in rows])
+
+
+@app.command()
+def export(
+    output: str = typer.Argument("-", metavar="OUT", help="File to write, or - for stdout "
+                                                           "(not for parquet)."),
+    db: Optional[str] = _db_option(),
+    format: Optional[ExportFormat] = typer.Option(None, "--format", "-f",
+                                                  help="jsonl, csv or parquet (default: from "
+                                                       "OUT's suffix, else jsonl)."),
+    table: Table = typer.Option(Table.articles, "--table",
+                                help="One row per article, attribution or source (jsonl "
+                                     "articles carry the full Analysis)."),
+) -> None:
+    """Export the corpus as JSON lines, CSV or Parquet."""
+    from .. import corpus
+
+    fmt = format.value if format else next(
+        (f for f in ("jsonl", "csv", "parquet") if output.lower().endswith("." + f)), "jsonl")
+    try:
+        with _open(db) as store:
+            n = corpus.export(store, sys.stdout if output == "-" else output, format=fmt,
+                              table=table.value)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    except BrokenPipeError:  # the reader (head, less) stopped early
+        sys.stderr.close()
+        raise typer.Exit(0)
+    except OSError as exc:
+        typer.echo(f"sourcetrace: error: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"wrote {n} {table.value} row(s)" + ("" if output == "-" else f" to {output}"),
+               err=True)
+
+
+@app.command()
+def failures(
+    db: Optional[str] = _db_option(),
+    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+) -> None:
+    """Inputs that gave no article, with the reason (kept until the input succeeds)."""
+    try:
+        with _open(db) as store:
+            rows = store.failures()
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output is Out.json:
+        for r in rows:
+            typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no failures recorded", err=True)
+        return
+    _print_table(f"{len(rows)} failed input(s)", ["input", "reason", "code", "tries", "last"],
+                 [[r.input, r.reason, r.code, r.attempts, r.last_seen] for r in rows])
