@@ -1,0 +1,107 @@
+"""Sentence embeddings for claim matching, offline and without torch.
+
+The model is all-MiniLM-L6-v2 (Apache-2.0), exported once to ONNX and
+quantized to int8 by ``scripts/export_minilm.py``; the file ships in the
+package under ``models/minilm/`` with its tokenizer and license. It runs on
+onnxruntime + tokenizers: mean pooling over the last hidden state, then L2
+normalisation, as sentence-transformers does, so the dot product of two
+vectors is their cosine.
+
+    embedder = get_embedder()          # loaded once per process, on first use
+    vectors = embedder.encode(["Kyiv claims ...", "..."])   # float32, (n, 384)
+
+Nothing is downloaded: a missing or broken model file raises ModelError.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "minilm"
+DIMENSIONS = 384
+MAX_TOKENS = 256          # all-MiniLM-L6-v2's max_seq_length
+DEFAULT_BATCH = 32
+
+__all__ = ["Embedder", "get_embedder", "DIMENSIONS", "MODEL_DIR"]
+
+
+class Embedder:
+    """The ONNX sentence encoder. ``threads`` = 0 lets onnxruntime choose."""
+
+    def __init__(self, model_dir: Path | str = MODEL_DIR, *, threads: int = 0,
+                 max_tokens: int = MAX_TOKENS) -> None:
+        model_dir = Path(model_dir)
+        model_path, tokenizer_path = model_dir / "model.onnx", model_dir / "tokenizer.json"
+        for path in (model_path, tokenizer_path):
+            if not path.is_file():
+                raise ModelError(f"embedding model file missing: {path}",
+                                 hint="reinstall sourcetrace, or rebuild it with "
+                                      "scripts/export_minilm.py")
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - both are core dependencies
+            raise ModelError(f"cannot import {exc.name}",
+                             hint="pip install onnxruntime==1.31.1 tokenizers==0.23.3") from exc
+        try:
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self.session = ort.InferenceSession(str(model_path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime and tokenizers raise plain exceptions
+            raise ModelError(f"cannot load the embedding model from {model_dir}: {exc}",
+                             hint="rebuild it with scripts/export_minilm.py") from exc
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.no_padding()
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text (empty input -> shape (0, 384))."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of strings, not one string")
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        if not len(texts):
+            return out
+        # Sort by length so each batch pads little; put rows back in order at the end.
+        encodings = self.tokenizer.encode_batch([t if t else " " for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for b in range(0, len(order), batch_size):
+            rows = order[b:b + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            with self._lock:
+                hidden = self.session.run(None, feeds)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
+_EMBEDDER: Embedder | None = None
+_EMBEDDER_LOCK = threading.Lock()
+
+
+def get_embedder() -> Embedder:
+    """The process-wide embedder, loaded on first use (the same for every caller)."""
+    global _EMBEDDER
+    with _EMBEDDER_LOCK:
+        if _EMBEDDER is None:
+            _EMBEDDER = Embedder()
+        return _EMBEDDER

@@ -1,0 +1,564 @@
+"""Matching: the same claim across articles.
+
+Two stages, each explainable:
+
+1. **Candidates** by cosine of sentence embeddings (embed.py), from an
+   approximate nearest-neighbour index (usearch HNSW) that grows as claims
+   arrive.
+2. **Confirmation checks** that keep distinct claims apart even when their
+   wording is close. A candidate above ``min_cosine`` becomes a match only if
+   every check agrees:
+
+   numbers    quantities must not conflict: "300 troops" is not "3,000 troops"
+              (one claim may omit a number the other gives; both giving
+              different ones is a conflict)
+   dates      years, months, weekdays and day numbers, likewise
+   negation   the parity of negation cues must agree ("will pass" / "will not pass")
+   polarity   no antonym pair across the two ("refused" / "agreed"; lexicon
+              lexicons/claim_match.txt)
+   entities   capitalised names: when both claims have names the other lacks,
+              their overlap must reach ``entity_min_overlap``
+
+Every ``Match`` carries its ``MatchEvidence``: the cosine and, per check, what
+was compared and whether it agreed::
+
+    matcher = Matcher()
+    matcher.add(claims)                       # embeds and indexes them
+    for m in matcher.matches_for(claims[0]):
+        print(m.other_id, m.evidence.cosine, m.evidence.explain())
+    confirm("Some 300 troops refused", "Some 3,000 troops refused", 0.97).same  # False
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import ConfigError, SourcetraceError
+
+__all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
+           "extract_numbers", "extract_dates", "extract_entities", "negation_count",
+           "polarity_conflict"]
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """Every option of claim matching, with its default.
+
+    min_cosine=0.72           candidates below this cosine are never the same claim
+    accept_cosine=0.0         when > 0, candidates at or above it pass the entity check
+                              (near-identical wording with names spelled differently)
+    neighbours=20             how many nearest neighbours each claim is compared with
+    entity_min_overlap=0.34   Jaccard of the two name sets when each has names the other lacks
+    check_numbers=True        run the numbers check
+    check_dates=True          run the dates check
+    check_negation=True       run the negation-parity check
+    check_polarity=True       run the antonym check
+    check_entities=True       run the named-entity check
+    same_article=False        also match claims of the same article
+    connectivity=16           HNSW graph degree (usearch "M")
+    expansion_add=128         HNSW construction depth (efConstruction)
+    expansion_search=64       HNSW search depth (ef)
+    """
+
+    min_cosine: float = 0.72
+    accept_cosine: float = 0.0
+    neighbours: int = 20
+    entity_min_overlap: float = 0.34
+    check_numbers: bool = True
+    check_dates: bool = True
+    check_negation: bool = True
+    check_polarity: bool = True
+    check_entities: bool = True
+    same_article: bool = False
+    connectivity: int = 16
+    expansion_add: int = 128
+    expansion_search: int = 64
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.min_cosine <= 1.0:
+            raise ConfigError(f"min_cosine must be in [-1, 1], got {self.min_cosine!r}")
+        if self.neighbours < 1:
+            raise ConfigError(f"neighbours must be >= 1, got {self.neighbours!r}")
+        if not 0.0 <= self.entity_min_overlap <= 1.0:
+            raise ConfigError("entity_min_overlap must be in [0, 1]")
+
+
+# ---------------------------------------------------------------------------
+# Lexicon
+
+@dataclass(frozen=True)
+class _Lexicon:
+    negation: frozenset[str]
+    antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    entity_stopwords: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    raw = resources.files("sourcetrace").joinpath("lexicons/claim_match.txt").read_text("utf-8")
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in raw.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    antonyms = []
+    for line in sections.get("antonyms", []):
+        left, right = line.split("|", 1)
+        antonyms.append((tuple(left.split()), tuple(right.split())))
+    return _Lexicon(
+        negation=frozenset(sections.get("negation", [])),
+        antonyms=tuple(antonyms),
+        entity_stopwords=frozenset(sections.get("entity_stopwords", [])),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Feature extraction (plain regular expressions: no model needed)
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12, "dozens": 12,
+    "hundreds": 100, "thousands": 1000, "millions": 1_000_000, "billions": 1_000_000_000,
+    "half": 0.5, "twice": 2, "double": 2, "triple": 3,
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000, "m": 1_000_000,
+           "mn": 1_000_000, "billion": 1_000_000_000, "bn": 1_000_000_000, "b": 1_000_000_000,
+           "trillion": 1_000_000_000_000}
+_MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
+    "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
+    "december": 12, "dec": 12,
+}
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+_NUM = r"\d+(?:[.,]\d+)*"
+_MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|" \
+            r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+_DATE_MD = re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+((?:19|20)\d\d))?")
+_DATE_DM = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})(?:,?\s+((?:19|20)\d\d))?")
+_MONTH_ALONE = re.compile(rf"\b({_MONTH_RE})(?:\s+((?:19|20)\d\d))?\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)s?\b")
+_WEEKDAY = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_QUANTITY = re.compile(
+    rf"(?<![\w.])(?P<num>{_NUM}|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))}))"
+    r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
+    r"(?P<pct>\s*(?:%|percent|per cent))?", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]|n't")
+_CAP_RUN = re.compile(r"(?:(?<=\s)|^|(?<=[\"“‘(']))([A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|al-)?[A-Z][\w'’.-]*)*)")
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
+
+
+def extract_dates(text: str) -> tuple[frozenset[str], list[tuple[int, int]]]:
+    """Normalised date mentions ("m9-d11", "y2016", "monday") and the spans they cover."""
+    text = _norm(text)
+    found: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for m in _DATE_MD.finditer(text):
+        month = _MONTHS[m.group(1).rstrip(".").lower()]
+        found.add(f"m{month}-d{int(m.group(2))}")
+        if m.group(3):
+            found.add(f"y{m.group(3)}")
+        spans.append(m.span())
+    for m in _DATE_DM.finditer(text):
+        month = _MONTHS[m.group(2).rstrip(".").lower()]
+        found.add(f"m{month}-d{int(m.group(1))}")
+        if m.group(3):
+            found.add(f"y{m.group(3)}")
+        spans.append(m.span())
+    for m in _MONTH_ALONE.finditer(text):
+        word = m.group(1).rstrip(".")
+        if word == "May" and not m.group(2):      # "may" the verb, capitalised at a start
+            continue
+        if word in ("Mar", "Jun", "Jul", "Dec", "Jan", "Feb", "Apr", "Aug", "Oct", "Nov", "Sep") \
+                and not m.group(0).endswith(".") and not m.group(2):
+            continue
+        month = _MONTHS[word.lower()]
+        if not any(k.startswith(f"m{month}-") for k in found):
+            found.add(f"m{month}")
+        if m.group(2):
+            found.add(f"y{m.group(2)}")
+        spans.append(m.span())
+    for m in _YEAR.finditer(text):
+        found.add(f"y{m.group(1)}")
+        spans.append(m.span())
+    for m in _WEEKDAY.finditer(text):
+        found.add(m.group(1).lower())
+        spans.append(m.span())
+    return frozenset(found), spans
+
+
+def extract_numbers(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> frozenset[float]:
+    """Quantities as numbers: "3,000" -> 3000, "1.5 million" -> 1500000, "300" -> 300.
+
+    Spans in ``skip`` (dates) are ignored; "one" used as a pronoun is kept out
+    by ignoring the word numbers "one" and "half" unless a noun-like word follows.
+    """
+    text = _norm(text)
+    out: set[float] = set()
+    for m in _QUANTITY.finditer(text):
+        if any(s <= m.start() < e for s, e in skip):
+            continue
+        raw = m.group("num")
+        low = raw.lower()
+        if low in _NUMBER_WORDS:
+            if low in ("one", "half", "double", "twice", "triple") and not m.group("scale"):
+                continue
+            value = float(_NUMBER_WORDS[low])
+        else:
+            cleaned = raw
+            if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw):
+                cleaned = raw.replace(",", "")
+            elif "," in raw:
+                cleaned = raw.replace(",", ".") if raw.count(",") == 1 and len(raw.split(",")[1]) != 3 \
+                    else raw.replace(",", "")
+            try:
+                value = float(cleaned.rstrip("."))
+            except ValueError:
+                continue
+        scale = (m.group("scale") or "").lower()
+        if scale in ("m", "b", "k") and not re.match(r"\d", raw):
+            scale = ""
+        value *= _SCALES.get(scale, 1)
+        out.add(round(value, 6))
+    return frozenset(out)
+
+
+def _tokens(text: str) -> list[str]:
+    text = _norm(text).lower()
+    tokens: list[str] = []
+    for tok in re.findall(r"[a-z]+(?:'[a-z]+)*|n't", text):
+        if tok.endswith("n't"):
+            tokens.extend([tok[:-3], "n't"])
+        else:
+            tokens.append(tok)
+    return tokens
+
+
+def negation_count(text: str) -> int:
+    """How many negation cues ("not", "n't", "never", "no", ...) the text has."""
+    neg = _lexicon().negation
+    return sum(1 for t in _tokens(text) if t in neg)
+
+
+def _group_hits(words: set[str], group: tuple[str, ...]) -> set[str]:
+    hits = set()
+    for pattern in group:
+        if pattern.endswith("*"):
+            stem = pattern[:-1]
+            hits.update(w for w in words if w.startswith(stem))
+        elif pattern in words:
+            hits.add(pattern)
+    return hits
+
+
+def polarity_conflict(a: str, b: str) -> tuple[str, str] | None:
+    """The first antonym pair used across two texts ("refused", "agreed"), or None."""
+    wa, wb = set(_tokens(a)), set(_tokens(b))
+    for left, right in _lexicon().antonyms:
+        al, ar = _group_hits(wa, left), _group_hits(wa, right)
+        bl, br = _group_hits(wb, left), _group_hits(wb, right)
+        if al and br and not ar and not bl:
+            return sorted(al)[0], sorted(br)[0]
+        if ar and bl and not al and not br:
+            return sorted(ar)[0], sorted(bl)[0]
+    return None
+
+
+def extract_entities(text: str) -> frozenset[str]:
+    """Capitalised names, as lower-case words ("Hillary Clinton's" -> {"hillary", "clinton"}).
+
+    Months, weekdays and the stop words of lexicons/claim_match.txt are not names.
+    """
+    text = _norm(text)
+    stop = _lexicon().entity_stopwords
+    names: set[str] = set()
+    for m in _CAP_RUN.finditer(text):
+        for word in re.split(r"[\s-]+", m.group(1)):
+            w = word.strip(".'").lower()
+            if w.endswith("'s"):
+                w = w[:-2]
+            if (len(w) < 2 or w in stop or w in _MONTHS or w in _WEEKDAYS
+                    or w in ("of", "de") or not w[0].isalpha()):
+                continue
+            names.add(w)
+    return frozenset(names)
+
+
+# ---------------------------------------------------------------------------
+# Confirmation
+
+@dataclass(frozen=True)
+class Check:
+    """One confirmation check: whether it agreed and what it compared."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class MatchEvidence:
+    """Why two claims are (or are not) the same: cosine and every check."""
+
+    cosine: float
+    checks: tuple[Check, ...] = ()
+    same: bool = False
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks if not c.ok)
+
+    def explain(self) -> str:
+        head = f"cosine {self.cosine:.3f}"
+        return "; ".join([head] + [f"{c.name} {'ok' if c.ok else 'CONFLICT'}: {c.detail}"
+                                   for c in self.checks])
+
+    def to_dict(self) -> dict:
+        return {"cosine": round(float(self.cosine), 4), "same": self.same,
+                "checks": [c.to_dict() for c in self.checks]}
+
+
+def _set_conflict(a: frozenset, b: frozenset) -> bool:
+    return bool(a - b) and bool(b - a)
+
+
+def _fmt(values: Iterable) -> str:
+    items = sorted(values, key=str)
+    shown = [f"{v:g}" if isinstance(v, float) else str(v) for v in items]
+    return "{" + ", ".join(shown) + "}"
+
+
+def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) -> MatchEvidence:
+    """Run the confirmation checks on two claim texts whose embeddings have ``cosine``."""
+    o = options or MatchOptions()
+    checks: list[Check] = []
+    if cosine < o.min_cosine:
+        checks.append(Check("cosine", False, f"{cosine:.3f} < {o.min_cosine:.3f}"))
+        return MatchEvidence(cosine, tuple(checks), False)
+    checks.append(Check("cosine", True, f"{cosine:.3f} >= {o.min_cosine:.3f}"))
+    dates_a, spans_a = extract_dates(a)
+    dates_b, spans_b = extract_dates(b)
+    if o.check_numbers:
+        na, nb = extract_numbers(a, skip=spans_a), extract_numbers(b, skip=spans_b)
+        conflict = _set_conflict(na, nb)
+        checks.append(Check("numbers", not conflict,
+                            f"{_fmt(na)} vs {_fmt(nb)}" if (na or nb) else "none"))
+    if o.check_dates:
+        conflict = _set_conflict(dates_a, dates_b)
+        checks.append(Check("dates", not conflict,
+                            f"{_fmt(dates_a)} vs {_fmt(dates_b)}" if (dates_a or dates_b)
+                            else "none"))
+    if o.check_negation:
+        ca, cb = negation_count(a), negation_count(b)
+        checks.append(Check("negation", ca % 2 == cb % 2, f"{ca} vs {cb} negation cues"))
+    if o.check_polarity:
+        pair = polarity_conflict(a, b)
+        checks.append(Check("polarity", pair is None,
+                            f"'{pair[0]}' vs '{pair[1]}'" if pair else "no antonyms"))
+    if o.check_entities:
+        ea, eb = extract_entities(a), extract_entities(b)
+        ok, detail = True, f"{_fmt(ea)} vs {_fmt(eb)}" if (ea or eb) else "none"
+        if _set_conflict(ea, eb):
+            overlap = len(ea & eb) / len(ea | eb)
+            ok = overlap >= o.entity_min_overlap or (0 < o.accept_cosine <= cosine)
+            detail += f", overlap {overlap:.2f}"
+        checks.append(Check("entities", ok, detail))
+    return MatchEvidence(cosine, tuple(checks), all(c.ok for c in checks))
+
+
+# ---------------------------------------------------------------------------
+# The index
+
+class ClaimIndex:
+    """Nearest-neighbour index of claim vectors (usearch HNSW, cosine), keyed by claim id."""
+
+    def __init__(self, ndim: int = 384, options: MatchOptions | None = None) -> None:
+        from usearch.index import Index
+
+        self.options = options or MatchOptions()
+        self.ndim = ndim
+        self._index = Index(ndim=ndim, metric="cos", dtype="f16",
+                            connectivity=self.options.connectivity,
+                            expansion_add=self.options.expansion_add,
+                            expansion_search=self.options.expansion_search)
+        self._ids: list[str] = []
+        self._keys: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, claim_id: str) -> bool:
+        return claim_id in self._keys
+
+    def add(self, claim_ids: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.ndim or len(claim_ids) != len(vectors):
+            raise ConfigError(f"expected {len(claim_ids)} vectors of {self.ndim} dimensions, "
+                              f"got shape {vectors.shape}")
+        new = [i for i, cid in enumerate(claim_ids) if cid not in self._keys]
+        if not new:
+            return
+        keys = np.arange(len(self._ids), len(self._ids) + len(new), dtype=np.uint64)
+        for i in new:
+            self._keys[claim_ids[i]] = len(self._ids)
+            self._ids.append(claim_ids[i])
+        self._index.add(keys, vectors[new])
+
+    def vector(self, claim_id: str) -> np.ndarray:
+        return np.asarray(self._index.get(self._keys[claim_id]), dtype=np.float32)
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if not self._ids:
+            return [[] for _ in range(len(vectors))]
+        k = min(k, len(self._ids))
+        exact = len(self._ids) <= 2000         # small corpora: exact search is as fast
+        found = self._index.search(vectors, k, exact=exact)
+        keys = np.atleast_2d(found.keys)
+        dist = np.atleast_2d(found.distances)
+        counts = np.atleast_1d(found.counts)
+        out = []
+        for row in range(len(vectors)):
+            out.append([(self._ids[int(keys[row, j])], float(1.0 - dist[row, j]))
+                        for j in range(int(counts[row]))])
+        return out
+
+    def save(self, path: str) -> None:
+        import json
+
+        self._index.save(path)
+        with open(path + ".ids.json", "w", encoding="utf-8") as f:
+            json.dump(self._ids, f)
+
+    @classmethod
+    def load(cls, path: str, options: MatchOptions | None = None) -> "ClaimIndex":
+        import json
+
+        index = cls(options=options)
+        try:
+            index._index.load(path)
+            with open(path + ".ids.json", encoding="utf-8") as f:
+                index._ids = json.load(f)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise SourcetraceError(f"cannot load the claim index from {path}: {exc}",
+                                   hint="rebuild it (the corpus store keeps the vectors)") from exc
+        index._keys = {cid: i for i, cid in enumerate(index._ids)}
+        return index
+
+    def memory_bytes(self) -> int:
+        return int(self._index.memory_usage)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Two claims found to be the same (or rejected, with the evidence why)."""
+
+    claim_id: str
+    other_id: str
+    evidence: MatchEvidence
+
+    @property
+    def cosine(self) -> float:
+        return self.evidence.cosine
+
+    def to_dict(self) -> dict:
+        return {"claim_id": self.claim_id, "other_id": self.other_id,
+                "evidence": self.evidence.to_dict()}
+
+
+@dataclass
+class Matcher:
+    """Claims, their vectors and the index; incremental as claims arrive."""
+
+    options: MatchOptions = field(default_factory=MatchOptions)
+    embedder: object | None = None
+    index: ClaimIndex | None = None
+    claims: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = ClaimIndex(options=self.options)
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.embedder is None:
+            from .embed import get_embedder
+
+            self.embedder = get_embedder()
+        return self.embedder.encode(list(texts))
+
+    def add(self, claims: Sequence, vectors: np.ndarray | None = None) -> np.ndarray:
+        """Index claims (embedding them unless ``vectors`` is given); returns the vectors."""
+        claims = [c for c in claims if c.id not in self.claims]
+        if vectors is None:
+            vectors = self._embed([c.text for c in claims])
+        for c in claims:
+            self.claims[c.id] = c
+        self.index.add([c.id for c in claims], vectors)
+        return vectors
+
+    def candidates(self, texts: Sequence[str], vectors: np.ndarray | None = None,
+                   k: int | None = None) -> list[list[tuple[str, float]]]:
+        if vectors is None:
+            vectors = self._embed(texts)
+        return self.index.search(vectors, k or self.options.neighbours)
+
+    def match_text(self, text: str, *, vector: np.ndarray | None = None,
+                   exclude_article: str | None = None,
+                   keep_rejected: bool = False) -> list[Match]:
+        """Claims of the index that state ``text``, best first (rejected ones if asked)."""
+        if not text or not text.strip():
+            raise ConfigError("the claim text is empty", hint="give the words of the claim")
+        vec = vector if vector is not None else self._embed([text])[0]
+        out: list[Match] = []
+        for other_id, cosine in self.index.search(vec[None, :], self.options.neighbours)[0]:
+            other = self.claims.get(other_id)
+            if other is None or (exclude_article and other.article_id == exclude_article):
+                continue
+            evidence = confirm(text, other.text, cosine, self.options)
+            if evidence.same or keep_rejected:
+                out.append(Match("", other_id, evidence))
+        out.sort(key=lambda m: -m.cosine)
+        return out
+
+    def matches_for(self, claim, *, keep_rejected: bool = False) -> list[Match]:
+        """Claims of other articles (unless ``same_article``) that state the same as ``claim``."""
+        vector = self.index.vector(claim.id) if claim.id in self.index else None
+        exclude = None if self.options.same_article else claim.article_id
+        found = self.match_text(claim.text, vector=vector, exclude_article=exclude,
+                                keep_rejected=keep_rejected)
+        return [Match(claim.id, m.other_id, m.evidence) for m in found if m.other_id != claim.id]
+
+    def all_matches(self) -> list[Match]:
+        """Every confirmed pair among the indexed claims, each pair once."""
+        seen: set[tuple[str, str]] = set()
+        out: list[Match] = []
+        for claim in self.claims.values():
+            for m in self.matches_for(claim):
+                key = tuple(sorted((m.claim_id, m.other_id)))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(m)
+        return out
