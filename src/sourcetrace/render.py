@@ -145,7 +145,7 @@ def attributions_table(analysis: Analysis, palette: dict[str, str] | None = None
                   expand=True)
     columns = [("#", {"justify": "right", "no_wrap": True}),
                ("kind", {"no_wrap": True}),
-               ("speaker", {"max_width": 28 if wide else 18}),
+               ("speaker", {"max_width": 36 if wide else 18}),
                ("source", {"max_width": 20}),
                ("cue", {"max_width": 16 if wide else 12}),
                ("content", {"ratio": 1, "min_width": 20}),
