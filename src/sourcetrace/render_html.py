@@ -37,7 +37,8 @@ from typing import Any, Iterable
 
 from .model import Analysis, Attribution, Source, Span
 
-__all__ = ["render_analysis_html", "render_analysis_fragment", "standalone_csp", "asset"]
+__all__ = ["render_analysis_html", "render_analysis_fragment", "standalone_csp", "asset",
+           "profile_score"]
 
 N_COLOURS = 10                 # palette classes c0 .. c9 (article.css); beyond, colours repeat
 NO_SOURCE = "cn"               # the class of attributions whose source is not resolved
@@ -355,6 +356,20 @@ def _bars(shares: dict[str, Any]) -> str:
 
 
 SCORE_KEYS = ("transparency_score", "transparency", "score")
+
+
+def profile_score(profile: dict[str, Any] | None) -> float | None:
+    """The profile's headline score on a 0-100 scale (None when it has none)."""
+    if not profile:
+        return None
+    key = next((k for k in SCORE_KEYS if k in profile), None)
+    if key is None:
+        return None
+    score = profile[key]
+    value = score.get("value", score.get("score")) if isinstance(score, dict) else score
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return float(value) * 100 if 0 <= value <= 1 else float(value)
 
 
 def _profile_html(profile: dict[str, Any] | None) -> str:

@@ -1,0 +1,579 @@
+"""The HTTP API and the web UI: a thin FastAPI shell over the library.
+
+    app = create_app(config, store="sourcetrace.db")   # or a Store, or None (no corpus)
+    sourcetrace serve --db sourcetrace.db --host 127.0.0.1 --port 8000
+
+JSON endpoints (OpenAPI at ``/openapi.json``, a readable reference at ``/api``)::
+
+    GET  /api/health                       status, version, whether a corpus is open
+    POST /api/analyze                      one article (text, HTML or URL) -> Analysis
+    POST /api/ingest              (write)  analyse one article and store it in the corpus
+    GET  /api/articles                     stored articles with their profile, paged
+    GET  /api/articles/{id}                one article with its whole analysis
+    GET  /api/articles/{id}/attributions   its attributions
+    GET  /api/articles/{id}/sources        its source registry
+    GET  /api/sources                      top sources, overall or by outlet / kind / identity
+    GET  /api/search?q=                    full text over articles, quotes and sources
+    GET  /api/claims, /api/trace           claims with corroboration, first appearance per outlet
+    GET  /api/failures                     inputs that could not be ingested, and why
+
+Every route calls one library function and returns its records' ``to_dict()``.
+
+Errors: one handler (``handle_error``) turns any exception into
+``{"error": {"code", "message", "hint"}}``: our SourcetraceError hierarchy by
+``STATUS`` (the first class in the error's MRO found there), FastAPI's validation
+errors as 422 ``invalid_request``, unknown routes as 404 ``not_found``, and
+anything unexpected as 500 ``internal_error`` (logged with its traceback). Pages of
+the web UI get the same error as an HTML page.
+
+Safety:
+- request bodies over ``config.max_input_bytes`` + 64 KiB are refused (413) while
+  they stream in, before any parsing;
+- write endpoints (``ingest``) need ``Authorization: Bearer <SOURCETRACE_TOKEN>``
+  whenever a token is set, and a server that listens beyond loopback refuses to
+  start without one (analyse writes nothing and needs no token);
+- URLs are fetched by ``sourcetrace.fetch``, which refuses private, loopback and
+  link-local addresses unless ``config.allow_private``;
+- every response carries a Content-Security-Policy: scripts and styles only from
+  this server's ``/static`` (no inline script anywhere in the UI), no frames, no
+  plugins, forms only to this server. The one exception is the downloadable
+  standalone view, whose policy allows exactly its own inline blocks by hash.
+
+The spaCy pipeline is shared by the worker threads; analyses run one at a time
+per process (``--workers N`` runs N processes).
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import threading
+from typing import Any, Callable, Iterator
+
+from .config import DEFAULT, Config
+from .errors import (
+    BlockedAddressError,
+    ConfigError,
+    FetchError,
+    InputError,
+    InputTooLargeError,
+    ModelError,
+    SourcetraceError,
+    StoreError,
+    UnsupportedLanguageError,
+)
+
+try:  # the web extra
+    from fastapi import Depends, FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "the HTTP API needs the web extra: pip install 'sourcetrace[web]'") from exc
+
+from . import __version__
+from .web import schemas
+
+log = logging.getLogger("sourcetrace.api")
+
+__all__ = ["create_app", "create_app_from_env", "NotFoundError", "UnauthorizedError",
+           "STATUS", "CSP", "is_loopback"]
+
+ENVELOPE_BYTES = 65_536   # what a request may carry beyond the input itself (JSON, form fields)
+
+
+class NotFoundError(SourcetraceError):
+    """An article (or another record) asked for by id does not exist."""
+
+    code = "not_found"
+
+
+class UnauthorizedError(SourcetraceError):
+    """A write endpoint was called without the right bearer token."""
+
+    code = "unauthorized"
+
+
+# The HTTP status of each error class; the most specific class in an error's MRO wins.
+STATUS: dict[type[BaseException], int] = {
+    NotFoundError: 404,
+    UnauthorizedError: 401,
+    InputTooLargeError: 413,
+    UnsupportedLanguageError: 422,
+    InputError: 400,
+    ConfigError: 400,
+    BlockedAddressError: 403,
+    FetchError: 502,
+    ModelError: 503,
+    StoreError: 503,
+    SourcetraceError: 500,
+}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 413: "input_too_large",
+               415: "unsupported_media_type", 422: "invalid_request", 429: "too_many_requests"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def status_of(exc: BaseException) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_payload(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, {"error": {...}}) for any exception."""
+    if isinstance(exc, SourcetraceError):
+        status = status_of(exc)
+        body = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+    elif isinstance(exc, RequestValidationError):
+        status = 422
+        problems = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+        body = {"code": "invalid_request", "message": "; ".join(problems) or "invalid request",
+                "hint": "see /openapi.json for the request schema"}
+    elif isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        body = {"code": _HTTP_CODES.get(status, f"http_{status}"), "message": detail, "hint": None}
+        if status == 404:
+            body["message"] = "no such page or endpoint"
+            body["hint"] = "see /api for the endpoints"
+    else:
+        status = 500
+        body = {"code": "internal_error",
+                "message": "an unexpected error stopped this request",
+                "hint": "this is a bug: the server log has the traceback"}
+    return status, {"error": body}
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api") or path.endswith(".json") or path.startswith("/static"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one place where exceptions become HTTP responses (JSON, or a page for browsers)."""
+    status, payload = error_payload(exc)
+    if status >= 500:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    headers = dict(SECURITY_HEADERS)
+    if status == 401:
+        headers["www-authenticate"] = "Bearer"
+    if _wants_html(request):
+        from .web import pages
+
+        return HTMLResponse(pages.render("error.html", status=status, error=payload["error"]),
+                            status_code=status, headers=headers)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+# --------------------------------------------------------------------------- middleware
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (413) as they stream in."""
+
+    def __init__(self, app: Callable, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = InputTooLargeError(
+            f"the request body is over the limit of {self.max_bytes:,} bytes",
+            hint="send a single article, or raise max_input_bytes")
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    return await _send_error(scope, send, too_large)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise too_large
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _send_error(scope, send, exc: SourcetraceError) -> None:
+    status, payload = error_payload(exc)
+    response = JSONResponse(payload, status_code=status, headers=SECURITY_HEADERS)
+    await response(scope, None, send)
+
+
+class SecurityHeaders:
+    """Add the Content-Security-Policy (unless the response set its own) and friends."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                for k, v in SECURITY_HEADERS.items():
+                    if k.encode() not in have:
+                        headers.append((k.encode(), v.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --------------------------------------------------------------------------- state
+
+
+class Services:
+    """What the routes share: the config, the corpus store and the analysis lock.
+
+    ``store`` may be a Store (used as it is, from every thread) or a database name
+    (path, ``:memory:`` or a ``postgresql://`` URL), opened at once so that a bad name
+    fails at start. A SQLite connection belongs to the thread that made it, so for
+    SQLite each worker thread opens its own; other backends are shared.
+    """
+
+    def __init__(self, config: Config, store: Any, token: str | None, public: bool) -> None:
+        self.config = config
+        self.token = token
+        self.public = public
+        self.lock = threading.Lock()
+        self._name: str | None = None
+        self._local = threading.local()
+        if isinstance(store, str):
+            from .store import open_store
+
+            opened = open_store(store)
+            if getattr(opened, "backend", None) == "sqlite":
+                self._name = store
+                self._local.store = opened
+        else:
+            opened = store
+        self._store = opened
+
+    @property
+    def has_store(self) -> bool:
+        return self._store is not None
+
+    def store(self):
+        if self._store is None:
+            raise StoreError("no corpus is open on this server",
+                             hint="start it with `sourcetrace serve --db PATH`")
+        if self._name is None:
+            return self._store
+        opened = getattr(self._local, "store", None)
+        if opened is None:
+            from .store import open_store
+
+            opened = self._local.store = open_store(self._name)
+        return opened
+
+    def analyze(self, fn: Callable, *args: Any, **kwargs: Any):
+        """Run one library analysis call with the shared pipeline, one at a time."""
+        with self.lock:
+            return fn(*args, **kwargs)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+_bearer = HTTPBearer(auto_error=False, description="SOURCETRACE_TOKEN, needed by write endpoints "
+                                                   "when the server has a token")
+
+
+def require_token(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    s = services(request)
+    if s.token is None:
+        if s.public:  # create_app refuses this combination; kept as a second lock
+            raise UnauthorizedError("writes are disabled on a public server without a token",
+                                    hint="set SOURCETRACE_TOKEN and restart")
+        return
+    given = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(given.encode(), s.token.encode()):
+        raise UnauthorizedError("this endpoint needs the server's token",
+                                hint="send the header Authorization: Bearer $SOURCETRACE_TOKEN")
+
+
+# --------------------------------------------------------------------------- library adapters
+
+
+def analyze_request(s: Services, body: schemas.AnalyzeRequest):
+    """The Analysis of one AnalyzeRequest (text or HTML string, or an http(s) URL)."""
+    from . import pipeline
+
+    kind, value = body.input()
+    meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
+    if kind == "url":  # the schema admits only http(s) URLs, never a path
+        analysis = s.analyze(pipeline.analyze_target, value, config=s.config)
+        return analysis.replace(meta={**analysis.meta, **meta}) if meta else analysis
+    return s.analyze(pipeline.analyze, value, config=s.config, meta=meta)
+
+
+def ingest_request(s: Services, body: schemas.IngestRequest):
+    """Analyse and store one article; the corpus run's report."""
+    from . import collect, corpus, ingest
+    from .store import content_hash
+
+    kind, value = body.input()
+    store = s.store()
+    meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
+    if kind == "url":
+        return s.analyze(corpus.ingest, [value], store, config=s.config)
+    document = ingest.from_string(value, config=s.config, meta=meta, html=True if kind == "html" else None)
+    label = meta.get("url") or f"api:{content_hash(document.text)[:16]}"
+    item = collect.Collected(input=label, document=document, kind=kind, raw=value if kind == "html" else None)
+    return s.analyze(corpus.ingest, [], store, config=s.config, items=[item])
+
+
+def article_summary(article) -> dict[str, Any]:
+    return {**article.summary(), "profile": article.analysis.profile}
+
+
+def get_article(s: Services, article_id: int):
+    article = s.store().get(article_id)
+    if article is None:
+        raise NotFoundError(f"there is no article {article_id} in the corpus",
+                            hint="list them with GET /api/articles")
+    return article
+
+
+def list_articles(s: Services, *, outlet: str | None = None, offset: int = 0,
+                  limit: int = 50) -> dict[str, Any]:
+    """One page of stored articles (in id order) and how many there are in all."""
+    store = s.store()
+    page: list[dict[str, Any]] = []
+    total = 0
+    it: Iterator = store.iter_articles()
+    for article in it:
+        if outlet and article.outlet != outlet:
+            continue
+        if offset <= total < offset + limit:
+            page.append(article_summary(article))
+        total += 1
+    return {"total": total, "offset": offset, "limit": limit, "articles": page}
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.0.0.1",
+               token: str | None = None) -> FastAPI:
+    """The FastAPI app: JSON API under /api, the web UI at /, static files at /static.
+
+    ``store``: a Store, a database name (path or ``postgresql://`` URL) or None (no
+    corpus: the corpus endpoints answer 503). ``host``: where the server listens;
+    beyond loopback a token is required. ``token``: defaults to $SOURCETRACE_TOKEN.
+    """
+    if token is None:
+        token = os.environ.get("SOURCETRACE_TOKEN") or None
+    public = not is_loopback(host)
+    if public and not token:
+        raise ConfigError(f"listening on {host} exposes the write endpoints to the network",
+                          hint="set SOURCETRACE_TOKEN to a long random string, or listen on 127.0.0.1")
+    app = FastAPI(
+        title="sourcetrace",
+        version=__version__,
+        summary="Who says what in the news: attributions, sources and how well each claim is sourced.",
+        description=("Analyse an article (text, HTML or URL) into attributions (source, cue, "
+                     "content with character offsets), resolved and typed sources, unattributed "
+                     "assertions and a sourcing profile; browse and search a stored corpus; trace "
+                     "claims across outlets. Errors are `{\"error\": {\"code\", \"message\", "
+                     "\"hint\"}}`. Write endpoints need `Authorization: Bearer $SOURCETRACE_TOKEN` "
+                     "when the server has a token."),
+        docs_url=None, redoc_url=None,   # their pages load scripts from a CDN; /api is ours
+        openapi_tags=[{"name": "analyse", "description": "one article, nothing stored"},
+                      {"name": "corpus", "description": "stored articles, sources and search"},
+                      {"name": "claims", "description": "claims across outlets"},
+                      {"name": "meta", "description": "server status"}],
+        responses={413: {"model": schemas.ErrorOut, "description": "request body too large"},
+                   422: {"model": schemas.ErrorOut, "description": "invalid request"}},
+    )
+    app.state.services = Services(config, store, token, public)
+    for cls in (SourcetraceError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(cls, handle_error)
+    app.add_middleware(BodyLimit, max_bytes=config.max_input_bytes + ENVELOPE_BYTES)
+    app.add_middleware(SecurityHeaders)
+    _json_routes(app)
+    from .web import pages
+
+    pages.register(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app as ``sourcetrace serve`` configures it through the environment (for workers).
+
+    SOURCETRACE_DB, SOURCETRACE_HOST, SOURCETRACE_ALLOW_PRIVATE=1, SOURCETRACE_TOKEN.
+    """
+    config = DEFAULT.replace(allow_private=os.environ.get("SOURCETRACE_ALLOW_PRIVATE") == "1")
+    return create_app(config, store=os.environ.get("SOURCETRACE_DB") or None,
+                      host=os.environ.get("SOURCETRACE_HOST", "127.0.0.1"))
+
+
+ERRORS = {400: {"model": schemas.ErrorOut, "description": "bad input"},
+          404: {"model": schemas.ErrorOut, "description": "not found"},
+          503: {"model": schemas.ErrorOut, "description": "no corpus, or the store or model failed"}}
+FETCH_ERRORS = {403: {"model": schemas.ErrorOut, "description": "the URL's address is refused"},
+                502: {"model": schemas.ErrorOut, "description": "the URL could not be fetched"}}
+
+
+def _json_routes(app: FastAPI) -> None:
+    @app.get("/api/health", tags=["meta"], response_model=schemas.Health)
+    def health(request: Request) -> dict[str, Any]:
+        """Whether the server is up, its version and whether a corpus is open."""
+        return {"status": "ok", "version": __version__, "store": services(request).has_store}
+
+    @app.post("/api/analyze", tags=["analyse"], responses={
+        200: {"model": schemas.AnalysisOut, "description": "the Analysis (JSON), or with "
+              "format=html one self-contained HTML page",
+              "content": {"text/html": {"schema": {"type": "string"}}}},
+        **ERRORS, **FETCH_ERRORS})
+    def analyze(request: Request, body: schemas.AnalyzeRequest,
+                format: str = Query("json", pattern="^(json|html)$",
+                                    description="json (the Analysis) or html (the article view)")
+                ) -> Response:
+        """Analyse one article: attributions, sources, assertions and its sourcing profile.
+
+        Give exactly one of `text` (plain text; HTML is detected), `html` or `url`.
+        Nothing is stored.
+        """
+        analysis = analyze_request(services(request), body)
+        if format == "html":
+            return standalone_response(analysis)
+        return JSONResponse(analysis.to_dict())
+
+    @app.post("/api/ingest", tags=["corpus"], status_code=200, dependencies=[Depends(require_token)],
+              response_model=schemas.IngestOut, responses={
+                  401: {"model": schemas.ErrorOut, "description": "missing or wrong token"},
+                  **ERRORS, **FETCH_ERRORS})
+    def ingest(request: Request, body: schemas.IngestRequest) -> JSONResponse:
+        """Analyse one article and store it in the corpus (idempotent by content hash).
+
+        A write: needs the bearer token when the server has one.
+        """
+        return JSONResponse(ingest_request(services(request), body).to_dict())
+
+    @app.get("/api/articles", tags=["corpus"], response_model=schemas.ArticleList, responses=ERRORS)
+    def articles(request: Request, outlet: str | None = Query(None, max_length=400),
+                 offset: int = Query(0, ge=0, le=10_000_000),
+                 limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+        """Stored articles (id order) with their counts and sourcing profile."""
+        return JSONResponse(list_articles(services(request), outlet=outlet, offset=offset, limit=limit))
+
+    @app.get("/api/articles/{article_id}", tags=["corpus"], response_model=schemas.ArticleOut,
+             responses=ERRORS)
+    def article(request: Request, article_id: int) -> JSONResponse:
+        """One stored article with its whole analysis."""
+        a = get_article(services(request), article_id)
+        return JSONResponse({**article_summary(a), "analysis": a.analysis.to_dict()})
+
+    @app.get("/api/articles/{article_id}/attributions", tags=["corpus"],
+             response_model=list[schemas.AttributionOut], responses=ERRORS)
+    def article_attributions(request: Request, article_id: int) -> JSONResponse:
+        """The attributions of one stored article (offsets into its text)."""
+        a = get_article(services(request), article_id)
+        return JSONResponse([x.to_dict() for x in a.analysis.attributions])
+
+    @app.get("/api/articles/{article_id}/sources", tags=["corpus"],
+             response_model=list[schemas.SourceOut], responses=ERRORS)
+    def article_sources(request: Request, article_id: int) -> JSONResponse:
+        """The source registry of one stored article."""
+        a = get_article(services(request), article_id)
+        return JSONResponse([x.to_dict() for x in a.analysis.sources])
+
+    @app.get("/api/articles/{article_id}/view", tags=["corpus"], response_class=HTMLResponse,
+             responses=ERRORS)
+    def article_view(request: Request, article_id: int) -> Response:
+        """The article view as one self-contained HTML file (to save or mail)."""
+        a = get_article(services(request), article_id)
+        return standalone_response(a.analysis, filename=f"sourcetrace-article-{article_id}.html")
+
+    @app.get("/api/sources", tags=["corpus"], response_model=list[schemas.SourceCountOut],
+             responses=ERRORS)
+    def sources(request: Request,
+                by: str | None = Query(None, pattern="^(outlet|kind|identity)$",
+                                       description="group by outlet, kind or identity"),
+                outlet: str | None = Query(None, max_length=400),
+                kind: str | None = Query(None, max_length=40),
+                identity: str | None = Query(None, max_length=40),
+                limit: int = Query(20, ge=1, le=1000)) -> JSONResponse:
+        """The most cited sources: by number of articles, then attributions."""
+        rows = services(request).store().top_sources(by=by, outlet=outlet, kind=kind,
+                                                     identity=identity, limit=limit)
+        return JSONResponse([r.to_dict() for r in rows])
+
+    @app.get("/api/search", tags=["corpus"], response_model=list[schemas.SearchHitOut],
+             responses=ERRORS)
+    def search(request: Request, q: str = Query(..., min_length=1, max_length=1000,
+                                                description='words and "quoted phrases"; all must match'),
+               outlet: str | None = Query(None, max_length=400),
+               since: str | None = Query(None, max_length=40, description="date >= (ISO)"),
+               until: str | None = Query(None, max_length=40, description="date <= (ISO)"),
+               identity: str | None = Query(None, max_length=40),
+               kind: str | None = Query(None, max_length=40),
+               what: str | None = Query(None, pattern="^(article|quote|source)$"),
+               limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+        """Full text over articles, quotes and sources, with filters."""
+        hits = services(request).store().search(q, outlet=outlet, since=since, until=until,
+                                                identity=identity, kind=kind, what=what, limit=limit)
+        return JSONResponse([h.to_dict() for h in hits])
+
+    @app.get("/api/failures", tags=["corpus"], response_model=list[schemas.FailureOut],
+             responses=ERRORS)
+    def failures(request: Request) -> JSONResponse:
+        """Inputs that could not be ingested, with the reason."""
+        return JSONResponse([f.to_dict() for f in services(request).store().failures()])
+
+
+def standalone_response(analysis, filename: str | None = None) -> HTMLResponse:
+    from .render_html import render_analysis_html, standalone_csp
+
+    headers = {"content-security-policy": standalone_csp()}
+    if filename:
+        headers["content-disposition"] = f'attachment; filename="{filename}"'
+    return HTMLResponse(render_analysis_html(analysis, standalone=True), headers=headers)

@@ -1,0 +1,132 @@
+"""The web UI's pages: server-rendered Jinja2 templates (autoescaped) and /static.
+
+    GET  /                    paste, upload or give a URL
+    POST /analyze             -> the article view (or the standalone file to download)
+    GET  /articles            the corpus: articles with their profile scores
+    GET  /articles/{id}       one stored article in the article view
+    GET  /sources             sources overall, by kind, by outlet, by identity
+    GET  /search?q=           full-text search
+    GET  /claims              claims with corroboration; /claims/trace?claim= a timeline
+    GET  /api                 the API reference, from the OpenAPI schema
+
+Every page calls the same library adapters as the JSON routes (api.py); no logic here
+beyond choosing a template. No inline script: the one script is /static/article.js.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from ..errors import InputError
+
+
+@functools.lru_cache(maxsize=1)
+def environment():
+    import jinja2
+
+    from .. import __version__
+    from ..render_html import colour_class, profile_score
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("sourcetrace.web", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(version=__version__, nav="")
+    env.filters["score"] = profile_score
+    env.filters["colour"] = colour_class
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render(template, **context), status_code=status)
+
+
+def register(app: FastAPI) -> None:
+    from .. import api
+
+    static = StaticFiles(packages=[("sourcetrace.web", "static")])
+    app.mount("/static", static, name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request) -> Response:
+        s = api.services(request)
+        return page("index.html", nav="analyse", has_store=s.has_store,
+                    allow_private=s.config.allow_private)
+
+    @app.post("/analyze", response_class=HTMLResponse, include_in_schema=False)
+    def analyze_form(request: Request, text: str = Form(""), url: str = Form(""),
+                     file: UploadFile | None = File(None), download: str = Form("")) -> Response:
+        s = api.services(request)
+        analysis = form_analysis(s, text, url, file)
+        if download:
+            return api.standalone_response(analysis, filename="sourcetrace-article.html")
+        from ..render_html import render_analysis_fragment
+
+        return page("article.html", nav="analyse", view=render_analysis_fragment(analysis),
+                    title=analysis.title or "Article", article=None)
+
+    @app.get("/articles", response_class=HTMLResponse, include_in_schema=False)
+    def articles_page(request: Request, outlet: str | None = Query(None, max_length=400),
+                      offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> Response:
+        listing = api.list_articles(api.services(request), outlet=outlet or None, offset=offset,
+                                    limit=limit)
+        return page("articles.html", nav="articles", listing=listing, outlet=outlet or "")
+
+    @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
+    def article_page(request: Request, article_id: int) -> Response:
+        from ..render_html import render_analysis_fragment
+
+        a = api.get_article(api.services(request), article_id)
+        return page("article.html", nav="articles", view=render_analysis_fragment(a.analysis),
+                    title=a.title or a.analysis.title or f"Article {article_id}", article=a)
+
+    @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
+    def sources_page(request: Request, by: str = Query("", pattern="^(|outlet|kind|identity)$"),
+                     limit: int = Query(20, ge=1, le=200)) -> Response:
+        rows = api.services(request).store().top_sources(by=by or None, limit=limit)
+        groups: dict[Any, list] = {}
+        for r in rows:
+            groups.setdefault(r.group, []).append(r)
+        return page("sources.html", nav="sources", by=by, groups=groups, limit=limit)
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, q: str = Query("", max_length=1000),
+                    what: str = Query("", pattern="^(|article|quote|source)$")) -> Response:
+        hits = None
+        if q.strip():
+            hits = api.services(request).store().search(q, what=what or None, limit=100)
+        return page("search.html", nav="search", q=q, what=what, hits=hits)
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_page(request: Request) -> Response:
+        return page("api.html", nav="api", spec=request.app.openapi())
+
+
+def form_analysis(s, text: str, url: str, file: UploadFile | None):
+    """The Analysis of the form's one input: pasted text, a URL or an uploaded file."""
+    from .. import api
+    from . import schemas
+
+    data = file.file.read(s.config.max_input_bytes + 1) if file is not None and file.filename else b""
+    given = [name for name, value in (("text", text.strip()), ("url", url.strip()), ("file", data))
+             if value]
+    if len(given) != 1:
+        raise InputError("give one article: paste its text, give its URL or choose a file"
+                         + (f" (got {' and '.join(given)})" if given else ""))
+    if given[0] == "file":
+        from .. import pipeline
+
+        return s.analyze(pipeline.analyze, data, config=s.config,
+                         meta={"filename": file.filename})
+    try:
+        body = schemas.AnalyzeRequest(text=text) if text.strip() else schemas.AnalyzeRequest(url=url.strip())
+    except ValueError as exc:
+        raise InputError("that is not an http(s) URL", hint="give a URL such as https://example.com/news/story") from exc
+    return api.analyze_request(s, body)

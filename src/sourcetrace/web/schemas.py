@@ -1,0 +1,198 @@
+"""Pydantic models of the HTTP API: the OpenAPI schema of requests and responses.
+
+The response models mirror the library records' ``to_dict()`` one-to-one (model.py,
+store, claims): the routes return those dicts as they are, and these models only
+document them (and let schemathesis check that they match).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class ArticleMeta(Strict):
+    """What the caller knows about the article; stored with it and shown in the view."""
+
+    title: str | None = Field(None, max_length=1000)
+    url: str | None = Field(None, max_length=4000)
+    outlet: str | None = Field(None, max_length=400, description="the publishing site, e.g. example.com")
+    author: str | None = Field(None, max_length=1000)
+    date: str | None = Field(None, max_length=40, description="publication date, ISO 8601")
+
+
+class AnalyzeRequest(Strict):
+    """One article: give exactly one of ``text``, ``html`` or ``url``."""
+
+    text: str | None = Field(None, description="the article as plain text (HTML is detected and extracted)")
+    html: str | None = Field(None, description="the article page as HTML; its article text is extracted")
+    url: str | None = Field(None, max_length=4000, pattern=URL_PATTERN,
+                            description="an http(s) URL to fetch; private addresses are refused "
+                                        "unless the server allows them")
+    meta: ArticleMeta | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"text": "\u201cWe will not retreat,\u201d the mayor said on Monday."}]})
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "AnalyzeRequest":
+        given = [k for k in ("text", "html", "url") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of text, html or url"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    def input(self) -> tuple[str, str]:
+        """(kind, value) of the one input given."""
+        kind = next(k for k in ("text", "html", "url") if getattr(self, k) is not None)
+        return kind, getattr(self, kind)
+
+
+class IngestRequest(AnalyzeRequest):
+    """One article to analyse and store in the corpus (same fields as analyse)."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class AttributionOut(BaseModel):
+    source: list[SpanOut]
+    cue: list[SpanOut]
+    content: list[SpanOut]
+    kind: str = Field(description="direct | indirect | mixed")
+    rule: str = Field(description="the rule or model that found it")
+    confidence: float
+    parent: int | None = Field(description="index of the attribution whose content holds this one")
+    speaker: str | None
+    speaker_span: SpanOut | None
+    source_id: int | None = Field(description="index into the article's sources")
+
+
+class SourceOut(BaseModel):
+    id: int
+    name: str
+    mentions: list[SpanOut]
+    identity: str | None = Field(description="named | described | anonymous | unspecified")
+    kind: str | None = Field(description="person | official | organization | media | document | social")
+    role: str | None
+    channel: str | None
+    hearsay_depth: int
+    attributions: list[int]
+    evidence: dict[str, Any]
+
+
+class AssertionOut(BaseModel):
+    span: SpanOut
+    label: str = Field(description="checkworthy | opinion | background")
+    hedges: list[SpanOut]
+    evidence: str
+
+
+class AnalysisOut(BaseModel):
+    """Analysis.to_dict(): every offset slices ``text``."""
+
+    schema_version: int
+    text: str
+    meta: dict[str, Any]
+    boilerplate: list[SpanOut]
+    attributions: list[AttributionOut]
+    sources: list[SourceOut]
+    assertions: list[AssertionOut]
+    profile: dict[str, Any] | None
+    warnings: list[str]
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    content_hash: str
+    outlet: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    author: str | None
+    date: str | None
+    input: str
+    input_kind: str | None
+    added_at: str
+    n_attributions: int
+    n_sources: int
+    profile: dict[str, Any] | None = None
+
+
+class ArticleList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    articles: list[ArticleSummary]
+
+
+class ArticleOut(ArticleSummary):
+    analysis: AnalysisOut
+
+
+class SourceCountOut(BaseModel):
+    name: str
+    articles: int
+    attributions: int
+    group: str | None
+    identity: str | None
+    kind: str | None
+
+
+class SearchHitOut(BaseModel):
+    article_id: int
+    what: str = Field(description="article | quote | source")
+    ref: int | None
+    snippet: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    url: str | None
+
+
+class FailureOut(BaseModel):
+    input: str
+    reason: str
+    code: str
+    attempts: int
+    first_seen: str
+    last_seen: str
+
+
+class IngestOut(BaseModel):
+    added: int
+    duplicates: int
+    failed: int
+    seconds: float
+    failures: list[list[str]]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    store: bool
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="a stable machine-readable code, e.g. empty_input, not_found")
+    message: str
+    hint: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
