@@ -171,6 +171,10 @@ def collect(inputs: Iterable[str], *, config: Config = DEFAULT, kind: str = "aut
             yield Failure(str(target), f"cannot read {target}: {exc.strerror or exc}", "bad_input")
 
 
+class _Truncated(Exception):
+    pass
+
+
 class _Reader:
     def __init__(self, config: Config, fetcher: Fetcher, skip: Callable[[str], bool],
                  text_column: str | None) -> None:
@@ -300,17 +304,29 @@ class _Reader:
             return
         n = 0
         with p.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
             try:
-                for record in ArchiveIterator(f, arc2warc=True):
-                    if record.rec_type != "response":
-                        continue
-                    n += 1
-                    item = self._warc_record(p, n, record)
+                records = ArchiveIterator(f, arc2warc=True)
+                for record in records:
+                    if record.rec_headers.get_header("Content-Length") is None:
+                        raise _Truncated("a record is cut in its headers")
+                    item = None
+                    if record.rec_type == "response":
+                        n += 1
+                        item = self._warc_record(p, n, record)
+                    while record.raw_stream.read(1 << 16):
+                        pass
+                    if getattr(record.raw_stream, "limit", 0) > 0:
+                        raise _Truncated(f"record {n} ends {record.raw_stream.limit:,} bytes short")
                     if item is not None:
                         yield item
+                end = getattr(records, "offset", size)
+                if end < size:
+                    raise _Truncated(f"{size - end:,} bytes at the end are not a whole record")
             except Exception as exc:  # warcio raises ArchiveLoadFailed, EOFError, zlib.error...
+                why = str(exc) if isinstance(exc, _Truncated) else f"{type(exc).__name__}: {exc}"
                 yield Failure(str(p), f"{p}: truncated or corrupt WARC after {n} response "
-                              f"record(s): {type(exc).__name__}: {str(exc)[:200]}", "bad_input")
+                              f"record(s): {why[:200]}", "bad_input")
 
     def _warc_record(self, p: Path, n: int, record: Any) -> Item | None:
         headers = record.rec_headers
