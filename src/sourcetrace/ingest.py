@@ -227,7 +227,7 @@ def _html_to_document(html: str, meta: dict[str, Any], config: Config) -> tuple[
         raise EmptyInputError(f"the HTML could not be parsed ({type(exc).__name__})",
                               hint="give the article's text instead") from None
     raw = getattr(result, "text", None) if result is not None else None
-    if not raw or not raw.strip():
+    if not raw or not any(ch.isalpha() for ch in raw):  # nothing, or markup debris
         raise EmptyInputError("no article text found in the HTML",
                               hint="check that the page holds an article, or give its text")
     paragraphs = [line.strip() for line in raw.splitlines() if line.strip()]
