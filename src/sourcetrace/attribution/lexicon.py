@@ -2,13 +2,12 @@
 
 File formats (``#`` starts a comment, blank lines are ignored):
 
-    attribution_verbs.txt   LEMMA <TAB> FRAMES <TAB> CONFIDENCE
-                            FRAMES: comma-separated complement frames under which the
-                            verb is a cue: ccomp (that-clause), xcomp (to-infinitive),
-                            dobj (object), prep (phrasal object, "talk about"),
-                            quote (introduces or follows a direct quotation)
-    attribution_nouns.txt   LEMMA <TAB> FRAMES <TAB> CONFIDENCE
-                            FRAMES: that (claim that ...), of (reports of ...),
+    attribution_verbs.txt   LEMMA <TAB> FRAME:CONFIDENCE,...
+                            frames under which the verb is a cue: ccomp (that-clause),
+                            xcomp (to-infinitive), dobj (object), prep (phrasal object,
+                            "talk about"), passive, quote (takes a direct quotation)
+    attribution_nouns.txt   LEMMA <TAB> FRAME:CONFIDENCE,...
+                            frames: that (claim that ...), of (reports of ...),
                             there (there are reports ...)
     attribution_words.txt   KEY <TAB> WORD   small closed word lists (see the file)
 """
@@ -22,9 +21,17 @@ LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
 
 @dataclass(frozen=True)
 class Entry:
+    """A cue word and, per frame it is a cue under, a confidence in [0, 1]."""
+
     lemma: str
-    frames: frozenset[str]
-    confidence: float
+    frames: dict[str, float]
+
+    @property
+    def confidence(self) -> float:
+        return max(self.frames.values(), default=0.5)
+
+    def conf(self, frame: str) -> float:
+        return self.frames.get(frame, self.confidence)
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,12 @@ def _entries(name: str) -> dict[str, Entry]:
     out = {}
     for parts in _lines(name):
         lemma = parts[0].lower()
-        frames = frozenset(f for f in (parts[1] if len(parts) > 1 else "").split(",") if f)
-        conf = float(parts[2]) if len(parts) > 2 and parts[2] else 0.5
-        out[lemma] = Entry(lemma, frames, conf)
+        frames = {}
+        for item in (parts[1] if len(parts) > 1 else "").split(","):
+            name, _, conf = item.strip().partition(":")
+            if name:
+                frames[name] = float(conf) if conf else 0.5
+        out[lemma] = Entry(lemma, frames)
     return out
 
 

@@ -72,18 +72,18 @@ def propose(ctx: Context) -> list[Proposal]:
             ctx.claimed.update(ids)
             out.append(Proposal(cue=[(tok.idx, end_tok.idx + len(end_tok))], content=[span],
                                 kind="indirect", rule="there_are_reports",
-                                confidence=entry.confidence, cue_tokens=ids))
+                                confidence=entry.conf("there"), cue_tokens=ids))
             continue
         if tok.pos_ not in ("NOUN", "PROPN"):
             continue
         entry = lex.nouns.get(tok.lemma_.lower())
         if entry is None:
             continue
-        comp = None
+        comp, frame = None, ""
         if "that" in entry.frames:
-            comp = _clause(tok)
+            comp, frame = _clause(tok), "that"
         if comp is None and "of" in entry.frames:
-            _, comp = _of_object(tok, tok.i)
+            (_, comp), frame = _of_object(tok, tok.i), "of"
         if comp is None:
             continue
         span = content_span(ctx, [comp], {tok.i})
@@ -93,5 +93,5 @@ def propose(ctx: Context) -> list[Proposal]:
         ctx.claimed.add(tok.i)
         out.append(Proposal(cue=token_spans(ctx, [tok.i]), content=[span],
                             source=[source] if source else [], kind="indirect", rule="noun_cue",
-                            confidence=entry.confidence, speaker=source, cue_tokens=(tok.i,)))
+                            confidence=entry.conf(frame), speaker=source, cue_tokens=(tok.i,)))
     return out

@@ -30,13 +30,24 @@ def is_passive(tok) -> bool:
     return any(c.dep_ in PASS_SUBJ or c.dep_ == "auxpass" for c in tok.children)
 
 
+_LEFT_DEPS = {"aux", "auxpass", "neg", "advmod"}
+_NOT_IN_CUE = {"when", "however", "so", "even", "then", "where", "how", "why", "as", "just",
+               "only", "instead", "therefore", "thus", "meanwhile", "yet"}
+
+
 def cue_token_ids(tok, with_prep=None) -> list[int]:
-    """The verb, its particle ("point out"), passive auxiliaries ("was reported")."""
+    """The verb with its auxiliaries, negation and adverbs right before it ("has also
+    said", "did not say", "to portray"), its particle ("point out") and, for a phrasal
+    frame, its preposition ("talked about")."""
     ids = [tok.i]
+    left = {c.i for c in tok.children if c.i < tok.i and c.dep_ in _LEFT_DEPS
+            and c.lower_ not in _NOT_IN_CUE}
+    i = tok.i - 1
+    while i in left:
+        ids.append(i)
+        i -= 1
     for c in tok.children:
         if c.dep_ == "prt":
-            ids.append(c.i)
-        elif c.dep_ in ("auxpass",) or (c.dep_ == "aux" and is_passive(tok) and c.i < tok.i):
             ids.append(c.i)
     if with_prep is not None:
         ids.append(with_prep.i)
@@ -196,5 +207,5 @@ def propose(ctx: Context) -> list[Proposal]:
         out.append(Proposal(
             cue=token_spans(ctx, cue_ids), content=[span],
             source=[source] if source else [], kind=kind, rule=rule,
-            confidence=entry.confidence, speaker=speaker, cue_tokens=tuple(cue_ids)))
+            confidence=entry.conf(frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
     return out
