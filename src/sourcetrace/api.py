@@ -222,17 +222,27 @@ class BodyLimit:
                 if declared > self.max_bytes:
                     return await _send_error(scope, send, too_large)
         seen = 0
+        refused = False
 
         async def limited_receive():
-            nonlocal seen
+            # past the limit: answer 413 ourselves and tell the app the client left
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise too_large
+                    refused = True
+                    await _send_error(scope, send, too_large)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message):
+            if not refused:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
 
 async def _send_error(scope, send, exc: SourcetraceError) -> None:
