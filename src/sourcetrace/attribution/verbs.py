@@ -17,7 +17,7 @@ from .base import CharSpan, Context, Proposal
 SUBJ = {"nsubj", "csubj"}
 PASS_SUBJ = {"nsubjpass", "csubjpass"}
 PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in"}
-PARTICIPLE_DEPS = {"advcl", "xcomp", "acl", "pcomp", "conj", "dep"}
+INHERIT_DEPS = {"advcl", "xcomp", "pcomp", "conj", "dep", "ccomp"}
 
 
 def is_cue_verb(tok, ctx: Context):
@@ -100,26 +100,38 @@ def mention_span(ctx: Context, tok, exclude: set[int] | None = None) -> CharSpan
 
 
 def subject(ctx: Context, verb, depth: int = 0):
-    """(source span or None, speaker span or None) for a cue verb."""
+    """(source span or None, speaker span or None) for a cue verb.
+
+    PolNeAR gives a verb without a subject of its own the subject it shares:
+    "Anderson said, adding that ..." -> Anderson; "Republicans choose to not
+    believe" -> Republicans; "911 calls saying ..." -> 911 calls. Both spans are
+    the same then; the source-resolution stage maps the mention to its fullest form.
+    """
     subj, passive = _own_subject(verb)
-    exclude = {verb.i}
     if subj is not None and not passive:
         if subj.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":
-            head = mention_span(ctx, verb.head, {verb.i} | {t.i for t in verb.subtree})
+            head = mention_span(ctx, verb.head, {t.i for t in verb.subtree})
             return (subj.idx, subj.idx + len(subj)), head
-        span = mention_span(ctx, subj, exclude)
+        span = mention_span(ctx, subj, {verb.i})
         return span, span
     if passive:
         agent = _agent(verb)
         if agent is not None:
             span = mention_span(ctx, agent)
             return span, span
+        if depth == 0:
+            return None, None
+    if depth >= 4 or verb.head.i == verb.i:
         return None, None
-    if depth < 3 and verb.dep_ in PARTICIPLE_DEPS and verb.head.i != verb.i:
-        _, speaker = subject(ctx, verb.head, depth + 1)
-        if verb.dep_ == "conj" and speaker is not None:
-            return speaker, speaker  # "he said ... and added ...": the subject is shared
-        return None, speaker
+    head = verb.head
+    if verb.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN", "PRON"):
+        span = mention_span(ctx, head, {t.i for t in verb.subtree})
+        return span, span
+    if verb.dep_ in INHERIT_DEPS:
+        while head.pos_ == "ADP" and head.head.i != head.i:  # "concluded by making ..."
+            head = head.head
+        if head.pos_ in ("VERB", "AUX"):
+            return subject(ctx, head, depth + 1)
     return None, None
 
 
