@@ -1,0 +1,96 @@
+"""The corpus commands through the real entry point (python -m sourcetrace)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+ARTICLES = [
+    '"The bridge will reopen on Friday," the mayor said on Monday.',
+    'Officials said the river rose overnight, a city report found.',
+]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "sourcetrace", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "in").mkdir()
+    for i, t in enumerate(ARTICLES):
+        (d / "in" / f"a{i}.txt").write_text(t, encoding="utf-8")
+    (d / "in" / "feed.xml").write_text("<html><body><p>not a feed</p></body></html>",
+                                       encoding="utf-8")
+    db = str(d / "c.db")
+    first = run("ingest", str(d / "in"), "--db", db, "--no-progress")
+    second = run("ingest", str(d / "in"), "--db", db, "--no-progress", "--strict")
+    return d, db, first, second
+
+
+def test_cli_corpus_ingest_reports_and_is_idempotent(corpus_db):
+    _, _, first, second = corpus_db
+    assert first.returncode == 0, first.stderr
+    assert "added 2, already stored 0, failed 1" in first.stderr
+    assert "sourcetrace failures" in first.stderr
+    assert second.returncode == 2  # --strict: an input failed
+    assert "added 0, already stored 2, failed 1" in second.stderr
+
+
+def test_cli_corpus_search_json_and_table(corpus_db):
+    d, db, _, _ = corpus_db
+    out = run("search", "bridge", "--db", db, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    hits = [json.loads(line) for line in out.stdout.splitlines()]
+    assert hits and {h["what"] for h in hits} <= {"article", "quote", "source"}
+    assert any("[bridge]" in h["snippet"].lower() for h in hits)
+    table = run("search", "river", "--db", db, "--in", "article")
+    assert table.returncode == 0 and "[river]" in table.stdout
+    none = run("search", "volcano", "--db", db)
+    assert none.returncode == 0 and "no matches" in none.stderr
+
+
+def test_cli_corpus_search_bad_query_is_a_clear_error(corpus_db):
+    _, db, _, _ = corpus_db
+    out = run("search", "?!", "--db", db)
+    assert out.returncode == 2 and "sourcetrace: error: the search query has no words" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_cli_corpus_failures_lists_the_reason(corpus_db):
+    d, db, _, _ = corpus_db
+    out = run("failures", "--db", db, "--format", "json")
+    [f] = [json.loads(line) for line in out.stdout.splitlines()]
+    assert f["input"].endswith("feed.xml") and "not an RSS or Atom feed" in f["reason"]
+    assert f["attempts"] == 2
+
+
+def test_cli_corpus_sources_and_export(corpus_db):
+    d, db, _, _ = corpus_db
+    src = run("sources", "--db", db, "--by", "kind", "--format", "json")
+    assert src.returncode == 0, src.stderr
+    out = d / "attr.csv"
+    exp = run("export", str(out), "--db", db, "--table", "attributions")
+    assert exp.returncode == 0, exp.stderr
+    assert out.read_text(encoding="utf-8").startswith("article_id,outlet,date,url,idx,kind")
+    lines = run("export", "-", "--db", db).stdout.splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["analysis"]["text"] in ARTICLES
+
+
+def test_cli_corpus_bad_db_path_is_a_clear_error(tmp_path):
+    out = run("search", "x", "--db", str(tmp_path / "no" / "such" / "dir.db"))
+    assert out.returncode == 4 and "does not exist" in out.stderr
+    junk = tmp_path / "junk.db"
+    junk.write_text("this is not sqlite " * 100, encoding="utf-8")
+    out = run("failures", "--db", str(junk))
+    assert out.returncode == 4 and "cannot open" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_corpus_commands_have_help():
+    for cmd in ("ingest", "search", "sources", "export", "failures"):
+        out = run(cmd, "--help")
+        assert out.returncode == 0 and "--db" in out.stdout
