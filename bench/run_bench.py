@@ -49,7 +49,7 @@ SPEED_TARGET = 0.8
 MEMORY_TARGET_MB = 1024
 
 
-def parse_only(path: str) -> None:
+def parse_only(path: str, batch_size: int) -> None:
     """The baseline, run in its own process: load spaCy, parse every text, report counts."""
     import spacy
 
@@ -57,7 +57,7 @@ def parse_only(path: str) -> None:
         texts = [json.loads(line)["text"] for line in f if line.strip()]
     nlp = spacy.load(MODEL)
     tokens = 0
-    for doc in nlp.pipe(texts):
+    for doc in nlp.pipe(texts, batch_size=batch_size):
         tokens += len(doc)
     print(json.dumps({"docs": len(texts), "tokens": tokens,
                       "words": sum(len(t.split()) for t in texts),
@@ -154,7 +154,8 @@ def markdown(report: dict) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
         f"spaCy {p['spacy']}, {p['model']}; sourcetrace {report['revision']}. "
-        f"{report['docs']} articles, {report['tokens']:,} tokens, {report['words']:,} words.",
+        f"{report['docs']} articles, {report['tokens']:,} tokens, {report['words']:,} words; "
+        f"nlp.pipe batch size {report['batch_size']} in both runs.",
         "",
         "| measure (shared scorer) | P | R | F1 | target F1 |",
         "|---|---:|---:|---:|---:|",
@@ -193,9 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each process (best counts)")
     ap.add_argument("--nice", type=int, default=0, help="run the measured processes niced")
     ap.add_argument("--parse-only", metavar="JSONL", help=argparse.SUPPRESS)
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="nlp.pipe batch size of both runs (default: sourcetrace's Config)")
     args = ap.parse_args(argv)
+    if args.batch_size is None:
+        sys.path.insert(0, str(ROOT / "src"))
+        from sourcetrace.config import DEFAULT
+
+        args.batch_size = DEFAULT.batch_size
     if args.parse_only:
-        parse_only(args.parse_only)
+        parse_only(args.parse_only, args.batch_size)
         return 0
 
     data = SHARED / "data" / "polnear" / f"{args.split}.jsonl"
@@ -208,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sourcetrace-bench-") as tmp:
         gold = subset(data, args.limit, Path(tmp))
         extract_cmd = [sys.executable, "-m", "sourcetrace", "extract", str(gold), "-o", str(pred),
-                       "--no-progress"]
-        parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(gold)]
+                       "--no-progress", "--batch-size", str(args.batch_size)]
+        parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(gold),
+                     "--batch-size", str(args.batch_size)]
         best: dict[str, dict] = {}
         for i in range(max(1, args.repeat)):
             for name, cmd in (("parse_only", parse_cmd), ("extract", extract_cmd)):
@@ -227,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "split": args.split, "limit": args.limit, "repeat": max(1, args.repeat),
+        "batch_size": args.batch_size,
         "revision": git_revision(), "machine": machine(),
         "docs": counts["docs"], "tokens": counts["tokens"], "words": counts["words"],
         "scores": scores,

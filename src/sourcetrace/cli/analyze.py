@@ -73,6 +73,9 @@ def extract(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Show a progress bar on stderr (default: for "
                                                  "long inputs, on a terminal)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
+                                             help="Documents per spaCy batch (nlp.pipe); "
+                                                  "default: Config.batch_size."),
 ) -> None:
     """Extract attribution spans from many articles, in the shared scorer's format.
 
@@ -86,7 +89,10 @@ def extract(
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
 
     try:
-        stats = extract_file(input, output, config=Config(rules_only=rules_only),
+        config = Config(rules_only=rules_only)
+        if batch_size is not None:
+            config = config.replace(batch_size=batch_size)
+        stats = extract_file(input, output, config=config,
                              nested=nested, progress=progress, on_error=report)
     except SourcetraceError as exc:
         raise fail(exc)
