@@ -1,0 +1,128 @@
+"""SQLite specifics: numbered migrations applied once and in order, bad files, round trip
+of generated analyses (hypothesis), and open_store's choice of backend."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sourcetrace import store as store_mod
+from sourcetrace.errors import StoreError
+from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
+from sourcetrace.store import ArticleRecord, migration_files, open_store
+from sourcetrace.store.memory import MemoryStore
+from sourcetrace.store.sqlite import SqliteStore
+
+
+def test_store_sqlite_migrations_recorded_once(tmp_path):
+    path = str(tmp_path / "c.db")
+    versions = [v for v, _, _ in migration_files("sqlite")]
+    assert versions == sorted(versions) and versions[0] == 1
+    with SqliteStore(path) as s:
+        assert s.migrations() == versions
+    with SqliteStore(path) as s:  # reopening applies nothing twice
+        assert s.migrations() == versions
+    rows = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert rows == [(1, "initial")]
+
+
+def test_store_sqlite_new_migration_applied_in_order(tmp_path, monkeypatch):
+    path = str(tmp_path / "c.db")
+    SqliteStore(path).close()
+    real = migration_files("sqlite")
+    extra = real + [(3, "third", "CREATE TABLE t3 (x INTEGER);"),
+                    (2, "second", "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);")]
+    monkeypatch.setattr("sourcetrace.store.sqlite.migration_files",
+                        lambda backend: sorted(extra))
+    with SqliteStore(path) as s:
+        assert s.migrations() == [1, 2, 3]
+        assert s.conn.execute("SELECT x FROM t2").fetchall() == [(2,)]
+
+
+def test_store_sqlite_failed_migration_rolls_back(tmp_path, monkeypatch):
+    path = str(tmp_path / "c.db")
+    SqliteStore(path).close()
+    broken = migration_files("sqlite") + [(2, "broken", "CREATE TABLE ok (x); NOT SQL;")]
+    monkeypatch.setattr("sourcetrace.store.sqlite.migration_files", lambda backend: broken)
+    with pytest.raises(StoreError):
+        SqliteStore(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ok'").fetchall()
+
+
+def test_store_sqlite_bad_paths_are_store_errors(tmp_path):
+    with pytest.raises(StoreError, match="does not exist"):
+        SqliteStore(str(tmp_path / "missing" / "c.db"))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 50)
+    with pytest.raises(StoreError, match="cannot open"):
+        SqliteStore(str(junk))
+
+
+def test_store_open_store_picks_the_backend(tmp_path, monkeypatch):
+    assert isinstance(open_store(":memory:"), MemoryStore)
+    s = open_store(str(tmp_path / "x.db"))
+    assert isinstance(s, SqliteStore)
+    s.close()
+    monkeypatch.chdir(tmp_path)
+    s = open_store(None)
+    assert s.path == store_mod.DEFAULT_DB and (tmp_path / "sourcetrace.db").exists()
+    s.close()
+
+
+# -- round trip of generated analyses ------------------------------------------------
+
+@st.composite
+def analyses(draw):
+    text = draw(st.text(min_size=1, max_size=80))
+    n = len(text)
+
+    def span():
+        a = draw(st.integers(0, n))
+        b = draw(st.integers(a, n))
+        return Span.of(text, a, b)
+
+    def spans(max_size=2):
+        return tuple(span() for _ in range(draw(st.integers(0, max_size))))
+
+    words = st.text(max_size=12)
+    maybe = st.none() | words
+    sources = tuple(Source(id=i, name=draw(words), mentions=spans(), identity=draw(maybe),
+                           kind=draw(maybe), role=draw(maybe), channel=draw(maybe),
+                           hearsay_depth=draw(st.integers(1, 4)),
+                           attributions=tuple(draw(st.lists(st.integers(0, 5), max_size=3))),
+                           evidence=tuple((k, draw(words)) for k in
+                                          draw(st.lists(st.sampled_from(["kind", "identity"]),
+                                                        unique=True))))
+                    for i in range(draw(st.integers(0, 3))))
+    atts = tuple(Attribution(source=spans(), cue=spans(1), content=spans(3),
+                             kind=draw(st.sampled_from(["direct", "indirect", "mixed"])),
+                             rule=draw(words), confidence=draw(st.floats(0, 1)),
+                             parent=draw(st.none() | st.integers(0, 3)), speaker=draw(maybe),
+                             speaker_span=draw(st.none() | st.just(span())),
+                             source_id=draw(st.none() | st.integers(0, 2)))
+                 for _ in range(draw(st.integers(0, 3))))
+    scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | words
+    meta = draw(st.dictionaries(st.sampled_from(["title", "url", "date", "outlet", "id"]), scalars))
+    profile = draw(st.none() | st.dictionaries(words, st.integers() | st.floats(allow_nan=False)
+                                               | words, max_size=3))
+    assertions = tuple(Assertion(span(), draw(st.sampled_from(["checkworthy", "opinion"])),
+                                 spans(), draw(words)) for _ in range(draw(st.integers(0, 2))))
+    return Analysis(text=text, attributions=atts, sources=sources, assertions=assertions,
+                    boilerplate=spans(), meta=meta, profile=profile,
+                    warnings=tuple(draw(st.lists(words, max_size=2))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(analyses())
+def test_store_round_trip_of_any_analysis(analysis):
+    for s in (SqliteStore(":memory:"), MemoryStore()):
+        article_id = s.add(ArticleRecord(analysis=analysis, input="gen", raw="<p>raw</p>"))
+        got = s.get(article_id)
+        assert got.analysis == analysis
+        assert got.analysis.to_json() == analysis.to_json()
+        assert got.raw_input == "<p>raw</p>"
+        s.close()
