@@ -16,7 +16,8 @@ from .base import CharSpan, Context, Proposal
 
 SUBJ = {"nsubj", "csubj"}
 PASS_SUBJ = {"nsubjpass", "csubjpass"}
-PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in"}
+PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at", "over", "as",
+                 "toward", "towards", "into", "from"}
 INHERIT_DEPS = {"advcl", "xcomp", "pcomp", "conj", "dep", "ccomp"}
 
 
@@ -151,12 +152,13 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
         comp = [c for c in kids if c.dep_ == "dobj"]
         if comp:
             return "dobj", comp, None
-    if "prep" in frames:
-        for c in kids:
-            if c.dep_ == "prep" and c.lower_ in PHRASAL_PREPS and c.i > tok.i:
-                objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
-                if objs:
-                    return "prep", objs, c
+    any_prep = "prep" in frames
+    for c in kids:
+        if c.dep_ == "prep" and c.i > tok.i and (
+                f"prep-{c.lower_}" in frames or any_prep and c.lower_ in PHRASAL_PREPS):
+            objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+            if objs:
+                return "prep", objs, c
     return None, [], None
 
 
@@ -219,5 +221,5 @@ def propose(ctx: Context) -> list[Proposal]:
         out.append(Proposal(
             cue=token_spans(ctx, cue_ids), content=[span],
             source=[source] if source else [], kind=kind, rule=rule,
-            confidence=entry.conf(frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
+            confidence=entry.conf(f"prep-{prep.lower_}" if prep is not None else frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
     return out
