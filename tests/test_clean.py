@@ -119,6 +119,8 @@ def test_clean_residue_line_keeps_leading_indent():
     "WALLACE: Senator, thank you for joining us.",
     "Reuters reported that the talks had collapsed after the minister walked out.",
     "I.",
+    "Smith reported from Baghdad during the war.",
+    "Jones reported from Kabul during the war in Afghanistan.",
 ])
 def test_clean_article_sentence_not_flagged(line):
     assert _flagged(line) == []

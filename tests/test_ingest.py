@@ -111,6 +111,11 @@ def test_ingest_nul_characters_in_str_refused():
         ingest.from_string("text\x00\x00\x00 and more")
 
 
+def test_ingest_lone_surrogate_refused():
+    with pytest.raises(EncodingError, match="surrogate"):
+        ingest.from_string(ENGLISH + "\ud800")
+
+
 @pytest.mark.parametrize("data", ["", "   ", "\n\n\t \r\n", b"", b"  \n ", "\u00a0\u2003\n"])
 def test_ingest_empty_or_whitespace_refused(data):
     with pytest.raises(EmptyInputError, match="empty"):

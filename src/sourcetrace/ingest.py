@@ -288,6 +288,9 @@ def detect_language(text: str) -> tuple[str, float] | None:
     return str(code), float(prob)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_text(text: str, config: Config = DEFAULT) -> str | None:
     """The checks every article text passes: not empty, not too long, English.
 
@@ -303,6 +306,10 @@ def check_text(text: str, config: Config = DEFAULT) -> str | None:
         raise EmptyInputError("the input is empty (nothing but whitespace)",
                               hint="give an article's text, HTML, a record or a URL")
     _check_printable(text)
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise EncodingError(f"the text holds an unpaired surrogate character at offset "
+                            f"{surrogate.start()}", hint="give valid Unicode text")
     if not config.require_english:
         return None
     found = detect_language(text)
