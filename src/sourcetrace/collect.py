@@ -302,7 +302,7 @@ class _Reader:
         except ImportError:  # pragma: no cover - a core dependency
             yield Failure(str(p), "reading WARC needs warcio: pip install warcio", "error")
             return
-        n = 0
+        n = done = 0  # response records seen, response records read whole
         with p.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             try:
@@ -317,7 +317,10 @@ class _Reader:
                     while record.raw_stream.read(1 << 16):
                         pass
                     if getattr(record.raw_stream, "limit", 0) > 0:
-                        raise _Truncated(f"record {n} ends {record.raw_stream.limit:,} bytes short")
+                        raise _Truncated(f"response record {n} ends {record.raw_stream.limit:,} "
+                                        "bytes short")
+                    if record.rec_type == "response":
+                        done += 1
                     if item is not None:
                         yield item
                 end = getattr(records, "offset", size)
@@ -325,7 +328,7 @@ class _Reader:
                     raise _Truncated(f"{size - end:,} bytes at the end are not a whole record")
             except Exception as exc:  # warcio raises ArchiveLoadFailed, EOFError, zlib.error...
                 why = str(exc) if isinstance(exc, _Truncated) else f"{type(exc).__name__}: {exc}"
-                yield Failure(str(p), f"{p}: truncated or corrupt WARC after {n} response "
+                yield Failure(str(p), f"{p}: truncated or corrupt WARC after {done} whole response "
                               f"record(s): {why[:200]}", "bad_input")
 
     def _warc_record(self, p: Path, n: int, record: Any) -> Item | None:
