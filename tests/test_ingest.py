@@ -325,19 +325,16 @@ def test_ingest_load_directory(tmp_path):
         ingest.load(str(tmp_path))
 
 
-def test_ingest_load_unreadable_file(tmp_path):
-    import os
-
+def test_ingest_load_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "secret.txt"
     path.write_text(ENGLISH)
-    path.chmod(0)
-    try:
-        if os.access(path, os.R_OK):
-            pytest.skip("running as a user who can read any file (root)")
-        with pytest.raises(InputError, match="cannot read"):
-            ingest.load(str(path))
-    finally:
-        path.chmod(0o644)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", denied)  # as root, chmod 0 would not stop a read
+    with pytest.raises(InputError, match="cannot read .*Permission denied"):
+        ingest.load(str(path))
 
 
 def test_ingest_load_huge_file_refused_without_reading(tmp_path, monkeypatch):
@@ -424,6 +421,21 @@ def test_ingest_load_url_goes_through_fetch(monkeypatch):
     assert doc.meta["url"] == "https://news.example/story"
     assert doc.meta["final_url"] == "https://news.example/story?moved"
     assert doc.meta["input_kind"] == "html"
+
+
+def test_ingest_load_json_url_is_a_record(monkeypatch):
+    from sourcetrace import fetch
+
+    body = json.dumps({"id": "u1", "text": ENGLISH, "outlet": "Ledger"}).encode()
+
+    def fake_fetch(url, config):
+        return fetch.Page(url=url, final_url=url, status=200, content_type="application/json",
+                          charset=None, body=body)
+
+    monkeypatch.setattr(fetch, "fetch", fake_fetch)
+    doc = ingest.load("https://news.example/api/story/u1")
+    assert doc.text == ENGLISH and doc.meta["input_kind"] == "json"
+    assert doc.meta["url"] == "https://news.example/api/story/u1" and doc.meta["id"] == "u1"
 
 
 def test_ingest_load_other_scheme_refused():

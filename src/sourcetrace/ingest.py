@@ -544,6 +544,9 @@ def load(target: str, *, config: Config = DEFAULT) -> Document:
 
         page = fetch.fetch(target, config)
         meta = {"url": target, "final_url": page.final_url}
+        if page.content_type == "application/json":
+            _sniff_binary(page.body[:_SNIFF_BYTES])
+            return from_record(_parse_json(page.body, target), config=config, meta=meta)
         return from_string(page.body, config=config, meta=meta,
                            html=True if page.is_html else None, encoding=page.charset)
     p = _check_path(target)
