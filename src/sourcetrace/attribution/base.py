@@ -23,6 +23,7 @@ PRIORITY = {
     "transcript_colon": 70,
     "headline_colon": 70,
     "verb_ccomp": 60,
+    "parenthetical_verb": 58,
     "passive": 55,
     "noun_cue": 50,
     "verb_xcomp": 45,

@@ -18,6 +18,8 @@ SUBJ = {"nsubj", "csubj"}
 PASS_SUBJ = {"nsubjpass", "csubjpass"}
 PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at", "over", "as",
                  "toward", "towards", "into", "from"}
+OBJ_COMPLEMENTS = {"oprd", "ccomp", "xcomp", "attr", "acomp", "dobj"}
+LEAD_DEPS = {"prep", "advmod", "npadvmod", "advcl"}
 INHERIT_DEPS = {"advcl", "xcomp", "pcomp", "conj", "dep", "ccomp"}
 
 
@@ -151,6 +153,8 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
     if "dobj" in frames:
         comp = [c for c in kids if c.dep_ == "dobj"]
         if comp:
+            # "called it a great meeting", "found him competent": the object's complement too
+            comp += [c for c in kids if c.i > comp[0].i and c.dep_ in OBJ_COMPLEMENTS]
             return "dobj", comp, None
     any_prep = "prep" in frames
     for c in kids:
@@ -162,6 +166,23 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
     return None, [], None
 
 
+def _skip_lead(ctx: Context, tokens, lo: int, hi: int) -> int:
+    """Drop a sentence adverbial before a comma at the start of a clause content
+    ("In contrast, Clinton has ..." -> "Clinton has ...")."""
+    doc = ctx.doc
+    head = tokens[0]
+    if len(tokens) != 1 or head.dep_ != "ccomp":
+        return lo
+    first = doc[lo]
+    lead = next((c for c in head.children if c.i == lo and c.dep_ in LEAD_DEPS), None)
+    if lead is None or first.lower_ in ("that", "if", "whether"):
+        return lo
+    j = lead.right_edge.i + 1
+    if j < hi and doc[j].text == ",":
+        return j + 1
+    return lo
+
+
 def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
     lo = min(t.left_edge.i for t in tokens)
     hi = max(t.right_edge.i for t in tokens)
@@ -171,6 +192,7 @@ def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
             break
     if lo > hi:
         return None
+    lo = _skip_lead(ctx, tokens, lo, hi)
     s, e = ctx.trim_tokens(lo, hi)
     # a quotation that starts inside the content is part of it, to its end
     for q in ctx.quotes_in(s, e):
@@ -180,6 +202,26 @@ def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
             s = min(s, q.start) if s - q.start <= 2 else s
     s, e = ctx.trim(s, e)
     return (s, e) if e > s else None
+
+
+def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
+    """"A new manager could set a new tone, he said." / "If X, he said, Y": the cue
+    clause hangs off the reported clause (parataxis); the content is that clause
+    without the cue clause, in one or two fragments."""
+    head = tok.head
+    lo, hi = head.left_edge.i, head.right_edge.i
+    c_lo, c_hi = tok.left_edge.i, tok.right_edge.i
+    frags = []
+    if c_lo > lo:
+        frags.append(ctx.trim_tokens(lo, c_lo - 1))
+    if c_hi < hi:
+        frags.append(ctx.trim_tokens(c_hi + 1, hi))
+    out = []
+    for s, e in frags:
+        s, e = ctx.trim(s, e)
+        if e - s > 3 and any(ch.isalnum() for ch in ctx.text[s:e]):
+            out.append((s, e))
+    return out
 
 
 def propose(ctx: Context) -> list[Proposal]:
@@ -193,17 +235,25 @@ def propose(ctx: Context) -> list[Proposal]:
         passive = is_passive(tok)
         frame, comp, prep = verb_frame(tok, entry.frames)
         cue_ids = cue_token_ids(tok, prep)
+        spans = None
         if frame is None:
             subj, is_pass = _own_subject(tok)
-            if not (passive and subj is not None and "passive" in entry.frames):
+            if tok.dep_ == "parataxis" and "quote" in entry.frames and not passive:
+                spans = parenthetical_content(ctx, tok)
+                frame = "parenthetical"
+                if not spans:
+                    continue
+            elif passive and subj is not None and "passive" in entry.frames:
+                frame, comp = "passive", [subj]
+                if subj.lower_ in ("it", "this", "that"):
+                    continue
+            else:
                 continue
-            frame, comp = "passive", [subj]
-            if subj.lower_ in ("it", "this", "that"):
+        if spans is None:
+            span = content_span(ctx, comp, set(cue_ids))
+            if span is None:
                 continue
-        exclude = set(cue_ids)
-        span = content_span(ctx, comp, exclude)
-        if span is None:
-            continue
+            spans = [span]
         if frame == "passive":
             source = speaker = None
             agent = _agent(tok)
@@ -211,15 +261,17 @@ def propose(ctx: Context) -> list[Proposal]:
                 source = speaker = mention_span(ctx, agent)
         else:
             source, speaker = subject(ctx, tok)
-        if source is not None and source[0] < span[1] and span[0] < source[1]:
+        if source is not None and any(source[0] < e and s < source[1] for s, e in spans):
             continue  # a bad parse: source and content overlap
-        kind = "mixed" if ctx.quotes_in(*span) else "indirect"
+        kind = "mixed" if any(ctx.quotes_in(*sp) for sp in spans) else "indirect"
         rule = {"ccomp": "verb_ccomp", "xcomp": "verb_xcomp", "dobj": "verb_dobj",
-                "prep": "verb_prep", "passive": "passive"}[frame]
+                "prep": "verb_prep", "passive": "passive", "parenthetical": "parenthetical_verb"}[frame]
         if passive and frame == "ccomp":
             rule = "passive"
+        conf_key = f"prep-{prep.lower_}" if prep is not None else (
+            "quote" if frame == "parenthetical" else frame)
         out.append(Proposal(
-            cue=token_spans(ctx, cue_ids), content=[span],
+            cue=token_spans(ctx, cue_ids), content=spans,
             source=[source] if source else [], kind=kind, rule=rule,
-            confidence=entry.conf(f"prep-{prep.lower_}" if prep is not None else frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
+            confidence=entry.conf(conf_key), speaker=speaker, cue_tokens=tuple(cue_ids)))
     return out
