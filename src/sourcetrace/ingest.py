@@ -327,9 +327,10 @@ def check_text(text: str, config: Config = DEFAULT) -> str | None:
 
 # --------------------------------------------------------------------------- strings
 
-def _too_large(size: int, config: Config, what: str = "the input") -> InputTooLargeError:
+def _too_large(size: int, config: Config, what: str = "the input",
+               unit: str = "bytes") -> InputTooLargeError:
     return InputTooLargeError(
-        f"{what} is {size:,} bytes, over the limit of {config.max_input_bytes:,}",
+        f"{what} is {size:,} {unit}, over the limit of {config.max_input_bytes:,}",
         hint="give a single article, or raise max_input_bytes")
 
 
@@ -354,7 +355,7 @@ def from_string(data: str | bytes, *, config: Config = DEFAULT,
         meta.setdefault("encoding", used)
     elif isinstance(data, str):
         if len(data) > config.max_input_bytes:
-            raise _too_large(len(data), config, "the input (in characters)")
+            raise _too_large(len(data), config, "the input", "characters")
         text = data
     else:
         raise InputError(f"cannot analyse a {type(data).__name__}: give a str or bytes")
@@ -403,7 +404,7 @@ def from_record(record: Any, *, config: Config = DEFAULT,
                 break
     out["input_kind"] = "json"
     if len(text) > config.max_input_bytes:
-        raise _too_large(len(text), config, "the record's text (in characters)")
+        raise _too_large(len(text), config, "the record's text", "characters")
     out["language"] = check_text(text, config)
     return Document(text=text, meta=out)
 
@@ -445,7 +446,9 @@ def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT
                     chunk = f.readline(1 << 20)
                     if not chunk or chunk.endswith(b"\n"):
                         break
-                yield number, _too_large(len(line), config, f"record {number}")
+                yield number, InputTooLargeError(
+                    f"record {number} is over the limit of {config.max_input_bytes:,} bytes",
+                    hint="give a single article a line, or raise max_input_bytes")
                 continue
             if not line.strip():
                 continue
