@@ -106,7 +106,7 @@ STATUS: dict[type[BaseException], int] = {
     InputError: 400,
     ConfigError: 400,
     BlockedAddressError: 403,
-    FetchError: 502,
+    FetchError: 422,          # the URL given cannot be used (dead, timeout, not an article)
     ModelError: 503,
     StoreError: 503,
     SourcetraceError: 500,
@@ -188,6 +188,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = dict(SECURITY_HEADERS)
+    if isinstance(exc, StarletteHTTPException) and exc.headers:
+        headers.update(exc.headers)      # e.g. Allow on 405
     if status == 401:
         headers["www-authenticate"] = "Bearer"
     if _wants_html(request):
@@ -469,7 +471,8 @@ ERRORS = {400: {"model": schemas.ErrorOut, "description": "bad input"},
           404: {"model": schemas.ErrorOut, "description": "not found"},
           503: {"model": schemas.ErrorOut, "description": "no corpus, or the store or model failed"}}
 FETCH_ERRORS = {403: {"model": schemas.ErrorOut, "description": "the URL's address is refused"},
-                502: {"model": schemas.ErrorOut, "description": "the URL could not be fetched"}}
+                422: {"model": schemas.ErrorOut, "description": "invalid request, or the URL "
+                      "could not be fetched (code fetch_failed)"}}
 
 
 def _json_routes(app: FastAPI) -> None:
@@ -536,8 +539,9 @@ def _json_routes(app: FastAPI) -> None:
         a = get_article(services(request), article_id)
         return JSONResponse([x.to_dict() for x in a.analysis.sources])
 
-    @app.get("/api/articles/{article_id}/view", tags=["corpus"], response_class=HTMLResponse,
-             responses=ERRORS)
+    @app.get("/api/articles/{article_id}/view", tags=["corpus"], responses={
+        200: {"description": "one self-contained HTML page (an attachment)",
+              "content": {"text/html": {"schema": {"type": "string"}}}}, **ERRORS})
     def article_view(request: Request, article_id: int) -> Response:
         """The article view as one self-contained HTML file (to save or mail)."""
         a = get_article(services(request), article_id)

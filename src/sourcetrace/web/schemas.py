@@ -33,14 +33,16 @@ class ArticleMeta(Strict):
 class AnalyzeRequest(Strict):
     """One article: give exactly one of ``text``, ``html`` or ``url``."""
 
-    text: str | None = Field(None, description="the article as plain text (HTML is detected and extracted)")
-    html: str | None = Field(None, description="the article page as HTML; its article text is extracted")
-    url: str | None = Field(None, max_length=4000, pattern=URL_PATTERN,
-                            description="an http(s) URL to fetch; private addresses are refused "
-                                        "unless the server allows them")
+    # typed str with a None default: absent is allowed, null is not (the schema says so)
+    text: str = Field(None, description="the article as plain text (HTML is detected and extracted)")
+    html: str = Field(None, description="the article page as HTML; its article text is extracted")
+    url: str = Field(None, max_length=4000, pattern=URL_PATTERN,
+                     description="an http(s) URL to fetch; private addresses are refused "
+                                 "unless the server allows them")
     meta: ArticleMeta | None = None
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}],
         "examples": [{"text": "\u201cWe will not retreat,\u201d the mayor said on Monday."}]})
 
     @model_validator(mode="after")
