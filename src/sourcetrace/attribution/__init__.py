@@ -18,8 +18,10 @@ Two stages, so that a learned model can take over the first:
         direct.py    quotations and their cues (tail, head, cue-colon, continuations)
         according.py "according to X"
         colon.py     headline and transcript colons
+        headline.py  title-case headlines ("Carson Slams Hillary")
         nouns.py     "there are reports of", "X's claim that", "reports of"
         verbs.py     cue verbs over the parse (ccomp, xcomp, dobj, phrasal, passive)
+        adjectives.py stance adjectives ("hopeful that", "critical of")
     group.assemble(ctx, proposals) -> tuple[Attribution, ...]
                                        conflicts, floating quotes, nesting, order
 
@@ -37,7 +39,7 @@ from spacy.language import Language
 
 from ..extensions import register
 from ..model import Attribution
-from . import according, colon, direct, nouns, verbs
+from . import according, adjectives, colon, direct, headline, nouns, verbs
 from .base import Context, Proposal
 from .group import assemble
 from .lexicon import Lexicons
@@ -47,7 +49,7 @@ __all__ = ["AttributionComponent", "Context", "Proposal", "assemble", "extract",
            "load_lexicons"]
 
 # rule modules in the order they claim cue tokens
-RULES = (direct, according, colon, nouns, verbs)
+RULES = (direct, according, colon, headline, nouns, verbs, adjectives)
 
 Proposer = Callable[[Context], list[Proposal]]
 

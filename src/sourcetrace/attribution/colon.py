@@ -26,14 +26,17 @@ def _label_ok(ctx: Context, s: int, e: int, transcript: bool) -> bool:
     toks = ctx.doc[lo:hi]
     if any(t.pos_ in ("VERB", "AUX") and t.tag_ not in ("VBN",) and not t.text[0].isupper() for t in toks):
         return False
+    capitalised = all(w[0].isupper() for w in words if w[0].isalpha())
     if transcript:
-        return label.isupper() or all(w[0].isupper() for w in words if w[0].isalpha())
-    return any(t.pos_ in ("PROPN", "NOUN") for t in toks)
+        return label.isupper() or capitalised
+    return capitalised or any(t.pos_ in ("PROPN", "NOUN") for t in toks)
 
 
 def _proposal(ctx: Context, s: int, e: int, colon: int, c_end: int, rule: str, conf: float):
     content = ctx.trim(colon + 1, c_end)
     cs, ce = content
+    if rule == "headline_colon" and ctx.text[cs:ce].rstrip(" .").endswith("?"):
+        return None  # "Ted Cruz: Constitutional conservative or career politician?"
     while ce > cs and ctx.text[ce - 1] in ". ":
         ce -= 1
     if ce - cs < 3:

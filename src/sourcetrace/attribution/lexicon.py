@@ -9,6 +9,7 @@ File formats (``#`` starts a comment, blank lines are ignored):
     attribution_nouns.txt   LEMMA <TAB> FRAME:CONFIDENCE,...
                             frames: that (claim that ...), of (reports of ...),
                             there (there are reports ...)
+    attribution_adjectives.txt  the same for stance adjectives ("hopeful that", "critical of")
     attribution_words.txt   KEY <TAB> WORD   small closed word lists (see the file)
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Entry:
 class Lexicons:
     verbs: dict[str, Entry]
     nouns: dict[str, Entry]
+    adjectives: dict[str, Entry] = field(default_factory=dict)
     words: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def word_set(self, key: str) -> frozenset[str]:
@@ -73,5 +75,6 @@ def load() -> Lexicons:
     return Lexicons(
         verbs=_entries("attribution_verbs.txt"),
         nouns=_entries("attribution_nouns.txt"),
+        adjectives=_entries("attribution_adjectives.txt"),
         words={k: frozenset(v) for k, v in words.items()},
     )

@@ -1,0 +1,72 @@
+"""Stance adjectives: "Trump allies were hopeful that ...", "eager to ...",
+"Some top Democrats are openly skeptical about ...". The cue is the adjective with
+its copula, negation and adverbs (and the preposition of a phrasal frame), the
+source the copula's subject (or the noun an attributive adjective qualifies).
+"""
+from __future__ import annotations
+
+from .base import Context, Proposal
+from .verbs import _LEFT_DEPS, _NOT_IN_CUE, content_span, mention_span, subject, token_spans
+
+_DEPS = {"acomp", "amod", "conj", "ROOT", "advcl", "ccomp", "xcomp", "oprd"}
+
+
+def _frame(tok, frames):
+    for c in tok.children:
+        if c.dep_ in ("ccomp", "xcomp") and c.dep_ in frames:
+            return c.dep_, c, None
+    for c in tok.children:
+        if c.dep_ == "prep" and c.i > tok.i and f"prep-{c.lower_}" in frames:
+            objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+            if objs:
+                return f"prep-{c.lower_}", objs[0], c
+    return None, None, None
+
+
+def _cue_ids(tok, prep) -> list[int]:
+    ids = [tok.i]
+    head = tok.head if tok.dep_ == "acomp" else None
+    left = {c.i for c in tok.children if c.i < tok.i and c.dep_ in _LEFT_DEPS | {"npadvmod"}
+            and c.lower_ not in _NOT_IN_CUE}
+    if head is not None and head.i < tok.i and head.lemma_ == "be":
+        left.add(head.i)
+        left.update(c.i for c in head.children if c.i < tok.i and c.dep_ in _LEFT_DEPS
+                    and c.lower_ not in _NOT_IN_CUE)
+    i = tok.i - 1
+    while i in left:
+        ids.append(i)
+        i -= 1
+    if prep is not None:
+        ids.append(prep.i)
+    return sorted(ids)
+
+
+def propose(ctx: Context) -> list[Proposal]:
+    out = []
+    adjectives = ctx.lex.adjectives
+    for tok in ctx.doc:
+        if tok.pos_ != "ADJ" or tok.dep_ not in _DEPS or tok.i in ctx.claimed or tok.i in ctx.bad_tokens:
+            continue
+        entry = adjectives.get(tok.lemma_.lower())
+        if entry is None:
+            continue
+        frame, comp, prep = _frame(tok, entry.frames)
+        if frame is None:
+            continue
+        cue_ids = _cue_ids(tok, prep)
+        span = content_span(ctx, [comp], set(cue_ids))
+        if span is None:
+            continue
+        if tok.dep_ == "amod" and tok.head.pos_ in ("NOUN", "PROPN"):
+            source = speaker = mention_span(ctx, tok.head, {t.i for t in tok.subtree})
+        elif tok.dep_ == "acomp" or tok.dep_ == "ROOT":
+            source, speaker = subject(ctx, tok.head if tok.dep_ == "acomp" else tok)
+        else:
+            source, speaker = subject(ctx, tok)
+        if source is not None and source[0] < span[1] and span[0] < source[1]:
+            continue
+        ctx.claimed.update(cue_ids)
+        out.append(Proposal(cue=token_spans(ctx, cue_ids), content=[span],
+                            source=[source] if source else [], kind="indirect", rule="adjective",
+                            confidence=entry.conf(frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
+    return out
