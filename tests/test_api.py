@@ -334,3 +334,52 @@ def test_api_sqlite_store_by_name_works_across_threads(tmp_path):
         for _ in range(3):  # each request may run on another worker thread
             assert c.get("/api/articles").json()["total"] == 1
     assert re.search(r"corpus\.db$", db)
+
+
+KYIV = ("Kyiv said that some 300 Russian troops had refused to obey orders in the Okhtyrka "
+        "region, according to a statement.")
+WIRE = ("Some 300 Russian troops refused to obey orders in the Okhtyrka region, Ukraine's "
+        "government said on Tuesday.")
+
+
+@pytest.fixture(scope="module")
+def claims_client():
+    from sourcetrace.store import open_store
+
+    c = TestClient(create_app(DEFAULT, store=open_store(":memory:")))
+    for text, outlet, date in ((WIRE, "apnews.com", "2022-03-02"),
+                               (KYIV, "kyivindependent.com", "2022-03-01"),
+                               (OTHER, "example.com", "2022-03-03")):
+        r = c.post("/api/ingest", json={"text": text, "meta": {"outlet": outlet, "date": date}})
+        assert r.json()["added"] == 1
+    return c
+
+
+def test_api_claims_are_matched_across_outlets(claims_client):
+    clusters = claims_client.get("/api/claims?min_outlets=2").json()
+    assert clusters, "the troops claim is carried by two outlets"
+    troops = next(c for c in clusters if "300" in c["text"])
+    assert set(troops["outlets"]) == {"apnews.com", "kyivindependent.com"}
+    assert troops["earliest_outlet"] == "kyivindependent.com"   # by date, not by arrival
+    assert troops["corroboration"] >= 1
+    every = claims_client.get("/api/claims").json()
+    assert len(every) >= len(clusters)
+
+
+def test_api_trace_gives_the_first_appearance_per_outlet(claims_client):
+    troops = next(c for c in claims_client.get("/api/claims?min_outlets=2").json() if "300" in c["text"])
+    found = claims_client.get("/api/trace", params={"claim": troops["earliest"]}).json()
+    assert [t["outlet"] for t in found["timeline"]] == ["kyivindependent.com", "apnews.com"]
+    assert [t["date"] for t in found["timeline"]] == ["2022-03-01", "2022-03-02"]
+    assert {c["id"] for c in found["claims"]} == set(found["cluster"]["claim_ids"])
+    by_text = claims_client.get("/api/trace", params={"text": "some 300 Russian troops refused to obey orders"}).json()
+    assert by_text["cluster"] and by_text["matches"]
+    r = claims_client.get("/api/trace", params={"claim": "999#a0"})
+    assert (r.status_code, error_of(r)["code"]) == (404, "not_found")
+    r = claims_client.get("/api/trace")
+    assert (r.status_code, error_of(r)["code"]) == (400, "bad_input")
+    # the pages
+    page = claims_client.get("/claims").text
+    assert "corroboration" in page and "timeline" in page
+    page = claims_client.get("/claims/trace", params={"claim": troops["earliest"]}).text
+    assert page.index("kyivindependent.com") < page.index("apnews.com")

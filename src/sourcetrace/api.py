@@ -293,6 +293,9 @@ class Services:
         self.token = token
         self.public = public
         self.lock = threading.Lock()
+        self.claims_lock = threading.Lock()
+        self._cross: Any = None
+        self._cross_count = -1
         self._name: str | None = None
         self._local = threading.local()
         if isinstance(store, str):
@@ -322,6 +325,28 @@ class Services:
 
             opened = self._local.store = open_store(self._name)
         return opened
+
+    def cross_outlet(self):
+        """The corpus's claims, matched across outlets (corroboration.CrossOutlet).
+
+        Built on first use from the stored articles, then brought up to date with the
+        articles stored since (checked by count), one request at a time.
+        """
+        from .corroboration import CrossOutlet
+
+        store = self.store()
+        with self.claims_lock:
+            if self._cross is None:
+                self._cross = CrossOutlet()
+            n = store.count()
+            if n != self._cross_count:
+                for article in store.iter_articles():
+                    if str(article.id) not in self._cross.articles:
+                        self._cross.add_article(article.analysis, article_id=str(article.id),
+                                                outlet=article.outlet, date=article.date,
+                                                url=article.url)
+                self._cross_count = n
+            return self._cross
 
     def analyze(self, fn: Callable, *args: Any, **kwargs: Any):
         """Run one library analysis call with the shared pipeline, one at a time."""
@@ -408,6 +433,51 @@ def list_articles(s: Services, *, outlet: str | None = None, offset: int = 0,
             page.append(article_summary(article))
         total += 1
     return {"total": total, "offset": offset, "limit": limit, "articles": page}
+
+
+def list_claims(s: Services, *, min_outlets: int = 1, limit: int = 50) -> list[dict[str, Any]]:
+    """Claim clusters, best corroborated first."""
+    with s.lock:
+        clusters = s.cross_outlet().clusters(min_outlets=min_outlets)
+    return [c.to_dict() for c in clusters[:limit]]
+
+
+def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """A claim's cluster: its claims, provenance and the first appearance per outlet.
+
+    Give a stored claim id (``claim``) or a sentence (``text``) to look for.
+    """
+    if bool(claim) == bool(text):
+        raise InputError("give either a claim id or a text to trace",
+                         hint="e.g. /api/trace?text=300 Russian troops refused to obey orders")
+    with s.lock:
+        x = s.cross_outlet()
+        matches: list = []
+        if claim:
+            if claim not in x.claims:
+                raise NotFoundError(f"there is no claim {claim!r}",
+                                    hint="list the claims with GET /api/claims")
+            cluster = x.trace_claim(claim)
+        else:
+            matches, cluster = x.trace_text(text)
+    if cluster is None:
+        return {"cluster": None, "claims": [], "timeline": [], "matches": []}
+    claims = [x.claims[c] for c in cluster.claim_ids]
+    return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
+            "timeline": first_appearances(claims, x.arrival),
+            "matches": [m.to_dict() for m in matches]}
+
+
+def first_appearances(claims, arrival: dict[str, int]) -> list[dict[str, Any]]:
+    """The first claim of each outlet, in order of date (then of arrival)."""
+    first: dict[Any, Any] = {}
+    for c in sorted(claims, key=lambda c: (c.date or "9999", arrival.get(c.id, 0))):
+        first.setdefault(c.outlet, c)
+    return [{"outlet": c.outlet, "date": c.date, "claim_id": c.id, "article_id": c.article_id,
+             "title": c.title, "url": c.url, "text": c.text,
+             "source": c.source.describe() if c.source else None,
+             "via": [v.describe() for v in c.via]}
+            for c in first.values()]
 
 
 # --------------------------------------------------------------------------- the app
@@ -576,6 +646,26 @@ def _json_routes(app: FastAPI) -> None:
         hits = services(request).store().search(q, outlet=outlet, since=since, until=until,
                                                 identity=identity, kind=kind, what=what, limit=limit)
         return JSONResponse([h.to_dict() for h in hits])
+
+    @app.get("/api/claims", tags=["claims"], response_model=list[schemas.ClusterOut],
+             responses=ERRORS)
+    def claims(request: Request, min_outlets: int = Query(1, ge=1, le=1000,
+                                                          description="carried by at least this many outlets"),
+               limit: int = Query(50, ge=1, le=1000)) -> JSONResponse:
+        """Claims across the corpus, matched across outlets, with their corroboration.
+
+        Each cluster is one claim: the outlets carrying it, the independent voices,
+        the earliest appearance, the original source and its relay chain.
+        """
+        return JSONResponse(list_claims(services(request), min_outlets=min_outlets, limit=limit))
+
+    @app.get("/api/trace", tags=["claims"], response_model=schemas.TraceOut, responses=ERRORS)
+    def trace_route(request: Request,
+                    claim: str | None = Query(None, max_length=200, description="a claim id from /api/claims"),
+                    text: str | None = Query(None, max_length=2000, description="or a sentence to look for")
+                    ) -> JSONResponse:
+        """Where a claim came from: its cluster, and its first appearance in each outlet."""
+        return JSONResponse(trace(services(request), claim=claim, text=text))
 
     @app.get("/api/failures", tags=["corpus"], response_model=list[schemas.FailureOut],
              responses=ERRORS)

@@ -104,6 +104,18 @@ def register(app: FastAPI) -> None:
             hits = api.services(request).store().search(q, what=what or None, limit=100)
         return page("search.html", nav="search", q=q, what=what, hits=hits)
 
+    @app.get("/claims", response_class=HTMLResponse, include_in_schema=False)
+    def claims_page(request: Request, min_outlets: int = Query(1, ge=1, le=1000),
+                    limit: int = Query(50, ge=1, le=500)) -> Response:
+        clusters = api.list_claims(api.services(request), min_outlets=min_outlets, limit=limit)
+        return page("claims.html", nav="claims", clusters=clusters, min_outlets=min_outlets)
+
+    @app.get("/claims/trace", response_class=HTMLResponse, include_in_schema=False)
+    def trace_page(request: Request, claim: str = Query("", max_length=200),
+                   text: str = Query("", max_length=2000)) -> Response:
+        found = api.trace(api.services(request), claim=claim or None, text=text.strip() or None)
+        return page("trace.html", nav="claims", found=found, text=text)
+
     @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
     def api_page(request: Request) -> Response:
         return page("api.html", nav="api", spec=request.app.openapi())

@@ -184,6 +184,52 @@ class IngestOut(BaseModel):
     failures: list[list[str]]
 
 
+class RelayStepOut(BaseModel):
+    label: str
+    kind: str = Field(description="outlet | source")
+    claim_id: str | None
+    source: dict[str, Any] | None
+
+
+class ClusterOut(BaseModel):
+    """corroboration.ClaimCluster.to_dict(): one claim across outlets."""
+
+    id: str
+    text: str
+    claim_ids: list[str]
+    outlets: list[str | None]
+    voices: dict[str, list[str]]
+    independent_outlets: list[str | None]
+    relays: dict[str, str]
+    earliest: str
+    earliest_date: str | None
+    earliest_outlet: str | None
+    original_source: str
+    relay_chain: list[RelayStepOut]
+    relay_chain_text: str
+    original_sources: dict[str, str]
+    corroboration: int
+
+
+class AppearanceOut(BaseModel):
+    outlet: str | None
+    date: str | None
+    claim_id: str
+    article_id: str
+    title: str | None
+    url: str | None
+    text: str
+    source: str | None
+    via: list[str]
+
+
+class TraceOut(BaseModel):
+    cluster: ClusterOut | None
+    claims: list[dict[str, Any]]
+    timeline: list[AppearanceOut]
+    matches: list[dict[str, Any]]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
