@@ -11,7 +11,8 @@ from .base import Context, Proposal
 
 def _sentence_bounds(ctx: Context, tok):
     sent = tok.sent
-    s, e = sent.start_char, sent.end_char
+    ps, pe = ctx.paragraph(tok.idx)
+    s, e = max(sent.start_char, ps), min(sent.end_char, pe)
     # a quotation that runs on past the sentence belongs to the content
     q = ctx.quote_at(e - 1) if e > s else None
     if q is not None and q.end > e:

@@ -53,8 +53,11 @@ def cue_token_ids(tok, with_prep=None) -> list[int]:
         if c.dep_ == "prt":
             ids.append(c.i)
     if with_prep is not None:
-        ids.append(with_prep.i)
-    return sorted(ids)
+        if with_prep.head.i != tok.i and with_prep.i > tok.i:
+            ids.extend(range(tok.i + 1, with_prep.i + 1))  # "told the story of"
+        else:
+            ids.append(with_prep.i)
+    return sorted(set(ids))
 
 
 def token_spans(ctx: Context, ids) -> list[CharSpan]:
@@ -91,9 +94,18 @@ def _agent(tok):
 
 
 def _quote_cut(ctx: Context, tok) -> set[int]:
-    """Token indices inside quotations (a source never reaches into a quotation)."""
+    """Token indices inside quotations that do not hold the mention itself (a source
+    never reaches into a quotation) and beyond the mention's paragraph."""
     lo, hi = tok.left_edge.i, tok.right_edge.i
-    return {i for i in range(lo, hi + 1) if ctx.quote_at(ctx.doc[i].idx) is not None}
+    own = ctx.quote_at(tok.idx)
+    ps, pe = ctx.paragraph(tok.idx)
+    cut = set()
+    for i in range(lo, hi + 1):
+        pos = ctx.doc[i].idx
+        q = ctx.quote_at(pos)
+        if (q is not None and q != own) or not ps <= pos < pe:
+            cut.add(i)
+    return cut
 
 
 def mention_span(ctx: Context, tok, exclude: set[int] | None = None) -> CharSpan:
@@ -138,8 +150,11 @@ def subject(ctx: Context, verb, depth: int = 0):
     return None, None
 
 
-def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
-    """(frame, content tokens, extra cue token) for the first frame the verb has."""
+def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"}),
+               content_nouns: frozenset[str] = frozenset()):
+    """(frame, content tokens, extra cue token) for the first frame the verb has.
+
+    ``content_nouns`` are objects whose of-object is the content ("told the story of X")."""
     kids = list(tok.children)
     if "ccomp" in frames:
         comp = [c for c in kids if c.dep_ == "ccomp"]
@@ -150,8 +165,15 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"})):
         if comp:
             objs = [c for c in kids if c.dep_ in ("dobj", "dative") and c.i < comp[0].i]
             return "xcomp", objs + comp, None
+    comp = [c for c in kids if c.dep_ == "dobj"]
+    if comp and comp[0].lemma_.lower() in content_nouns:
+        # "told the story of X": the cue runs to "of", X is the content
+        for c in comp[0].children:
+            if c.dep_ == "prep" and c.lower_ in ("of", "about"):
+                objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+                if objs:
+                    return "dobj", objs, c
     if "dobj" in frames:
-        comp = [c for c in kids if c.dep_ == "dobj"]
         if comp:
             # "called it a great meeting", "found him competent": the object's complement too
             comp += [c for c in kids if c.i > comp[0].i and c.dep_ in OBJ_COMPLEMENTS]
@@ -194,6 +216,9 @@ def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
         return None
     lo = _skip_lead(ctx, tokens, lo, hi)
     s, e = ctx.trim_tokens(lo, hi)
+    # a parse never carries a content across a paragraph break (title lines lack a period)
+    ps, pe = ctx.paragraph(tokens[0].idx)
+    s, e = max(s, ps), min(e, pe)
     # a quotation that starts inside the content is part of it, to its end
     for q in ctx.quotes_in(s, e):
         if q.start >= s and q.end > e:
@@ -226,6 +251,7 @@ def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
 
 def propose(ctx: Context) -> list[Proposal]:
     out = []
+    content_nouns = ctx.lex.word_set("content_nouns")
     for tok in ctx.doc:
         if tok.i in ctx.claimed:
             continue
@@ -233,7 +259,7 @@ def propose(ctx: Context) -> list[Proposal]:
         if entry is None:
             continue
         passive = is_passive(tok)
-        frame, comp, prep = verb_frame(tok, entry.frames)
+        frame, comp, prep = verb_frame(tok, entry.frames, content_nouns)
         cue_ids = cue_token_ids(tok, prep)
         spans = None
         if frame is None:
