@@ -85,6 +85,13 @@ def test_clean_seed_boilerplate_rules(seed_gold):
     "___.",
     "8:20 p.m.",
     "Friday, December 4, 2015.",
+    "We use your sign-up to provide content in ways you've consented to.",
+    "Invalid email",
+    "Something went wrong, please try again later.",
+    "Hide Ad",
+    "DON'T MISS:",
+    "Putin 'to launch new offensive' within days, officials warn [INSIGHT]",
+    "Image source, Getty Images",
 ])
 def test_clean_residue_line_flagged_whole(line):
     assert _flagged(line) == [line]
@@ -119,6 +126,8 @@ def test_clean_residue_line_keeps_leading_indent():
     "WALLACE: Senator, thank you for joining us.",
     "Reuters reported that the talks had collapsed after the minister walked out.",
     "I.",
+    "Don't miss the chance to vote, the mayor said.",
+    "The file was marked [REDACTED] by the agency, the lawyer said.",
     "Smith reported from Baghdad during the war.",
     "Jones reported from Kabul during the war in Afghanistan.",
 ])
