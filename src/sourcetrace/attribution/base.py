@@ -41,6 +41,9 @@ class Proposal:
     ``speaker`` is the mention that speaks when it differs from ``source`` (an
     implicit source: "..., adding that ..." gets the subject of the main verb).
     ``cue_tokens`` are the doc token indices of the cue (bookkeeping for rules).
+    ``shares_subject`` marks a cue that speaks with the subject of the attribution
+    before it in the sentence ("with Kyiv claiming ..., adding that ...") when the
+    parse gives it none; grouping then copies that source.
     """
 
     cue: list[CharSpan]
@@ -51,6 +54,7 @@ class Proposal:
     confidence: float = 0.5
     speaker: CharSpan | None = None
     cue_tokens: tuple[int, ...] = ()
+    shares_subject: bool = False  # a participle or conjunct whose subject the parse lost
 
     @property
     def cue_start(self) -> int:

@@ -75,6 +75,29 @@ def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
         taken.append((q.start, q.end))
 
 
+def _in_content(p: Proposal, pos: int) -> bool:
+    return any(s <= pos < e for s, e in p.content)
+
+
+def _share_subjects(ctx: Context, props: list[Proposal]) -> None:
+    """A cue flagged ``shares_subject`` takes the source of the closest attribution
+    before it in the same sentence ("with Kyiv claiming ..., adding that ...")."""
+    doc = ctx.doc
+    for p in props:
+        if not p.shares_subject or p.source or not p.cue_tokens:
+            continue
+        sent = doc[p.cue_tokens[0]].sent
+        pos = p.cue_start
+        before = [o for o in props if o is not p and o.source and o.cue_tokens
+                  and sent.start <= o.cue_tokens[0] < p.cue_tokens[0]
+                  and not any(q is not o and _in_content(q, o.cue_start) and not _in_content(q, pos)
+                              for q in props)]
+        if before:
+            prev = max(before, key=lambda o: o.cue_tokens[0])
+            p.source = list(prev.source)
+            p.speaker = prev.speaker or prev.source[0]
+
+
 def _nest(props: list[Proposal]) -> list[int | None]:
     parents: list[int | None] = []
     for i, a in enumerate(props):
@@ -105,6 +128,7 @@ def assemble(ctx: Context, proposals: list[Proposal]) -> tuple[Attribution, ...]
             props.append(p)
     props = _resolve_conflicts(props)
     _attach_floating(ctx, props)
+    _share_subjects(ctx, props)
     for p in props:
         p.content.sort()
     props.sort(key=lambda p: (min(s for s, _ in p.cue + p.content + p.source), p.cue_start))

@@ -296,8 +296,11 @@ def propose(ctx: Context) -> list[Proposal]:
             rule = "passive"
         conf_key = f"prep-{prep.lower_}" if prep is not None else (
             "quote" if frame == "parenthetical" else frame)
+        shares = source is None and frame != "passive" and not passive and (
+            tok.tag_ == "VBG" or tok.dep_ in ("conj", "advcl"))
         out.append(Proposal(
             cue=token_spans(ctx, cue_ids), content=spans,
             source=[source] if source else [], kind=kind, rule=rule,
-            confidence=entry.conf(conf_key), speaker=speaker, cue_tokens=tuple(cue_ids)))
+            confidence=entry.conf(conf_key), speaker=speaker, cue_tokens=tuple(cue_ids),
+            shares_subject=shares))
     return out
