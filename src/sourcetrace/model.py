@@ -1,9 +1,9 @@
 """The document model: frozen records with character offsets.
 
-Every offset is a Python ``str`` index into ``Analysis.text``, the text the
-user gave us (for HTML input: the article text extracted from it, kept in
-``Analysis.text``; ``Analysis.input_map`` is not needed for plain text because
-cleanup never rewrites the text, it only marks spans).
+Every offset is a Python ``str`` index into ``Analysis.text``. For plain text
+that is exactly the text the user gave (cleanup never rewrites it, it only
+marks boilerplate spans); for HTML it is the article text extracted from the
+page (title first, then the paragraphs), which ``Analysis.text`` keeps.
 
 Records serialise to JSON one-to-one: ``Analysis.from_dict(a.to_dict()) == a``.
 
