@@ -53,11 +53,11 @@ def propose(ctx: Context) -> list[Proposal]:
                 if k >= len(doc):
                     continue
                 c_start = doc[k].idx
-            content = [ctx.trim(c_start, sent_e)]
+            content = [ctx.trim_content(c_start, sent_e)]
         else:
             before = ctx.trim(sent_s, tok.idx)
             after_start = doc[src_hi].idx + len(doc[src_hi])
-            after = ctx.trim(after_start, sent_e)
+            after = ctx.trim_content(after_start, sent_e)
             content = [c for c in (before, after) if c[1] - c[0] > 1 and ctx.text[c[0]:c[1]].strip(".,;:!? \"”’")]
         content = [c for c in content if c[1] > c[0]]
         if not content:

@@ -139,6 +139,13 @@ class Context:
     def _is_quote_mark(tok) -> bool:
         return tok.text in {'"', "“", "”", "''", "``", "‘", "’", "'"}
 
+    def trim_content(self, s: int, e: int) -> CharSpan:
+        """``trim`` and a sentence-final period outside quotation marks."""
+        s, e = self.trim(s, e)
+        if e > s and self.text[e - 1] == "." and self.quote_at(e - 1) is None:
+            e -= 1
+        return self.trim(s, e)
+
     def trim(self, s: int, e: int) -> CharSpan:
         text = self.text
         while s < e and (text[s].isspace() or text[s] in ",;:-–—("):

@@ -63,7 +63,7 @@ def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
         p = prev[-1]
         if p.kind not in ("direct", "mixed"):
             continue
-        last_end = max(e for _, e in p.content)
+        last_end = max(e for _, e in p.content + p.cue + p.source)
         if any(last_end <= o.cue_start < q.start for o in props):
             continue
         gap = ctx.text[last_end:q.start]

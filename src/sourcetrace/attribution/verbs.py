@@ -109,6 +109,8 @@ def _quote_cut(ctx: Context, tok) -> set[int]:
 
 
 def mention_span(ctx: Context, tok, exclude: set[int] | None = None) -> CharSpan:
+    """The mention headed by ``tok``: its subtree, never into a quotation (a possessive
+    keeps its ending, as PolNeAR marks it: "Trump's claim" -> "Trump's")."""
     cut = _quote_cut(ctx, tok) | (exclude or set())
     cut.discard(tok.i)
     return ctx.subtree_span(tok, cut)
