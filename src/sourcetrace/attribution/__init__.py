@@ -67,13 +67,13 @@ def _default_lexicons() -> Lexicons:
     return load_lexicons()
 
 
-def _boilerplate(doc) -> tuple:
+def _boilerplate(doc, text: str) -> tuple:
     register()
     found = doc._.boilerplate
     if found is None:
         from ..clean import find_boilerplate
 
-        found = find_boilerplate(doc.text)
+        found = find_boilerplate(text)
     return tuple(found)
 
 
@@ -84,7 +84,8 @@ def extract(doc, lexicons: Lexicons | None = None,
     ``proposer`` replaces the rules' proposals (e.g. a learned tagger; it may call
     ``propose`` itself and add to it); grouping and nesting stay the same.
     """
-    ctx = Context(doc, lexicons or _default_lexicons(), _boilerplate(doc))
+    text = doc.text
+    ctx = Context(doc, lexicons or _default_lexicons(), _boilerplate(doc, text), text)
     proposals = (proposer or propose)(ctx)
     return assemble(ctx, proposals)
 

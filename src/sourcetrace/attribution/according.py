@@ -10,9 +10,10 @@ from .base import Context, Proposal
 
 
 def _sentence_bounds(ctx: Context, tok):
-    sent = tok.sent
+    a, b = ctx.sentence(tok.i)
+    last = ctx.doc[b - 1]
     ps, pe = ctx.paragraph(tok.idx)
-    s, e = max(sent.start_char, ps), min(sent.end_char, pe)
+    s, e = max(ctx.doc[a].idx, ps), min(last.idx + len(last), pe)
     # a quotation that runs on past the sentence belongs to the content
     q = ctx.quote_at(e - 1) if e > s else None
     if q is not None and q.end > e:
@@ -23,7 +24,8 @@ def _sentence_bounds(ctx: Context, tok):
 def propose(ctx: Context) -> list[Proposal]:
     doc = ctx.doc
     out = []
-    for tok in doc:
+    for i in ctx.with_lower(ctx.lex.hashes["according"]):
+        tok = doc[i]
         if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
             continue
         if tok.i in ctx.bad_tokens or tok.i in ctx.claimed:

@@ -44,7 +44,8 @@ def _cue_ids(tok, prep) -> list[int]:
 def propose(ctx: Context) -> list[Proposal]:
     out = []
     adjectives = ctx.lex.adjectives
-    for tok in ctx.doc:
+    for i in ctx.with_lemma(ctx.lex.hashes["adjectives"]):
+        tok = ctx.doc[i]
         if tok.pos_ != "ADJ" or tok.dep_ not in _DEPS or tok.i in ctx.claimed or tok.i in ctx.bad_tokens:
             continue
         entry = adjectives.get(tok.lemma_.lower())

@@ -9,6 +9,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER, SENT_START
+
 from .lexicon import Lexicons
 from .quotes import Quote, find_quotes
 
@@ -67,12 +69,21 @@ class Proposal:
 class Context:
     """Per-document lookups built once: token starts, quotes, paragraphs, boilerplate."""
 
-    def __init__(self, doc, lex: Lexicons, boilerplate: tuple = ()) -> None:
+    def __init__(self, doc, lex: Lexicons, boilerplate: tuple = (), text: str | None = None) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = doc.text if text is None else text  # Doc.text is rebuilt on each access
         self.lex = lex
-        self.starts = [t.idx for t in doc]
-        self.ends = [t.idx + len(t) for t in doc]
+        # one pass over the doc's arrays; rules then visit only candidate tokens
+        arr = doc.to_array([IDX, LENGTH, LEMMA, LOWER, SENT_START]) if len(doc) else None
+        if arr is not None and arr.ndim == 1:
+            arr = arr.reshape(1, -1)
+        self.starts = arr[:, 0].tolist() if arr is not None else []
+        self.ends = (arr[:, 0] + arr[:, 1]).tolist() if arr is not None else []
+        self._lemmas = arr[:, 2].tolist() if arr is not None else []
+        self._lowers = arr[:, 3].tolist() if arr is not None else []
+        self.sent_starts = [i for i, v in enumerate(arr[:, 4].tolist()) if v == 1] if arr is not None else []
+        if not self.sent_starts or self.sent_starts[0] != 0:
+            self.sent_starts.insert(0, 0)
         self.quotes: list[Quote] = find_quotes(self.text)
         self.boilerplate = sorted((b.start, b.end) for b in boilerplate)
         self.bad_tokens = set()
@@ -83,6 +94,22 @@ class Context:
         self.claimed: set[int] = set()  # cue tokens already used by a rule
         nl = self.text.find("\n")
         self.first_line_end = nl if nl >= 0 else len(self.text)
+
+    # --- candidates --------------------------------------------------------
+    def with_lemma(self, hashes: frozenset[int]) -> list[int]:
+        """Indices of the tokens whose lemma (hash) is in ``hashes``."""
+        return [i for i, h in enumerate(self._lemmas) if h in hashes]
+
+    def with_lower(self, hashes: frozenset[int]) -> list[int]:
+        """Indices of the tokens whose lower-case form (hash) is in ``hashes``."""
+        return [i for i, h in enumerate(self._lowers) if h in hashes]
+
+    def sentence(self, i: int) -> tuple[int, int]:
+        """Token range [start, end) of the sentence holding token ``i``."""
+        k = bisect_right(self.sent_starts, i) - 1
+        start = self.sent_starts[max(k, 0)]
+        end = self.sent_starts[k + 1] if k + 1 < len(self.sent_starts) else len(self.doc)
+        return start, end
 
     # --- offsets -----------------------------------------------------------
     def token_range(self, s: int, e: int) -> tuple[int, int]:

@@ -86,10 +86,10 @@ def _share_subjects(ctx: Context, props: list[Proposal]) -> None:
     for p in props:
         if not p.shares_subject or p.source or not p.cue_tokens:
             continue
-        sent = doc[p.cue_tokens[0]].sent
+        sent_start, _ = ctx.sentence(p.cue_tokens[0])
         pos = p.cue_start
         before = [o for o in props if o is not p and o.source and o.cue_tokens
-                  and sent.start <= o.cue_tokens[0] < p.cue_tokens[0]
+                  and sent_start <= o.cue_tokens[0] < p.cue_tokens[0]
                   and not any(q is not o and _in_content(q, o.cue_start) and not _in_content(q, pos)
                               for q in props)]
         if before:

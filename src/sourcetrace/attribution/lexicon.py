@@ -41,6 +41,7 @@ class Lexicons:
     nouns: dict[str, Entry]
     adjectives: dict[str, Entry] = field(default_factory=dict)
     words: dict[str, frozenset[str]] = field(default_factory=dict)
+    hashes: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def word_set(self, key: str) -> frozenset[str]:
         return self.words.get(key, frozenset())
@@ -72,9 +73,16 @@ def load() -> Lexicons:
     for parts in _lines("attribution_words.txt"):
         if len(parts) >= 2:
             words.setdefault(parts[0], set()).add(parts[1].lower())
+    from spacy.strings import hash_string
+
+    verbs = _entries("attribution_verbs.txt")
+    nouns = _entries("attribution_nouns.txt")
+    adjectives = _entries("attribution_adjectives.txt")
+    hashed = lambda names: frozenset(hash_string(n) for n in names)
     return Lexicons(
-        verbs=_entries("attribution_verbs.txt"),
-        nouns=_entries("attribution_nouns.txt"),
-        adjectives=_entries("attribution_adjectives.txt"),
+        verbs=verbs, nouns=nouns, adjectives=adjectives,
         words={k: frozenset(v) for k, v in words.items()},
+        # string hashes (as spaCy stores lemmas) to pick candidate tokens fast
+        hashes={"verbs": hashed(verbs), "nouns": hashed(nouns) | hashed({"there"}),
+                "adjectives": hashed(adjectives), "according": hashed({"according"})},
     )

@@ -44,7 +44,8 @@ def propose(ctx: Context) -> list[Proposal]:
     doc = ctx.doc
     lex = ctx.lex
     out = []
-    for tok in doc:
+    for i in ctx.with_lemma(lex.hashes["nouns"]):
+        tok = doc[i]
         if tok.i in ctx.bad_tokens or tok.i in ctx.claimed:
             continue
         # There are (widespread) reports (, too,) of / that ...

@@ -254,7 +254,9 @@ def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
 def propose(ctx: Context) -> list[Proposal]:
     out = []
     content_nouns = ctx.lex.word_set("content_nouns")
-    for tok in ctx.doc:
+    doc = ctx.doc
+    for i in ctx.with_lemma(ctx.lex.hashes["verbs"]):
+        tok = doc[i]
         if tok.i in ctx.claimed:
             continue
         entry = is_cue_verb(tok, ctx)
