@@ -51,9 +51,18 @@ def analysis_from_gold(gold: dict) -> Analysis:
             evidence=(("kind", "gold"),)))
     assertions = tuple(Assertion(Span.of(text, s, e), "checkworthy")
                        for s, e in gold["unattributed_claims_examples"])
-    profile = {"transparency_score": {"value": 0.62, "named_share": 0.8},
-               "distinct_sources": len(sources),
-               "attributed_share_by_identity": {"named": 0.8, "unspecified": 0.2}}
+    profile = {"version": 1,
+               "sources": {"distinct": len(sources), "by_identity": {"named": 5, "described": 1,
+                                                                     "anonymous": 0}},
+               "attributed_text": {"by_identity": {"named": {"chars": 800, "share": 0.8},
+                                                   "unspecified": {"chars": 200, "share": 0.2}}},
+               "hearsay": {"longest_chain": 2, "chain": ["Misha's commander", "Victor Andrusiv"]},
+               "transparency": {"score": 62.0, "formula": "100 * (0.5 * identity + 0.5 * sourcing)",
+                                "components": [
+                                    {"name": "identity", "value": 0.8, "weight": 0.5,
+                                     "contribution": 40.0, "explain": "attributed text by identity"},
+                                    {"name": "sourcing", "value": 0.44, "weight": 0.5,
+                                     "contribution": 22.0, "explain": "check-worthy text sourced"}]}}
     return Analysis(text=text, attributions=tuple(atts), sources=tuple(sources),
                     assertions=assertions, boilerplate=tuple(Span.of(text, s, e) for s, e in gold["boilerplate"]),
                     meta={"title": gold["title"], "outlet": "example.com",
@@ -130,7 +139,12 @@ def test_render_html_panel_lists_sources_profile_and_legend(gold_analysis):
         assert html.escape(s.name) in panel
     assert "former British ambassador to the country" in panel
     assert ">62<" in panel                      # transparency score shown out of 100
-    assert "Named share" in panel               # ... with its components
+    assert "100 * (0.5 * identity + 0.5 * sourcing)" in panel   # ... with its formula
+    assert "check-worthy text sourced" in panel and "<b>22.00</b>" in panel  # ... and components
+    assert "Misha&#x27;s commander → Victor Andrusiv" in panel  # the longest hearsay chain
+    assert 'value="80"' in panel                # share of attributed text as a bar
+    figures = panel.split("Profile in figures")[1].split("Legend")[0]
+    assert "named <b>5</b>" in figures and "anonymous" not in figures  # zero counts left out
     assert "Legend" in panel and "check-worthy" in panel
 
 

@@ -314,18 +314,29 @@ def _label(key: str) -> str:
     return key.replace("_", " ").strip().capitalize()
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _is_share(key: str, value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1 \
+    return _is_number(value) and 0 <= value <= 1 \
         and any(w in key for w in ("share", "ratio", "fraction", "rate"))
 
 
 def _value_html(key: str, value: Any, level: int = 0) -> str:
+    """Any JSON value of the profile, readably: shares as bars, counts inline, chains as arrows."""
     if isinstance(value, dict):
         if not value:
-            return "<span class=\"st-muted\">none</span>"
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()) \
-                and all(0 <= v <= 1 for v in value.values()) and _is_share(key, 0.5):
-            return _bars(value)
+            return '<span class="st-muted">none</span>'
+        if all(isinstance(v, dict) and _is_number(v.get("share")) for v in value.values()):
+            return _bars({k: v["share"] for k, v in value.items()})   # {"named": {"chars", "share"}}
+        if all(_is_number(v) for v in value.values()):
+            if _is_share(key, 0.5) and all(0 <= v <= 1 for v in value.values()):
+                return _bars(value)
+            shown = [(k, v) for k, v in value.items() if v]            # counts: the non-zero ones
+            if not shown:
+                return '<span class="st-muted">none</span>'
+            return " · ".join(f"{_e(k)} <b>{_e(_fmt_number(v))}</b>" for k, v in shown)
         if level >= 3:
             return f"<code>{_e(json.dumps(value, ensure_ascii=False))}</code>"
         rows = "".join(f"<dt>{_e(_label(str(k)))}</dt><dd>{_value_html(str(k), v, level + 1)}</dd>"
@@ -333,15 +344,16 @@ def _value_html(key: str, value: Any, level: int = 0) -> str:
         return f'<dl class="st-dl st-sub">{rows}</dl>'
     if isinstance(value, (list, tuple)):
         if not value:
-            return "<span class=\"st-muted\">none</span>"
+            return '<span class="st-muted">none</span>'
         if all(not isinstance(v, (dict, list, tuple)) for v in value):
-            return _e(", ".join(_fmt_number(v) for v in value))
-        return "<ol class=\"st-list\">" + "".join(
+            sep = " → " if key in ("chain", "hearsay_chain", "path") else ", "
+            return _e(sep.join(_fmt_number(v) for v in value))
+        return '<ol class="st-list">' + "".join(
             f"<li>{_value_html(key, v, level + 1)}</li>" for v in value) + "</ol>"
     if _is_share(key, value):
         return _bars({"": value})
     if value is None:
-        return "<span class=\"st-muted\">—</span>"
+        return '<span class="st-muted">—</span>'
     return _e(_fmt_number(value))
 
 
@@ -356,44 +368,70 @@ def _bars(shares: dict[str, Any]) -> str:
 
 
 SCORE_KEYS = ("transparency_score", "transparency", "score")
+HIDDEN_KEYS = ("version",)
+
+
+def _score_parts(profile: dict[str, Any]) -> tuple[str | None, Any, float | None]:
+    """(key, the score entry, its value on a 0-100 scale)."""
+    key = next((k for k in SCORE_KEYS if k in profile), None)
+    if key is None:
+        return None, None, None
+    score = profile[key]
+    value = score.get("value", score.get("score")) if isinstance(score, dict) else score
+    if not _is_number(value):
+        return key, score, None
+    return key, score, float(value) * 100 if 0 <= value <= 1 else float(value)
 
 
 def profile_score(profile: dict[str, Any] | None) -> float | None:
     """The profile's headline score on a 0-100 scale (None when it has none)."""
-    if not profile:
-        return None
-    key = next((k for k in SCORE_KEYS if k in profile), None)
-    if key is None:
-        return None
-    score = profile[key]
-    value = score.get("value", score.get("score")) if isinstance(score, dict) else score
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    return float(value) * 100 if 0 <= value <= 1 else float(value)
+    return _score_parts(profile)[2] if profile else None
 
 
-def _profile_html(profile: dict[str, Any] | None) -> str:
+def _components_html(components: list[Any]) -> str:
+    """The score's components as a table: name, value, weight, points, and what it measures."""
+    rows = []
+    for c in components:
+        if not isinstance(c, dict):
+            return _value_html("components", components)
+        value = c.get("value")
+        rows.append(
+            f"<tr><th scope=\"row\">{_e(_label(str(c.get('name', ''))))}</th>"
+            f"<td>{_e(_fmt_number(value)) if value is not None else '—'}</td>"
+            f"<td>× {_e(_fmt_number(c.get('weight', '')))}</td>"
+            f"<td><b>{_e(_fmt_number(c.get('contribution', '')))}</b></td></tr>"
+            + (f'<tr class="st-explain"><td colspan="4">{_e(c["explain"])}</td></tr>'
+               if c.get("explain") else ""))
+    return ('<table class="st-components"><thead><tr><th>component</th><th>value</th>'
+            "<th>weight</th><th>points</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _profile_html(profile: dict[str, Any] | None) -> tuple[str, str]:
+    """(the headline: score and how it is made, the details: every other figure)."""
     if not profile:
-        return '<p class="st-empty">No sourcing profile.</p>'
+        return '<p class="st-empty">No sourcing profile.</p>', ""
     body = []
-    score_key = next((k for k in SCORE_KEYS if k in profile), None)
-    if score_key is not None:
-        score = profile[score_key]
-        value = score.get("value", score.get("score")) if isinstance(score, dict) else score
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            shown = f"{value * 100:.0f}" if 0 <= value <= 1 else _fmt_number(value)
-            body.append(f'<p class="st-score"><span class="st-score-v">{_e(shown)}</span>'
-                        f'<span class="st-score-k">{_e(_label(score_key))}'
-                        f'{" / 100" if 0 <= value <= 1 else ""}</span></p>')
-        if isinstance(score, dict):
-            rest = {k: v for k, v in score.items() if k not in ("value", "score")}
-            if rest:
-                body.append('<details class="st-evidence" open><summary>How the score is made'
-                            f"</summary>{_value_html(score_key, rest)}</details>")
+    score_key, score, value = _score_parts(profile)
+    if value is not None:
+        body.append(f'<p class="st-score"><span class="st-score-v">{value:.0f}</span>'
+                    f'<span class="st-score-k">{_e(_label(score_key))} score, out of 100</span></p>')
+    if isinstance(score, dict):
+        rest = {k: v for k, v in score.items() if k not in ("value", "score")}
+        parts = []
+        if rest.get("formula"):
+            parts.append(f'<p class="st-formula"><code>{_e(rest.pop("formula"))}</code></p>')
+        if isinstance(rest.get("components"), list):
+            parts.append(_components_html(rest.pop("components")))
+        if rest:
+            parts.append(_value_html(score_key, rest))
+        if parts:
+            body.append('<details class="st-evidence st-how"><summary>How the score is made'
+                        f'</summary>{"".join(parts)}</details>')
     rows = "".join(f"<dt>{_e(_label(k))}</dt><dd>{_value_html(k, v)}</dd>"
-                   for k, v in profile.items() if k != score_key)
-    body.append(f'<dl class="st-dl st-profile">{rows}</dl>')
-    return "".join(body)
+                   for k, v in profile.items() if k != score_key and k not in HIDDEN_KEYS)
+    if not body:
+        body.append('<p class="st-empty">No score.</p>')
+    return "".join(body), f'<dl class="st-dl st-profile">{rows}</dl>' if rows else ""
 
 
 _LEGEND = """<ul class="st-legend">
@@ -421,6 +459,9 @@ def _header_html(analysis: Analysis) -> str:
     n_check = sum(1 for a in analysis.assertions if a.label == "checkworthy")
     counts = (f"{len(analysis.attributions)} attributions · {len(analysis.sources)} sources · "
               f"{n_check} unattributed check-worthy")
+    score = profile_score(analysis.profile)
+    if score is not None:
+        counts = f'<b class="st-headscore">transparency {score:.0f}/100</b> · ' + counts
     out = ['<header class="st-head">']
     if title:
         out.append(f"<h2>{_e(title)}</h2>")
@@ -434,6 +475,7 @@ def _header_html(analysis: Analysis) -> str:
 def render_analysis_fragment(analysis: Analysis) -> str:
     """The article view as an HTML fragment (``<div class="st-root">``), no CSS or JS."""
     cards = "".join(_card(analysis, i) for i in range(len(analysis.attributions)))
+    headline, details = _profile_html(analysis.profile)
     warnings = ""
     if analysis.warnings:
         warnings = '<ul class="st-warnings">' + "".join(
@@ -451,9 +493,10 @@ def render_analysis_fragment(analysis: Analysis) -> str:
         '<section class="st-selected" aria-live="polite" hidden>'
         '<button type="button" class="st-close" aria-label="Close">×</button>'
         '<div class="st-slot"></div></section>'
+        f'<section><h3>Sourcing profile</h3>{headline}</section>'
         f'<section><h3>Sources</h3>{_sources_html(analysis)}</section>'
-        f'<section><h3>Sourcing profile</h3>{_profile_html(analysis.profile)}</section>'
-        f"<section><h3>Legend</h3>{_LEGEND}</section>"
+        + (f'<section><h3>Profile in figures</h3>{details}</section>' if details else "")
+        + f"<section><h3>Legend</h3>{_LEGEND}</section>"
         "</aside></div></div>"
     )
 
