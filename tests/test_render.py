@@ -45,7 +45,7 @@ def test_render_empty_analysis_does_not_crash():
 def test_render_table_lists_every_attribution_with_speaker_fallback():
     out = view(sample())
     assert "Attributions (3)" in out
-    assert "Ann Lee, the party's treasurer" in out  # the resolved speaker
+    assert "Ann Lee, the" in out and "treasurer" in out  # the resolved speaker
     assert "Officials" in out                       # no speaker: the source text
     assert "(no source)" in out
     for rule in ("quote.cue-after", "verb.ccomp", "nested.test"):
@@ -53,11 +53,20 @@ def test_render_table_lists_every_attribution_with_speaker_fallback():
     assert "0.90" in out and "0.70" in out
 
 
-def test_render_narrow_view_keeps_speaker_content_and_cue():
-    out = view(sample(), width=80)
-    assert "Attributions (3)" in out and "believe" in out and "Officials" in out
-    assert "verb.ccomp" not in out  # the rule column needs a wide terminal
-    assert all(len(line) <= 80 for line in out.splitlines())
+def test_render_table_fits_the_terminal_width():
+    for width in (60, 80, 100, 139, 140, 200):
+        out = view(sample(), width=width)
+        assert all(len(line) <= width for line in out.splitlines()), width
+        assert "Attributions (3)" in out and "believe" in out and "Officials" in out
+        assert "0.70" in out
+        if width >= 100:
+            assert "verb.ccomp" in out
+
+
+def test_render_narrow_view_stacks_speaker_and_cue():
+    narrow, wide = view(sample(), width=80), view(sample(), width=160)
+    assert "speaker / cue" in narrow and "in #2" in narrow
+    assert "speaker / cue" not in wide and " source " in wide and " rule " in wide
 
 
 def test_render_markers_follow_each_cue():

@@ -134,42 +134,51 @@ class _Adaptive:
         yield self.build(options.max_width)
 
 
+WIDE = 140  # from this many columns up the attributions table has a column per field
+
+
 def attributions_table(analysis: Analysis, palette: dict[str, str] | None = None,
                        width: int = 160) -> Table:
-    """The attributions table; under 120 columns the source and rule columns are left out
-    (the speaker column still shows the source when no speaker was resolved)."""
+    """The attributions table, fitted to ``width`` columns.
+
+    Wide (WIDE columns or more): #, kind, speaker, source, cue, content, parent, rule,
+    confidence. Narrower: #, speaker with the cue under it, content, and kind with the
+    confidence, the parent ("in #n") and the rule under it.
+    """
     text = analysis.text
     palette = palette or colours(analysis)
-    wide = width >= 120
+    wide = width >= WIDE
     table = Table(title=f"Attributions ({len(analysis.attributions)})", box=box.SIMPLE_HEAD,
                   expand=True)
-    columns = [("#", {"justify": "right", "no_wrap": True}),
-               ("kind", {"no_wrap": True}),
-               ("speaker", {"max_width": 36 if wide else 18}),
-               ("source", {"max_width": 20}),
-               ("cue", {"max_width": 16 if wide else 12}),
-               ("content", {"ratio": 1, "min_width": 20}),
-               ("parent", {"justify": "right", "no_wrap": True}),
-               ("rule", {"max_width": 20, "overflow": "fold"}),
-               ("conf.", {"justify": "right", "no_wrap": True})]
-    shown = [name for name, _ in columns if wide or name not in ("source", "rule")]
-    for name, kw in columns:
-        if name in shown:
+    if wide:
+        for name, kw in (("#", {"justify": "right", "width": 3}), ("kind", {"width": 8}),
+                         ("speaker", {"width": 22}), ("source", {"width": 18}),
+                         ("cue", {"width": 14}), ("content", {"ratio": 1}),
+                         ("parent", {"justify": "right", "width": 6}),
+                         ("rule", {"width": 18, "overflow": "fold"}),
+                         ("conf.", {"justify": "right", "width": 5})):
             table.add_column(name, **kw)
+    else:
+        table.add_column("#", justify="right", width=3)
+        table.add_column("speaker / cue", width=min(24, max(12, width // 5)))
+        table.add_column("content", ratio=1)
+        table.add_column("kind", width=min(18, max(8, width // 8)), overflow="fold")
     for i, att in enumerate(analysis.attributions):
         colour = palette.get(_speaker_key(att, text), "white")
-        cells = {
-            "#": str(i + 1),
-            "kind": att.kind,
-            "speaker": Text(speaker_of(att, text), style=f"bold {colour}"),
-            "source": _one_line(_joined(att.source, text), 40) if att.source else "—",
-            "cue": _one_line(_joined(att.cue, text), 30) if att.cue else "—",
-            "content": _one_line(_joined(att.content, text)) if att.content else "—",
-            "parent": str(att.parent + 1) if att.parent is not None else "",
-            "rule": att.rule or "",
-            "conf.": f"{att.confidence:.2f}",
-        }
-        table.add_row(*(cells[name] for name in shown))
+        speaker = Text(speaker_of(att, text), style=f"bold {colour}")
+        source = _one_line(_joined(att.source, text), 40) if att.source else "—"
+        cue = _one_line(_joined(att.cue, text), 30) if att.cue else "—"
+        content = _one_line(_joined(att.content, text)) if att.content else "—"
+        parent = str(att.parent + 1) if att.parent is not None else ""
+        if wide:
+            table.add_row(str(i + 1), att.kind, speaker, source, cue, content, parent,
+                          att.rule or "", f"{att.confidence:.2f}")
+        else:
+            who = speaker + Text("\n") + Text(cue, style="bold underline")
+            kind = Text(f"{att.kind}\n{att.confidence:.2f}"
+                        + (f" in #{parent}" if parent else "")
+                        + (f"\n{att.rule}" if att.rule else ""))
+            table.add_row(str(i + 1), who, content, kind)
     return table
 
 
