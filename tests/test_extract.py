@@ -117,3 +117,24 @@ def test_extract_offsets_slice_the_given_text():
     top = [a.offsets() for a in analysis.attributions if a.parent is None]
     (plain,) = extract.extract_lines(records(text))
     assert plain["attributions"] == top
+
+
+def test_extract_file_refuses_to_overwrite_its_input(tmp_path):
+    from sourcetrace.errors import ConfigError
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(records("One.")), encoding="utf-8")
+    with pytest.raises(ConfigError, match="is the input"):
+        extract.extract_file(src, tmp_path / "." / "in.jsonl")
+    assert src.read_text(encoding="utf-8") == "".join(records("One."))
+
+
+def test_extract_file_progress_bar_on_stderr(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(pipeline, "analyze_documents", fake_analyze_documents())
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(records(*[f"Text {i}." for i in range(5)])), encoding="utf-8")
+    stats = extract.extract_file(src, dst, progress=True)
+    assert "5/5" in capsys.readouterr().err
+    assert (stats.records, stats.written, stats.skipped, stats.attributions) == (5, 5, 0, 5)
+    extract.extract_file(src, dst, progress=False)
+    assert capsys.readouterr().err == ""

@@ -205,6 +205,10 @@ def extract_file(in_path: str | Path, out_path: str | Path, *, config: Config = 
     """
     stats = ExtractStats()
     total = None
+    if str(in_path) != "-" and str(out_path) != "-" and Path(out_path).exists() \
+            and Path(out_path).resolve() == Path(in_path).resolve():
+        raise ConfigError(f"the output {out_path} is the input file",
+                          hint="write the predictions to another file")
     source: IO[bytes]
     if str(in_path) == "-":
         source = sys.stdin.buffer
