@@ -83,7 +83,28 @@ def _hits(section: str, sent, low: str) -> list[str]:
     return found
 
 
-def classify_sentence(sent, *, quoted: bool = False) -> tuple[str, str]:
+_POINT_IN_TIME = re.compile(
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\b(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)[a-z]*\b"
+    r"|\b1[89]\d\d\b|\b20\d\d\b|\btoday\b|\byesterday\b|\btonight\b|\btomorrow\b|\blast\b|\bnext\b|\bthis (?:week|month|year)\b",
+    re.IGNORECASE)
+
+
+def _events(sent, low: str, *, headline: bool) -> list[str]:
+    """Event verbs that happened (past or perfect; any tense in a headline)."""
+    tags = {"VBD", "VBN"} | ({"VBZ", "VBP", "VB"} if headline else set())
+    vocab = markers().words.get("event", frozenset())
+    out = []
+    for tok in sent:
+        progressive = tok.tag_ == "VBG" and any(c.dep_ == "aux" and c.lemma_ == "be" for c in tok.children)
+        if tok.pos_ == "VERB" and (tok.tag_ in tags or progressive) and (tok.lemma_.lower() in vocab or tok.lower_ in vocab):
+            out.append(tok.lower_)
+    for tok in sent:
+        if tok.pos_ == "NOUN" and tok.lower_ in vocab:
+            out.append(tok.lower_)
+    return out
+
+
+def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
     """Label one sentence (a spaCy Span) checkworthy / opinion / background, with evidence."""
     text = sent.text
     low = text.lower()
@@ -117,14 +138,33 @@ def classify_sentence(sent, *, quoted: bool = False) -> tuple[str, str]:
     if text.rstrip().rstrip("”’\"'").endswith("!"):
         score_o += 1
         ev_o.append("an exclamation")
-    dates = [e for e in sent.ents if e.label_ in {"DATE", "TIME"}]
+    dates = [e for e in sent.ents if e.label_ in {"DATE", "TIME"} and _POINT_IN_TIME.search(e.text)]
     future = _hits("prediction", sent, low)
+    schedule = [t for t in sent if t.pos_ == "VERB" and t.lemma_.lower() in markers().words.get("schedule", frozenset())]
+    if future and schedule and not _hits("opinion", sent, low):
+        return BACKGROUND, f"scheduled: {future[0]!r} + {schedule[0].text!r}"
     if future:
         if dates:
             ev_c.append(f"future with a date ({dates[0].text!r}): scheduled, not predicted")
         else:
             score_o += 1.5
             ev_o.append(f"prediction ({future[0]!r}, no date)")
+    root = sent.root
+    modal = [t for t in root.children if t.tag_ == "MD" and t.lower_ in {"could", "may", "might", "would", "should", "must", "ought"}]
+    if modal and not future:
+        score_o += 1.5
+        ev_o.append(f"modal {modal[0].text!r} on the main verb: speculation or advice")
+    pred_adj = [t for t in root.children if t.dep_ == "acomp" and t.pos_ == "ADJ"] if root.lemma_ in {
+        "be", "seem", "look", "appear", "remain", "become", "feel", "sound", "prove", "grow", "get"} else []
+    if pred_adj:
+        score_o += 1
+        ev_o.append(f"judged by an adjective ({pred_adj[0].text!r})")
+    degree = [t for t in sent if t.pos_ == "ADV" and t.lower_ in {"especially", "very", "so", "too", "quite", "rather",
+                                                                  "increasingly", "deeply", "highly", "extremely",
+                                                                  "largely", "hardly", "barely", "already", "still"}]
+    if degree:
+        score_o += 0.5
+        ev_o.append(f"degree adverb {degree[0].text!r}")
     hedges = markers().hedges.findall(low)
     if hedges:
         score_o += 1
@@ -141,14 +181,15 @@ def classify_sentence(sent, *, quoted: bool = False) -> tuple[str, str]:
         score_c += 1
         ev_c.append("causal/change words " + ", ".join(repr(w) for w in causal[:3]))
     actors = [e for e in sent.ents if e.label_ in _ACTORS]
-    events = _hits("event", sent, low)
+    events = _events(sent, low, headline=headline)
     past = [t for t in sent if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB"]
-    if events and actors:
-        score_c += 1.5
-        ev_c.append(f"event {events[0]!r} with actor {actors[0].text!r}")
-    elif past and actors:
+    subj_actor = _named_subject(sent)
+    if events and (subj_actor or actors and not _pronoun_subject(sent)):
+        score_c += 1.5 if subj_actor else 1
+        ev_c.append(f"event {events[0]!r} with actor {(subj_actor or actors[0].text)!r}")
+    elif past and subj_actor:
         score_c += 1
-        ev_c.append(f"past action {past[0].text!r} with actor {actors[0].text!r}")
+        ev_c.append(f"past action {past[0].text!r} by {subj_actor!r}")
     if dates and past:
         score_c += 0.5
         ev_c.append(f"dated ({dates[0].text!r})")
@@ -167,6 +208,21 @@ def classify_sentence(sent, *, quoted: bool = False) -> tuple[str, str]:
         return OPINION, f"opinion {score_o:g}, check-worthy {score_c:g}: {evidence_o}"
     return BACKGROUND, f"no claim markers strong enough (check-worthy {score_c:g}, opinion {score_o:g})" + (
         f": {evidence_c or evidence_o}" if evidence_c or evidence_o else "")
+
+
+def _named_subject(sent) -> str | None:
+    """The named entity (person, organisation, place, group) that is the subject of a verb."""
+    for tok in sent:
+        if tok.dep_ in {"nsubj", "nsubjpass"} and tok.ent_type_ in _ACTORS:
+            return tok.text
+        if tok.dep_ in {"nsubj", "nsubjpass"} and tok.pos_ == "PROPN":
+            return tok.text
+    return None
+
+
+def _pronoun_subject(sent) -> bool:
+    root = sent.root
+    return any(c.dep_ in {"nsubj", "nsubjpass"} and c.pos_ == "PRON" for c in root.children)
 
 
 def _covered(spans: list[tuple[int, int]], start: int, end: int) -> int:
@@ -220,8 +276,9 @@ def find_assertions(doc, attributions, boilerplate) -> tuple[Assertion, ...]:
         span = doc.char_span(start, end, alignment_mode="expand")
         if span is None:
             continue
-        label, evidence = classify_sentence(span)
-        if headline_end > 0 and end <= headline_end and start < 200:
+        is_headline = headline_end > 0 and end <= headline_end and start < 200
+        label, evidence = classify_sentence(span, headline=is_headline)
+        if is_headline:
             evidence = "headline; " + evidence
         out.append(Assertion(Span.of(text, start, end), label, find_hedges(body, start), evidence))
     return tuple(out)

@@ -222,6 +222,7 @@ class _DocContext:
         lex = lexicons()
         out: dict[str, list[str]] = {}
         self.person_surnames: set[str] = set()
+        self.first_names: dict[str, set[str]] = {}
         self.gender_of: dict[str, str] = {}
         for ent in self.doc.ents:
             if ent.label_ != "PERSON":
@@ -230,9 +231,14 @@ class _DocContext:
             if not key:
                 continue
             self.person_surnames.add(key)
-            first = ent[0].lower_.rstrip(".")
+            first = _first_name(ent.text)
+            if first:
+                self.first_names.setdefault(key, set()).add(first)
+            if self.in_quote(ent.start_char, ent.end_char):
+                continue
+            w0 = ent[0].lower_.rstrip(".")
             before = self.doc[ent.start - 1].lower_.rstrip(".") if ent.start > 0 else ""
-            g = lex.honorifics.get(first) or lex.honorifics.get(before)
+            g = lex.honorifics.get(w0) or lex.honorifics.get(before)
             if g:
                 self.gender_of.setdefault(key, g)
             roles = []
@@ -245,7 +251,24 @@ class _DocContext:
                     if role:
                         roles.append(role)
             if roles:
-                out.setdefault(key, []).extend(roles)
+                out.setdefault(key, []).extend((first, r) for r in roles)
+        return out
+
+    def roles_of(self, name: str) -> list[str]:
+        """Titles and appositions written (outside quotations) with this person's name.
+        A surname shared by several first names ("Bill" and "Hillary Clinton") only
+        takes the roles written with the same first name."""
+        key = _surname(name)
+        first = _first_name(name)
+        firsts = self.first_names.get(key, set())
+        out = []
+        for f, r in self.titles.get(key, []):
+            if f is not None and first is not None and f == first:
+                out.append(r)
+            elif f is None and len(firsts) <= 1:
+                out.append(r)
+            elif first is None and f is not None and len(firsts) <= 1:
+                out.append(r)
         return out
 
 
@@ -279,7 +302,10 @@ def appositive_role(child) -> str | None:
     if len(span) > 25 or child.pos_ not in {"NOUN", "PROPN"}:
         return None
     if child.pos_ == "PROPN" and not any(t.dep_ == "det" for t in child.lefts):
-        return None
+        lex = lexicons()
+        words = _words(span.text)
+        if not any(w in lex.kinds["official_title"] or w in lex.kinds["org_role"] or w in lex.kinds["media"] for w in words):
+            return None
     return _strip_det(span.text)
 
 
@@ -327,6 +353,14 @@ def _clean_name(text: str) -> str:
     return _strip_det(text)
 
 
+def _first_name(name: str) -> str | None:
+    words = [w for w in _clean_name(name).split() if w[:1].isupper()]
+    honor = lexicons().honorifics
+    while words and (words[0].lower().rstrip(".") in honor or words[0].endswith(".") and len(words[0]) <= 5):
+        words = words[1:]
+    return words[0].lower() if len(words) >= 2 else None
+
+
 def _surname(name: str) -> str:
     words = [w for w in re.split(r"\s+", _clean_name(name)) if w and w[0].isalpha()]
     if not words:
@@ -341,10 +375,14 @@ def _head_of(span):
     """The syntactic head of a token span: the token whose head lies outside it."""
     if len(span) == 0:
         return None
-    for tok in span:
-        if tok.head.i < span.start or tok.head.i >= span.end or tok.head.i == tok.i:
+    outside = [t for t in span if t.head.i < span.start or t.head.i >= span.end or t.head.i == t.i]
+    for tok in outside:
+        if tok.pos_ not in {"DET", "PUNCT", "ADP", "CCONJ", "SPACE"}:
             return tok
-    return span[0]
+    nouns = [t for t in span if t.pos_ in {"NOUN", "PROPN", "PRON"}]
+    if nouns:
+        return nouns[-1]
+    return outside[0] if outside else span[0]
 
 
 def _np_tokens(head):
@@ -409,12 +447,17 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
         # a name inside the mention that the head stands for ("One of them, who gave his name as Gerard")
         for tok in toks:
             e = ctx.ent_of.get(tok.i)
-            if e is not None and e.label_ == "PERSON" and tok.head.lower_ in {"as", "name", "named", "called"} | {head.text}:
+            if e is not None and e.label_ == "PERSON" and tok.head.lower_ in {"as", "name", "named", "called"}:
                 name_ent = e
                 break
             if e is not None and e.label_ == "PERSON" and tok.dep_ in {"attr", "oprd", "appos"} and tok.head.lemma_ in {"name", "call", "be"}:
                 name_ent = e
                 break
+    if name_ent is None and head.text[:1].isupper() and head.lower_ in ctx.person_surnames and head.pos_ != "PRON":
+        m.form = "name"
+        m.name = head.text
+        m.plural = False
+        return m
     if head.pos_ == "PROPN" or name_ent is not None:
         m.form = "name"
         if name_ent is not None:
@@ -887,6 +930,8 @@ def _kind_from_words(lex: _Lexicons, words: list[str], text: str, *, allow_forme
         return "media", f"{(med or outlet.group(0))!r} in media lexicon"
     if o and (org or allow_former is False):
         return "organization", f"{o!r} for an organization" + (f" ({org!r})" if org else "")
+    if org:
+        return "organization", f"{org!r} in organizations lexicon"
     if off or med:
         return "person", f"{former!r} {(off or med or outlet.group(0))!r}: no longer holds the role"
     return None, ""
@@ -981,7 +1026,7 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
         head = _head_of(tok)
         best = _Mention(-1, s, e, "name" if cl.form == "person" else "nominal", head=head, name=cl.name)
     name = best.name or cl.name
-    mention_text = text[best.start:best.end]
+    mention_text = text[best.full[0]:best.full[1]] if best.full else text[best.start:best.end]
     words = _words(mention_text)
     head = best.head
     head_lemma = head.lemma_.lower() if head is not None else ""
@@ -1052,7 +1097,15 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
             roles = []
             if role:
                 roles.append(role)
-            roles += ctx.titles.get(_surname(name), [])
+            roles += ctx.roles_of(name)
+            lead = []
+            for w in _words(ent.text):
+                if w in lex.kinds["official_title"] or w in lex.kinds["org_role"] or w in lex.kinds["media"]:
+                    lead.append(w)
+                else:
+                    break
+            if lead:
+                roles.append(" ".join(lead))
             roles += [t for t in (_pre_title(ctx, m) for m in named) if t]
             kind, why = _person_kind(lex, roles)
             if kind is None:
@@ -1128,7 +1181,7 @@ def _specific_body(ctx: _DocContext, m: _Mention, lex: _Lexicons) -> str | None:
     inst = (lemma in lex.kinds["official"] or lemma in lex.kinds["organization"] or lemma in lex.kinds["media"]
             or lemma in lex.kinds["document"] or lemma in lex.kinds["social"])
     generic = {"man", "woman", "person", "people", "crowd", "audience", "group", "source", "official", "officials",
-               "officer", "expert", "analyst", "aide", "adviser", "advisor", "spokesman", "spokeswoman", "staffer",
+               "expert", "analyst", "aide", "adviser", "advisor", "spokesman", "spokeswoman", "staffer",
                "voter", "resident", "member", "supporter", "critic", "user", "insider", "judge", "reporter",
                "journalist", "diplomat", "lawmaker", "commander", "soldier", "employee", "worker"}
     for c in head.children:
@@ -1137,9 +1190,15 @@ def _specific_body(ctx: _DocContext, m: _Mention, lex: _Lexicons) -> str | None:
                 continue
             if inst and lemma not in generic:
                 return f"{c.text!r} + {head.text!r}: a specific, identified body"
-    definite = any(c.dep_ == "det" and c.lower_ in {"the", "this"} for c in head.children)
-    if definite and inst and lemma not in generic and not m.plural:
+    definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "these"} for c in head.children)
+    if definite and inst and lemma not in generic:
         return f"definite {head.text!r}: a specific body or document named earlier or known"
+    if lemma in lex.kinds["document"]:
+        for c in head.children:
+            if c.dep_ == "prep" and c.lower_ in {"from", "by", "of"}:
+                obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+                if obj is not None and (obj.pos_ == "PROPN" or obj.ent_type_ in {"ORG", "PERSON", "GPE"}):
+                    return f"{head.text!r} {c.text} {obj.text!r}: a document whose issuer is named"
     titled = {"president", "senator", "governor", "mayor", "candidate", "nominee", "front-runner", "frontrunner",
               "chancellor", "minister", "secretary", "congressman", "congresswoman", "speaker", "justice",
               "democrat", "republican", "ambassador", "actress", "actor", "documentarian", "billionaire", "mogul",
