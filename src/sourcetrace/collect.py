@@ -169,6 +169,9 @@ def collect(inputs: Iterable[str], *, config: Config = DEFAULT, kind: str = "aut
             yield Failure.of(str(target), exc)
         except OSError as exc:
             yield Failure(str(target), f"cannot read {target}: {exc.strerror or exc}", "bad_input")
+        except Exception as exc:  # a reader bug must not stop the other inputs
+            yield Failure(str(target), f"could not read {target}: {type(exc).__name__}: {exc}",
+                          "error")
 
 
 class _Truncated(Exception):
@@ -210,6 +213,9 @@ class _Reader:
                     yield Failure.of(str(p), exc)
                 except OSError as exc:
                     yield Failure(str(p), f"cannot read {p}: {exc.strerror or exc}")
+                except Exception as exc:  # a reader bug must not stop the other files
+                    yield Failure(str(p), f"could not read {p}: {type(exc).__name__}: {exc}",
+                                  "error")
 
     def file(self, p: Path, kind: str) -> Iterator[Item]:
         chosen = _suffix_kind(p) if kind == "auto" else kind
