@@ -181,6 +181,8 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
     for i, assertion in enumerate(analysis.assertions):
         if assertion.label != "checkworthy":
             continue
+        if any(b.contains(assertion.span) for b in boilerplate):
+            continue
         body = text[assertion.span.start:assertion.span.end].strip()
         if len(body.split()) < min_words:
             continue

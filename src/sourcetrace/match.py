@@ -3,8 +3,9 @@
 Two stages, each explainable:
 
 1. **Candidates** by cosine of sentence embeddings (embed.py), from an
-   approximate nearest-neighbour index (usearch HNSW) that grows as claims
-   arrive.
+   approximate nearest-neighbour index (hnswlib HNSW) that grows as claims
+   arrive. (hnswlib rather than usearch: importing usearch 2.26 before
+   onnxruntime 1.31 crashes the interpreter.)
 2. **Confirmation checks** that keep distinct claims apart even when their
    wording is close. A candidate above ``min_cosine`` becomes a match only if
    every check agrees:
@@ -13,11 +14,14 @@ Two stages, each explainable:
               (one claim may omit a number the other gives; both giving
               different ones is a conflict)
    dates      years, months, weekdays and day numbers, likewise
-   negation   the parity of negation cues must agree ("will pass" / "will not pass")
-   polarity   no antonym pair across the two ("refused" / "agreed"; lexicon
-              lexicons/claim_match.txt)
-   entities   capitalised names: when both claims have names the other lacks,
+   negation   no word negated in one claim and asserted in the other
+              ("will not pass" / "will pass"; the word after the cue is its scope)
+   polarity   no antonym pair across the two ("refused" / "agreed"), unless a
+              negation flips it back ("not allowing" / "banning")
+   entities   capitalised names, aliases merged ("U.S." = "United States",
+              "Mexican" = "Mexico"): when both claims have names the other lacks,
               their overlap must reach ``entity_min_overlap``
+   (word lists and aliases: lexicons/claim_match.txt)
 
 Every ``Match`` carries its ``MatchEvidence``: the cosine and, per check, what
 was compared and whether it agreed::
@@ -43,33 +47,34 @@ from .errors import ConfigError, SourcetraceError
 
 __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
            "extract_numbers", "extract_dates", "extract_entities", "negation_count",
-           "polarity_conflict"]
+           "negation_conflict", "negation_scopes", "polarity_conflict"]
 
 
 @dataclass(frozen=True)
 class MatchOptions:
     """Every option of claim matching, with its default.
 
-    min_cosine=0.72           candidates below this cosine are never the same claim
+    min_cosine=0.74           candidates below this cosine are never the same claim
+                              (tuned on the "tune" half of bench/labels/claim_pairs.jsonl)
     accept_cosine=0.0         when > 0, candidates at or above it pass the entity check
                               (near-identical wording with names spelled differently)
     neighbours=20             how many nearest neighbours each claim is compared with
-    entity_min_overlap=0.34   Jaccard of the two name sets when each has names the other lacks
+    entity_min_overlap=0.5    Jaccard of the two name sets when each has names the other lacks
     check_numbers=True        run the numbers check
     check_dates=True          run the dates check
     check_negation=True       run the negation-parity check
     check_polarity=True       run the antonym check
     check_entities=True       run the named-entity check
     same_article=False        also match claims of the same article
-    connectivity=16           HNSW graph degree (usearch "M")
+    connectivity=16           HNSW graph degree ("M")
     expansion_add=128         HNSW construction depth (efConstruction)
     expansion_search=64       HNSW search depth (ef)
     """
 
-    min_cosine: float = 0.72
+    min_cosine: float = 0.74
     accept_cosine: float = 0.0
     neighbours: int = 20
-    entity_min_overlap: float = 0.34
+    entity_min_overlap: float = 0.5
     check_numbers: bool = True
     check_dates: bool = True
     check_negation: bool = True
@@ -97,6 +102,10 @@ class _Lexicon:
     negation: frozenset[str]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     entity_stopwords: frozenset[str]
+    scope_skip: frozenset[str]
+    scope_end: frozenset[str]
+    phrase_aliases: tuple[tuple[re.Pattern, str], ...]
+    word_aliases: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -117,10 +126,28 @@ def _lexicon() -> _Lexicon:
     for line in sections.get("antonyms", []):
         left, right = line.split("|", 1)
         antonyms.append((tuple(left.split()), tuple(right.split())))
+    phrases, words = [], {}
+    for line in sections.get("entity_aliases", []):
+        canonical, _, rest = line.partition("=")
+        canonical = canonical.strip()
+        for alias in (a.strip() for a in rest.split(",")):
+            if not alias:
+                continue
+            if " " in alias or "." in alias:
+                pattern = re.compile(r"(?<!\w)" + re.escape(alias).replace(r"\ ", r"\s+")
+                                     + r"(?!\w)", re.IGNORECASE)
+                phrases.append((pattern, canonical))
+            else:
+                words[alias.lower()] = canonical.lower()
+    phrases.sort(key=lambda item: -len(item[0].pattern))
     return _Lexicon(
         negation=frozenset(sections.get("negation", [])),
         antonyms=tuple(antonyms),
         entity_stopwords=frozenset(sections.get("entity_stopwords", [])),
+        scope_skip=frozenset(sections.get("negation_scope_skip", [])),
+        scope_end=frozenset(sections.get("negation_scope_end", [])),
+        phrase_aliases=tuple(phrases),
+        word_aliases=words,
     )
 
 
@@ -259,6 +286,62 @@ def negation_count(text: str) -> int:
     return sum(1 for t in _tokens(text) if t in neg)
 
 
+def _stem(word: str) -> str:
+    if word.endswith("ss"):
+        return word
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def negation_scopes(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(negated, plain): stems of the first content word after each negation cue (and of
+    the word joined to it by "or"/"nor"), and of every other content word.
+    "will not pass the bill" -> ({"pass"}, {"senate", "bill"}). A cue followed by a comma
+    ("No, I meant ...") is an interjection, not a negation.
+    """
+    lex = _lexicon()
+    text = _norm(text).lower()
+    tokens = re.findall(r"[a-z]+(?:'[a-z]+)*|n't|[,;:.!?]", text)
+    expanded: list[str] = []
+    for tok in tokens:
+        if tok.endswith("n't") and tok != "n't":
+            expanded.extend([tok[:-3], "n't"])
+        else:
+            expanded.append(tok)
+    negated: set[str] = set()
+    plain: set[str] = set()
+    pending = extend = False
+    for i, tok in enumerate(expanded):
+        if tok in lex.negation:
+            nxt = expanded[i + 1] if i + 1 < len(expanded) else ""
+            pending = nxt not in (",", ";", ":", ".", "!", "?", "")
+            continue
+        if not tok[0].isalpha() or tok in lex.scope_end:
+            pending = extend = False
+            continue
+        if tok in ("or", "nor") and negated and expanded[i - 1] not in lex.scope_skip:
+            extend = True
+            continue
+        if tok in lex.scope_skip or len(tok) < 2:
+            continue
+        if pending or extend:
+            negated.add(_stem(tok))
+            pending = extend = False
+        else:
+            plain.add(_stem(tok))
+    return frozenset(negated), frozenset(plain)
+
+
+def negation_conflict(a: str, b: str) -> str | None:
+    """A word negated in one text and asserted in the other ("not pass" / "pass"), or None."""
+    neg_a, plain_a = negation_scopes(a)
+    neg_b, plain_b = negation_scopes(b)
+    clash = sorted(((neg_a - neg_b) & plain_b) | ((neg_b - neg_a) & plain_a))
+    return clash[0] if clash else None
+
+
 def _group_hits(words: set[str], group: tuple[str, ...]) -> set[str]:
     hits = set()
     for pattern in group:
@@ -271,14 +354,19 @@ def _group_hits(words: set[str], group: tuple[str, ...]) -> set[str]:
 
 
 def polarity_conflict(a: str, b: str) -> tuple[str, str] | None:
-    """The first antonym pair used across two texts ("refused", "agreed"), or None."""
-    wa, wb = set(_tokens(a)), set(_tokens(b))
+    """The first antonym pair across two texts ("refused", "agreed"), or None.
+
+    Only words that one text has and the other lacks count, so "refused to obey"
+    vs "agreed to obey" conflicts (refused/agreed) although both say "obey".
+    """
+    ta, tb = set(_tokens(a)), set(_tokens(b))
+    wa, wb = ta - tb, tb - ta
     for left, right in _lexicon().antonyms:
         al, ar = _group_hits(wa, left), _group_hits(wa, right)
         bl, br = _group_hits(wb, left), _group_hits(wb, right)
-        if al and br and not ar and not bl:
+        if al and br:
             return sorted(al)[0], sorted(br)[0]
-        if ar and bl and not al and not br:
+        if ar and bl:
             return sorted(ar)[0], sorted(bl)[0]
     return None
 
@@ -288,17 +376,22 @@ def extract_entities(text: str) -> frozenset[str]:
 
     Months, weekdays and the stop words of lexicons/claim_match.txt are not names.
     """
+    lex = _lexicon()
     text = _norm(text)
-    stop = _lexicon().entity_stopwords
+    for pattern, canonical in lex.phrase_aliases:
+        text = pattern.sub(canonical, text)
     names: set[str] = set()
     for m in _CAP_RUN.finditer(text):
         for word in re.split(r"[\s-]+", m.group(1)):
             w = word.strip(".'").lower()
             if w.endswith("'s"):
                 w = w[:-2]
-            if (len(w) < 2 or w in stop or w in _MONTHS or w in _WEEKDAYS
+            if (len(w) < 2 or w in lex.entity_stopwords or w in _MONTHS or w in _WEEKDAYS
                     or w in ("of", "de") or not w[0].isalpha()):
                 continue
+            w = lex.word_aliases.get(w, w)
+            if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
+                w = lex.word_aliases.get(w[:-1], w[:-1])      # Muslims -> muslim
             names.add(w)
     return frozenset(names)
 
@@ -371,12 +464,18 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
                             f"{_fmt(dates_a)} vs {_fmt(dates_b)}" if (dates_a or dates_b)
                             else "none"))
     if o.check_negation:
-        ca, cb = negation_count(a), negation_count(b)
-        checks.append(Check("negation", ca % 2 == cb % 2, f"{ca} vs {cb} negation cues"))
+        word = negation_conflict(a, b)
+        checks.append(Check("negation", word is None,
+                            f"'{word}' negated in one claim only" if word
+                            else "no negated word asserted in the other"))
     if o.check_polarity:
         pair = polarity_conflict(a, b)
-        checks.append(Check("polarity", pair is None,
-                            f"'{pair[0]}' vs '{pair[1]}'" if pair else "no antonyms"))
+        flipped = negation_count(a) % 2 != negation_count(b) % 2
+        if pair and flipped:        # "not allowing" vs "banning": the negation cancels it
+            checks.append(Check("polarity", True, f"'{pair[0]}' vs '{pair[1]}' under negation"))
+        else:
+            checks.append(Check("polarity", pair is None,
+                                f"'{pair[0]}' vs '{pair[1]}'" if pair else "no antonyms"))
     if o.check_entities:
         ea, eb = extract_entities(a), extract_entities(b)
         ok, detail = True, f"{_fmt(ea)} vs {_fmt(eb)}" if (ea or eb) else "none"
@@ -392,19 +491,28 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
 # The index
 
 class ClaimIndex:
-    """Nearest-neighbour index of claim vectors (usearch HNSW, cosine), keyed by claim id."""
+    """Nearest-neighbour index of claim vectors (hnswlib HNSW, cosine), keyed by claim id.
+
+    Small indexes (up to ``EXACT_UP_TO`` claims) are searched exactly with one
+    matrix product; larger ones through the HNSW graph, which grows as claims
+    are added.
+    """
+
+    EXACT_UP_TO = 2000
 
     def __init__(self, ndim: int = 384, options: MatchOptions | None = None) -> None:
-        from usearch.index import Index
+        import hnswlib
 
         self.options = options or MatchOptions()
         self.ndim = ndim
-        self._index = Index(ndim=ndim, metric="cos", dtype="f16",
-                            connectivity=self.options.connectivity,
-                            expansion_add=self.options.expansion_add,
-                            expansion_search=self.options.expansion_search)
+        self._index = hnswlib.Index(space="cosine", dim=ndim)
+        self._capacity = 1024
+        self._index.init_index(max_elements=self._capacity, ef_construction=self.options.expansion_add,
+                               M=self.options.connectivity)
+        self._index.set_ef(self.options.expansion_search)
         self._ids: list[str] = []
         self._keys: dict[str, int] = {}
+        self._vectors = np.zeros((0, ndim), dtype=np.float32)   # for exact search when small
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -417,17 +525,30 @@ class ClaimIndex:
         if vectors.ndim != 2 or vectors.shape[1] != self.ndim or len(claim_ids) != len(vectors):
             raise ConfigError(f"expected {len(claim_ids)} vectors of {self.ndim} dimensions, "
                               f"got shape {vectors.shape}")
-        new = [i for i, cid in enumerate(claim_ids) if cid not in self._keys]
+        new, seen = [], set()
+        for i, cid in enumerate(claim_ids):
+            if cid not in self._keys and cid not in seen:
+                seen.add(cid)
+                new.append(i)
         if not new:
             return
-        keys = np.arange(len(self._ids), len(self._ids) + len(new), dtype=np.uint64)
+        keys = np.arange(len(self._ids), len(self._ids) + len(new), dtype=np.int64)
+        need = len(self._ids) + len(new)
+        if need > self._capacity:
+            while self._capacity < need:
+                self._capacity *= 2
+            self._index.resize_index(self._capacity)
+        self._index.add_items(vectors[new], keys, num_threads=1)
         for i in new:
             self._keys[claim_ids[i]] = len(self._ids)
             self._ids.append(claim_ids[i])
-        self._index.add(keys, vectors[new])
+        if len(self._ids) <= self.EXACT_UP_TO:
+            self._vectors = np.vstack([self._vectors, vectors[new]])
+        else:
+            self._vectors = self._vectors[:0]
 
     def vector(self, claim_id: str) -> np.ndarray:
-        return np.asarray(self._index.get(self._keys[claim_id]), dtype=np.float32)
+        return np.asarray(self._index.get_items([self._keys[claim_id]])[0], dtype=np.float32)
 
     def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first."""
@@ -435,21 +556,25 @@ class ClaimIndex:
         if not self._ids:
             return [[] for _ in range(len(vectors))]
         k = min(k, len(self._ids))
-        exact = len(self._ids) <= 2000         # small corpora: exact search is as fast
-        found = self._index.search(vectors, k, exact=exact)
-        keys = np.atleast_2d(found.keys)
-        dist = np.atleast_2d(found.distances)
-        counts = np.atleast_1d(found.counts)
-        out = []
-        for row in range(len(vectors)):
-            out.append([(self._ids[int(keys[row, j])], float(1.0 - dist[row, j]))
-                        for j in range(int(counts[row]))])
-        return out
+        if len(self._vectors) == len(self._ids):          # small: exact cosine
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            sims = (vectors / np.clip(norms, 1e-12, None)) @ self._unit().T
+            order = np.argsort(-sims, axis=1)[:, :k]
+            return [[(self._ids[int(j)], float(sims[r, j])) for j in order[r]]
+                    for r in range(len(vectors))]
+        self._index.set_ef(max(self.options.expansion_search, k))
+        labels, distances = self._index.knn_query(vectors, k=k, num_threads=1)
+        return [[(self._ids[int(labels[r, j])], float(1.0 - distances[r, j]))
+                 for j in range(labels.shape[1])] for r in range(len(vectors))]
+
+    def _unit(self) -> np.ndarray:
+        norms = np.linalg.norm(self._vectors, axis=1, keepdims=True)
+        return self._vectors / np.clip(norms, 1e-12, None)
 
     def save(self, path: str) -> None:
         import json
 
-        self._index.save(path)
+        self._index.save_index(path)
         with open(path + ".ids.json", "w", encoding="utf-8") as f:
             json.dump(self._ids, f)
 
@@ -459,17 +584,20 @@ class ClaimIndex:
 
         index = cls(options=options)
         try:
-            index._index.load(path)
             with open(path + ".ids.json", encoding="utf-8") as f:
-                index._ids = json.load(f)
+                ids = json.load(f)
+            index._capacity = max(1024, len(ids))
+            index._index.load_index(path, max_elements=index._capacity)
         except (OSError, RuntimeError, ValueError) as exc:
             raise SourcetraceError(f"cannot load the claim index from {path}: {exc}",
-                                   hint="rebuild it (the corpus store keeps the vectors)") from exc
-        index._keys = {cid: i for i, cid in enumerate(index._ids)}
+                                   hint="rebuild it (the claims state keeps the vectors)") from exc
+        index._index.set_ef(index.options.expansion_search)
+        index._ids = ids
+        index._keys = {cid: i for i, cid in enumerate(ids)}
+        if len(ids) <= cls.EXACT_UP_TO and ids:
+            index._vectors = np.asarray(index._index.get_items(list(range(len(ids)))),
+                                        dtype=np.float32)
         return index
-
-    def memory_bytes(self) -> int:
-        return int(self._index.memory_usage)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -35,8 +35,9 @@ import numpy as np
 from .errors import ConfigError
 
 __all__ = ["SyndicationOptions", "SyndicationIndex", "Duplicate", "shingles",
-           "normalize_text", "cleaned_text"]
+           "normalize_text", "cleaned_text", "cluster_texts"]
 
+SCHEME = "affine32"        # datasketch's MinHash permutation scheme (32-bit hash values)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 
@@ -136,7 +137,7 @@ class SyndicationIndex:
         from datasketch import MinHash
 
         grams = shingles(text, self.options.shingle_size)
-        mh = MinHash(num_perm=self.options.num_perm, seed=self.options.seed)
+        mh = MinHash(num_perm=self.options.num_perm, seed=self.options.seed, scheme=SCHEME)
         if grams:
             mh.update_batch([g.encode("utf-8") for g in grams])
         return mh, len(grams)
@@ -144,7 +145,7 @@ class SyndicationIndex:
     def signature_bytes(self, article_id: str) -> tuple[bytes, int]:
         """The stored signature of an article as bytes (for a store) and its shingle count."""
         mh = self._signatures[article_id]
-        return np.asarray(mh.hashvalues, dtype=np.uint64).tobytes(), self._sizes[article_id]
+        return np.asarray(mh.hashvalues, dtype=np.uint32).tobytes(), self._sizes[article_id]
 
     # -- adding -----------------------------------------------------------------
     def __contains__(self, article_id: str) -> bool:
@@ -162,12 +163,12 @@ class SyndicationIndex:
         """Add an article from a stored signature (see ``signature_bytes``)."""
         from datasketch import MinHash
 
-        values = np.frombuffer(hashvalues, dtype=np.uint64)
+        values = np.frombuffer(hashvalues, dtype=np.uint32)
         if len(values) != self.options.num_perm:
             raise ConfigError(f"stored signature has {len(values)} permutations, "
                               f"the index uses {self.options.num_perm}")
         mh = MinHash(num_perm=self.options.num_perm, seed=self.options.seed,
-                     hashvalues=values.copy())
+                     hashvalues=values.copy(), scheme=SCHEME)
         return self._add(article_id, mh, size)
 
     def _add(self, article_id: str, mh, size: int) -> list[Duplicate]:

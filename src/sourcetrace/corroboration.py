@@ -1,0 +1,428 @@
+"""Corroboration and provenance: who else reports a claim, and where it came from.
+
+Claims (claims.py) matched across articles (match.py) form claim clusters:
+the connected components of confirmed matches. For each cluster:
+
+    outlets              every outlet that carries the claim
+    voices               articles grouped by syndication cluster (syndication.py):
+                         a wire story and its copies are one voice
+    independent outlets  one per voice, leaving out voices that only relay
+                         another outlet of the cluster ("..., the Post reported")
+    earliest             the first appearance (date, then arrival order)
+    original source      where the relay chain of the earliest claim ends
+    relay chain          "kyivindependent.com, citing Ukrainska Pravda, citing the
+                         Ukrainian military command on Telegram"
+    corroboration        independent voices with independent sources: the number
+                         of distinct original sources among the independent voices.
+                         A named source counts once however many outlets quote it;
+                         anonymous, described and unspecified sources, and the
+                         outlet's own voice, count once per voice (nothing says
+                         two outlets' unnamed sources are the same person).
+
+``CrossOutlet`` ties it together incrementally as articles arrive and can be
+saved next to the corpus store and reloaded::
+
+    x = CrossOutlet()
+    x.add_article(analysis, article_id="a1", outlet="apnews.com", date="2024-02-28")
+    report = x.trace_text("Some 300 Russian troops refused to obey orders")
+    print(report.relay_chain_text, report.corroboration)
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .claims import Claim, ClaimSource, extract_claims
+from .errors import ConfigError, InputError, StoreError
+from .match import Match, Matcher, MatchOptions
+from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
+
+__all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster_claims",
+           "relay_chain", "outlet_matches"]
+
+_UNNAMED = ("anonymous", "unspecified", "described")
+
+
+# ---------------------------------------------------------------------------
+# Outlet names
+
+def _key(name: str) -> str:
+    name = name.lower().strip()
+    name = re.sub(r"^(https?://)?(www\.)?", "", name)
+    name = re.sub(r"\.(com|org|net|co\.uk|co|news|info|ua|ru|uk|de|fr)(/.*)?$", "", name)
+    name = re.sub(r"^the\s+", "", name)
+    return re.sub(r"[^a-z0-9]", "", name)
+
+
+def _forms(name: str) -> set[str]:
+    """Ways an outlet may be written: "The New York Times" -> newyorktimes, nyt, nytimes."""
+    words = [w for w in re.findall(r"[a-z0-9]+", re.sub(r"^the\s+", "", name.lower()))]
+    forms = {_key(name)}
+    if len(words) >= 2:
+        initials = "".join(w[0] for w in words)
+        forms.update({initials, "".join(w[0] for w in words[:-1]) + words[-1]})
+    return {f for f in forms if len(f) >= 2}
+
+
+def outlet_matches(source_name: str, outlet: str) -> bool:
+    """Whether a cited source name names an outlet ("The Washington Post" ~ washingtonpost.com)."""
+    if not source_name or not outlet:
+        return False
+    return bool(_forms(source_name) & _forms(outlet))
+
+
+# ---------------------------------------------------------------------------
+# Records
+
+@dataclass(frozen=True)
+class RelayStep:
+    """One link of a relay chain: an outlet, or a source it cites."""
+
+    label: str
+    kind: str                      # "outlet" | "source"
+    claim_id: str | None = None    # the claim of the cluster this step stands for, if any
+    source: ClaimSource | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "kind": self.kind, "claim_id": self.claim_id,
+                "source": self.source.to_dict() if self.source else None}
+
+
+@dataclass(frozen=True)
+class ClaimCluster:
+    """One claim across the corpus, with its corroboration and provenance."""
+
+    id: str
+    claim_ids: tuple[str, ...]
+    outlets: tuple[str, ...]
+    voices: dict[str, tuple[str, ...]]                 # voice id -> claim ids
+    independent_outlets: tuple[str, ...]
+    relays: dict[str, str]                             # relaying voice -> outlet it cites
+    earliest: str                                      # claim id
+    earliest_date: str | None
+    earliest_outlet: str | None
+    original_source: str
+    relay_chain: tuple[RelayStep, ...]
+    original_sources: dict[str, str]                   # independent voice -> its source key
+    corroboration: int
+    text: str = ""
+
+    @property
+    def relay_chain_text(self) -> str:
+        return ", citing ".join(step.label for step in self.relay_chain)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "text": self.text, "claim_ids": list(self.claim_ids),
+            "outlets": list(self.outlets),
+            "voices": {k: list(v) for k, v in self.voices.items()},
+            "independent_outlets": list(self.independent_outlets),
+            "relays": dict(self.relays), "earliest": self.earliest,
+            "earliest_date": self.earliest_date, "earliest_outlet": self.earliest_outlet,
+            "original_source": self.original_source,
+            "relay_chain": [s.to_dict() for s in self.relay_chain],
+            "relay_chain_text": self.relay_chain_text,
+            "original_sources": dict(self.original_sources),
+            "corroboration": self.corroboration,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Clusters and chains
+
+def cluster_claims(claim_ids: Iterable[str], matches: Iterable[Match]) -> list[list[str]]:
+    """Connected components of confirmed matches, each in the given order of claims."""
+    order = {cid: i for i, cid in enumerate(claim_ids)}
+    parent = {cid: cid for cid in order}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for m in matches:
+        if m.claim_id in parent and m.other_id in parent and m.evidence.same:
+            ra, rb = find(m.claim_id), find(m.other_id)
+            if ra != rb:
+                if order[ra] < order[rb]:
+                    parent[rb] = ra
+                else:
+                    parent[ra] = rb
+    groups: dict[str, list[str]] = {}
+    for cid in order:
+        groups.setdefault(find(cid), []).append(cid)
+    return list(groups.values())
+
+
+def _sort_key(claim: Claim, arrival: dict[str, int]) -> tuple:
+    return (claim.date or "9999", arrival.get(claim.id, 0), claim.id)
+
+
+def _cited_outlet(claim: Claim, outlets: Sequence[str]) -> tuple[ClaimSource, str] | None:
+    """The first source in the claim's chain that names another outlet of the cluster."""
+    for src in claim.chain():
+        for outlet in outlets:
+            if outlet != claim.outlet and outlet_matches(src.name, outlet):
+                return src, outlet
+    return None
+
+
+def relay_chain(claim: Claim, members: Sequence[Claim],
+                arrival: dict[str, int] | None = None) -> tuple[RelayStep, ...]:
+    """Follow a claim back through the outlets and sources it cites.
+
+    Within the article: its relays (``via``) and source. Across articles: when a
+    cited source names an outlet that also carries the claim, the chain goes on
+    with that outlet's earliest claim of the cluster.
+    """
+    arrival = arrival or {}
+    by_outlet: dict[str, list[Claim]] = {}
+    for c in members:
+        if c.outlet:
+            by_outlet.setdefault(c.outlet, []).append(c)
+    steps: list[RelayStep] = []
+    seen: set[str] = set()
+    current: Claim | None = claim
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        steps.append(RelayStep(current.outlet or current.article_id, "outlet", current.id))
+        nxt: Claim | None = None
+        for src in current.chain():
+            target = next((o for o in by_outlet if o != current.outlet
+                           and o not in {s.label for s in steps}
+                           and outlet_matches(src.name, o)), None)
+            if target is not None:
+                nxt = min(by_outlet[target], key=lambda c: _sort_key(c, arrival))
+                break
+            steps.append(RelayStep(src.describe(), "source", None, src))
+        current = nxt
+    return tuple(steps)
+
+
+def _source_key(claim: Claim, voice: str) -> str:
+    """What counts as one original source for corroboration."""
+    chain = claim.chain()
+    src = chain[-1] if chain else None
+    if src is None:
+        return f"own voice of {claim.outlet or voice}"
+    if src.identity in _UNNAMED:
+        return f"{src.identity} source in {claim.outlet or voice}: {src.name}"
+    name = re.sub(r"^(the|a|an)\s+", "", src.name.lower().strip())
+    return re.sub(r"\s+", " ", name)
+
+
+def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None,
+                  arrival: dict[str, int] | None = None) -> ClaimCluster:
+    """Corroboration and provenance of one cluster of matched claims.
+
+    ``voices`` maps article id -> syndication cluster id (missing: its own voice);
+    ``arrival`` breaks date ties by the order claims arrived.
+    """
+    if not members:
+        raise InputError("a claim cluster needs at least one claim")
+    voices = voices or {}
+    arrival = arrival or {}
+    ordered = sorted(members, key=lambda c: _sort_key(c, arrival))
+    outlets = tuple(sorted({c.outlet for c in ordered if c.outlet}))
+
+    by_voice: dict[str, list[Claim]] = {}
+    for c in ordered:
+        by_voice.setdefault(voices.get(c.article_id, c.article_id), []).append(c)
+
+    relays: dict[str, str] = {}
+    for voice, claims in by_voice.items():
+        cited = _cited_outlet(claims[0], outlets)
+        if cited is not None:
+            relays[voice] = cited[1]
+    independent = [v for v in by_voice if v not in relays] or [next(iter(by_voice))]
+    independent_outlets = tuple(sorted({by_voice[v][0].outlet or v for v in independent}))
+    original_sources = {v: _source_key(by_voice[v][0], v) for v in independent}
+
+    earliest = ordered[0]
+    chain = relay_chain(earliest, ordered, arrival)
+    last = chain[-1]
+    original = last.label if last.kind == "source" else f"{last.label} (own voice)"
+    return ClaimCluster(
+        id=earliest.id, text=earliest.text,
+        claim_ids=tuple(c.id for c in ordered), outlets=outlets,
+        voices={v: tuple(c.id for c in cs) for v, cs in by_voice.items()},
+        independent_outlets=independent_outlets, relays=relays,
+        earliest=earliest.id, earliest_date=earliest.date, earliest_outlet=earliest.outlet,
+        original_source=original, relay_chain=chain, original_sources=original_sources,
+        corroboration=len(set(original_sources.values())),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The incremental cross-outlet layer
+
+@dataclass
+class CrossOutlet:
+    """Syndication, claims, matching and corroboration over a growing set of articles."""
+
+    match_options: MatchOptions = field(default_factory=MatchOptions)
+    syndication_options: SyndicationOptions = field(default_factory=SyndicationOptions)
+    embedder: object | None = None
+
+    def __post_init__(self) -> None:
+        self.syndication = SyndicationIndex(self.syndication_options)
+        self.matcher = Matcher(self.match_options, self.embedder)
+        self.claims: dict[str, Claim] = {}
+        self.arrival: dict[str, int] = {}
+        self.matches: dict[tuple[str, str], Match] = {}
+        self.articles: set[str] = set()
+
+    # -- adding ------------------------------------------------------------------
+    def add_article(self, analysis, *, article_id: str | None = None, outlet: str | None = None,
+                    date: str | None = None, url: str | None = None) -> list[Claim]:
+        """Add one analysed article: its syndication, claims and their matches."""
+        claims = extract_claims(analysis, article_id=article_id, outlet=outlet, date=date, url=url)
+        aid = claims[0].article_id if claims else str(article_id or analysis.meta.get("id") or "")
+        if not aid:
+            raise InputError("an article needs an id", hint="pass article_id=")
+        if aid in self.articles:
+            return []
+        self.syndication.add(aid, cleaned_text(analysis))
+        self.articles.add(aid)
+        self._add_claims(claims)
+        return claims
+
+    def _add_claims(self, claims: Sequence[Claim], vectors: np.ndarray | None = None) -> None:
+        claims = [c for c in claims if c.id not in self.claims]
+        if not claims:
+            return
+        for c in claims:
+            self.claims[c.id] = c
+            self.arrival[c.id] = len(self.arrival)
+        self.matcher.add(claims, vectors)
+        for c in claims:
+            for m in self.matcher.matches_for(c):
+                self.matches[tuple(sorted((m.claim_id, m.other_id)))] = m
+
+    # -- reading -----------------------------------------------------------------
+    def voices(self) -> dict[str, str]:
+        return self.syndication.voices()
+
+    def clusters(self, *, min_outlets: int = 1) -> list[ClaimCluster]:
+        """Every claim cluster carried by at least ``min_outlets`` outlets, largest first."""
+        ids = sorted(self.claims, key=self.arrival.__getitem__)
+        voices = self.voices()
+        out = []
+        for group in cluster_claims(ids, self.matches.values()):
+            cluster = build_cluster([self.claims[c] for c in group], voices, self.arrival)
+            if len(cluster.outlets) >= min_outlets:
+                out.append(cluster)
+        out.sort(key=lambda c: (-c.corroboration, -len(c.outlets), c.earliest_date or "", c.id))
+        return out
+
+    def trace_claim(self, claim_id: str) -> ClaimCluster:
+        """The cluster of a stored claim."""
+        if claim_id not in self.claims:
+            raise InputError(f"no claim with id {claim_id!r}",
+                             hint="list claim ids with: sourcetrace claims")
+        ids = sorted(self.claims, key=self.arrival.__getitem__)
+        for group in cluster_claims(ids, self.matches.values()):
+            if claim_id in group:
+                return build_cluster([self.claims[c] for c in group], self.voices(), self.arrival)
+        raise AssertionError("unreachable: every claim is in a cluster")
+
+    def trace_text(self, text: str) -> tuple[list[Match], ClaimCluster | None]:
+        """Claims that state ``text``, and the provenance of their cluster(s) merged."""
+        found = self.matcher.match_text(text)
+        if not found:
+            return [], None
+        ids = sorted(self.claims, key=self.arrival.__getitem__)
+        hit = {m.other_id for m in found}
+        members: list[str] = []
+        for group in cluster_claims(ids, self.matches.values()):
+            if hit & set(group):
+                members.extend(group)
+        cluster = build_cluster([self.claims[c] for c in members], self.voices(), self.arrival)
+        return found, cluster
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, folder: str | Path) -> None:
+        """Write the state (claims, vectors, signatures) to a folder; reload with ``load``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = sorted(self.claims, key=self.arrival.__getitem__)
+        tmp = folder / "claims.jsonl.tmp"
+        with tmp.open("w", encoding="utf-8") as f:
+            for cid in ids:
+                f.write(json.dumps(self.claims[cid].to_dict(), ensure_ascii=False) + "\n")
+        vectors = (np.stack([self.matcher.index.vector(c) for c in ids]).astype(np.float16)
+                   if ids else np.zeros((0, 384), dtype=np.float16))
+        np.save(folder / "vectors.tmp.npy", vectors)
+        signatures = {}
+        for aid in self.syndication.voices():
+            sig, size = self.syndication.signature_bytes(aid)
+            signatures[aid] = [sig.hex(), size]
+        (folder / "articles.json.tmp").write_text(json.dumps({
+            "version": 1, "articles": sorted(self.articles), "signatures": signatures,
+            "syndication_order": list(self.syndication.voices()),
+        }), encoding="utf-8")
+        tmp.replace(folder / "claims.jsonl")
+        (folder / "vectors.tmp.npy").replace(folder / "vectors.npy")
+        (folder / "articles.json.tmp").replace(folder / "articles.json")
+
+    @classmethod
+    def load(cls, folder: str | Path, **kwargs: Any) -> "CrossOutlet":
+        folder = Path(folder)
+        x = cls(**kwargs)
+        if not (folder / "articles.json").exists():
+            return x
+        try:
+            state = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
+            claims = [Claim.from_dict(json.loads(line)) for line in
+                      (folder / "claims.jsonl").read_text(encoding="utf-8").splitlines() if line]
+            vectors = np.load(folder / "vectors.npy").astype(np.float32)
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreError(f"the claims state in {folder} is unreadable: {exc}",
+                             hint=f"delete {folder} and it is rebuilt from the store") from exc
+        if len(vectors) != len(claims):
+            raise StoreError(f"the claims state in {folder} is inconsistent",
+                             hint=f"delete {folder} and it is rebuilt from the store")
+        for aid in state["syndication_order"]:
+            sig, size = state["signatures"][aid]
+            x.syndication.add_signature(aid, bytes.fromhex(sig), size)
+        x.articles = set(state["articles"])
+        x._add_claims(claims, vectors)
+        return x
+
+    def filter_claims(self, *, outlet: str | None = None, source: str | None = None,
+                      kind: str | None = None, identity: str | None = None,
+                      since: str | None = None, until: str | None = None,
+                      text: str | None = None, limit: int = 50) -> list[Claim]:
+        """Claims filtered by outlet, source name (substring), source kind/identity, dates, words."""
+        if limit < 1:
+            raise ConfigError("limit must be >= 1")
+        words = [w.lower() for w in re.findall(r"\w+", text or "")]
+        out = []
+        for cid in sorted(self.claims, key=self.arrival.__getitem__):
+            c = self.claims[cid]
+            src = c.source
+            if outlet and c.outlet != outlet:
+                continue
+            if source and not (src and source.lower() in src.name.lower()):
+                continue
+            if kind and not (src and src.kind == kind) and not (kind == "unattributed"
+                                                                and src is None):
+                continue
+            if identity and not (src and src.identity == identity):
+                continue
+            if since and (c.date or "") < since:
+                continue
+            if until and (c.date or "9999") > until:
+                continue
+            if words and not all(w in c.text.lower() for w in words):
+                continue
+            out.append(c)
+            if len(out) >= limit:
+                break
+        return out

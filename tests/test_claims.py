@@ -1,0 +1,99 @@
+"""Claim records from attributions and check-worthy assertions."""
+from __future__ import annotations
+
+import pytest
+
+from sourcetrace.claims import ATTRIBUTED, UNATTRIBUTED, Claim, extract_claims
+from sourcetrace.errors import InputError
+from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
+
+TEXT = ("Ukrainska Pravda reported that the military command said on Telegram that some 300 "
+        "Russian troops refused to obey orders. The town has been shelled daily since March. "
+        "It rained. “We will hold the line,” a soldier said.")
+
+
+def _span(text: str, part: str) -> Span:
+    start = text.index(part)
+    return Span.of(text, start, start + len(part))
+
+
+def _analysis(meta=None) -> Analysis:
+    t = TEXT
+    outer = Attribution(source=(_span(t, "Ukrainska Pravda"),), cue=(_span(t, "reported"),),
+                        content=(_span(t, "the military command said on Telegram that some 300 "
+                                          "Russian troops refused to obey orders"),),
+                        source_id=0)
+    inner = Attribution(source=(_span(t, "the military command"),), cue=(_span(t, "said"),),
+                        content=(_span(t, "some 300 Russian troops refused to obey orders"),),
+                        parent=0, source_id=1)
+    quote = Attribution(source=(_span(t, "a soldier"),), cue=(_span(t, "said."),),
+                        content=(_span(t, "“We will hold the line,”"),), kind="direct",
+                        speaker="a soldier")
+    sources = (
+        Source(0, "Ukrainska Pravda", identity="named", kind="media"),
+        Source(1, "the military command", identity="described", kind="official",
+               channel="Telegram"),
+    )
+    assertions = (
+        Assertion(_span(t, "The town has been shelled daily since March."), "checkworthy"),
+        Assertion(_span(t, "It rained."), "background"),
+    )
+    return Analysis(text=t, attributions=(outer, inner, quote), sources=sources,
+                    assertions=assertions, meta=meta or {})
+
+
+def test_claims_one_per_attribution_and_checkworthy_assertion():
+    claims = extract_claims(_analysis(), article_id="a1", outlet="kyivpost.com",
+                            date="2024-02-28", url="https://kyivpost.com/x")
+    assert [c.id for c in claims] == ["a1#a0", "a1#a1", "a1#a2", "a1#s0"]
+    assert [c.kind for c in claims] == [ATTRIBUTED] * 3 + [UNATTRIBUTED]
+    assert all(c.outlet == "kyivpost.com" and c.date == "2024-02-28" for c in claims)
+
+
+def test_claims_resolve_source_and_relays():
+    inner = extract_claims(_analysis(), article_id="a1")[1]
+    assert inner.text == "some 300 Russian troops refused to obey orders"
+    assert inner.source.name == "the military command"
+    assert inner.source.kind == "official" and inner.source.channel == "Telegram"
+    assert [s.name for s in inner.via] == ["Ukrainska Pravda"]
+    assert [s.describe() for s in inner.chain()] == ["Ukrainska Pravda",
+                                                     "the military command on Telegram"]
+
+
+def test_claims_quote_marks_are_stripped_but_span_kept():
+    quote = extract_claims(_analysis(), article_id="a1")[2]
+    assert quote.text == "We will hold the line"
+    assert TEXT[quote.span.start:quote.span.end] == "“We will hold the line,”"
+    assert quote.source.name == "a soldier" and quote.attribution_kind == "direct"
+
+
+def test_claims_assertion_has_no_source():
+    claim = extract_claims(_analysis(), article_id="a1")[-1]
+    assert claim.source is None and claim.chain() == ()
+    assert claim.text == "The town has been shelled daily since March."
+
+
+def test_claims_metadata_comes_from_meta_when_not_given():
+    claims = extract_claims(_analysis({"id": "m1", "outlet": "pravda.com.ua",
+                                       "date": "2024-02-27"}))
+    assert claims[0].id == "m1#a0" and claims[0].outlet == "pravda.com.ua"
+
+
+def test_claims_without_article_id_raise_input_error():
+    with pytest.raises(InputError):
+        extract_claims(_analysis())
+
+
+def test_claims_short_contents_are_skipped():
+    claims = extract_claims(_analysis(), article_id="a1", min_words=8)
+    assert "a1#a2" not in {c.id for c in claims}
+
+
+def test_claims_round_trip_json():
+    for claim in extract_claims(_analysis(), article_id="a1", outlet="x.com"):
+        assert Claim.from_dict(claim.to_dict()) == claim
+
+
+def test_claims_from_boilerplate_are_skipped():
+    analysis = _analysis().replace(boilerplate=(Span(0, len(TEXT)),))
+    assert extract_claims(analysis, article_id="a1") == []
