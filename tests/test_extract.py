@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sourcetrace import extract, pipeline
 from sourcetrace.config import Config
@@ -138,3 +139,21 @@ def test_extract_file_progress_bar_on_stderr(monkeypatch, tmp_path, capsys):
     assert (stats.records, stats.written, stats.skipped, stats.attributions) == (5, 5, 0, 5)
     extract.extract_file(src, dst, progress=False)
     assert capsys.readouterr().err == ""
+
+
+_WORDS = st.sampled_from(['"', "\u201c", "\u201d", "said", "told", "according to", "Ann", "he",
+                          "She", "the report", ".", ",", ":", "\n", "\n\n", "that", "believes",
+                          "WALLACE:", "Officials", "reportedly", "'", "(", ")", "-", "claimed"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_WORDS, min_size=1, max_size=40).map(" ".join).filter(str.strip))
+def test_extract_any_text_gives_in_bounds_offsets_and_no_failure(text):
+    errors = []
+    (out,) = extract.extract_lines([json.dumps({"id": 1, "text": text})], nested=True,
+                                   on_error=lambda n, m: errors.append(m))
+    assert errors == [] and "error" not in out
+    for att in out["attributions"]:
+        assert att["parent"] is None or 0 <= att["parent"] < len(out["attributions"])
+        for role in ("source", "cue", "content"):
+            assert all(0 <= s <= e <= len(text) for s, e in att[role])
