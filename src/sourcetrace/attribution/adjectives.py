@@ -6,7 +6,7 @@ source the copula's subject (or the noun an attributive adjective qualifies).
 from __future__ import annotations
 
 from .base import Context, Proposal
-from .verbs import _LEFT_DEPS, _NOT_IN_CUE, content_span, mention_span, subject, token_spans
+from .verbs import NO_SOURCE_FACTOR, _LEFT_DEPS, _NOT_IN_CUE, content_span, mention_span, subject, token_spans
 
 _DEPS = {"acomp", "amod", "conj", "ROOT", "advcl", "ccomp", "xcomp", "oprd"}
 
@@ -69,5 +69,6 @@ def propose(ctx: Context) -> list[Proposal]:
         ctx.claimed.update(cue_ids)
         out.append(Proposal(cue=token_spans(ctx, cue_ids), content=[span],
                             source=[source] if source else [], kind="indirect", rule="adjective",
-                            confidence=entry.conf(frame), speaker=speaker, cue_tokens=tuple(cue_ids)))
+                            confidence=entry.conf(frame) * (1.0 if source else NO_SOURCE_FACTOR),
+                            speaker=speaker, cue_tokens=tuple(cue_ids)))
     return out

@@ -160,6 +160,9 @@ class Context:
             lo += 1
         while hi > lo and (doc[hi].is_punct or doc[hi].is_space) and not self._is_quote_mark(doc[hi]):
             hi -= 1
+        if hi + 1 < len(doc) and doc[hi + 1].text == ")" and any(
+                doc[k].text == "(" for k in range(lo, hi + 1)):
+            hi += 1  # keep a parenthesis the span opens: "Durbin (D-Ill.)"
         return doc[lo].idx, doc[hi].idx + len(doc[hi])
 
     @staticmethod

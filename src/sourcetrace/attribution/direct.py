@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .base import Context, Proposal
 from .quotes import Quote
-from .verbs import cue_token_ids, is_cue_verb, subject, token_spans
+from .headline import cue_forms
+from .verbs import cue_token_ids, is_cue_verb, mention_span, subject, token_spans
 
 _STARTERS = set(".!?:;\n—–-\"“”'’‘(")
 MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
@@ -25,11 +26,27 @@ def _starts_clause(ctx: Context, q: Quote) -> bool:
 
 
 def _quote_cue_ok(entry) -> bool:
-    return "quote" in entry.frames
+    """A verb may take a direct quotation if PolNeAR shows it does, or if it takes a
+    clause as its content with a good confidence ("read", "insisted")."""
+    return "quote" in entry.frames or entry.frames.get("ccomp", 0.0) >= 0.6
+
+
+def _tail_entry(ctx: Context, tok):
+    """The lexicon entry of a tail cue: a cue verb, or a verb form the tagger took
+    for a noun ('"...," the two write.', '"...," Conway notes.')."""
+    entry = is_cue_verb(tok, ctx)
+    if entry is None and tok.pos_ in ("NOUN", "PROPN"):
+        lemma = cue_forms(ctx).get(tok.lower_) or (tok.lower_ if tok.tag_ == "NN" else None)
+        entry = ctx.lex.verbs.get(lemma) if lemma else None
+        nxt = tok.nbor(1) if tok.i + 1 < len(tok.doc) else None
+        if nxt is not None and not (nxt.is_punct or nxt.is_space):
+            return None  # a noun in running text, not a verb closing the cue clause
+    return entry if entry is not None and _quote_cue_ok(entry) else None
 
 
 def _tail_cue(ctx: Context, q: Quote, stop: int):
-    """The cue verb right after a quotation: only its subject and punctuation between."""
+    """The cue verb right after a quotation, with only its subject (or words of its
+    own subtree) and punctuation between; returns (verb, fallback source span)."""
     doc = ctx.doc
     i, _ = ctx.token_range(q.end, q.end)
     n = len(doc)
@@ -37,21 +54,22 @@ def _tail_cue(ctx: Context, q: Quote, stop: int):
     while i < n and doc[i].idx < stop and len(seen) <= MAX_TAIL_GAP:
         tok = doc[i]
         if "\n" in tok.text:
-            return None
-        entry = is_cue_verb(tok, ctx)
-        if entry is not None and _quote_cue_ok(entry) and tok.i not in ctx.claimed:
-            # the tokens before it must belong to its subject (or be punctuation)
-            subj_ids = {t.i for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")
-                        for t in c.subtree}
-            aux_ids = {c.i for c in tok.children if c.dep_ in ("aux", "advmod", "neg")}
-            if all(t.is_punct or t.is_space or t.i in subj_ids or t.i in aux_ids for t in seen):
-                return tok
-            return None
+            return None, None
+        entry = _tail_entry(ctx, tok) if tok.i not in ctx.claimed else None
+        if entry is not None:
+            inside = {t.i for t in tok.subtree}
+            if all(t.is_punct or t.is_space or (t.i in inside and t.pos_ not in ("VERB", "AUX")
+                                                 or t.dep_ in ("aux", "neg", "advmod"))
+                   for t in seen):
+                words = [t for t in seen if not (t.is_punct or t.is_space)]
+                fallback = ctx.trim_tokens(words[0].i, words[-1].i) if words else None
+                return tok, fallback
+            return None, None
         if tok.pos_ == "VERB" and tok.dep_ != "amod":
-            return None
+            return None, None
         seen.append(tok)
         i += 1
-    return None
+    return None, None
 
 
 def _head_cue(ctx: Context, q: Quote, start: int):
@@ -96,7 +114,7 @@ def _continuations(ctx: Context, quotes: list[Quote], k: int, after: int) -> lis
         if gap.strip(" ,.;—–-"):
             # something sits between: only a sentence break may (the quote starts a sentence)
             break
-        tail = _tail_cue(ctx, q, para_end)
+        tail, _ = _tail_cue(ctx, q, para_end)
         if tail is not None:
             break
         out.append(q)
@@ -113,7 +131,7 @@ def propose(ctx: Context) -> list[Proposal]:
             continue
         para_start, para_end = ctx.paragraph(q.start)
         stop = min([x.start for x in quotes[k + 1:] if x.start > q.end] + [para_end])
-        verb = _tail_cue(ctx, q, stop)
+        verb, fallback = _tail_cue(ctx, q, stop)
         rule = "quote+speech_verb"
         if verb is None:
             prev_end = max([x.end for x in quotes[:k] if x.end <= q.start] + [para_start])
@@ -131,6 +149,12 @@ def propose(ctx: Context) -> list[Proposal]:
         cue_ids = cue_token_ids(verb)
         ctx.claimed.update(cue_ids)
         source, speaker = subject(ctx, verb)
+        if source is None and rule == "quote+speech_verb":
+            after = [c for c in verb.children if c.i > verb.i and c.dep_ in ("dobj", "attr", "npadvmod")]
+            if after:  # '"...," read the statement.'
+                source = speaker = mention_span(ctx, after[0])
+            elif fallback is not None:
+                source = speaker = fallback  # '"...," the two write.'
         content = [q]
         if rule == "quote+speech_verb":
             after = max(verb.idx + len(verb), max((ctx.doc[i].idx + len(ctx.doc[i]) for i in cue_ids)))
@@ -147,5 +171,5 @@ def propose(ctx: Context) -> list[Proposal]:
             cue=token_spans(ctx, cue_ids), content=[(c.start, c.end) for c in content],
             source=[source] if source else [], kind="direct", rule=rule,
             confidence=0.9 if rule == "quote+speech_verb" else 0.85,
-            speaker=speaker, cue_tokens=tuple(cue_ids)))
+            speaker=speaker, cue_tokens=tuple(cue_ids), shares_subject=source is None))
     return out

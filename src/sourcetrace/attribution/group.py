@@ -12,6 +12,10 @@ from .base import PRIORITY, CharSpan, Context, Proposal
 from .direct import _starts_clause
 
 
+# Proposals below this confidence are dropped (see NO_SOURCE_FACTOR in verbs.py).
+MIN_CONFIDENCE = 0.25
+
+
 def _overlaps(a: CharSpan, b: CharSpan) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -126,6 +130,7 @@ def assemble(ctx: Context, proposals: list[Proposal]) -> tuple[Attribution, ...]
         p.source = _clip_boilerplate(ctx, p.source)
         if p.content:
             props.append(p)
+    props = [p for p in props if p.confidence >= MIN_CONFIDENCE]
     props = _resolve_conflicts(props)
     _attach_floating(ctx, props)
     _share_subjects(ctx, props)

@@ -6,7 +6,7 @@ The cue is the noun (for "there are reports" the whole phrase from "There" up to
 from __future__ import annotations
 
 from .base import Context, Proposal
-from .verbs import content_span, mention_span, token_spans
+from .verbs import NO_SOURCE_FACTOR, content_span, mention_span, token_spans
 
 
 def _clause(noun):
@@ -91,8 +91,9 @@ def propose(ctx: Context) -> list[Proposal]:
         if span is None:
             continue
         source = _noun_source(ctx, tok)
+        confidence = entry.conf(frame) * (1.0 if source else NO_SOURCE_FACTOR)
         ctx.claimed.add(tok.i)
         out.append(Proposal(cue=token_spans(ctx, [tok.i]), content=[span],
                             source=[source] if source else [], kind="indirect", rule="noun_cue",
-                            confidence=entry.conf(frame), speaker=source, cue_tokens=(tok.i,)))
+                            confidence=confidence, speaker=source, cue_tokens=(tok.i,)))
     return out

@@ -63,7 +63,10 @@ def find_quotes(text: str) -> list[Quote]:
                 open_at = s
             else:
                 if mark in _OPENERS:
-                    continue
+                    after = text[e:e + 1]
+                    if not (after == "" or after.isspace() or after in ".,;:!?") or text[s - 1:s].isspace():
+                        continue
+                    # an opening mark used to close ("Apparently not,“ he said)
                 quotes.append(Quote(open_at, e))
                 open_at = None
         last_para_end = pe
