@@ -103,10 +103,17 @@ def test_render_sources_and_profile_when_present():
     source = Source(id=0, name="Ann Lee", mentions=(at("Ann Lee"),), identity="named",
                     kind="person", role="treasurer", channel=None, hearsay_depth=1,
                     attributions=(0,))
-    out = view(sample(sources=(source,), profile={"attributions": 3, "share_named": 0.5,
-                                                  "by_kind": {"person": 1}}))
+    profile = {"attributions": 3, "share_named": 0.5,
+               "sources": {"by_kind": {"person": 1, "media": 0}, "channels": {}},
+               "score": {"value": 71.0, "components": [
+                   {"name": "identity", "value": 0.81, "explain": "named sources"},
+                   {"name": "diversity", "value": 1.0}]}}
+    out = view(sample(sources=(source,), profile=profile))
     assert "Sources (1)" in out and "treasurer" in out and "named" in out
-    assert "Sourcing profile" in out and "share named" in out and "0.50" in out
+    assert "Sourcing profile" in out and "share named" in out and "0.5" in out
+    assert "sources · by kind" in out and "person 1" in out and "media" not in out
+    assert "score · components · identity" in out and "named sources" in out
+    assert "sources · channels" in out and "none" in out
 
 
 def test_render_seed_article_view(seed_analysis):

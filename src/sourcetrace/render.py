@@ -18,7 +18,6 @@ Colours go to terminals only; written to a file the view is plain text.
 """
 from __future__ import annotations
 
-import json
 from typing import IO, Any
 
 from rich import box
@@ -205,20 +204,53 @@ def assertions_table(analysis: Analysis) -> Table:
     return table
 
 
-def _value(v: Any) -> str:
+def _scalar(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:.2f}"
-    if isinstance(v, (dict, list, tuple)):
-        return _one_line(json.dumps(v, ensure_ascii=False), 100)
-    return str(v)
+        return f"{v:.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{v:.1f}"
+    return "—" if v is None else str(v)
+
+
+def _is_zero(v: Any) -> bool:
+    if isinstance(v, dict):
+        return all(_is_zero(x) for x in v.values())
+    return v == 0 or v == [] or v is None
+
+
+def _inline(v: Any, limit: int = 12) -> str:
+    """A nested value on one line: dicts as "key value · key value" (zeros left out)."""
+    if isinstance(v, dict):
+        parts = [f"{k.replace('_', ' ')} {_inline(x)}" if not isinstance(x, dict)
+                 else f"{k.replace('_', ' ')} ({_inline(x)})"
+                 for k, x in v.items() if not _is_zero(x)]
+        return " · ".join(parts) if parts else "none"
+    if isinstance(v, (list, tuple)):
+        items = [f"({_inline(x)})" if isinstance(x, dict) else _inline(x) for x in v[:limit]]
+        return ", ".join(items) + (f", … ({len(v)} in all)" if len(v) > limit else "")
+    return _scalar(v)
+
+
+def _named_records(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) and "name" in x for x in v)
 
 
 def profile_table(profile: dict[str, Any]) -> Table:
+    """The sourcing profile, one row per figure (nested groups flattened one level)."""
     table = Table(title="Sourcing profile", box=box.SIMPLE_HEAD, show_header=False)
-    table.add_column("measure", style="bold")
+    table.add_column("measure", style="bold", max_width=34)
     table.add_column("value")
     for key, value in profile.items():
-        table.add_row(str(key).replace("_", " "), _value(value))
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict) and value:
+            for sub, item in value.items():
+                row = f"{label} · {str(sub).replace('_', ' ')}"
+                if _named_records(item):  # e.g. the components of a score: a row each
+                    for record in item:
+                        rest = {k: v for k, v in record.items() if k != "name"}
+                        table.add_row(f"{row} · {record['name']}", _inline(rest))
+                else:
+                    table.add_row(row, _inline(item))
+        else:
+            table.add_row(label, _inline(value))
     return table
 
 
