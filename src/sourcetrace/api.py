@@ -44,6 +44,7 @@ per process (``--workers N`` runs N processes).
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import logging
@@ -484,12 +485,14 @@ def first_appearances(claims, arrival: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.0.0.1",
-               token: str | None = None) -> FastAPI:
+               token: str | None = None, preload: bool = False) -> FastAPI:
     """The FastAPI app: JSON API under /api, the web UI at /, static files at /static.
 
     ``store``: a Store, a database name (path or ``postgresql://`` URL) or None (no
     corpus: the corpus endpoints answer 503). ``host``: where the server listens;
     beyond loopback a token is required. ``token``: defaults to $SOURCETRACE_TOKEN.
+    ``preload``: load the spaCy pipeline at start-up (lifespan) rather than on the
+    first analyse request.
     """
     if token is None:
         token = os.environ.get("SOURCETRACE_TOKEN") or None
@@ -497,7 +500,18 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
     if public and not token:
         raise ConfigError(f"listening on {host} exposes the write endpoints to the network",
                           hint="set SOURCETRACE_TOKEN to a long random string, or listen on 127.0.0.1")
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if preload:
+            import anyio
+
+            from . import nlp
+
+            await anyio.to_thread.run_sync(nlp.load, config.spacy_model, config.rules_only)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="sourcetrace",
         version=__version__,
         summary="Who says what in the news: attributions, sources and how well each claim is sourced.",
@@ -534,7 +548,7 @@ def create_app_from_env() -> FastAPI:
     """
     config = DEFAULT.replace(allow_private=os.environ.get("SOURCETRACE_ALLOW_PRIVATE") == "1")
     return create_app(config, store=os.environ.get("SOURCETRACE_DB") or None,
-                      host=os.environ.get("SOURCETRACE_HOST", "127.0.0.1"))
+                      host=os.environ.get("SOURCETRACE_HOST", "127.0.0.1"), preload=True)
 
 
 ERRORS = {400: {"model": schemas.ErrorOut, "description": "bad input"},

@@ -40,7 +40,7 @@ def serve(
     db = db or DEFAULT_DB
     try:
         config = DEFAULT.replace(allow_private=allow_private)
-        application = create_app(config, store=db, host=host)  # checks the db, host and token
+        application = create_app(config, store=db, host=host, preload=True)  # checks the db, host and token
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"sourcetrace: serving {db} on http://{host}:{port}/ (API reference at /api)",
