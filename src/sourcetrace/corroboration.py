@@ -14,10 +14,12 @@ the connected components of confirmed matches. For each cluster:
                          Ukrainian military command on Telegram"
     corroboration        independent voices with independent sources: the number
                          of distinct original sources among the independent voices.
-                         A named source counts once however many outlets quote it;
-                         anonymous, described and unspecified sources, and the
-                         outlet's own voice, count once per voice (nothing says
-                         two outlets' unnamed sources are the same person).
+                         A named source (or a definite description: "the
+                         military command") counts once however many outlets
+                         quote it; anonymous, unspecified and indefinite sources
+                         ("a senior official"), and the outlet's own voice, count
+                         once per voice (nothing says two outlets' unnamed
+                         sources are the same person).
 
 ``CrossOutlet`` ties it together incrementally as articles arrive and can be
 saved next to the corpus store and reloaded::
@@ -51,10 +53,14 @@ _UNNAMED = ("anonymous", "unspecified", "described")
 # ---------------------------------------------------------------------------
 # Outlet names
 
+_TLD = re.compile(r"\.(com|org|net|co|news|info|gov|edu|ua|ru|uk|de|fr|us|ca|au|in|ie|eu)$")
+
+
 def _key(name: str) -> str:
     name = name.lower().strip()
-    name = re.sub(r"^(https?://)?(www\.)?", "", name)
-    name = re.sub(r"\.(com|org|net|co\.uk|co|news|info|ua|ru|uk|de|fr)(/.*)?$", "", name)
+    name = re.sub(r"^(https?://)?(www\.)?", "", name).split("/")[0] if "." in name else name
+    while _TLD.search(name):
+        name = _TLD.sub("", name)
     name = re.sub(r"^the\s+", "", name)
     return re.sub(r"[^a-z0-9]", "", name)
 
@@ -69,11 +75,18 @@ def _forms(name: str) -> set[str]:
     return {f for f in forms if len(f) >= 2}
 
 
-def outlet_matches(source_name: str, outlet: str) -> bool:
-    """Whether a cited source name names an outlet ("The Washington Post" ~ washingtonpost.com)."""
+def outlet_matches(source_name: str, outlet: str, aliases: Iterable[str] = ()) -> bool:
+    """Whether a cited source names an outlet ("The Washington Post" ~ washingtonpost.com).
+
+    ``aliases`` are other names of the outlet (its site name: "Ukrainska Pravda"
+    for pravda.com.ua).
+    """
     if not source_name or not outlet:
         return False
-    return bool(_forms(source_name) & _forms(outlet))
+    names = _forms(outlet)
+    for alias in aliases:
+        names |= _forms(alias)
+    return bool(_forms(source_name) & names)
 
 
 # ---------------------------------------------------------------------------
@@ -164,17 +177,19 @@ def _sort_key(claim: Claim, arrival: dict[str, int]) -> tuple:
     return (claim.date or "9999", arrival.get(claim.id, 0), claim.id)
 
 
-def _cited_outlet(claim: Claim, outlets: Sequence[str]) -> tuple[ClaimSource, str] | None:
+def _cited_outlet(claim: Claim, outlets: Sequence[str],
+                  aliases: dict[str, set[str]]) -> tuple[ClaimSource, str] | None:
     """The first source in the claim's chain that names another outlet of the cluster."""
     for src in claim.chain():
         for outlet in outlets:
-            if outlet != claim.outlet and outlet_matches(src.name, outlet):
+            if outlet != claim.outlet and outlet_matches(src.name, outlet, aliases.get(outlet, ())):
                 return src, outlet
     return None
 
 
 def relay_chain(claim: Claim, members: Sequence[Claim],
-                arrival: dict[str, int] | None = None) -> tuple[RelayStep, ...]:
+                arrival: dict[str, int] | None = None,
+                aliases: dict[str, set[str]] | None = None) -> tuple[RelayStep, ...]:
     """Follow a claim back through the outlets and sources it cites.
 
     Within the article: its relays (``via``) and source. Across articles: when a
@@ -182,6 +197,7 @@ def relay_chain(claim: Claim, members: Sequence[Claim],
     with that outlet's earliest claim of the cluster.
     """
     arrival = arrival or {}
+    aliases = aliases or {}
     by_outlet: dict[str, list[Claim]] = {}
     for c in members:
         if c.outlet:
@@ -196,7 +212,7 @@ def relay_chain(claim: Claim, members: Sequence[Claim],
         for src in current.chain():
             target = next((o for o in by_outlet if o != current.outlet
                            and o not in {s.label for s in steps}
-                           and outlet_matches(src.name, o)), None)
+                           and outlet_matches(src.name, o, aliases.get(o, ()))), None)
             if target is not None:
                 nxt = min(by_outlet[target], key=lambda c: _sort_key(c, arrival))
                 break
@@ -206,28 +222,39 @@ def relay_chain(claim: Claim, members: Sequence[Claim],
 
 
 def _source_key(claim: Claim, voice: str) -> str:
-    """What counts as one original source for corroboration."""
+    """What counts as one original source for corroboration.
+
+    Named sources and definite descriptions ("the Ukrainian military command")
+    are one source wherever they are quoted; anonymous, unspecified and indefinite
+    descriptions ("a senior official") are one per voice, since nothing says two
+    outlets' unnamed sources are the same; a claim in the outlet's own voice is
+    the outlet's own source.
+    """
     chain = claim.chain()
     src = chain[-1] if chain else None
     if src is None:
         return f"own voice of {claim.outlet or voice}"
-    if src.identity in _UNNAMED:
+    name = re.sub(r"\s+", " ", src.name.lower().strip())
+    definite = src.identity == "described" and name.startswith("the ")
+    if src.identity in _UNNAMED and not definite:
         return f"{src.identity} source in {claim.outlet or voice}: {src.name}"
-    name = re.sub(r"^(the|a|an)\s+", "", src.name.lower().strip())
-    return re.sub(r"\s+", " ", name)
+    return re.sub(r"^(the|a|an)\s+", "", name)
 
 
 def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None,
-                  arrival: dict[str, int] | None = None) -> ClaimCluster:
+                  arrival: dict[str, int] | None = None,
+                  aliases: dict[str, set[str]] | None = None) -> ClaimCluster:
     """Corroboration and provenance of one cluster of matched claims.
 
     ``voices`` maps article id -> syndication cluster id (missing: its own voice);
-    ``arrival`` breaks date ties by the order claims arrived.
+    ``arrival`` breaks date ties by the order claims arrived; ``aliases`` maps an
+    outlet to other names it goes by (to recognise "Ukrainska Pravda reported").
     """
     if not members:
         raise InputError("a claim cluster needs at least one claim")
     voices = voices or {}
     arrival = arrival or {}
+    aliases = aliases or {}
     ordered = sorted(members, key=lambda c: _sort_key(c, arrival))
     outlets = tuple(sorted({c.outlet for c in ordered if c.outlet}))
 
@@ -237,7 +264,7 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
 
     relays: dict[str, str] = {}
     for voice, claims in by_voice.items():
-        cited = _cited_outlet(claims[0], outlets)
+        cited = _cited_outlet(claims[0], outlets, aliases)
         if cited is not None:
             relays[voice] = cited[1]
     independent = [v for v in by_voice if v not in relays] or [next(iter(by_voice))]
@@ -245,7 +272,7 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
     original_sources = {v: _source_key(by_voice[v][0], v) for v in independent}
 
     earliest = ordered[0]
-    chain = relay_chain(earliest, ordered, arrival)
+    chain = relay_chain(earliest, ordered, arrival, aliases)
     last = chain[-1]
     original = last.label if last.kind == "source" else f"{last.label} (own voice)"
     return ClaimCluster(
@@ -277,12 +304,22 @@ class CrossOutlet:
         self.arrival: dict[str, int] = {}
         self.matches: dict[tuple[str, str], Match] = {}
         self.articles: set[str] = set()
+        self.aliases: dict[str, set[str]] = {}
 
     # -- adding ------------------------------------------------------------------
     def add_article(self, analysis, *, article_id: str | None = None, outlet: str | None = None,
-                    date: str | None = None, url: str | None = None) -> list[Claim]:
-        """Add one analysed article: its syndication, claims and their matches."""
+                    date: str | None = None, url: str | None = None,
+                    outlet_name: str | None = None) -> list[Claim]:
+        """Add one analysed article: its syndication, claims and their matches.
+
+        ``outlet_name`` (or ``meta["site_name"]``) is the outlet's own name, so that
+        other articles citing it by name are recognised as relays.
+        """
         claims = extract_claims(analysis, article_id=article_id, outlet=outlet, date=date, url=url)
+        name = outlet_name or (analysis.meta or {}).get("site_name")
+        key = outlet or (analysis.meta or {}).get("outlet")
+        if name and key:
+            self.aliases.setdefault(key, set()).add(name)
         aid = claims[0].article_id if claims else str(article_id or analysis.meta.get("id") or "")
         if not aid:
             raise InputError("an article needs an id", hint="pass article_id=")
@@ -315,7 +352,8 @@ class CrossOutlet:
         voices = self.voices()
         out = []
         for group in cluster_claims(ids, self.matches.values()):
-            cluster = build_cluster([self.claims[c] for c in group], voices, self.arrival)
+            cluster = build_cluster([self.claims[c] for c in group], voices, self.arrival,
+                                    self.aliases)
             if len(cluster.outlets) >= min_outlets:
                 out.append(cluster)
         out.sort(key=lambda c: (-c.corroboration, -len(c.outlets), c.earliest_date or "", c.id))
@@ -329,7 +367,8 @@ class CrossOutlet:
         ids = sorted(self.claims, key=self.arrival.__getitem__)
         for group in cluster_claims(ids, self.matches.values()):
             if claim_id in group:
-                return build_cluster([self.claims[c] for c in group], self.voices(), self.arrival)
+                return build_cluster([self.claims[c] for c in group], self.voices(), self.arrival,
+                                     self.aliases)
         raise AssertionError("unreachable: every claim is in a cluster")
 
     def trace_text(self, text: str) -> tuple[list[Match], ClaimCluster | None]:
@@ -343,7 +382,8 @@ class CrossOutlet:
         for group in cluster_claims(ids, self.matches.values()):
             if hit & set(group):
                 members.extend(group)
-        cluster = build_cluster([self.claims[c] for c in members], self.voices(), self.arrival)
+        cluster = build_cluster([self.claims[c] for c in members], self.voices(), self.arrival,
+                                self.aliases)
         return found, cluster
 
     # -- persistence -------------------------------------------------------------
@@ -365,6 +405,7 @@ class CrossOutlet:
             signatures[aid] = [sig.hex(), size]
         (folder / "articles.json.tmp").write_text(json.dumps({
             "version": 1, "articles": sorted(self.articles), "signatures": signatures,
+            "aliases": {k: sorted(v) for k, v in self.aliases.items()},
             "syndication_order": list(self.syndication.voices()),
         }), encoding="utf-8")
         tmp.replace(folder / "claims.jsonl")
@@ -392,6 +433,7 @@ class CrossOutlet:
             sig, size = state["signatures"][aid]
             x.syndication.add_signature(aid, bytes.fromhex(sig), size)
         x.articles = set(state["articles"])
+        x.aliases = {k: set(v) for k, v in state.get("aliases", {}).items()}
         x._add_claims(claims, vectors)
         return x
 

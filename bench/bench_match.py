@@ -1,0 +1,118 @@
+"""Scale of claim matching: embedding rate, index build and query time, memory.
+
+Vectors: the first ``--real`` PolNeAR attribution contents embedded with the
+packaged model (from ../shared), then synthetic vectors to reach each size:
+each synthetic vector is a real one plus Gaussian noise (sigma 0.05 per
+dimension before renormalising, cosine about 0.6 to its parent), so the
+neighbourhood structure resembles real claims without being copies.
+
+For each size (10k, 30k, 100k by default) it reports the time to build the
+index incrementally in batches of 1,000 (as articles arrive), the resident
+memory it added, the time of 1,000 queries for 20 neighbours, and the recall@10
+of the HNSW search against exact search on 200 queries.
+
+    nice -n 10 .venv/bin/python bench/bench_match.py            # JSON on stdout
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def real_texts(limit: int) -> list[str]:
+    texts = []
+    for name in ("train.jsonl", "dev.jsonl"):
+        with (POLNEAR / name).open(encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                for a in r["attributions"]:
+                    t = " ".join(r["text"][s:e].strip() for s, e in sorted(a["content"]))
+                    if len(t.split()) >= 4:
+                        texts.append(t)
+    return texts[:limit]
+
+
+def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    parents = base[rng.integers(0, len(base), size=n)]
+    out = parents + rng.normal(0, 0.05, size=parents.shape).astype(np.float32)
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sourcetrace.embed import get_embedder
+    from sourcetrace.match import ClaimIndex, MatchOptions
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", type=int, default=4000, help="real claims to embed")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    args = parser.parse_args(argv)
+    if not POLNEAR.exists():
+        print(f"{POLNEAR} is absent: this benchmark reads PolNeAR from ../shared", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(0)
+    texts = real_texts(args.real)
+    embedder = get_embedder()
+    embedder.encode(texts[:32])
+    t = time.perf_counter()
+    real = embedder.encode(texts)
+    embed_s = time.perf_counter() - t
+    out = {"real_claims": len(texts), "embed_sentences_per_s": round(len(texts) / embed_s, 1),
+           "mean_words": round(float(np.mean([len(x.split()) for x in texts])), 1),
+           "sizes": []}
+    options = MatchOptions()
+    for size in args.sizes:
+        vectors = np.vstack([real, synthetic(real, max(0, size - len(real)), rng)])[:size]
+        ids = [f"c{i}" for i in range(size)]
+        gc.collect()
+        before = rss_mb()
+        index = ClaimIndex(options=options)
+        t = time.perf_counter()
+        for b in range(0, size, 1000):
+            index.add(ids[b:b + 1000], vectors[b:b + 1000])
+        build_s = time.perf_counter() - t
+        added_mb = rss_mb() - before
+        queries = vectors[rng.integers(0, size, size=1000)]
+        t = time.perf_counter()
+        for q in queries:                       # one at a time, as a trace query would
+            index.search(q, options.neighbours)
+        query_ms = (time.perf_counter() - t) / len(queries) * 1000
+        t = time.perf_counter()
+        index.search(queries, options.neighbours)
+        batch_ms = (time.perf_counter() - t) / len(queries) * 1000
+        # recall@10 against exact cosine
+        sample = queries[:200]
+        exact = np.argsort(-(sample @ vectors.T), axis=1)[:, :10]
+        approx = index.search(sample, 10)
+        hits = sum(len({f"c{j}" for j in exact[r]} & {cid for cid, _ in approx[r]})
+                   for r in range(len(sample)))
+        out["sizes"].append({
+            "claims": size, "build_s": round(build_s, 2),
+            "build_per_1k_s": round(build_s / size * 1000, 3),
+            "rss_added_mb": round(added_mb, 1),
+            "vector_bytes_mb": round(vectors.nbytes / 2**20, 1),
+            "query_ms": round(query_ms, 3), "batch_query_ms": round(batch_ms, 3),
+            "recall_at_10": round(hits / (10 * len(sample)), 4),
+        })
+        del index
+        gc.collect()
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

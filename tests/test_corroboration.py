@@ -1,0 +1,163 @@
+"""Corroboration and provenance of claims across outlets."""
+from __future__ import annotations
+
+import pytest
+
+from sourcetrace.claims import Claim, ClaimSource
+from sourcetrace.corroboration import (CrossOutlet, build_cluster, cluster_claims,
+                                       outlet_matches, relay_chain)
+from sourcetrace.errors import InputError
+from sourcetrace.match import Match, MatchEvidence
+from sourcetrace.model import Analysis, Attribution, Source, Span
+
+TEXT = "Some 300 Russian troops refused to obey orders near Avdiivka"
+MILITARY = ClaimSource("the Ukrainian military command", "described", "official", "Telegram")
+PRAVDA = ClaimSource("Ukrainska Pravda", "named", "media")
+
+
+def _claim(cid, outlet, date, source=None, via=(), article=None):
+    return Claim(id=cid, article_id=article or cid.split("#")[0], text=TEXT,
+                 span=Span(0, len(TEXT)), source=source, via=tuple(via), outlet=outlet, date=date)
+
+
+@pytest.fixture()
+def members():
+    return [
+        # the original report, quoting the military's Telegram post
+        _claim("up#a0", "pravda.com.ua", "2024-02-27", MILITARY),
+        # an outlet relaying the original report
+        _claim("ki#a0", "kyivindependent.com", "2024-02-28", MILITARY, via=[PRAVDA]),
+        # a wire story with the same source, and a copy of it
+        _claim("ap#a0", "apnews.com", "2024-02-28", MILITARY),
+        _claim("ap2#a0", "wtop.com", "2024-02-28", MILITARY),
+        # an outlet with its own anonymous source
+        _claim("nyt#a0", "nytimes.com", "2024-02-29",
+               ClaimSource("a Western official", "anonymous", "official")),
+    ]
+
+
+VOICES = {"ap2": "ap"}                   # wtop.com republished the AP story
+ALIASES = {"pravda.com.ua": {"Ukrainska Pravda"}}
+
+
+def test_corroboration_syndicated_copies_count_once(members):
+    cluster = build_cluster(members, VOICES, aliases=ALIASES)
+    assert cluster.voices["ap"] == ("ap#a0", "ap2#a0")
+    assert set(cluster.outlets) == {"pravda.com.ua", "kyivindependent.com", "apnews.com",
+                                    "wtop.com", "nytimes.com"}
+    assert "wtop.com" not in cluster.independent_outlets
+
+
+def test_corroboration_relays_are_not_independent(members):
+    cluster = build_cluster(members, VOICES, aliases=ALIASES)
+    assert cluster.relays == {"ki": "pravda.com.ua"}
+    assert cluster.independent_outlets == ("apnews.com", "nytimes.com", "pravda.com.ua")
+
+
+def test_corroboration_counts_independent_sources(members):
+    # pravda and AP both quote the military (one source); the NYT has its own anonymous source
+    cluster = build_cluster(members, VOICES, aliases=ALIASES)
+    assert cluster.corroboration == 2
+    assert set(cluster.original_sources.values()) == {
+        "ukrainian military command", "anonymous source in nytimes.com: a Western official"}
+
+
+def test_corroboration_earliest_and_original_source(members):
+    cluster = build_cluster(members, VOICES, aliases=ALIASES)
+    assert cluster.earliest == "up#a0" and cluster.earliest_date == "2024-02-27"
+    assert cluster.original_source == "the Ukrainian military command on Telegram"
+
+
+def test_corroboration_relay_chain_crosses_outlets(members):
+    chain = relay_chain(members[1], members, aliases=ALIASES)
+    text = ", citing ".join(step.label for step in chain)
+    assert text == ("kyivindependent.com, citing pravda.com.ua, "
+                    "citing the Ukrainian military command on Telegram")
+    assert [s.claim_id for s in chain if s.kind == "outlet"] == ["ki#a0", "up#a0"]
+
+
+def test_corroboration_own_voice_is_the_original_when_no_source():
+    cluster = build_cluster([_claim("x#s0", "x.com", "2024-01-01")])
+    assert cluster.original_source == "x.com (own voice)"
+    assert cluster.corroboration == 1
+
+
+def test_corroboration_outlet_names_match_domains():
+    assert outlet_matches("The Washington Post", "washingtonpost.com")
+    assert outlet_matches("The New York Times", "nyt.com")
+    assert outlet_matches("Ukrainska Pravda", "pravda.com.ua", ["Ukrainska Pravda"])
+    assert not outlet_matches("the Ukrainian military command", "pravda.com.ua")
+
+
+def test_corroboration_cluster_claims_uses_confirmed_matches_only():
+    same = MatchEvidence(0.9, (), True)
+    rejected = MatchEvidence(0.9, (), False)
+    groups = cluster_claims(["a", "b", "c"], [Match("a", "b", same), Match("b", "c", rejected)])
+    assert groups == [["a", "b"], ["c"]]
+
+
+def test_corroboration_empty_cluster_is_an_input_error():
+    with pytest.raises(InputError):
+        build_cluster([])
+
+
+def _article(text, content, source_name, kind="official", identity="described", meta=None):
+    start = text.index(content)
+    src_start = text.index(source_name)
+    attribution = Attribution(source=(Span.of(text, src_start, src_start + len(source_name)),),
+                              cue=(), content=(Span.of(text, start, start + len(content)),),
+                              source_id=0)
+    return Analysis(text=text, attributions=(attribution,),
+                    sources=(Source(0, source_name, identity=identity, kind=kind),),
+                    meta=meta or {})
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from sourcetrace.embed import get_embedder
+
+    return get_embedder()
+
+
+def test_corroboration_cross_outlet_traces_a_claim_end_to_end(embedder, tmp_path):
+    x = CrossOutlet(embedder=embedder)
+    body = " Officials gave no further details about the units involved or where they were."
+    x.add_article(_article("The military command said some 300 Russian troops refused to obey "
+                           "orders near Avdiivka." + body,
+                           "some 300 Russian troops refused to obey orders near Avdiivka",
+                           "The military command"),
+                  article_id="up", outlet="pravda.com.ua", date="2024-02-27",
+                  outlet_name="Ukrainska Pravda")
+    x.add_article(_article("Ukrainska Pravda reported that about 300 Russian soldiers refused to "
+                           "follow orders near Avdiivka.",
+                           "about 300 Russian soldiers refused to follow orders near Avdiivka",
+                           "Ukrainska Pravda", kind="media", identity="named"),
+                  article_id="ki", outlet="kyivindependent.com", date="2024-02-28")
+    x.add_article(_article("Moscow said some 3,000 Russian troops agreed to obey orders near "
+                           "Avdiivka.", "some 3,000 Russian troops agreed to obey orders near "
+                           "Avdiivka", "Moscow"),
+                  article_id="ru", outlet="tass.com", date="2024-02-28")
+    found, cluster = x.trace_text("300 Russian troops refused orders near Avdiivka")
+    assert {m.other_id for m in found} == {"up#a0", "ki#a0"}
+    assert cluster.relay_chain_text == ("pravda.com.ua, citing The military command")
+    assert cluster.independent_outlets == ("pravda.com.ua",)
+    assert x.trace_claim("ru#a0").claim_ids == ("ru#a0",)
+
+    # saved next to a store and reloaded: same claims, same clusters, still incremental
+    x.save(tmp_path / "state")
+    y = CrossOutlet.load(tmp_path / "state", embedder=embedder)
+    assert sorted(y.claims) == sorted(x.claims)
+    assert y.trace_claim("ki#a0").claim_ids == x.trace_claim("ki#a0").claim_ids
+    assert y.add_article(_article("x " * 5, "x x x", "x"), article_id="up") == []
+
+
+def test_corroboration_filter_claims(embedder):
+    x = CrossOutlet(embedder=embedder)
+    x.add_article(_article("The military command said some 300 Russian troops refused orders.",
+                           "some 300 Russian troops refused orders", "The military command"),
+                  article_id="a", outlet="a.com", date="2024-01-02")
+    assert [c.id for c in x.filter_claims(outlet="a.com")] == ["a#a0"]
+    assert x.filter_claims(outlet="b.com") == []
+    assert [c.id for c in x.filter_claims(source="military", kind="official")] == ["a#a0"]
+    assert x.filter_claims(since="2024-02-01") == []
+    assert [c.id for c in x.filter_claims(text="troops refused")] == ["a#a0"]
