@@ -98,9 +98,6 @@ def _events(sent, low: str, *, headline: bool) -> list[str]:
         progressive = tok.tag_ == "VBG" and any(c.dep_ == "aux" and c.lemma_ == "be" for c in tok.children)
         if tok.pos_ == "VERB" and (tok.tag_ in tags or progressive) and (tok.lemma_.lower() in vocab or tok.lower_ in vocab):
             out.append(tok.lower_)
-    for tok in sent:
-        if tok.pos_ == "NOUN" and tok.lower_ in vocab:
-            out.append(tok.lower_)
     return out
 
 
@@ -117,6 +114,9 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
         return BACKGROUND, f"routine context: {', '.join(repr(b) for b in background[:3])}"
     if not has_verb:
         return BACKGROUND, "no finite verb: a heading, caption or fragment"
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) > 8 and all(ch.isupper() for ch in letters):
+        return BACKGROUND, "written in capitals: a heading"
 
     # --- opinion markers
     opinion = [w for w in _hits("opinion", sent, low)]

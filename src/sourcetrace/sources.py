@@ -518,9 +518,8 @@ def _implicit_speaker(ctx: _DocContext, a: Attribution):
         subj = [c for c in gov.children if c.dep_ in {"nsubj"}]
         if subj:
             s = subj[0]
-            content = [(x.start, x.end) for x in a.content]
-            if any(cs <= s.idx < ce for cs, ce in content):
-                return None
+            if any(x.start <= s.idx < x.end for b in ctx.attributions for x in b.content):
+                return None   # the subject of reported content is not its reporter
             return s
         if gov.dep_ in {"advcl", "conj", "xcomp", "pcomp", "acl", "prep", "pobj"} and gov.head.i != gov.i:
             gov = gov.head
@@ -822,19 +821,24 @@ def _antecedent(ctx, m: _Mention, a: Attribution, clusters, person_clusters, new
         np = _np_tokens(tok)
         if ent is not None and ent.label_ == "PERSON":
             name = _clean_name(ent.text)
-            for ci, cl in enumerate(clusters):
-                if cl.surname and cl.surname == _surname(name) and _compatible(m, cl):
-                    person_clusters[i] = ci
-                    clusters[ci].extra.append((ent.start_char, ent.end_char))
-                    return ci
+            same = [ci for ci, cl in enumerate(clusters) if cl.surname and cl.surname == _surname(name)]
+            if same:
+                if _compatible(m, clusters[same[-1]]):
+                    person_clusters[i] = same[-1]
+                    clusters[same[-1]].extra.append((ent.start_char, ent.end_char))
+                    return same[-1]
+                continue
+            gender = ctx.gender_of.get(_surname(name))
+            if gender and not m.plural and m.gender in {"m", "f"} and gender != m.gender:
+                continue
             ci = new_cluster(None, form="person", name=name, pos=tok.idx)
             clusters[ci].surname = _surname(name)
             clusters[ci].extra.append((ent.start_char, ent.end_char))
+            clusters[ci].gender = gender
         else:
             ci = new_cluster(None, form="group", name=_clean_name(np.text), pos=tok.idx)
             clusters[ci].plural = True
             clusters[ci].extra.append((np.start_char, np.end_char))
-        clusters[ci].gender = None
         person_clusters[i] = ci
         return ci
     return best[1] if best is not None else None
@@ -1087,9 +1091,16 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
 
     # ---- kind
     kind = None
-    if best.form == "name" and ent is not None:
+    bare = _clean_name(mention_text)
+    if best.form == "name" and ent is None and (bare.lower() in lex.kinds["capital"] or lex.outlets.fullmatch(bare)):
+        if bare.lower() in lex.kinds["capital"]:
+            kind, why = "official", f"place {bare!r} speaking (capital): its government"
+        else:
+            kind, why = "media", f"{bare!r} in media-outlet lexicon"
+        ev.append(("kind", why))
+    elif best.form == "name" and ent is not None:
         low = _clean_name(ent.text).lower()
-        if lex.outlets.fullmatch(_clean_name(ent.text)) or lex.outlets.fullmatch(low):
+        if lex.outlets.fullmatch(_clean_name(ent.text)):
             kind, why = "media", f"{ent.text!r} in media-outlet lexicon"
         elif (ent.label_ == "GPE" and _surname(ent.text) not in ctx.person_surnames) or low in lex.kinds["capital"]:
             kind, why = "official", f"place {ent.text!r} speaking ({'capital' if low in lex.kinds['capital'] else ent.label_}): its government"
