@@ -224,6 +224,8 @@ def _inline(v: Any, limit: int = 12) -> str:
                  for k, x in v.items() if not _is_zero(x)]
         return " · ".join(parts) if parts else "none"
     if isinstance(v, (list, tuple)):
+        if not v:
+            return "none"
         items = [f"({_inline(x)})" if isinstance(x, dict) else _inline(x) for x in v[:limit]]
         return ", ".join(items) + (f", … ({len(v)} in all)" if len(v) > limit else "")
     return _scalar(v)
@@ -261,7 +263,8 @@ def header(analysis: Analysis) -> Text:
     if title:
         out.append(str(title), style="bold")
         out.append("\n")
-    facts = [str(meta[k]) for k in ("outlet", "author", "date", "url", "path") if meta.get(k)]
+    facts = [str(meta[k]) for k in ("outlet", "author", "date", "url", "path")
+             if meta.get(k) and meta.get(k) != "-"]
     if facts:
         out.append(" · ".join(facts), style="dim")
         out.append("\n")
