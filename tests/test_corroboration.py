@@ -1,6 +1,8 @@
 """Corroboration and provenance of claims across outlets."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sourcetrace.claims import Claim, ClaimSource
@@ -161,3 +163,49 @@ def test_corroboration_filter_claims(embedder):
     assert [c.id for c in x.filter_claims(source="military", kind="official")] == ["a#a0"]
     assert x.filter_claims(since="2024-02-01") == []
     assert [c.id for c in x.filter_claims(text="troops refused")] == ["a#a0"]
+
+
+def test_corroboration_store_sync_and_cli(embedder, tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+    from sourcetrace.corroboration import state_dir_for, sync_with_store
+    from sourcetrace.store import ArticleRecord, open_store
+
+    db = str(tmp_path / "corpus.db")
+    tail = " Officials gave no further details about the units involved."
+    with open_store(db) as store:
+        store.add(ArticleRecord(
+            analysis=_article("The military command said some 300 Russian troops refused to "
+                              "obey orders near Avdiivka." + tail,
+                              "some 300 Russian troops refused to obey orders near Avdiivka",
+                              "The military command"),
+            input="a.txt", outlet="pravda.com.ua", date="2024-02-27"))
+        store.add(ArticleRecord(
+            analysis=_article("The military command said about 300 Russian soldiers refused to "
+                              "follow orders near Avdiivka, the agency said.",
+                              "about 300 Russian soldiers refused to follow orders near Avdiivka",
+                              "The military command"),
+            input="b.txt", outlet="apnews.com", date="2024-02-28"))
+        folder = state_dir_for(db)
+        x = sync_with_store(store, folder, cross=CrossOutlet(embedder=embedder))
+        x.save(folder)
+        assert sorted(x.claims) == ["1#a0", "2#a0"]
+        # a second sync adds nothing and keeps the same state
+        again = sync_with_store(store, folder, cross=CrossOutlet.load(folder, embedder=embedder))
+        assert sorted(again.claims) == ["1#a0", "2#a0"]
+
+    _register_commands()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["claims", "--db", db, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [json.loads(line)["id"] for line in listed.output.splitlines()] == ["1#a0", "2#a0"]
+    traced = runner.invoke(app, ["trace", "--claim", "2#a0", "--db", db, "--format", "json"])
+    assert traced.exit_code == 0, traced.output
+    cluster = json.loads(traced.output)["cluster"]
+    assert cluster["earliest"] == "1#a0" and cluster["corroboration"] == 1
+    assert cluster["independent_outlets"] == ["apnews.com", "pravda.com.ua"]
+    both = runner.invoke(app, ["trace", "words", "--claim", "1#a0", "--db", db])
+    assert both.exit_code == 2 and "either" in both.output
+    missing = runner.invoke(app, ["trace", "--claim", "99#a0", "--db", db])
+    assert missing.exit_code == 2 and "no claim" in missing.output

@@ -468,3 +468,53 @@ class CrossOutlet:
             if len(out) >= limit:
                 break
         return out
+
+
+# ---------------------------------------------------------------------------
+# The corpus store
+
+def state_dir_for(db: str | None) -> Path:
+    """Where the cross-outlet state of a corpus lives.
+
+    Next to a SQLite file (``sourcetrace.db`` -> ``sourcetrace.db.claims/``); for a
+    PostgreSQL URL under ``$SOURCETRACE_CACHE`` (default ``~/.cache/sourcetrace``),
+    in a folder named after a hash of the URL. The state is derived: deleting it
+    only makes the next command rebuild it from the store.
+    """
+    import hashlib
+    import os
+
+    from .store import DEFAULT_DB
+
+    db = db or DEFAULT_DB
+    if db == ":memory:":
+        raise ConfigError("an in-memory store keeps no claims between commands",
+                          hint="use a SQLite file or a postgresql:// URL")
+    if db.startswith(("postgresql://", "postgres://")):
+        base = Path(os.environ.get("SOURCETRACE_CACHE") or Path.home() / ".cache" / "sourcetrace")
+        return base / f"claims-{hashlib.sha256(db.encode()).hexdigest()[:16]}"
+    return Path(db + ".claims")
+
+
+def sync_with_store(store, folder: str | Path | None = None, *,
+                    cross: CrossOutlet | None = None, progress=None) -> CrossOutlet:
+    """Bring the cross-outlet state up to date with a corpus store (incremental).
+
+    Loads the state saved in ``folder`` (if any), adds every stored article it has
+    not seen (claim ids are ``<store article id>#a<n>``), and saves it back.
+    ``progress`` is called with each added article id.
+    """
+    x = cross if cross is not None else (CrossOutlet.load(folder) if folder else CrossOutlet())
+    added = 0
+    for stored in store.iter_articles():
+        aid = str(stored.id)
+        if aid in x.articles:
+            continue
+        x.add_article(stored.analysis, article_id=aid, outlet=stored.outlet, date=stored.date,
+                      url=stored.canonical_url or stored.url)
+        added += 1
+        if progress is not None:
+            progress(aid)
+    if folder and (added or not Path(folder, "articles.json").exists()):
+        x.save(folder)
+    return x

@@ -1,0 +1,145 @@
+"""Claims across outlets: `claims` (list and filter) and `trace` (provenance of one claim).
+
+Thin shells over sourcetrace.corroboration: each opens the corpus store, brings
+the cross-outlet state up to date with it (incremental) and calls one function.
+"""
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from . import app, fail
+from ..errors import ConfigError, SourcetraceError
+
+DB_HELP = ("The corpus: a SQLite file or a postgresql:// URL. "
+           "Default: $SOURCETRACE_DB, else ./sourcetrace.db.")
+
+
+class Out(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _db_option():
+    return typer.Option(None, "--db", envvar="SOURCETRACE_DB", help=DB_HELP, show_default=False)
+
+
+def _cross(db: Optional[str]):
+    from ..corroboration import state_dir_for, sync_with_store
+    from ..store import open_store
+
+    folder = state_dir_for(db)
+    with open_store(db) as store:
+        return sync_with_store(store, folder)
+
+
+def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title))
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
+    Console().print(table)
+
+
+def _source(claim) -> str:
+    if claim.source is None:
+        return "(outlet's own voice)"
+    chain = ", citing ".join(s.describe() for s in claim.chain())
+    kind = "/".join(x for x in (claim.source.identity, claim.source.kind) if x)
+    return f"{chain} [{kind}]" if kind else chain
+
+
+@app.command()
+def claims(
+    db: Optional[str] = _db_option(),
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Source name contains this."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Source kind (person, official, "
+                                       "organization, media, document, social) or unattributed."),
+    identity: Optional[str] = typer.Option(None, "--identity", help="Source identity: named, "
+                                           "described, anonymous, unspecified."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD"),
+    until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD"),
+    text: Optional[str] = typer.Option(None, "--text", help="Claim text contains these words."),
+    clusters: bool = typer.Option(False, "--clusters", help="List claim clusters carried by "
+                                  "two or more outlets, most corroborated first."),
+    limit: int = typer.Option(50, "--limit", "-n", min=1),
+    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+) -> None:
+    """List the corpus's claims (attributed contents and check-worthy assertions)."""
+    try:
+        x = _cross(db)
+        if clusters:
+            found = x.clusters(min_outlets=2)[:limit]
+        else:
+            found = x.filter_claims(outlet=outlet, source=source, kind=kind, identity=identity,
+                                    since=since, until=until, text=text, limit=limit)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output is Out.json:
+        for item in found:
+            typer.echo(json.dumps(item.to_dict(), ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no claims", err=True)
+        return
+    if clusters:
+        _table(f"{len(found)} claim cluster(s)",
+               ["cluster", "outlets", "independent", "corroboration", "first", "original source",
+                "claim"],
+               [[c.id, len(c.outlets), len(c.independent_outlets), c.corroboration,
+                 f"{c.earliest_outlet} {c.earliest_date or ''}", c.original_source, c.text]
+                for c in found])
+        return
+    _table(f"{len(found)} claim(s)", ["id", "outlet", "date", "source", "claim"],
+           [[c.id, c.outlet, c.date, _source(c), c.text] for c in found])
+
+
+@app.command()
+def trace(
+    text: Optional[str] = typer.Argument(None, help="The words of a claim to trace."),
+    claim: Optional[str] = typer.Option(None, "--claim", help="A claim id from `sourcetrace "
+                                        "claims` (e.g. 12#a3)."),
+    db: Optional[str] = _db_option(),
+    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Who else reports a claim, who said it first, and where it came from."""
+    try:
+        if (text is None) == (claim is None):
+            raise ConfigError("give either the TEXT of a claim or --claim ID, not both",
+                              hint='e.g. sourcetrace trace "300 troops refused orders"')
+        x = _cross(db)
+        if claim is not None:
+            matches, cluster = [], x.trace_claim(claim)
+        else:
+            matches, cluster = x.trace_text(text)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output is Out.json:
+        typer.echo(json.dumps({"matches": [m.to_dict() for m in matches],
+                               "cluster": cluster.to_dict() if cluster else None},
+                              ensure_ascii=False, indent=1))
+        return
+    if cluster is None:
+        typer.echo("no claim in the corpus states this", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"claim: {cluster.text}")
+    typer.echo(f"first: {cluster.earliest_outlet} {cluster.earliest_date or ''} ({cluster.earliest})")
+    typer.echo(f"chain: {cluster.relay_chain_text}")
+    typer.echo(f"original source: {cluster.original_source}")
+    typer.echo(f"outlets: {len(cluster.outlets)}, independent: "
+               f"{', '.join(cluster.independent_outlets)}; corroboration: {cluster.corroboration}")
+    rows = []
+    for cid in cluster.claim_ids:
+        c = x.claims[cid]
+        voice = next((v for v, ids in cluster.voices.items() if cid in ids), "")
+        rows.append([cid, c.outlet, c.date, voice, _source(c), c.text])
+    _table("appearances", ["claim", "outlet", "date", "voice", "source", "text"], rows)
