@@ -6,7 +6,8 @@ source the copula's subject (or the noun an attributive adjective qualifies).
 from __future__ import annotations
 
 from .base import Context, Proposal
-from .verbs import NO_SOURCE_FACTOR, _LEFT_DEPS, _NOT_IN_CUE, content_span, mention_span, subject, token_spans
+from .verbs import (NO_SOURCE_FACTOR, _LEFT_DEPS, _NOT_IN_CUE, content_span, cue_token_ids,
+                    mention_span, subject, token_spans)
 
 _DEPS = {"acomp", "amod", "conj", "ROOT", "advcl", "ccomp", "xcomp", "oprd"}
 
@@ -41,11 +42,38 @@ def _cue_ids(tok, prep) -> list[int]:
     return sorted(ids)
 
 
+def _made_clear(ctx: Context, tok) -> Proposal | None:
+    """"He made (it) clear that ...": the cue runs from the verb to the adjective."""
+    verb = tok.head
+    if verb.lemma_ != "make" or verb.i > tok.i or tok.i - verb.i > 3 or verb.i in ctx.claimed:
+        return None
+    comp = next((c for c in list(verb.children) + list(tok.children)
+                 if c.dep_ == "ccomp" and c.i > tok.i), None)
+    if comp is None:
+        return None
+    ids = sorted(set(cue_token_ids(verb)) | set(range(verb.i, tok.i + 1)))
+    span = content_span(ctx, [comp], set(ids))
+    if span is None:
+        return None
+    source, speaker = subject(ctx, verb)
+    ctx.claimed.update(ids)
+    return Proposal(cue=token_spans(ctx, ids), content=[span], source=[source] if source else [],
+                    kind="indirect", rule="made_clear",
+                    confidence=0.8 if source else 0.8 * NO_SOURCE_FACTOR, speaker=speaker,
+                    cue_tokens=tuple(ids))
+
+
 def propose(ctx: Context) -> list[Proposal]:
     out = []
     adjectives = ctx.lex.adjectives
+    made = ctx.lex.word_set("made_adjectives")
     for i in ctx.with_lemma(ctx.lex.hashes["adjectives"]):
         tok = ctx.doc[i]
+        if tok.lower_ in made and tok.i not in ctx.claimed:
+            p = _made_clear(ctx, tok)
+            if p is not None:
+                out.append(p)
+                continue
         if tok.pos_ != "ADJ" or tok.dep_ not in _DEPS or tok.i in ctx.claimed or tok.i in ctx.bad_tokens:
             continue
         entry = adjectives.get(tok.lemma_.lower())

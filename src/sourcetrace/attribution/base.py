@@ -30,6 +30,7 @@ PRIORITY = {
     "passive": 55,
     "noun_cue": 50,
     "adjective": 48,
+    "made_clear": 62,
     "verb_xcomp": 45,
     "verb_dobj": 40,
     "verb_prep": 35,

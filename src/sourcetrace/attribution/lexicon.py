@@ -84,5 +84,6 @@ def load() -> Lexicons:
         words={k: frozenset(v) for k, v in words.items()},
         # string hashes (as spaCy stores lemmas) to pick candidate tokens fast
         hashes={"verbs": hashed(verbs), "nouns": hashed(nouns) | hashed({"there"}),
-                "adjectives": hashed(adjectives), "according": hashed({"according"})},
+                "adjectives": hashed(adjectives) | hashed(words.get("made_adjectives", ())),
+                "according": hashed({"according"})},
     )

@@ -21,6 +21,7 @@ PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at"
 # A clause or object cue with no subject found (an infinitive, an imperative) is an
 # attribution in PolNeAR train in under 5% of cases: its confidence is scaled down.
 NO_SOURCE_FACTOR = 0.2
+RELATIVE_PRONOUNS = {"who", "that", "which", "whom", "whose", "what"}
 OBJ_COMPLEMENTS = {"oprd", "ccomp", "xcomp", "attr", "acomp", "dobj"}
 LEAD_DEPS = {"prep", "advmod", "npadvmod", "advcl"}
 INHERIT_DEPS = {"advcl", "xcomp", "pcomp", "conj", "dep", "ccomp"}
@@ -265,7 +266,8 @@ def propose(ctx: Context) -> list[Proposal]:
         entry = is_cue_verb(tok, ctx)
         if entry is None:
             continue
-        passive = is_passive(tok)
+        passive = is_passive(tok) or (
+            tok.tag_ == "VBN" and tok.dep_ in ("advcl", "acl") and _own_subject(tok)[0] is None)
         frame, comp, prep = verb_frame(tok, entry.frames, content_nouns)
         cue_ids = cue_token_ids(tok, prep)
         spans = None
@@ -276,6 +278,11 @@ def propose(ctx: Context) -> list[Proposal]:
                 frame = "parenthetical"
                 if not spans:
                     continue
+            elif (tok.dep_ == "relcl" and "dobj" in entry.frames and subj is not None and not is_pass
+                  and subj.lower_ not in RELATIVE_PRONOUNS and tok.head.pos_ in ("NOUN", "PROPN", "PRON")):
+                # "the only regret he acknowledged", "what Sroka called": the antecedent
+                spans = [mention_span(ctx, tok.head, {t.i for t in tok.subtree})]
+                frame = "dobj"
             elif passive and subj is not None and "passive" in entry.frames:
                 frame, comp = "passive", [subj]
                 if subj.lower_ in ("it", "this", "that"):
@@ -287,7 +294,7 @@ def propose(ctx: Context) -> list[Proposal]:
             if span is None:
                 continue
             spans = [span]
-        if frame == "passive":
+        if frame == "passive" or passive:
             source = speaker = None
             agent = _agent(tok)
             if agent is not None:
