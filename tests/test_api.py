@@ -289,7 +289,13 @@ def test_api_pages_render(corpus):
                 assert attrs.get("src", "").startswith("/static/"), (path, attrs)
     page = corpus.get("/articles/1").text
     assert 'class="st-root"' in page and "Mayor vows to hold Kharkiv" in page
-    assert "Bridge to reopen" in corpus.get("/articles").text
+    listing = corpus.get("/articles").text
+    assert "Bridge to reopen" in listing
+    from sourcetrace.render_html import profile_score
+
+    score = profile_score(sourcetrace.analyze(OTHER).profile)
+    if score is not None:                            # each article's transparency score
+        assert f'value="{round(score)}"' in listing
     r = corpus.get("/articles/42", headers={"accept": "text/html"})
     assert r.status_code == 404 and "<h1>there is no article 42" in r.text
 

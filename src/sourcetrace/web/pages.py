@@ -36,8 +36,19 @@ def environment():
         autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(version=__version__, nav="")
     env.filters["score"] = profile_score
+    env.filters["figure"] = profile_figure
     env.filters["colour"] = colour_class
     return env
+
+
+def profile_figure(profile: dict[str, Any] | None, path: str) -> float | None:
+    """A number inside the profile by a dotted path ("assertions.checkworthy_unattributed_share")."""
+    value: Any = profile
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def render(template: str, **context: Any) -> str:
