@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench train clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ test: setup
 
 bench: setup
 	$(PY) bench/run_bench.py
+
+# Train the attribution model on PolNeAR train (fixed seed; about an hour on 2 cores).
+train: setup
+	nice -n 10 $(VENV)/bin/sourcetrace train --data ../shared/data/polnear/train.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
