@@ -3,10 +3,12 @@
 Needs the ``postgres`` extra (psycopg 3). Full text: a generated tsvector column
 with a GIN index, queried with phraseto_tsquery per term ('english' stemming).
 Migrations run under an advisory lock so that two processes opening a new
-database at once apply each one exactly once.
+database at once apply each one exactly once. One store may be shared by threads:
+each call holds the connection alone.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterable, Iterator
 
 from ..errors import StoreError
@@ -48,6 +50,7 @@ class PostgresStore:
         psycopg = _psycopg()
         self.dsn = dsn
         self._psycopg = psycopg
+        self._lock = threading.RLock()
         try:
             self.conn = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
@@ -77,6 +80,10 @@ class PostgresStore:
         return [r[0] for r in self._query("SELECT version FROM schema_migrations ORDER BY version")]
 
     def _query(self, sql: str, args: Any = ()) -> list[tuple]:
+        with self._lock:
+            return self._query_locked(sql, args)
+
+    def _query_locked(self, sql: str, args: Any) -> list[tuple]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql, args)
@@ -89,7 +96,7 @@ class PostgresStore:
 
     def _execute(self, sql: str, args: Any = ()) -> None:
         try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
                 cur.execute(sql, args)
         except self._psycopg.Error as exc:
             raise StoreError(f"PostgreSQL write failed: {str(exc).strip()}") from exc
@@ -131,7 +138,7 @@ class PostgresStore:
         if not records:
             return []
         try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
                 return [self._insert(cur, r) for r in records]
         except self._psycopg.Error as exc:
             raise StoreError(f"could not store articles in PostgreSQL: {str(exc).strip()}") from exc
