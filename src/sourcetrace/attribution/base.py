@@ -93,6 +93,7 @@ class Context:
         self.quotes = [q for q in self.quotes if not self.in_boilerplate(q.start, q.end)]
         self._quote_starts = [q.start for q in self.quotes]
         self.claimed: set[int] = set()  # cue tokens already used by a rule
+        self.reattach: dict[int, int] = {}  # a cue verb cut off a content -> the cue it follows
         nl = self.text.find("\n")
         self.first_line_end = nl if nl >= 0 else len(self.text)
 

@@ -182,7 +182,8 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"}),
     if "dobj" in frames:
         if comp:
             # "called it a great meeting", "found him competent": the object's complement too
-            comp += [c for c in kids if c.i > comp[0].i and c.dep_ in OBJ_COMPLEMENTS]
+            comp += [c for c in kids if c.i > comp[0].i and (
+                c.dep_ in OBJ_COMPLEMENTS or c.lower_ == "as" or c.left_edge.lower_ == "as")]
             return "dobj", comp, None
     any_prep = "prep" in frames
     for c in kids:
@@ -211,9 +212,38 @@ def _skip_lead(ctx: Context, tokens, lo: int, hi: int) -> int:
     return lo
 
 
-def content_span(ctx: Context, tokens, exclude: set[int]) -> CharSpan | None:
+def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
+    """Where the parse hangs "..., describing X" or "... and warned that" off the
+    reported clause, the participle or conjunct is the cue verb's own next
+    attribution (PolNeAR marks it so): end the content before it and let that verb
+    take the cue's subject."""
+    doc = ctx.doc
+    verbs = ctx.lex.verbs
+    for i in range(lo + 3, hi + 1):
+        t = doc[i]
+        if t.pos_ != "VERB" or t.dep_ not in ("advcl", "conj") or t.lemma_.lower() not in verbs:
+            continue
+        if t.dep_ == "conj" and _own_subject(t)[0] is not None:
+            continue
+        if t.dep_ == "advcl" and t.tag_ != "VBG":
+            continue
+        j = i - 1
+        while j > lo and (doc[j].dep_ in ("advmod", "aux", "neg") or ctx._is_quote_mark(doc[j])):
+            j -= 1
+        if doc[j].text == "," or (doc[j].dep_ == "cc" and t.dep_ == "conj"):
+            k = j - 1 if doc[j - 1].text != "," else j - 2
+            q = ctx.quote_at(doc[j].idx)
+            if k > lo and (q is None or q.end <= doc[j].idx + 3):
+                ctx.reattach.setdefault(t.i, cue.i)
+                return k
+    return hi
+
+
+def content_span(ctx: Context, tokens, exclude: set[int], cue=None) -> CharSpan | None:
     lo = min(t.left_edge.i for t in tokens)
     hi = max(t.right_edge.i for t in tokens)
+    if cue is not None:
+        hi = _cut_trailing_cue(ctx, cue, lo, hi)
     for i in range(tokens[0].i - 1, lo - 1, -1):
         if i in exclude:
             lo = i + 1
@@ -290,7 +320,7 @@ def propose(ctx: Context) -> list[Proposal]:
             else:
                 continue
         if spans is None:
-            span = content_span(ctx, comp, set(cue_ids))
+            span = content_span(ctx, comp, set(cue_ids), cue=tok if frame in ("ccomp", "dobj", "xcomp") else None)
             if span is None:
                 continue
             spans = [span]
@@ -299,6 +329,8 @@ def propose(ctx: Context) -> list[Proposal]:
             agent = _agent(tok)
             if agent is not None:
                 source = speaker = mention_span(ctx, agent)
+        elif tok.i in ctx.reattach:  # "X said that ..., describing ...": X's next cue
+            source, speaker = subject(ctx, doc[ctx.reattach[tok.i]])
         else:
             source, speaker = subject(ctx, tok)
         if source is not None and any(source[0] < e and s < source[1] for s, e in spans):
