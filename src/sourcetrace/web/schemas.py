@@ -31,7 +31,7 @@ class ArticleMeta(Strict):
 
 
 class AnalyzeRequest(Strict):
-    """One article: give exactly one of ``text``, ``html`` or ``url``."""
+    """One article: give exactly one of text, html or url (and, if you like, meta)."""
 
     # typed str with a None default: absent is allowed, null is not (the schema says so)
     text: str = Field(None, description="the article as plain text (HTML is detected and extracted)")
@@ -39,7 +39,8 @@ class AnalyzeRequest(Strict):
     url: str = Field(None, max_length=4000, pattern=URL_PATTERN,
                      description="an http(s) URL to fetch; private addresses are refused "
                                  "unless the server allows them")
-    meta: ArticleMeta | None = None
+    meta: ArticleMeta | None = Field(None, description="title, url, outlet, author, date: "
+                                                       "kept with the article")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}],
