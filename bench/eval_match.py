@@ -98,23 +98,31 @@ def matcher_predict(options):
 
 
 def tune(pairs: list[dict], *, checks: bool = True, **fixed) -> tuple[object, dict]:
-    """The MatchOptions with the best F1 on ``pairs`` (grid over the thresholds)."""
-    from sourcetrace.match import MatchOptions
+    """The MatchOptions with the best F1 on ``pairs`` (grid over the thresholds).
+
+    The checks do not depend on the cosine threshold, so each setting of the
+    other options runs them once and the cosine grid reuses the outcome.
+    """
+    from sourcetrace.match import MatchOptions, confirm
 
     best = None
     cosines = [round(0.50 + 0.01 * i, 2) for i in range(46)]
     overlaps = (0.0, 0.2, 0.34, 0.5, 0.67, 1.0) if checks else (0.0,)
-    for min_cosine, overlap in itertools.product(cosines, overlaps):
-        kwargs = dict(min_cosine=min_cosine, entity_min_overlap=overlap)
+    negation = (True, False) if checks else (False,)
+    for overlap, neg in itertools.product(overlaps, negation):
+        kwargs = dict(entity_min_overlap=overlap, check_negation=neg)
         if not checks:
-            kwargs.update(check_numbers=False, check_dates=False, check_negation=False,
-                          check_polarity=False, check_entities=False)
+            kwargs.update(check_numbers=False, check_dates=False, check_polarity=False,
+                          check_entities=False)
         kwargs.update(fixed)
-        options = MatchOptions(**kwargs)
-        score = prf(pairs, matcher_predict(options))
-        key = (score["f1"], score["precision"], -min_cosine)
-        if best is None or key > best[0]:
-            best = (key, options, score)
+        loose = MatchOptions(min_cosine=-1.0, **kwargs)
+        passed = {id(p): confirm(p["a_text"], p["b_text"], p["cosine"], loose).same
+                  for p in pairs}
+        for min_cosine in cosines:
+            score = prf(pairs, lambda p: p["cosine"] >= min_cosine and passed[id(p)])
+            key = (score["f1"], score["precision"], -min_cosine)
+            if best is None or key > best[0]:
+                best = (key, MatchOptions(min_cosine=min_cosine, **kwargs), score)
     return best[1], best[2]
 
 
@@ -137,7 +145,8 @@ def evaluate_matching(articles: dict[str, dict]) -> dict:
         "tune_pairs": len(tune_set), "test_pairs": len(test_set),
         "embed_seconds": round(embed_s, 2),
         "tuned": {"min_cosine": options.min_cosine,
-                  "entity_min_overlap": options.entity_min_overlap},
+                  "entity_min_overlap": options.entity_min_overlap,
+                  "check_negation": options.check_negation},
         "tune": tune_score,
         "test": prf(test_set, matcher_predict(options)),
         "cosine_only": {"min_cosine": cosine_only.min_cosine, "tune": cosine_only_tune,
@@ -146,6 +155,8 @@ def evaluate_matching(articles: dict[str, dict]) -> dict:
         "test_hard_negatives_rejected": None,
     }
     for check in ("numbers", "dates", "negation", "polarity", "entities"):
+        if not getattr(options, f"check_{check}"):
+            continue
         off = MatchOptions(**{**_fields(options), f"check_{check}": False})
         result["ablation_test"][f"without_{check}"] = prf(test_set, matcher_predict(off))
     hard = [p for p in test_set if p["hard"]]
