@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .model import Assertion, Span
-from .sources import phrase_regex, read_sections
+from .sources import phrase_regex, read_sections, sentence_bounds
 
 CHECKWORTHY = "checkworthy"
 OPINION = "opinion"
@@ -101,15 +102,20 @@ def _events(sent, low: str, *, headline: bool) -> list[str]:
     return out
 
 
-def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
-    """Label one sentence (a spaCy Span) checkworthy / opinion / background, with evidence."""
+def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, str]:
+    """Label one sentence (a spaCy Span) checkworthy / opinion / background, with evidence.
+
+    ``ents``: the sentence's entities when the caller has them (faster than ``sent.ents``)."""
+    if ents is None:
+        ents = list(sent.ents)
+    toks = list(sent)
     text = sent.text
     low = text.lower()
     ev_o: list[str] = []
     ev_c: list[str] = []
 
-    background = _hits("background", sent, low)
-    has_verb = any(t.pos_ in {"VERB", "AUX"} and t.dep_ in {"ROOT", "ccomp", "conj", "advcl", "relcl"} for t in sent)
+    background = _hits("background", toks, low)
+    has_verb = any(t.pos_ in {"VERB", "AUX"} and t.dep_ in {"ROOT", "ccomp", "conj", "advcl", "relcl"} for t in toks)
     if background:
         return BACKGROUND, f"routine context: {', '.join(repr(b) for b in background[:3])}"
     if not has_verb:
@@ -119,7 +125,7 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
         return BACKGROUND, "written in capitals: a heading"
 
     # --- opinion markers
-    opinion = [w for w in _hits("opinion", sent, low)]
+    opinion = [w for w in _hits("opinion", toks, low)]
     score_o = 0.0
     strong = [w for w in opinion if w not in {"only", "even", "just", "big", "real", "key", "point", "matter", "test",
                                               "question", "sign", "message", "signal", "strong", "weak", "hard", "tough",
@@ -138,10 +144,10 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
     if text.rstrip().rstrip("”’\"'").endswith("!"):
         score_o += 1
         ev_o.append("an exclamation")
-    dates = [e for e in sent.ents if e.label_ in {"DATE", "TIME"} and _POINT_IN_TIME.search(e.text)]
-    future = _hits("prediction", sent, low)
-    schedule = [t for t in sent if t.pos_ == "VERB" and t.lemma_.lower() in markers().words.get("schedule", frozenset())]
-    if future and schedule and not _hits("opinion", sent, low):
+    dates = [e for e in ents if e.label_ in {"DATE", "TIME"} and _POINT_IN_TIME.search(e.text)]
+    future = _hits("prediction", toks, low)
+    schedule = [t for t in toks if t.pos_ == "VERB" and t.lemma_.lower() in markers().words.get("schedule", frozenset())]
+    if future and schedule and not _hits("opinion", toks, low):
         return BACKGROUND, f"scheduled: {future[0]!r} + {schedule[0].text!r}"
     if future:
         if dates:
@@ -159,7 +165,7 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
     if pred_adj:
         score_o += 1
         ev_o.append(f"judged by an adjective ({pred_adj[0].text!r})")
-    degree = [t for t in sent if t.pos_ == "ADV" and t.lower_ in {"especially", "very", "so", "too", "quite", "rather",
+    degree = [t for t in toks if t.pos_ == "ADV" and t.lower_ in {"especially", "very", "so", "too", "quite", "rather",
                                                                   "increasingly", "deeply", "highly", "extremely",
                                                                   "largely", "hardly", "barely", "already", "still"}]
     if degree:
@@ -172,18 +178,18 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
 
     # --- check-worthy markers
     score_c = 0.0
-    numbers = [e for e in sent.ents if e.label_ in _NUMERIC and e.text.lower() not in _SMALL_WORDS]
+    numbers = [e for e in ents if e.label_ in _NUMERIC and e.text.lower() not in _SMALL_WORDS]
     if numbers:
         score_c += 2 + 0.5 * min(len(numbers) - 1, 2)
         ev_c.append("numbers " + ", ".join(repr(e.text) for e in numbers[:3]))
-    causal = _hits("causal", sent, low)
+    causal = _hits("causal", toks, low)
     if causal:
         score_c += 1
         ev_c.append("causal/change words " + ", ".join(repr(w) for w in causal[:3]))
-    actors = [e for e in sent.ents if e.label_ in _ACTORS]
-    events = _events(sent, low, headline=headline)
-    past = [t for t in sent if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB"]
-    subj_actor = _named_subject(sent)
+    actors = [e for e in ents if e.label_ in _ACTORS]
+    events = _events(toks, low, headline=headline)
+    past = [t for t in toks if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB"]
+    subj_actor = _named_subject(toks)
     if events and (subj_actor or actors and not _pronoun_subject(sent)):
         score_c += 1.5 if subj_actor else 1
         ev_c.append(f"event {events[0]!r} with actor {(subj_actor or actors[0].text)!r}")
@@ -210,9 +216,9 @@ def classify_sentence(sent, *, headline: bool = False) -> tuple[str, str]:
         f": {evidence_c or evidence_o}" if evidence_c or evidence_o else "")
 
 
-def _named_subject(sent) -> str | None:
+def _named_subject(toks) -> str | None:
     """The named entity (person, organisation, place, group) that is the subject of a verb."""
-    for tok in sent:
+    for tok in toks:
         if tok.dep_ in {"nsubj", "nsubjpass"} and tok.ent_type_ in _ACTORS:
             return tok.text
         if tok.dep_ in {"nsubj", "nsubjpass"} and tok.pos_ == "PROPN":
@@ -250,13 +256,15 @@ def find_assertions(doc, attributions, boilerplate) -> tuple[Assertion, ...]:
     headline_end = first_nl if first_nl > 0 else -1
     out: list[Assertion] = []
     pieces = []
-    for sent in doc.sents:
+    for s_start, s_end in sentence_bounds(doc):
         # a sentence never runs over a paragraph break (headlines have no full stop)
-        s0 = sent.start_char
-        for part in re.split(r"(\n\s*\n)", sent.text):
+        s0 = s_start
+        for part in re.split(r"(\n\s*\n)", text[s_start:s_end]):
             if part and not part.isspace():
-                pieces.append((s0, s0 + len(part), sent))
+                pieces.append((s0, s0 + len(part), None))
             s0 += len(part)
+    all_ents = list(doc.ents)
+    ent_starts = [e.start_char for e in all_ents]
     for start, end, sent in pieces:
         while start < end and text[start].isspace():
             start += 1
@@ -267,9 +275,6 @@ def find_assertions(doc, attributions, boilerplate) -> tuple[Assertion, ...]:
             continue
         if _covered(bad, start, end) > 0:
             continue
-        size = sum(1 for ch in body if not ch.isspace())
-        if size == 0:
-            continue
         cov = _covered(covered, start, end)
         if cov * 2 >= (end - start):
             continue
@@ -277,7 +282,10 @@ def find_assertions(doc, attributions, boilerplate) -> tuple[Assertion, ...]:
         if span is None:
             continue
         is_headline = headline_end > 0 and end <= headline_end and start < 200
-        label, evidence = classify_sentence(span, headline=is_headline)
+        lo = bisect_left(ent_starts, start)
+        hi = bisect_left(ent_starts, end)
+        ents = [e for e in all_ents[lo:hi] if e.end_char <= end]
+        label, evidence = classify_sentence(span, headline=is_headline, ents=ents)
         if is_headline:
             evidence = "headline; " + evidence
         out.append(Assertion(Span.of(text, start, end), label, find_hedges(body, start), evidence))

@@ -139,6 +139,16 @@ _NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART", "LA
 _QUOTE_KINDS = {"direct", "mixed"}
 
 
+def sentence_bounds(doc) -> list[tuple[int, int]]:
+    """(start, end) characters of the Doc's sentences, computed once per Doc."""
+    key = "sourcetrace_sentence_bounds"
+    cached = doc.user_data.get(key)
+    if cached is None or len(cached) and cached[-1][1] != len(doc.text):
+        cached = [(s.start_char, s.end_char) for s in doc.sents] if len(doc) else []
+        doc.user_data[key] = cached
+    return cached
+
+
 _OPEN = {"“": "”", "«": "»", "„": "“"}
 
 
@@ -188,10 +198,12 @@ class _DocContext:
         # quotations (by their marks): a speaker's antecedent is never inside one
         self.quoted = quote_regions(self.text)
         self.ent_of: dict[int, Any] = {}
-        for ent in doc.ents:
+        self.ents = list(doc.ents)
+        for ent in self.ents:
             for i in range(ent.start, ent.end):
                 self.ent_of[i] = ent
-        self.sent_starts = sorted(s.start_char for s in doc.sents)
+        self.sent_bounds = sentence_bounds(doc)
+        self.sent_starts = [b[0] for b in self.sent_bounds]
         self.titles = self._person_titles()
         self.outlet_cache: dict[str, bool] = {}
 
@@ -200,10 +212,12 @@ class _DocContext:
         i, j = bisect_right(self.ends, start), bisect_left(self.starts, end)
         return self.doc[i:j]
 
-    def sentence_of(self, char: int):
-        k = bisect_right(self.sent_starts, char) - 1
-        return self.doc.char_span(self.sent_starts[max(k, 0)], self.sent_starts[max(k, 0)] + 1,
-                                  alignment_mode="expand").sent
+    def sentence_of(self, char: int) -> tuple[int, int]:
+        """(start, end) characters of the sentence holding ``char``."""
+        if not self.sent_bounds:
+            return 0, len(self.text)
+        k = max(bisect_right(self.sent_starts, char) - 1, 0)
+        return self.sent_bounds[k]
 
     def in_quote(self, start: int, end: int) -> bool:
         k = bisect_right(self.quoted, (start, 10**12)) - 1
@@ -224,7 +238,7 @@ class _DocContext:
         self.person_surnames: set[str] = set()
         self.first_names: dict[str, set[str]] = {}
         self.gender_of: dict[str, str] = {}
-        for ent in self.doc.ents:
+        for ent in self.ents:
             if ent.label_ != "PERSON":
                 continue
             key = _surname(ent.text)
@@ -672,12 +686,12 @@ def _previous_in_sentence(ctx: _DocContext, attributions, mentions, i: int) -> i
     cue_toks = ctx.tokens(a.cue[0].start, a.cue[0].end)
     if not len(cue_toks) or cue_toks[0].tag_ not in {"VBG", "VBN"} or cue_toks[0].dep_ not in {"advcl", "conj", "xcomp", "pcomp", "acl"}:
         return None
-    sent = cue_toks[0].sent
+    sent_start, _ = ctx.sentence_of(a.cue[0].start)
     best = None
     for j, b in enumerate(attributions):
         if j == i or not b.cue or mentions[j].form == "none" or b.parent != a.parent:
             continue
-        if sent.start_char <= b.cue[0].start < a.cue[0].start and (best is None or b.cue[0].start > attributions[best].cue[0].start):
+        if sent_start <= b.cue[0].start < a.cue[0].start and (best is None or b.cue[0].start > attributions[best].cue[0].start):
             best = j
     return best
 
@@ -1041,8 +1055,7 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
     # ---- identity
     anon_window = mention_text
     if head is not None:
-        sent = head.sent
-        tail_end = min(sent.end_char, best.end + 140)
+        tail_end = min(ctx.sentence_of(head.idx)[1], best.end + 140)
         anon_window = mention_text + " " + text[best.end:tail_end]
     anon = lex.anonymity.search(anon_window)
     head_word = head.lower_ if head is not None else ""
@@ -1243,7 +1256,7 @@ def _display_name(ctx: _DocContext, m: _Mention, name: str) -> str:
         # the speaker of the enclosing attribution through its own source mention
         for s in (a.speaker_span,) if a.speaker_span is not None else ():
             excluded_names.add(_surname(s.text))
-    for ent in reversed([e for e in ctx.doc.ents if e.end_char <= p.idx]):
+    for ent in reversed([e for e in ctx.ents if e.end_char <= p.idx]):
         if ent.label_ != "PERSON":
             continue
         if _surname(ent.text) in excluded_names:
@@ -1264,11 +1277,8 @@ def attribution_channel(ctx: _DocContext, a: Attribution) -> tuple[str, str] | N
         return None
     lo = min(s.start for s in roles)
     hi = max(s.end for s in roles)
-    sent_lo = ctx.doc.char_span(lo, lo + 1, alignment_mode="expand")
-    sent_hi = ctx.doc.char_span(max(hi - 1, lo), max(hi, lo + 1), alignment_mode="expand")
-    if sent_lo is None or sent_hi is None:
-        return None
-    start, end = sent_lo.sent.start_char, sent_hi.sent.end_char
+    start = ctx.sentence_of(lo)[0]
+    end = ctx.sentence_of(max(hi - 1, lo))[1]
     if a.parent is not None and 0 <= a.parent < len(ctx.attributions):
         parent = extent(ctx.attributions[a.parent].content)
         if parent is not None:
