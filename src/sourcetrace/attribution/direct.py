@@ -146,7 +146,7 @@ def propose(ctx: Context) -> list[Proposal]:
             if verb is None:
                 continue
             rule = "cue_colon_quote"
-        cue_ids = cue_token_ids(verb)
+        cue_ids = cue_token_ids(verb, channel=ctx.lex.word_set("cue_channel_nouns"))
         ctx.claimed.update(cue_ids)
         source, speaker = subject(ctx, verb)
         if source is None and rule == "quote+speech_verb":

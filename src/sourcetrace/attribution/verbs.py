@@ -42,10 +42,11 @@ _NOT_IN_CUE = {"when", "however", "so", "even", "then", "where", "how", "why", "
                "only", "instead", "therefore", "thus", "meanwhile", "yet"}
 
 
-def cue_token_ids(tok, with_prep=None) -> list[int]:
+def cue_token_ids(tok, with_prep=None, channel: frozenset[str] = frozenset()) -> list[int]:
     """The verb with its auxiliaries, negation and adverbs right before it ("has also
-    said", "did not say", "to portray"), its particle ("point out") and, for a phrasal
-    frame, its preposition ("talked about")."""
+    said", "did not say", "to portray"), its particle ("point out"), a channel phrase
+    right after it whose noun is in ``channel`` ("said in a statement") and, for a
+    phrasal frame, its preposition ("talked about")."""
     ids = [tok.i]
     left = {c.i for c in tok.children if c.i < tok.i and c.dep_ in _LEFT_DEPS
             and c.lower_ not in _NOT_IN_CUE}
@@ -56,6 +57,10 @@ def cue_token_ids(tok, with_prep=None) -> list[int]:
     for c in tok.children:
         if c.dep_ == "prt":
             ids.append(c.i)
+        elif channel and c.dep_ == "prep" and c.lower_ == "in" and c.i == max(ids) + 1:
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None and obj.lemma_.lower() in channel and obj.i <= c.i + 3:
+                ids.extend(range(c.i, obj.i + 1))  # "said in a statement"
     if with_prep is not None:
         if with_prep.head.i != tok.i and with_prep.i > tok.i:
             ids.extend(range(tok.i + 1, with_prep.i + 1))  # "told the story of"
@@ -120,6 +125,27 @@ def mention_span(ctx: Context, tok, exclude: set[int] | None = None) -> CharSpan
     return ctx.subtree_span(tok, cut)
 
 
+def source_span(ctx: Context, tok, verb) -> CharSpan:
+    """The source mention headed by ``tok`` for the cue ``verb``: a relative clause
+    that holds a cue of its own ("Scott Reed, who added that ...") is left out, and
+    so are a leading "even"/"also" and a trailing date ("on Monday")."""
+    drop: set[int] = {verb.i}
+    verbs = ctx.lex.verbs
+    for c in tok.children:
+        if c.dep_ == "relcl" and any(t.lemma_.lower() in verbs and t.pos_ == "VERB" for t in c.subtree):
+            drop.update(t.i for t in c.subtree)
+        elif c.dep_ == "advmod" and c.i < tok.i and c.i == tok.left_edge.i:
+            drop.add(c.i)
+        elif c.dep_ in ("prep", "npadvmod") and c.i > tok.i and any(
+                t.ent_type_ in ("DATE", "TIME") for t in c.subtree):
+            drop.update(t.i for t in c.subtree)
+    # a dropped clause cuts everything after it (the span stays contiguous)
+    after = [i for i in drop if i > tok.i]
+    if after:
+        drop.update(range(min(after), tok.right_edge.i + 1))
+    return mention_span(ctx, tok, drop)
+
+
 def subject(ctx: Context, verb, depth: int = 0):
     """(source span or None, speaker span or None) for a cue verb.
 
@@ -133,7 +159,7 @@ def subject(ctx: Context, verb, depth: int = 0):
         if subj.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":
             head = mention_span(ctx, verb.head, {t.i for t in verb.subtree})
             return (subj.idx, subj.idx + len(subj)), head
-        span = mention_span(ctx, subj, {verb.i})
+        span = source_span(ctx, subj, verb)
         return span, span
     if passive:
         agent = _agent(verb)
@@ -288,6 +314,7 @@ def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
 def propose(ctx: Context) -> list[Proposal]:
     out = []
     content_nouns = ctx.lex.word_set("content_nouns")
+    channel = ctx.lex.word_set("cue_channel_nouns")
     doc = ctx.doc
     for i in ctx.with_lemma(ctx.lex.hashes["verbs"]):
         tok = doc[i]
@@ -299,7 +326,7 @@ def propose(ctx: Context) -> list[Proposal]:
         passive = is_passive(tok) or (
             tok.tag_ == "VBN" and tok.dep_ in ("advcl", "acl") and _own_subject(tok)[0] is None)
         frame, comp, prep = verb_frame(tok, entry.frames, content_nouns)
-        cue_ids = cue_token_ids(tok, prep)
+        cue_ids = cue_token_ids(tok, prep, channel)
         spans = None
         if frame is None:
             subj, is_pass = _own_subject(tok)
