@@ -16,7 +16,8 @@ goes on.
 Engines:
 - ``local`` with ``workers=1``: in this process.
 - ``local`` with ``workers=N``: N processes (spawned), each loading the model once;
-  this process collects the inputs and writes the store.
+  this process collects the inputs and writes the store. As with any spawned pool,
+  a script that calls it needs the ``if __name__ == "__main__":`` guard.
 - ``ray``: Ray Data ``map_batches`` with ``RayAnalyzer`` (an actor pool of
   ``workers`` actors, each loading the model once, ``num_cpus`` each); needs the
   ``ray`` extra. ``address`` connects to a running cluster; without it a local
