@@ -50,33 +50,34 @@ def _resolve_conflicts(props: list[Proposal]) -> list[Proposal]:
 
 
 def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
-    """A quotation nobody claims, starting a sentence right after a direct
-    attribution (same or next paragraph, no other cue between), continues it."""
+    """A quotation nobody claims, starting a sentence right after a direct or mixed
+    attribution (same or next paragraph, no other cue between), continues it.
+    Attributions inside the quotation itself ("I think ...") do not count."""
     if not props:
         return
-    taken = [s for p in props for s in p.content + p.cue + p.source]
-    ordered = sorted(props, key=lambda p: p.content_extent()[1])
+    outer = [p for p in props if not any(o is not p and _in_content(o, p.cue_start) for o in props)]
     for q in ctx.quotes:
-        if q.single or any(_overlaps((q.start, q.end), t) for t in taken):
+        if q.single or not _starts_clause(ctx, q):
             continue
-        if not _starts_clause(ctx, q):
+        span = (q.start, q.end)
+        around = [p for p in outer if not q.start <= p.cue_start < q.end]
+        if any(_overlaps(span, t) for p in around for t in p.content + p.cue + p.source):
             continue
-        prev = [p for p in ordered if p.content_extent()[1] <= q.start]
+        prev = [p for p in around if p.content_extent()[1] <= q.start]
         if not prev:
             continue
-        p = prev[-1]
+        p = max(prev, key=lambda o: max(e for _, e in o.content + o.cue + o.source))
         if p.kind not in ("direct", "mixed"):
             continue
         last_end = max(e for _, e in p.content + p.cue + p.source)
-        if any(last_end <= o.cue_start < q.start for o in props):
+        if any(last_end <= o.cue_start < q.start for o in around):
             continue
         gap = ctx.text[last_end:q.start]
         if gap.count("\n\n") > 1 or gap.count("\n") > 2:
             continue
         if gap.strip(" \n.,;—–-\"”’"):
             continue  # only whitespace and punctuation may stand between
-        p.content.append((q.start, q.end))
-        taken.append((q.start, q.end))
+        p.content.append(span)
 
 
 def _in_content(p: Proposal, pos: int) -> bool:

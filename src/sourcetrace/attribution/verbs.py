@@ -249,8 +249,10 @@ def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
         t = doc[i]
         if t.pos_ != "VERB" or t.dep_ not in ("advcl", "conj") or t.lemma_.lower() not in verbs:
             continue
-        if t.dep_ == "conj" and _own_subject(t)[0] is not None:
-            continue
+        if t.dep_ == "conj" and (_own_subject(t)[0] is not None or not (
+                "quote" in verbs[t.lemma_.lower()].frames
+                or any(c.dep_ == "ccomp" for c in t.children))):
+            continue  # "... but had not seen the movie" stays in the content
         if t.dep_ == "advcl" and t.tag_ != "VBG":
             continue
         j = i - 1
