@@ -656,6 +656,9 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
             ci = _definite_antecedent(clusters, m)
         if ci is None:
             form = "person" if m.form == "name" and _is_person_name(ctx, m) else ("org" if _is_org_like(ctx, m) else m.form)
+            if form == "name" and (lexicons().outlets.fullmatch(_clean_name(m.name))
+                                   or _clean_name(m.name).lower() in lexicons().kinds["capital"]):
+                form = "org"
             if form == "nominal" and m.head is not None and (m.head.lemma_.lower() in lexicons().kinds["document"]
                                                               or m.head.lemma_.lower() in lexicons().kinds["social"]):
                 form = "document"
@@ -978,6 +981,8 @@ def _person_kind(lex: _Lexicons, roles: list[str]) -> tuple[str | None, str]:
                     org.append((r, f"heads an organization ({head_of.group(0)!r})"))
                 continue
         off = _has(lex, "official", words, r)
+        if off and _has(lex, "candidate", words):
+            continue   # "presumed White House nominee": the office is sought, not held
         if off:
             if is_former:
                 former.add(off)
@@ -1122,12 +1127,8 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
             if role:
                 roles.append(role)
             roles += ctx.roles_of(name)
-            lead = []
-            for w in _words(ent.text):
-                if w in lex.kinds["official_title"] or w in lex.kinds["org_role"] or w in lex.kinds["media"]:
-                    lead.append(w)
-                else:
-                    break
+            lead = [w for w in _words(ent.text)[:-1]
+                    if w in lex.kinds["official_title"] or w in lex.kinds["org_role"] or w in lex.kinds["media"]]
             if lead:
                 roles.append(" ".join(lead))
             roles += [t for t in (_pre_title(ctx, m) for m in named) if t]
@@ -1135,7 +1136,10 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
             if kind is None:
                 kind, why = "person", f"person {ent.text!r}" + (f" ({ent.label_} in NER, a person's name elsewhere)" if ent.label_ != "PERSON" else "") + (f", roles {roles[:2]!r}" if roles else "")
         else:
-            k2, w2 = _kind_from_words(lex, words, mention_text)
+            if ent.label_ in {"ORG", "FAC", "NORP"}:
+                k2, w2 = _kind_from_words(lex, _words(ent.text), ent.text)
+            else:
+                k2, w2 = _kind_from_words(lex, words, mention_text)
             if k2 is None and role:
                 k2, w2 = _kind_from_words(lex, _words(role), role)
             if k2 is not None:
@@ -1153,13 +1157,19 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
         w = _has(lex, "social", head_words)
         doc_w = _has(lex, "document", head_words)
         platform = _has(lex, "social_platform", words, mention_text)
-        mod_words = words
+        mod_text = _without_clauses(head) if head is not None else mention_text
+        mod_words = _words(mod_text)
         if w and (platform or any(x in {"@"} for x in mention_text)):
             kind, why = "social", f"{w!r} + platform {platform!r}"
         elif platform and head_lemma in {"user", "some", "many", "people", "follower"} | set(lex.kinds["social"]):
             kind, why = "social", f"platform {platform!r}"
         elif platform and "on" in words:
             kind, why = "social", f"'on {platform}'"
+        elif head is not None and head_lemma in lex.kinds["org_role"] and _names_in(ctx, head, {"PERSON", "ORG"}):
+            kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'PERSON', 'ORG'})!r}: speaks for them"
+        elif head is not None and head_lemma in {"official", "officials", "executive", "executives"} and (
+                _names_in(ctx, head, {"ORG"}) and not _has(lex, "official", _words(_names_in(ctx, head, {"ORG"}))) ):
+            kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'ORG'})!r}, not a government body"
         elif doc_w and platform:
             kind, why = "social", f"{head.text!r} on {platform!r}"
         elif doc_w:
@@ -1170,7 +1180,7 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
             if k2 is None:
                 k2, w2 = _kind_from_words(lex, head_words, head.text if head is not None else "")
             if k2 is None:
-                k2, w2 = _kind_from_words(lex, mod_words, mention_text)
+                k2, w2 = _kind_from_words(lex, mod_words, mod_text)
             if k2 is None and role:
                 k2, w2 = _kind_from_words(lex, _words(role), role)
             if k2 is not None:
@@ -1186,6 +1196,24 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
     if identity == "unspecified" and kind == "person" and head is not None and head_word in {"it", "there"}:
         kind = None
     return _Typed(identity, kind, ev, role, _display_name(ctx, best, name))
+
+
+def _names_in(ctx: _DocContext, head, labels: set[str]) -> str:
+    """The first named entity of the given labels inside the head's noun phrase."""
+    for tok in head.subtree:
+        e = ctx.ent_of.get(tok.i)
+        if e is not None and e.label_ in labels and tok.i != head.i:
+            return e.text
+    return ""
+
+
+def _without_clauses(head) -> str:
+    """The head's phrase without relative and participial clauses."""
+    skip = set()
+    for tok in head.subtree:
+        if tok.dep_ in {"relcl", "acl", "advcl"} and tok.i != head.i:
+            skip.update(t.i for t in tok.subtree)
+    return " ".join(t.text for t in head.subtree if t.i not in skip)
 
 
 def _human_head(head) -> bool:
