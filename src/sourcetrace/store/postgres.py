@@ -34,6 +34,10 @@ from . import (
 _LOCK_ID = 7_203_114  # advisory lock key for migrations
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def _psycopg():
     try:
         import psycopg
@@ -54,13 +58,13 @@ class PostgresStore:
         try:
             self.conn = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL: {str(exc).strip()}",
+            raise StoreError(f"cannot connect to PostgreSQL: {_one_line(exc)}",
                              hint="check the --db URL, that the server runs and accepts you") from exc
         try:
             self._migrate()
         except psycopg.Error as exc:
             self.conn.rollback()
-            raise StoreError(f"cannot prepare the PostgreSQL schema: {str(exc).strip()}") from exc
+            raise StoreError(f"cannot prepare the PostgreSQL schema: {_one_line(exc)}") from exc
 
     def _migrate(self) -> None:
         with self.conn.transaction(), self.conn.cursor() as cur:
@@ -92,14 +96,14 @@ class PostgresStore:
             return rows
         except self._psycopg.Error as exc:
             self.conn.rollback()
-            raise StoreError(f"PostgreSQL query failed: {str(exc).strip()}") from exc
+            raise StoreError(f"PostgreSQL query failed: {_one_line(exc)}") from exc
 
     def _execute(self, sql: str, args: Any = ()) -> None:
         try:
             with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
                 cur.execute(sql, args)
         except self._psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL write failed: {str(exc).strip()}") from exc
+            raise StoreError(f"PostgreSQL write failed: {_one_line(exc)}") from exc
 
     # -- writes -----------------------------------------------------------------------
     def _insert(self, cur, record: ArticleRecord) -> int | None:
@@ -141,7 +145,7 @@ class PostgresStore:
             with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
                 return [self._insert(cur, r) for r in records]
         except self._psycopg.Error as exc:
-            raise StoreError(f"could not store articles in PostgreSQL: {str(exc).strip()}") from exc
+            raise StoreError(f"could not store articles in PostgreSQL: {_one_line(exc)}") from exc
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()
