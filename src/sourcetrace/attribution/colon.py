@@ -10,6 +10,7 @@ from .base import Context, Proposal
 
 _LABEL = re.compile(r"[ \t]*([^:\n]{2,60}?)[ \t]*:[ \t]+(?=\S)")
 _MAX_LABEL_WORDS = 6
+_SOURCE_ENTS = {"PERSON", "ORG", "NORP", "GPE"}
 
 
 def _label_ok(ctx: Context, s: int, e: int, transcript: bool) -> bool:
@@ -26,10 +27,15 @@ def _label_ok(ctx: Context, s: int, e: int, transcript: bool) -> bool:
     toks = ctx.doc[lo:hi]
     if any(t.pos_ in ("VERB", "AUX") and t.tag_ not in ("VBN",) and not t.text[0].isupper() for t in toks):
         return False
-    capitalised = all(w[0].isupper() for w in words if w[0].isalpha())
+    if not label[0].isalpha():
+        return False
     if transcript:
-        return label.isupper() or capitalised
-    return capitalised or any(t.pos_ in ("PROPN", "NOUN") for t in toks)
+        return label.isupper()  # "WALLACE:", "MR. TRUMP:"
+    # a headline label names a source: a person, organisation or group, or a source noun
+    named = any(t.ent_type_ in _SOURCE_ENTS for t in toks)
+    noun = words[-1].lower().rstrip(".") in ctx.lex.word_set("source_nouns")
+    surname = len(words) == 1 and words[0][0].isupper()  # "Issa: ..."
+    return named or noun or surname
 
 
 def _proposal(ctx: Context, s: int, e: int, colon: int, c_end: int, rule: str, conf: float):
