@@ -1227,12 +1227,15 @@ def _specific_body(ctx: _DocContext, m: _Mention, lex: _Lexicons) -> str | None:
     """A definite institution, title or document ("the administration", "the Vermont senator",
     "the Ukrainian military command", "Clinton's campaign"): a specific, identified source."""
     head = m.head
-    if head is None or m.plural and not any(c.dep_ == "poss" for c in head.children):
+    if head is None:
+        return None
+    starts_definite = ctx.text[m.start:m.start + 4].lower() in {"the ", "this"} or ctx.text[m.start:m.start + 6].lower() == "these "
+    if m.plural and not (any(c.dep_ == "poss" for c in head.children) or starts_definite):
         return None
     lemma = head.lemma_.lower()
     inst = (lemma in lex.kinds["official"] or lemma in lex.kinds["organization"] or lemma in lex.kinds["media"]
             or lemma in lex.kinds["document"] or lemma in lex.kinds["social"])
-    generic = {"man", "woman", "person", "people", "crowd", "audience", "group", "source", "official", "officials",
+    generic = {"man", "woman", "person", "people", "crowd", "audience", "source", "official", "officials",
                "expert", "analyst", "aide", "adviser", "advisor", "spokesman", "spokeswoman", "staffer",
                "voter", "resident", "member", "supporter", "critic", "user", "insider", "judge", "reporter",
                "journalist", "diplomat", "lawmaker", "commander", "soldier", "employee", "worker"}
@@ -1242,7 +1245,7 @@ def _specific_body(ctx: _DocContext, m: _Mention, lex: _Lexicons) -> str | None:
                 continue
             if inst and lemma not in generic:
                 return f"{c.text!r} + {head.text!r}: a specific, identified body"
-    definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "these"} for c in head.children)
+    definite = starts_definite or any(c.dep_ == "det" and c.lower_ in {"the", "this", "these"} for c in head.children)
     if definite and inst and lemma not in generic:
         return f"definite {head.text!r}: a specific body or document named earlier or known"
     if lemma in lex.kinds["document"]:
