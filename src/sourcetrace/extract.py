@@ -1,6 +1,6 @@
 """Batch extraction: JSONL articles in, attribution spans out (``sourcetrace extract``).
 
-Input lines:  {"id": ..., "text": "..."}            (other keys are ignored)
+Input lines:  {"id": ..., "text": "..."}   (other keys are ignored; no id: the line number)
 Output lines: {"id": ..., "attributions": [{"source": [[s, e], ...], "cue": [...],
                "content": [...]}, ...]}
 
