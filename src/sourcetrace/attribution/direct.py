@@ -15,6 +15,7 @@ from .verbs import cue_token_ids, is_cue_verb, mention_span, subject, token_span
 
 _STARTERS = set(".!?:;\n—–-\"“”'’‘(")
 MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
+MIN_HEAD_QUOTE_WORDS = 4  # a quotation after its cue is a quotation, not a scare quote
 
 
 def _starts_clause(ctx: Context, q: Quote) -> bool:
@@ -28,7 +29,7 @@ def _starts_clause(ctx: Context, q: Quote) -> bool:
 def _quote_cue_ok(entry) -> bool:
     """A verb may take a direct quotation if PolNeAR shows it does, or if it takes a
     clause as its content with a good confidence ("read", "insisted")."""
-    return "quote" in entry.frames or entry.frames.get("ccomp", 0.0) >= 0.6
+    return "quote" in entry.frames or entry.frames.get("ccomp", 0.0) >= 0.9
 
 
 def _tail_entry(ctx: Context, tok):
@@ -134,6 +135,8 @@ def propose(ctx: Context) -> list[Proposal]:
         verb, fallback = _tail_cue(ctx, q, stop)
         rule = "quote+speech_verb"
         if verb is None:
+            if len(ctx.text[q.start:q.end].split()) < MIN_HEAD_QUOTE_WORDS:
+                continue  # "... called it "Playbook," ...": a scare quote, not a quotation
             prev_end = max([x.end for x in quotes[:k] if x.end <= q.start] + [para_start])
             verb = _head_cue(ctx, q, prev_end)
             if verb is None and para_start == q.start and para_start > 0:
