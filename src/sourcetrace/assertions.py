@@ -210,7 +210,7 @@ def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, 
         return OPINION, f"opinion {score_o:g} >= check-worthy {score_c:g}: {evidence_o}"
     if score_c >= 1.5:
         return CHECKWORTHY, f"check-worthy {score_c:g} > opinion {score_o:g}: {evidence_c}"
-    if score_o >= 1:
+    if score_o >= 1 or (score_o >= 0.5 and score_c < 1):
         return OPINION, f"opinion {score_o:g}, check-worthy {score_c:g}: {evidence_o}"
     return BACKGROUND, f"no claim markers strong enough (check-worthy {score_c:g}, opinion {score_o:g})" + (
         f": {evidence_c or evidence_o}" if evidence_c or evidence_o else "")
