@@ -208,7 +208,9 @@ def test_render_html_untrusted_text_stays_inert():
     found = tags(page)
     scripts = [t for t, _ in found if t == "script"]
     assert len(scripts) == 1                                   # ours, and only ours
-    assert not [t for t, _ in found if t in ("img", "a", "b", "i")]  # no markup from the input
+    assert not [t for t, _ in found if t in ("img", "i", "iframe")]  # no markup from the input
+    assert [a["href"] for t, a in found if t == "a"] == ["#st-panel"]  # only our own link
+    assert not [a for t, a in found if t == "b" and "class" not in a]
     for _, attrs in found:
         assert not any(k.startswith("on") for k in attrs), attrs
         assert all("javascript:" not in (v or "") for k, v in attrs.items()

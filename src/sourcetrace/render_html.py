@@ -467,7 +467,8 @@ def _header_html(analysis: Analysis) -> str:
         out.append(f"<h2>{_e(title)}</h2>")
     if bits:
         out.append(f'<p class="st-meta">{" · ".join(bits)}</p>')
-    out.append(f'<p class="st-counts">{counts}</p>')
+    out.append(f'<p class="st-counts">{counts} <a class="st-jump" href="#st-panel">'
+               "sources and profile ↓</a></p>")
     out.append("</header>")
     return "".join(out)
 
@@ -489,7 +490,7 @@ def render_analysis_fragment(analysis: Analysis) -> str:
         f'<details class="st-all"><summary>All {len(analysis.attributions)} attributions'
         f'</summary><div class="st-cards">{cards}</div></details>'
         "</section>"
-        '<aside class="st-panel" aria-label="Sources and profile">'
+        '<aside class="st-panel" id="st-panel" aria-label="Sources and profile">'
         '<section class="st-selected" aria-live="polite" hidden>'
         '<button type="button" class="st-close" aria-label="Close">×</button>'
         '<div class="st-slot"></div></section>'
