@@ -389,3 +389,17 @@ def test_api_trace_gives_the_first_appearance_per_outlet(claims_client):
     assert "corroboration" in page and "timeline" in page
     page = claims_client.get("/claims/trace", params={"claim": troops["earliest"]}).text
     assert page.index("kyivindependent.com") < page.index("apnews.com")
+
+
+def test_api_serve_refuses_a_public_host_without_a_token(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    _register_commands()
+    monkeypatch.delenv("SOURCETRACE_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2
+    assert "SOURCETRACE_TOKEN" in result.output
+    result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "no" / "such" / "dir.db")])
+    assert result.exit_code == 4 and "does not exist" in result.output
