@@ -403,3 +403,13 @@ def test_api_serve_refuses_a_public_host_without_a_token(monkeypatch, tmp_path):
     assert "SOURCETRACE_TOKEN" in result.output
     result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "no" / "such" / "dir.db")])
     assert result.exit_code == 4 and "does not exist" in result.output
+
+
+def test_api_ingest_of_a_refused_url_answers_with_its_error(monkeypatch):
+    from sourcetrace.store import open_store
+
+    store = open_store(":memory:")
+    c = TestClient(create_app(DEFAULT, store=store))
+    r = c.post("/api/ingest", json={"url": "http://127.0.0.1:9/story"})
+    assert (r.status_code, error_of(r)["code"]) == (403, "blocked_address")
+    assert [f.input for f in store.failures()] == ["http://127.0.0.1:9/story"]

@@ -401,11 +401,31 @@ def ingest_request(s: Services, body: schemas.IngestRequest):
     store = s.store()
     meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
     if kind == "url":
-        return s.analyze(corpus.ingest, [value], store, config=s.config)
-    document = ingest.from_string(value, config=s.config, meta=meta, html=True if kind == "html" else None)
-    label = meta.get("url") or f"api:{content_hash(document.text)[:16]}"
-    item = collect.Collected(input=label, document=document, kind=kind, raw=value if kind == "html" else None)
-    return s.analyze(corpus.ingest, [], store, config=s.config, items=[item])
+        label = value
+        report = s.analyze(corpus.ingest, [value], store, config=s.config)
+    else:
+        document = ingest.from_string(value, config=s.config, meta=meta,
+                                      html=True if kind == "html" else None)
+        label = meta.get("url") or f"api:{content_hash(document.text)[:16]}"
+        item = collect.Collected(input=label, document=document, kind=kind,
+                                 raw=value if kind == "html" else None)
+        report = s.analyze(corpus.ingest, [], store, config=s.config, items=[item])
+    if report.failed and not (report.added or report.duplicates):
+        # the one article failed: answer with its error (recorded in /api/failures too)
+        failure = next((f for f in reversed(store.failures()) if f.input == label), None)
+        reason = report.failures[0][1] if report.failures else "the article could not be ingested"
+        raise error_for(failure.code if failure else "error", reason)
+    return report
+
+
+def error_for(code: str, message: str) -> SourcetraceError:
+    """The SourcetraceError whose ``code`` is ``code`` (the base class for an unknown one)."""
+    from . import errors
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, SourcetraceError)]
+    cls = next((c for c in classes if c.code == code), SourcetraceError)
+    return cls(message)
 
 
 def article_summary(article) -> dict[str, Any]:
