@@ -12,6 +12,7 @@ JSON endpoints (OpenAPI at ``/openapi.json``, a readable reference at ``/api``):
     GET  /api/articles/{id}                one article with its whole analysis
     GET  /api/articles/{id}/attributions   its attributions
     GET  /api/articles/{id}/sources        its source registry
+    GET  /api/articles/{id}/view           the article view as one HTML file (to save or mail)
     GET  /api/sources                      top sources, overall or by outlet / kind / identity
     GET  /api/search?q=                    full text over articles, quotes and sources
     GET  /api/claims, /api/trace           claims with corroboration, first appearance per outlet
@@ -24,7 +25,9 @@ Errors: one handler (``handle_error``) turns any exception into
 ``STATUS`` (the first class in the error's MRO found there), FastAPI's validation
 errors as 422 ``invalid_request``, unknown routes as 404 ``not_found``, and
 anything unexpected as 500 ``internal_error`` (logged with its traceback). Pages of
-the web UI get the same error as an HTML page.
+the web UI get the same error as an HTML page. Statuses: 400 bad input or option,
+401 missing token, 403 refused address, 404 no such record, 413 too large, 422 invalid
+request / not English / URL not fetched, 503 no corpus or the store or model failed.
 
 Safety:
 - request bodies over ``config.max_input_bytes`` + 64 KiB are refused (413) while
