@@ -238,6 +238,18 @@ def _skip_lead(ctx: Context, tokens, lo: int, hi: int) -> int:
     return lo
 
 
+def _reports(t, verbs) -> bool:
+    """A conjunct verb that reports on its own: a speech verb, a verb with a clause,
+    or a verb whose complement frame is a strong cue ("... and praised efforts")."""
+    entry = verbs[t.lemma_.lower()]
+    if "quote" in entry.frames or any(c.dep_ == "ccomp" for c in t.children):
+        return True
+    frame, _, prep = verb_frame(t, entry.frames)
+    if frame is None:
+        return False
+    return entry.conf(f"prep-{prep.lower_}" if prep is not None else frame) >= 0.8
+
+
 def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
     """Where the parse hangs "..., describing X" or "... and warned that" off the
     reported clause, the participle or conjunct is the cue verb's own next
@@ -249,9 +261,7 @@ def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
         t = doc[i]
         if t.pos_ != "VERB" or t.dep_ not in ("advcl", "conj") or t.lemma_.lower() not in verbs:
             continue
-        if t.dep_ == "conj" and (_own_subject(t)[0] is not None or not (
-                "quote" in verbs[t.lemma_.lower()].frames
-                or any(c.dep_ == "ccomp" for c in t.children))):
+        if t.dep_ == "conj" and (_own_subject(t)[0] is not None or not _reports(t, verbs)):
             continue  # "... but had not seen the movie" stays in the content
         if t.dep_ == "advcl" and t.tag_ != "VBG":
             continue
@@ -267,11 +277,30 @@ def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
     return hi
 
 
+def _cut_reporting_relative(ctx: Context, tokens, hi: int) -> int:
+    """", where she brushed off the findings": a comma-set relative clause of an object
+    that reports on its own subject ends the content (its cue is then top level)."""
+    doc = ctx.doc
+    verbs = ctx.lex.verbs
+    for tok in tokens:
+        if tok.dep_ != "dobj":
+            continue
+        for c in tok.children:
+            if (c.dep_ == "relcl" and c.i > tok.i and doc[c.left_edge.i - 1].text == ","
+                    and any(t.pos_ == "VERB" and t.lemma_.lower() in verbs and _own_subject(t)[0] is not None
+                            and _own_subject(t)[0].lower_ not in RELATIVE_PRONOUNS for t in c.subtree)):
+                return min(hi, c.left_edge.i - 2)
+    return hi
+
+
 def content_span(ctx: Context, tokens, exclude: set[int], cue=None) -> CharSpan | None:
     lo = min(t.left_edge.i for t in tokens)
     hi = max(t.right_edge.i for t in tokens)
     if cue is not None:
         hi = _cut_trailing_cue(ctx, cue, lo, hi)
+        hi = _cut_reporting_relative(ctx, tokens, hi)
+        if hi < lo:
+            return None
     for i in range(tokens[0].i - 1, lo - 1, -1):
         if i in exclude:
             lo = i + 1
