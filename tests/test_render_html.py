@@ -240,3 +240,11 @@ def test_render_html_real_analysis(seed_gold):
     page = render_analysis_html(a)
     assert visible_text(render_analysis_fragment(a)) == a.text
     assert page.count('data-card="') == len(a.attributions)
+
+
+def test_render_html_panel_lists_what_the_article_says_without_a_source(gold_analysis):
+    frag = render_analysis_fragment(gold_analysis)
+    listed = re.search(r'<ol class="st-asserts">(.*?)</ol>', frag, re.S).group(1)
+    items = re.findall(r'data-s="(\d+)"', listed)
+    assert items == ["0", "1", "2"]
+    assert html.escape(gold_analysis.text[79:120], quote=True) in listed

@@ -434,6 +434,27 @@ def _profile_html(profile: dict[str, Any] | None) -> tuple[str, str]:
     return "".join(body), f'<dl class="st-dl st-profile">{rows}</dl>' if rows else ""
 
 
+def _assertions_html(analysis: Analysis) -> str:
+    """The statements the article makes in its own voice: check-worthy first, then opinions."""
+    order = {"checkworthy": 0, "opinion": 1}
+    items = sorted((i for i, a in enumerate(analysis.assertions) if a.label in order),
+                   key=lambda i: (order[analysis.assertions[i].label], i))
+    if not items:
+        return ""
+    rows = []
+    for i in items:
+        a = analysis.assertions[i]
+        text = analysis.text[a.span.start:a.span.end].strip()
+        short = text if len(text) <= 180 else text[:177].rstrip() + "…"
+        hedges = ", ".join(h.text or analysis.text[h.start:h.end] for h in a.hedges)
+        note = " · ".join(x for x in (ASSERTION_LABELS.get(a.label, a.label),
+                                      hedges and f"hedged: {hedges}", a.evidence) if x)
+        rows.append(f'<li class="st-as-item st-as-{_e(a.label)}-item" data-s="{i}" tabindex="0" '
+                    f'role="button">{_e(short)}<span class="st-facts">{_e(note)}</span></li>')
+    return ('<section><h3>Said without a source</h3><ol class="st-asserts">'
+            + "".join(rows) + "</ol></section>")
+
+
 _LEGEND = """<ul class="st-legend">
 <li><span class="st-key st-key-source">Name</span> source mention</li>
 <li><span class="st-key st-key-cue">said</span> cue (reporting verb or phrase)</li>
@@ -496,6 +517,7 @@ def render_analysis_fragment(analysis: Analysis) -> str:
         '<div class="st-slot"></div></section>'
         f'<section><h3>Sourcing profile</h3>{headline}</section>'
         f'<section><h3>Sources</h3>{_sources_html(analysis)}</section>'
+        + _assertions_html(analysis)
         + (f'<section><h3>Profile in figures</h3>{details}</section>' if details else "")
         + f"<section><h3>Legend</h3>{_LEGEND}</section>"
         "</aside></div></div>"

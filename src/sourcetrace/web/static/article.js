@@ -89,6 +89,24 @@
       });
     });
 
+    // a statement said without a source: scroll to it in the text and light it up
+    function showStatement(li) {
+      var marks = text.querySelectorAll('.st-as[data-s="' + li.getAttribute("data-s") + '"]');
+      if (!marks.length) { return; }
+      root.querySelectorAll(".st-flash").forEach(function (e) { e.classList.remove("st-flash"); });
+      marks.forEach(function (m) { m.classList.add("st-flash"); });
+      marks[0].scrollIntoView({block: "center", behavior: "smooth"});
+      window.setTimeout(function () {
+        marks.forEach(function (m) { m.classList.remove("st-flash"); });
+      }, 2500);
+    }
+    root.querySelectorAll(".st-asserts li[data-s]").forEach(function (li) {
+      li.addEventListener("click", function () { showStatement(li); });
+      li.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); showStatement(li); }
+      });
+    });
+
     var close = box.querySelector(".st-close");
     if (close) { close.addEventListener("click", function () { selected = null; clear(); }); }
     root.addEventListener("keydown", function (ev) {
