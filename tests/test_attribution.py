@@ -3,6 +3,8 @@ hand-written sentences parsed with the real English model (loaded once per sessi
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sourcetrace import attribution
 from sourcetrace.attribution import Proposal, assemble, lexicon
@@ -84,6 +86,13 @@ def test_attribution_floating_quote_goes_to_previous_speaker(run):
     a = by_cue(atts, "said")
     assert texts(a.content)[-1] == '"This is not over by any means."'
     assert len([x for x in atts if x.parent is None]) == 1
+
+
+def test_attribution_single_quoted_quotation_british_style(run):
+    atts = run("Intro line.\n\n'We won the vote fair and square,' she said. 'It was not close.'")
+    a = by_cue(atts, "said")
+    assert texts(a.content) == ["'We won the vote fair and square,'", "'It was not close.'"]
+    assert run("Intro line.\n\nPutin's 'nuclear plan' was mocked by everyone.") == ()
 
 
 def test_attribution_quotes_find_unclosed_paragraphs_and_doubled_apostrophes():
@@ -222,6 +231,19 @@ def test_attribution_spans_slice_the_text_in_order(run):
         assert 0.0 <= a.confidence <= 1.0 and a.rule and a.kind in ("direct", "indirect", "mixed")
         starts.append(min(s.start for s in a.source + a.cue + a.content))
     assert starts == sorted(starts)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([
+    "said", "he", "“", "”", '"', "'", "‘", "’", "''", ":", ",", ".", "\n", "\n\n", "according to",
+    "There are reports of", "the mayor", "that", "thinks", "war", "WALLACE:", "—", "(", ")",
+    "adding", "told", "him", "  ", "é", "\u00a0"]), max_size=40))
+def test_attribution_never_fails_and_spans_slice_text(run, words):
+    text = " ".join(words)
+    for a in run(text):
+        for s in a.source + a.cue + a.content:
+            assert 0 <= s.start <= s.end <= len(text) and text[s.start:s.end] == s.text
+        assert a.parent is None or isinstance(a.parent, int)
 
 
 def test_attribution_empty_and_plain_texts_give_nothing(run):

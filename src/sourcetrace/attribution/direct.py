@@ -15,7 +15,8 @@ from .verbs import cue_token_ids, is_cue_verb, mention_span, subject, token_span
 
 _STARTERS = set(".!?:;\n—–-\"“”'’‘(")
 MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
-MIN_HEAD_QUOTE_WORDS = 4  # a quotation after its cue is a quotation, not a scare quote
+MIN_HEAD_QUOTE_WORDS = 4
+MIN_SINGLE_QUOTE_WORDS = 3  # a quotation after its cue is a quotation, not a scare quote
 
 
 def _starts_clause(ctx: Context, q: Quote) -> bool:
@@ -107,7 +108,7 @@ def _continuations(ctx: Context, quotes: list[Quote], k: int, after: int) -> lis
     for q in quotes[k + 1:]:
         if q.start >= para_end:
             break
-        if q.start < after or q.single:
+        if q.start < after:
             continue
         gap = ctx.text[after:q.start]
         if gap.strip(" ,.;—–-") and not _starts_clause(ctx, q):
@@ -125,7 +126,10 @@ def _continuations(ctx: Context, quotes: list[Quote], k: int, after: int) -> lis
 
 def propose(ctx: Context) -> list[Proposal]:
     out: list[Proposal] = []
-    quotes = [q for q in ctx.quotes if not q.single]
+    # single-quoted passages count as quotations when they read like one (British
+    # style: 'We won,' she said), not for a scare-quoted word or two
+    quotes = [q for q in ctx.quotes
+              if not q.single or len(ctx.text[q.start:q.end].split()) >= MIN_SINGLE_QUOTE_WORDS]
     used: set[int] = set()
     for k, q in enumerate(quotes):
         if q.start in used or not _starts_clause(ctx, q):
