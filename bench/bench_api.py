@@ -13,6 +13,7 @@ than wall time on a shared machine. The load generator runs on the same 2 cores.
 
     .venv/bin/python bench/bench_api.py                       # workers 1 and 2, 200 requests each
     .venv/bin/python bench/bench_api.py --workers 2 --requests 400 --concurrency 8
+    .venv/bin/python bench/bench_api.py --baseline 41     # plus the same analyses without HTTP
 """
 from __future__ import annotations
 
@@ -157,14 +158,32 @@ def run(workers: int, n: int, concurrency: int, texts: list[str]) -> dict:
     }
 
 
+def library_baseline(texts: list[str], n: int) -> dict:
+    """The same analyses in this process, without HTTP: CPU and wall ms per article."""
+    import sourcetrace
+
+    sourcetrace.analyze(texts[0])                      # load the model first
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in range(n):
+        sourcetrace.analyze(texts[i % len(texts)])
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"articles": n, "cpu_ms_per_article": round(cpu / n * 1000, 1),
+            "wall_ms_per_article": round(wall / n * 1000, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=0, help="clients (default: 2 x workers)")
     ap.add_argument("--articles", type=int, default=40, help="PolNeAR dev articles to cycle through")
+    ap.add_argument("--baseline", type=int, default=0, metavar="N",
+                    help="also analyse N articles in-process (no HTTP) for the CPU cost without the API")
     args = ap.parse_args()
     texts = articles(args.articles)
+    baseline = library_baseline(texts, args.baseline) if args.baseline else None
+    if baseline:
+        print(json.dumps({"library_baseline": baseline}), flush=True)
     results = []
     for w in args.workers:
         r = run(w, args.requests, args.concurrency or 2 * w, texts)
@@ -173,12 +192,16 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "python": platform.python_version(),
             "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "articles": len(texts)}
-    (OUT / "bench-api.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    (OUT / "bench-api.json").write_text(json.dumps({"meta": meta, "results": results,
+                                                    "library_baseline": baseline}, indent=1))
     print("\n| workers | clients | requests | errors | req/s | p50 ms | p90 ms | p99 ms | server CPU ms/req |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['workers']} | {r['concurrency']} | {r['requests']} | {r['errors']} | {r['rps']} | "
               f"{r['p50_ms']:.0f} | {r['p90_ms']:.0f} | {r['p99_ms']:.0f} | {r['server_cpu_ms_per_request']:.0f} |")
+    if baseline:
+        print(f"\nin-process sourcetrace.analyze, no HTTP: {baseline['cpu_ms_per_article']:.0f} ms CPU "
+              f"per article ({baseline['articles']} articles)")
     print(f"\n{meta}")
     if any(r["errors"] for r in results):
         raise SystemExit("errors during the load run: see error_samples above")
