@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SCORER = SHARED / "bench" / "attribution_score.py"
 DEV = SHARED / "data" / "polnear" / "dev.jsonl"
+# rules+model settings, chosen on the validation split of PolNeAR train
+MIN_CONFIDENCE = 0.8   # a model attribution is added where the rules found none
+MIN_SUPPORT = 0.1      # a rule attribution the model backs less than this is dropped
 
 
 def load_scorer():
@@ -72,29 +75,29 @@ def rules_attributions(doc):
     return tuple(a for a in extract(doc) if a.parent is None)
 
 
-def combined_attributions(doc, prefer: str):
-    """Model + rules (learned.combined), top level only."""
-    from sourcetrace.attribution.learned import combined
-
-    return tuple(a for a in combined(doc, prefer=prefer) if a.parent is None)
-
-
-def predict(nlp, records, mode: str):
+def attributions(doc, mode: str, *, min_confidence: float = MIN_CONFIDENCE,
+                 min_support: float = MIN_SUPPORT):
+    """Top-level attributions of one parsed Doc under ``mode``."""
     from sourcetrace.attribution import learned
 
-    out = []
-    docs = nlp.pipe((r["text"] for r in records), batch_size=16)
-    for rec, doc in zip(records, docs):
-        if mode == "model":
-            atts = learned.extract(doc)
-        elif mode == "rules":
-            atts = rules_attributions(doc)
-        elif mode == "rules+model":
-            atts = combined_attributions(doc, "rules")
-        else:
-            atts = combined_attributions(doc, "model")
-        out.append({"id": rec["id"], "attributions": [a.offsets() for a in atts]})
-    return out
+    if mode == "model":
+        return learned.extract(doc)
+    if mode == "rules":
+        return rules_attributions(doc)
+    if mode == "rules+model":
+        atts = learned.combined(doc, prefer="rules", min_confidence=min_confidence,
+                                min_support=min_support)
+    else:
+        atts = learned.combined(doc, prefer="model")
+    return tuple(a for a in atts if a.parent is None)
+
+
+def predict(nlp, records, mode: str, docs=None):
+    """Predictions in the scorer's form; ``docs``: the records already parsed by ``nlp``."""
+    if docs is None:
+        docs = nlp.pipe((r["text"] for r in records), batch_size=16)
+    return [{"id": rec["id"], "attributions": [a.offsets() for a in attributions(doc, mode)]}
+            for rec, doc in zip(records, docs)]
 
 
 # --------------------------------------------------------------------------- recall by kind
@@ -164,6 +167,43 @@ def speed(records, model_dir, mode: str, repeats: int = 1):
     return t_base, t_ours
 
 
+def seed_check(nlp, mode: str) -> str:
+    """The seed article: gold attributions found with their exact cue and content."""
+    from sourcetrace.extensions import register
+    from sourcetrace.model import Span
+
+    scorer = load_scorer()
+    gold = json.loads((SHARED / "data" / "seed" / "belarus-commanders.gold.json").read_text())
+    register()
+    text = gold["text"]
+    doc = nlp.make_doc(text)
+    doc._.boilerplate = tuple(Span.of(text, s, e) for s, e in gold["boilerplate"])
+    doc = nlp(doc)
+    if mode == "model":
+        from sourcetrace.attribution import learned
+        atts = learned.extract(doc)
+    elif mode == "rules":
+        from sourcetrace.attribution import extract
+        atts = extract(doc)
+    elif mode == "rules+model":
+        from sourcetrace.attribution import learned
+        atts = learned.combined(doc, prefer="rules", min_confidence=MIN_CONFIDENCE,
+                                min_support=MIN_SUPPORT)
+    else:
+        from sourcetrace.attribution import learned
+        atts = learned.combined(doc, prefer="model")
+    norm = lambda spans: scorer.normalise(text, spans)
+    found = 0
+    for g in gold["attributions"]:
+        found += any(norm([(s.start, s.end) for s in a.cue]) == norm(g["cue"])
+                     and norm([(s.start, s.end) for s in a.content]) == norm(g["content"])
+                     for a in atts)
+    in_boiler = sum(any(bs < s.end and s.start < be for bs, be in gold["boilerplate"])
+                    for a in atts for s in a.source + a.cue + a.content)
+    return (f"seed {mode}: {found}/{len(gold['attributions'])} gold found (cue and content), "
+            f"{len(atts)} emitted, {in_boiler} spans in boilerplate")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEV))
@@ -171,6 +211,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", action="append", choices=["model", "rules", "rules+model", "model+rules"])
     ap.add_argument("--kinds", action="store_true")
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--seed-check", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--val-split", action="store_true",
                     help="score the held-out validation articles of a train file")
@@ -188,8 +229,9 @@ def main(argv=None) -> int:
     model_dir = model_folder(args.model)
     nlp = build_nlp(model_dir)
     report = {}
+    docs = list(nlp.pipe((r["text"] for r in records), batch_size=16))
     for mode in args.mode or ["model"]:
-        preds = predict(nlp, records, mode)
+        preds = predict(nlp, records, mode, docs)
         if args.pred_out:
             with open(f"{args.pred_out}.{mode}.jsonl", "w", encoding="utf-8") as f:
                 for p in preds:
@@ -205,6 +247,9 @@ def main(argv=None) -> int:
         if args.kinds:
             for k, (r, n) in sorted(recall_by_kind(scorer, records, preds).items()):
                 print(f"    recall {k:<22} {r:.3f}  (n={n})")
+    if args.seed_check:
+        for mode in args.mode or ["model"]:
+            print(seed_check(nlp, mode))
     if args.speed:
         for mode in args.mode or ["model"]:
             t_base, t_ours = speed(records, model_dir, mode)

@@ -230,6 +230,11 @@ def _register() -> None:
         )(_make_component)
 
 
+def _softmax(x: numpy.ndarray) -> numpy.ndarray:
+    e = numpy.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _make_component(nlp, name: str, model, scorer):
     from spacy.pipeline.tagger import Tagger
 
@@ -256,7 +261,10 @@ def _make_component(nlp, name: str, model, scorer):
             out = []
             for doc, s in zip(docs, scores):
                 s = self.model.ops.to_numpy(s)
+                if len(s) and numpy.abs(s.sum(axis=1) - 1.0).max() > 1e-3:
+                    s = _softmax(s)      # a Softmax layer built with normalize = false
                 doc.user_data["sourcetrace_role_scores"] = s
+                doc.user_data["sourcetrace_role_labels"] = tuple(self.labels)
                 out.append(s.argmax(axis=1))
             return out
 
@@ -542,6 +550,10 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     """
     sent = _sent_index(doc)
     para = _paragraph_index(doc)
+    boiler = [(b.start, b.end) for b in (getattr(doc._, "boilerplate", None) or ())]
+    if boiler:   # text marked as boilerplate is never mined
+        proposals = Proposals(tuple(p for p in proposals.spans if not any(
+            bs < p.span.end and p.span.start < be for bs, be in boiler)), proposals.tags)
     cues = list(proposals.of("cue"))
     if not cues:
         return ()
@@ -670,6 +682,55 @@ def proposer(ctx) -> list:
     return combine_proposals(model_props, rule_propose(ctx))
 
 
+def role_support(doc, att: Attribution) -> float | None:
+    """How much the model backs a (rule) attribution: the mean, over its cue and
+    content tokens, of the probability the model gives that token's role
+    (B- or I-). None when the Doc carries no model scores."""
+    scores = doc.user_data.get("sourcetrace_role_scores")
+    labels = doc.user_data.get("sourcetrace_role_labels")
+    if scores is None or labels is None or len(scores) != len(doc):
+        return None
+    cols = {r: [k for k, lab in enumerate(labels) if lab[2:] == r] for r in ROLES}
+    vals = []
+    for role, spans in (("CUE", att.cue), ("CON", att.content)):
+        for sp in spans:
+            span = doc.char_span(sp.start, sp.end, alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            vals.append(float(scores[span.start:span.end][:, cols[role]].sum(axis=1).mean()))
+    return sum(vals) / len(vals) if vals else None
+
+
+def filter_by_support(doc, atts: tuple[Attribution, ...],
+                      min_support: float) -> tuple[Attribution, ...]:
+    """Drop top-level attributions the model backs less than ``min_support``
+    (and the ones nested in them), remapping ``parent`` indices."""
+    if min_support <= 0:
+        return atts
+    drop = set()
+    for i, a in enumerate(atts):
+        if a.parent is None:
+            sup = role_support(doc, a)
+            if sup is not None and sup < min_support:
+                drop.add(i)
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(atts):
+            if i not in drop and a.parent in drop:
+                drop.add(i)
+                changed = True
+    if not drop:
+        return atts
+    new_index, out = {}, []
+    for i, a in enumerate(atts):
+        if i not in drop:
+            new_index[i] = len(out)
+            out.append(a)
+    return tuple(dataclasses.replace(a, parent=new_index.get(a.parent)) if a.parent is not None
+                 else a for a in out)
+
+
 def _extents(att: Attribution) -> list[Span]:
     return [s for s in att.cue + att.content]
 
@@ -705,11 +766,13 @@ def add_missing(rule_atts: tuple[Attribution, ...], model_atts: tuple[Attributio
 
 
 def combined(doc, *, prefer: str = "rules", min_confidence: float = 0.0,
-             lexicons=None) -> tuple[Attribution, ...]:
+             min_support: float = 0.0, lexicons=None) -> tuple[Attribution, ...]:
     """Rules and model together (nested attributions come from the rules).
 
     ``prefer="rules"``: the rules' attributions, plus the model's where the
-    rules found nothing (``add_missing``). ``prefer="model"``: the model owns
+    rules found nothing (``add_missing``, model attributions with a confidence
+    of at least ``min_confidence``), after dropping the rules' attributions the
+    model backs less than ``min_support`` (``filter_by_support``). ``prefer="model"``: the model owns
     the top level and the rules nest inside it and fill its gaps
     (``combine_proposals`` through the rules' grouping).
     """
@@ -719,4 +782,5 @@ def combined(doc, *, prefer: str = "rules", min_confidence: float = 0.0,
         return rule_extract(doc, lexicons, proposer=proposer)
     if prefer != "rules":
         raise ValueError(f"prefer must be 'rules' or 'model', got {prefer!r}")
-    return add_missing(rule_extract(doc, lexicons), extract(doc), min_confidence)
+    rules = filter_by_support(doc, rule_extract(doc, lexicons), min_support)
+    return add_missing(rules, extract(doc), min_confidence)
