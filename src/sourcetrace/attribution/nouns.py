@@ -1,7 +1,9 @@
-"""Noun cues: "X's claim that ...", "reports of ...", "There are reports, too, of ...".
+"""Noun cues: "X's claim that ...", "her decision to ...", "his attack on ...",
+"There are reports, too, of ...".
 
-The cue is the noun (for "there are reports" the whole phrase from "There" up to
-"of"); the source is the possessor or a "by"/"from" phrase when there is one.
+The cue is the noun, with the preposition of a prepositional frame (for "there are
+reports" the whole phrase from "There" up to "of"); the source is the possessor or a
+"by"/"from" phrase when there is one. Frames come from attribution_nouns.txt.
 """
 from __future__ import annotations
 
@@ -24,6 +26,26 @@ def _of_object(tok, after):
             if objs:
                 return c, objs[0]
     return None, None
+
+
+def _noun_frame(noun, frames):
+    """(frame, content head, preposition) of a noun cue: "claim that ..." (that),
+    "decision to ..." (to), "attack on ..." (prep-on: the preposition joins the cue)."""
+    for c in noun.children:
+        if c.dep_ in ("acl", "ccomp", "relcl") and c.i > noun.i:
+            marks = {g.lower_ for g in c.children if g.dep_ in ("mark", "aux")}
+            if "that" in marks and c.dep_ != "relcl" and ("that" in frames or "that-nosource" in frames):
+                return "that", c, None
+            if "to" in marks and c.dep_ != "relcl" and ("to" in frames or "to-nosource" in frames):
+                return "to", c, None
+    for c in noun.children:
+        if c.dep_ == "prep" and c.i == noun.i + 1:
+            key = f"prep-{c.lower_}"
+            if key in frames or f"{key}-nosource" in frames:
+                objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+                if objs:
+                    return key, objs[0], c
+    return None, None, None
 
 
 def _noun_source(ctx: Context, noun):
@@ -80,20 +102,20 @@ def propose(ctx: Context) -> list[Proposal]:
         entry = lex.nouns.get(tok.lemma_.lower())
         if entry is None:
             continue
-        comp, frame = None, ""
-        if "that" in entry.frames:
-            comp, frame = _clause(tok), "that"
-        if comp is None and "of" in entry.frames:
-            (_, comp), frame = _of_object(tok, tok.i), "of"
-        if comp is None:
+        frame, comp, prep = _noun_frame(tok, entry.frames)
+        if frame is None:
             continue
-        span = content_span(ctx, [comp], {tok.i})
+        ids = [tok.i] + ([prep.i] if prep is not None else [])
+        span = content_span(ctx, [comp], set(ids))
         if span is None:
             continue
         source = _noun_source(ctx, tok)
-        confidence = entry.conf(frame) * (1.0 if source else NO_SOURCE_FACTOR)
-        ctx.claimed.add(tok.i)
-        out.append(Proposal(cue=token_spans(ctx, [tok.i]), content=[span],
+        if source is not None:
+            confidence = entry.conf(frame)
+        else:  # PolNeAR marks some noun cues without a source ("complaints that ...")
+            confidence = entry.frames.get(f"{frame}-nosource", entry.conf(frame) * NO_SOURCE_FACTOR)
+        ctx.claimed.update(ids)
+        out.append(Proposal(cue=token_spans(ctx, ids), content=[span],
                             source=[source] if source else [], kind="indirect", rule="noun_cue",
-                            confidence=confidence, speaker=source, cue_tokens=(tok.i,)))
+                            confidence=confidence, speaker=source, cue_tokens=tuple(ids)))
     return out
