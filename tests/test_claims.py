@@ -97,3 +97,12 @@ def test_claims_round_trip_json():
 def test_claims_from_boilerplate_are_skipped():
     analysis = _analysis().replace(boilerplate=(Span(0, len(TEXT)),))
     assert extract_claims(analysis, article_id="a1") == []
+
+
+def test_claims_from_the_pipeline_slice_the_article(seed_analysis):
+    claims = extract_claims(seed_analysis, article_id="seed", outlet="example.org")
+    assert len(claims) >= len([a for a in seed_analysis.attributions if a.content]) // 2
+    for claim in claims:
+        assert seed_analysis.text[claim.span.start:claim.span.end] == claim.span.text
+        assert claim.text and all(w in claim.span.text for w in claim.text.split())
+        assert Claim.from_dict(claim.to_dict()) == claim

@@ -68,7 +68,7 @@ class MatchOptions:
     same_article=False        also match claims of the same article
     connectivity=16           HNSW graph degree ("M")
     expansion_add=128         HNSW construction depth (efConstruction)
-    expansion_search=64       HNSW search depth (ef)
+    expansion_search=128      HNSW search depth (ef)
     """
 
     min_cosine: float = 0.74
@@ -83,7 +83,7 @@ class MatchOptions:
     same_article: bool = False
     connectivity: int = 16
     expansion_add: int = 128
-    expansion_search: int = 64
+    expansion_search: int = 128
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_cosine <= 1.0:
