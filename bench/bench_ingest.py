@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Corpus ingest: throughput, memory per worker, crash-resume and bad inputs.
 
-    python bench/bench_ingest.py throughput [--n 2000] [--engines one,two,ray]
+    python bench/bench_ingest.py throughput [--n 2000] [--engines one,two,ray] [--repeat 1]
     python bench/bench_ingest.py memory     [--sizes 1000,10000] [--workers 2]
     python bench/bench_ingest.py resume     [--n 200] [--kills 5] [--seed 7]
     python bench/bench_ingest.py bad
@@ -121,14 +121,14 @@ def throughput(args: argparse.Namespace) -> None:
     engines = args.engines.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     path = write_jsonl(articles(args.n), tmp / "articles.jsonl")
-    results: dict = {"n": args.n, "runs": {}}
-    for name in engines:
-        db = tmp / f"{name}.db"
+    results: dict = {"n": args.n, "repeat": args.repeat, "runs": {}}
+    for name in engines * args.repeat:  # alternating; the fastest run of each counts
+        db = tmp / f"{name}-{time.monotonic_ns()}.db"
         print(f"== {name}: {args.n} articles", file=sys.stderr)
         if name == "one":
-            results["runs"][name] = run_ingest(path, db, workers=1)
+            r = run_ingest(path, db, workers=1)
         elif name == "two":
-            results["runs"][name] = run_ingest(path, db, workers=2)
+            r = run_ingest(path, db, workers=2)
         elif name == "ray":
             import ray
 
@@ -138,8 +138,13 @@ def throughput(args: argparse.Namespace) -> None:
             r = run_ingest(path, db, workers=2, engine="ray", ray_window=args.n)
             r["ray_init_s"] = round(init_s, 1)
             ray.shutdown()
+        else:
+            sys.exit(f"unknown engine {name!r}: use one, two, ray")
+        print(json.dumps(r), file=sys.stderr)
+        results.setdefault("all", []).append({"engine": name, **r})
+        best = results["runs"].get(name)
+        if best is None or r["wall_s"] < best["wall_s"]:
             results["runs"][name] = r
-        print(json.dumps(results["runs"][name]), file=sys.stderr)
     base = results["runs"].get("one")
     if base:
         for r in results["runs"].values():
@@ -355,6 +360,7 @@ def main() -> None:
     t = sub.add_parser("throughput")
     t.add_argument("--n", type=int, default=2000)
     t.add_argument("--engines", default="one,two,ray")
+    t.add_argument("--repeat", type=int, default=1)
     m = sub.add_parser("memory")
     m.add_argument("--sizes", default="1000,10000")
     m.add_argument("--workers", type=int, default=2)

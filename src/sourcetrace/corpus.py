@@ -47,6 +47,7 @@ __all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport", "RayAna
            "analyze_chunk", "canonical_url", "export", "ingest", "make_record", "outlet_of"]
 
 ENGINES = ("local", "ray")
+WORKER_CHUNKS = 64  # chunks a local worker analyses before it is replaced
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 EXPORT_TABLES = ("articles", "attributions", "sources")
 
@@ -319,8 +320,10 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
 def _ingest_pool(run: _Run, items: Iterator[collect_mod.Item], config: Config,
                  workers: int, size: int) -> None:
     ctx = multiprocessing.get_context("spawn")
+    # a worker is replaced after WORKER_CHUNKS chunks, so that what spaCy's vocabulary
+    # gathers over a long run is given back (one model load per ~1,000 articles)
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                initargs=(config,)) as pool:
+                                initargs=(config,), max_tasks_per_child=WORKER_CHUNKS) as pool:
         pending: dict[cf.Future, list[collect_mod.Collected]] = {}
 
         def drain(block_until: int) -> None:
