@@ -21,6 +21,7 @@ PRIORITY = {
     "quote+speech_verb": 90,
     "cue_colon_quote": 85,
     "according_to": 80,
+    "in_source": 52,
     "there_are_reports": 75,
     "transcript_colon": 70,
     "headline_colon": 70,
@@ -32,6 +33,7 @@ PRIORITY = {
     "adjective": 48,
     "made_clear": 62,
     "verb_xcomp": 45,
+    "raising_verb": 44,
     "verb_dobj": 40,
     "verb_prep": 35,
 }

@@ -85,5 +85,5 @@ def load() -> Lexicons:
         # string hashes (as spaCy stores lemmas) to pick candidate tokens fast
         hashes={"verbs": hashed(verbs), "nouns": hashed(nouns) | hashed({"there"}),
                 "adjectives": hashed(adjectives) | hashed(words.get("made_adjectives", ())),
-                "according": hashed({"according"})},
+                "according": hashed({"according"}), "in": hashed({"in"})},
     )

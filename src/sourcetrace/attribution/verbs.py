@@ -342,10 +342,40 @@ def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
     return out
 
 
+def _raising(ctx: Context, tok, entry) -> Proposal | None:
+    """"Trump's supporters seemed equally unperturbed": PolNeAR gives "seem"/"appear"
+    the subject and the complement as content, and as source only the one it seems
+    to ("to the public", "among voters"), often none."""
+    subj, _ = _own_subject(tok)
+    comp = next((c for c in tok.children if c.dep_ in ("xcomp", "acomp", "attr", "oprd", "ccomp")
+                 and c.i > tok.i), None)
+    if comp is None:
+        return None
+    cue_ids = cue_token_ids(tok)
+    spans = []
+    if subj is not None and subj.lower_ not in ("it", "there"):
+        spans.append(mention_span(ctx, subj, {tok.i}))
+    span = content_span(ctx, [comp], set(cue_ids))
+    if span is None:
+        return None
+    spans.append(span)
+    source = None
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ in ("to", "among") and c.i > tok.i:
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                source = mention_span(ctx, obj)
+    frame = "xcomp" if comp.dep_ == "xcomp" else "ccomp"
+    return Proposal(cue=token_spans(ctx, cue_ids), content=spans, source=[source] if source else [],
+                    kind="indirect", rule="raising_verb", confidence=entry.conf(frame),
+                    speaker=source, cue_tokens=tuple(cue_ids))
+
+
 def propose(ctx: Context) -> list[Proposal]:
     out = []
     content_nouns = ctx.lex.word_set("content_nouns")
     channel = ctx.lex.word_set("cue_channel_nouns")
+    raising = ctx.lex.word_set("raising_verbs")
     doc = ctx.doc
     for i in ctx.with_lemma(ctx.lex.hashes["verbs"]):
         tok = doc[i]
@@ -353,6 +383,11 @@ def propose(ctx: Context) -> list[Proposal]:
             continue
         entry = is_cue_verb(tok, ctx)
         if entry is None:
+            continue
+        if tok.lemma_.lower() in raising:
+            p = _raising(ctx, tok, entry)
+            if p is not None:
+                out.append(p)
             continue
         passive = is_passive(tok) or (
             tok.tag_ == "VBN" and tok.dep_ in ("advcl", "acl") and _own_subject(tok)[0] is None)
