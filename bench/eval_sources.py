@@ -24,7 +24,7 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +71,6 @@ def evaluate(train_path: Path = TRAIN, labels_dir: Path = LABELS,
              axes: tuple[str, ...] = ("identity", "kind", "assertion")) -> dict:
     """Score the system against the labels; ``axes`` limits the work to some of
     identity, kind (both from the mention labels) and assertion (the sentence labels)."""
-    import spacy  # noqa: F401
-
     from sourcetrace import nlp as nlp_mod
     from sourcetrace.assertions import classify_sentence
     from sourcetrace.model import Attribution, Span

@@ -124,9 +124,8 @@ def test_seed_sources_commander_is_hearsay(gold_resolved):
     assert all(s.hearsay_depth == 1 for s in registry if s.name in {"Gerard", "Rosemary Thomas", "Kyiv"})
 
 
-def test_seed_sources_reports_typed_unspecified(seed_gold, gold_resolved):
+def test_seed_sources_reports_typed_unspecified(gold_resolved):
     resolved, registry = gold_resolved
-    text = seed_gold["text"]
     for a in resolved:
         cue = " ".join(s.text for s in a.cue)
         if "reports" in cue:
@@ -134,7 +133,6 @@ def test_seed_sources_reports_typed_unspecified(seed_gold, gold_resolved):
             assert src.identity == "unspecified", cue
             assert "no source" in dict(src.evidence)["identity"]
     assert sum(1 for a in resolved if "reports" in " ".join(s.text for s in a.cue)) == 2
-    del text
 
 
 def test_seed_sources_unattributed_examples_flagged(seed_gold, seed_doc, gold_resolved):

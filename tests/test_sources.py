@@ -3,7 +3,6 @@ with the real English model; then the evaluation floor on the hand labels."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 

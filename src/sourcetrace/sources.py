@@ -136,7 +136,6 @@ _FIRST = {"i", "me", "my", "we", "us", "our", "myself", "ourselves"}
 _RELATIVE = {"who", "whom", "whose", "which", "that"}
 _DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "some", "any"}
 _NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART", "LAW", "EVENT", "PRODUCT"}
-_QUOTE_KINDS = {"direct", "mixed"}
 
 
 def sentence_bounds(doc) -> list[tuple[int, int]]:
@@ -1216,13 +1215,6 @@ def _without_clauses(head) -> str:
     return " ".join(t.text for t in head.subtree if t.i not in skip)
 
 
-def _human_head(head) -> bool:
-    if head is None:
-        return False
-    return head.lemma_.lower() in {"person", "people", "man", "woman", "one", "someone", "somebody", "everyone",
-                                   "many", "some", "others", "few", "most", "you", "anyone", "nobody"}
-
-
 def _specific_body(ctx: _DocContext, m: _Mention, lex: _Lexicons) -> str | None:
     """A definite institution, title or document ("the administration", "the Vermont senator",
     "the Ukrainian military command", "Clinton's campaign"): a specific, identified source."""
@@ -1423,7 +1415,7 @@ def _fullest_span(ctx: _DocContext, cl: _Cluster, src: Source) -> Span | None:
 # --- spaCy layer ------------------------------------------------------------------------------
 
 
-def annotate(doc, config=None):
+def annotate(doc):
     """Run sources, assertions and profile on a Doc that has ``doc._.attributions``;
     set ``doc._.attributions`` (resolved), ``doc._.sources``, ``doc._.assertions``, ``doc._.profile``."""
     from . import assertions as assertions_mod
