@@ -211,6 +211,9 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"}),
             comp += [c for c in kids if c.i > comp[0].i and (
                 c.dep_ in OBJ_COMPLEMENTS or c.lower_ == "as" or c.left_edge.lower_ == "as")]
             return "dobj", comp, None
+        oprd = [c for c in kids if c.dep_ == "oprd" and c.i > tok.i]
+        if oprd:  # "Sanders calls Clinton unqualified" parsed without an object
+            return "dobj", oprd, None
     any_prep = "prep" in frames
     for c in kids:
         if c.dep_ == "prep" and c.i > tok.i and (
@@ -396,7 +399,11 @@ def propose(ctx: Context) -> list[Proposal]:
         spans = None
         if frame is None:
             subj, is_pass = _own_subject(tok)
-            if tok.dep_ == "parataxis" and "quote" in entry.frames and not passive:
+            as_clause = tok.dep_ == "advcl" and any(
+                c.dep_ == "mark" and c.lower_ == "as" for c in tok.children)
+            if (tok.dep_ == "parataxis" or as_clause) and (
+                    "quote" in entry.frames or "ccomp" in entry.frames) and (not passive or as_clause):
+                # "..., he said, ..." and "As The Hill reported, ...": the clause around
                 spans = parenthetical_content(ctx, tok)
                 frame = "parenthetical"
                 if not spans:
