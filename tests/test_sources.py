@@ -230,3 +230,50 @@ def test_sources_typing_floor_on_hand_labels(evaluation, axis):
     assert got >= FLOORS[axis], (
         f"{axis} macro F1 {got:.3f} fell below the floor {FLOORS[axis]}: "
         + json.dumps(evaluation[axis]["all"]["classes"]))
+
+
+# --- robustness: any attributions over any text ----------------------------------------
+
+def test_sources_arbitrary_spans_never_break_the_registry(nlp):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = ("Ann Lee said the plan failed. \"It was a mess,\" she told CNN. Officials, who spoke on "
+            "condition of anonymity, said 30 people died. There are reports of looting.\n\n"
+            "He added: \"We will rebuild.\" The report found that costs rose.")
+    doc = nlp(text)
+    n = len(text)
+    spans = st.tuples(st.integers(0, n), st.integers(0, 40)).map(
+        lambda p: Span.of(text, p[0], min(n, p[0] + p[1])))
+
+    @st.composite
+    def attributions(draw):
+        k = draw(st.integers(0, 6))
+        out = []
+        for i in range(k):
+            out.append(Attribution(
+                source=tuple(draw(st.lists(spans, max_size=2))),
+                cue=(draw(spans),),
+                content=tuple(draw(st.lists(spans, min_size=1, max_size=2))),
+                parent=draw(st.one_of(st.none(), st.integers(0, max(k - 1, 0)))),
+                speaker_span=draw(st.one_of(st.none(), spans))))
+        return tuple(out)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(attributions())
+    def check(atts):
+        out, reg = sources.resolve_sources(doc, atts)
+        assert len(out) == len(atts)
+        for a in out:
+            assert a.source_id is None or 0 <= a.source_id < len(reg)
+        for s in reg:
+            for m in s.mentions:
+                assert text[m.start:m.end] == m.text
+            assert s.hearsay_depth >= 1 and all(0 <= i < len(atts) for i in s.attributions)
+        from sourcetrace import assertions, profile
+        from sourcetrace.model import Analysis
+
+        found = assertions.find_assertions(doc, out, ())
+        profile.build_profile(Analysis(text=text, attributions=out, sources=reg, assertions=found))
+
+    check()
