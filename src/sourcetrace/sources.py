@@ -93,6 +93,7 @@ class _Lexicons:
     outlets: re.Pattern[str]
     channels: tuple[tuple[re.Pattern[str], str, str], ...]
     honorifics: dict[str, str]
+    first_names: dict[str, str]
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,6 +111,7 @@ def lexicons() -> _Lexicons:
         pattern = row[0].replace("{outlet}", outlet_group)
         channels.append((re.compile(pattern, re.IGNORECASE), row[1], row[2] if len(row) > 2 else ""))
     honorifics = {row[0].lower(): row[1] for row in read_table("sources_honorifics.txt") if len(row) >= 2}
+    first_names = {row[0].lower(): row[1] for row in read_table("sources_first_names.txt") if len(row) >= 2}
     multi = {key: phrase_regex(v for v in words if " " in v or "-" in v or "." in v)
              for key, words in kinds.items()}
     return _Lexicons(
@@ -121,6 +123,7 @@ def lexicons() -> _Lexicons:
         outlets=re.compile(rf"(?<![\w-])(?=[A-Z0-9])(?:{outlet_alt})(?![\w-])", re.IGNORECASE),
         channels=tuple(channels),
         honorifics=honorifics,
+        first_names=first_names,
     )
 
 
@@ -253,7 +256,9 @@ class _DocContext:
             before = self.doc[ent.start - 1].lower_.rstrip(".") if ent.start > 0 else ""
             g = lex.honorifics.get(w0) or lex.honorifics.get(before)
             if g:
-                self.gender_of.setdefault(key, g)
+                self.gender_of[key] = g      # an honorific is the surest sign
+            elif first and first in lex.first_names:
+                self.gender_of.setdefault(key, lex.first_names[first])
             roles = []
             pre = title_before(ent)
             if pre:
