@@ -189,8 +189,10 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"}),
     ``content_nouns`` are objects whose of-object is the content ("told the story of X")."""
     kids = list(tok.children)
     if "ccomp" in frames:
-        comp = [c for c in kids if c.dep_ == "ccomp"]
-        if comp:
+        comp = [c for c in kids if c.dep_ == "ccomp" or (
+            c.dep_ == "advcl" and c.i > tok.i
+            and any(g.dep_ == "mark" and g.lower_ in ("if", "whether") for g in c.children))]
+        if comp:  # (an if/whether clause the parser took for an adverbial: "asked if ...")
             return "ccomp", comp, None
     if "xcomp" in frames:
         comp = [c for c in kids if c.dep_ == "xcomp"]
@@ -420,10 +422,19 @@ def propose(ctx: Context) -> list[Proposal]:
             else:
                 continue
         if spans is None:
-            span = content_span(ctx, comp, set(cue_ids), cue=tok if frame in ("ccomp", "dobj", "xcomp") else None)
-            if span is None:
+            groups = [comp]
+            if frame == "ccomp" and any(c.i < tok.i for c in comp) and any(c.i > tok.i for c in comp):
+                # "Mr. Trump is so reckless, the vice president said, that if ...": one
+                # fragment on each side of the cue
+                groups = [[c for c in comp if c.i < tok.i], [c for c in comp if c.i > tok.i]]
+            spans = []
+            for group in groups:
+                span = content_span(ctx, group, set(cue_ids),
+                                    cue=tok if frame in ("ccomp", "dobj", "xcomp") else None)
+                if span is not None:
+                    spans.append(span)
+            if not spans:
                 continue
-            spans = [span]
         if frame == "passive" or passive:
             source = speaker = None
             agent = _agent(tok)
