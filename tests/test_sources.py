@@ -277,3 +277,11 @@ def test_sources_arbitrary_spans_never_break_the_registry(nlp):
         profile.build_profile(Analysis(text=text, attributions=out, sources=reg, assertions=found))
 
     check()
+
+
+def test_sources_first_person_before_its_speaker_is_that_speaker(nlp):
+    text = '"I think we lost the vote," Dan Brown said on Tuesday.'
+    atts = [att(text, "Dan Brown", "said", '"I think we lost the vote,"', kind=DIRECT),
+            att(text, "I", "think", "we lost the vote", parent=0)]
+    out, reg = resolve(nlp, text, atts)
+    assert out[1].source_id == out[0].source_id and out[1].speaker == "Dan Brown"

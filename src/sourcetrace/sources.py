@@ -607,6 +607,24 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
             cl.gender = m.gender
         owner[m.index] = ci
 
+    def first_person(m: _Mention, final: bool) -> bool:
+        """'I'/'we' in a quotation is its speaker; outside any, the author or outlet."""
+        enclosing = _enclosing(attributions, m)
+        if enclosing is not None and enclosing in owner:
+            add(owner[enclosing], m)
+            return True
+        if enclosing is not None and not final:
+            return False          # the quotation's speaker comes later in the text
+        key = "\x00author" if not m.plural else "\x00outlet"
+        ci = by_name.get(key)
+        if ci is None:
+            ci = new_cluster(m, form="author", name="the outlet" if m.plural else "the author", pos=m.start)
+            clusters[ci].plural = m.plural
+            by_name[key] = ci
+        add(ci, m)
+        return True
+
+    deferred: list[_Mention] = []
     order = sorted(range(len(mentions)), key=lambda k: (mentions[k].start if mentions[k].start >= 0 else 10**12, k))
     for k in order:
         m = mentions[k]
@@ -628,16 +646,8 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
                 m.form = "nominal"
                 m.name = m.head.text
         if m.form == "first":
-            enclosing = _enclosing(attributions, m)
-            if enclosing is not None and enclosing in owner:
-                add(owner[enclosing], m)
-                continue
-            ci = by_name.get("\x00author" if not m.plural else "\x00outlet")
-            if ci is None:
-                ci = new_cluster(m, form="author", name="the outlet" if m.plural else "the author", pos=m.start)
-                clusters[ci].plural = m.plural
-                by_name["\x00author" if not m.plural else "\x00outlet"] = ci
-            add(ci, m)
+            if not first_person(m, final=False):
+                deferred.append(m)
             continue
         if m.form == "pronoun":
             ci = _antecedent(ctx, m, a, clusters, person_clusters, new_cluster)
@@ -677,6 +687,9 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
         if m.head is not None:
             person_clusters[m.head.i] = ci
         add(ci, m)
+
+    for m in deferred:
+        first_person(m, final=True)
 
     # attributions without any mention: each an unspecified source of its own
     for m in mentions:
