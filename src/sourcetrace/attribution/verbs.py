@@ -171,9 +171,12 @@ def subject(ctx: Context, verb, depth: int = 0):
     if depth >= 4 or verb.head.i == verb.i:
         return None, None
     head = verb.head
-    if verb.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN", "PRON"):
+    infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+    if verb.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN", "PRON") and not infinitive:
         span = mention_span(ctx, head, {t.i for t in verb.subtree})
         return span, span
+    if verb.dep_ == "acl" and infinitive and head.head.i != head.i and head.head.pos_ in ("VERB", "AUX"):
+        return subject(ctx, head.head, depth + 1)  # "He has 373 days left to define ..."
     if verb.dep_ in INHERIT_DEPS:
         while head.pos_ == "ADP" and head.head.i != head.i:  # "concluded by making ..."
             head = head.head
