@@ -1302,6 +1302,9 @@ def _display_name(ctx: _DocContext, m: _Mention, name: str) -> str:
             continue
         if _surname(ent.text) in excluded_names:
             continue
+        known = ctx.gender_of.get(_surname(ent.text))
+        if plural or gender == "n" or (gender in {"m", "f"} and known and known != gender):
+            continue
         rest = " ".join(t.text for t in np if t.i != p.i and t.pos_ != "DET")
         return f"{_clean_name(ent.text)}'s {rest}".strip()
     return _strip_det(np.text)
