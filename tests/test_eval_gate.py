@@ -3,7 +3,6 @@ scorer (../shared/bench/attribution_score.py), must stay at or above the floors 
 tests/eval_floor.json. Raise a floor when quality rises; never lower one silently.
 
 Top-level attributions only: PolNeAR annotates the outermost attribution.
-The parse runs without the NER component, which the extractor does not read.
 """
 from __future__ import annotations
 
@@ -34,11 +33,10 @@ def dev_scores(polnear_dev, scorer):
     nlp = load_base()
     lexicons = attribution.load_lexicons()
     preds = []
-    with nlp.select_pipes(disable=[p for p in ("ner",) if p in nlp.pipe_names]):
-        for record, doc in zip(polnear_dev, nlp.pipe((r["text"] for r in polnear_dev), batch_size=16)):
-            atts = attribution.extract(doc, lexicons)
-            preds.append({"id": record["id"],
-                          "attributions": [a.offsets() for a in atts if a.parent is None]})
+    for record, doc in zip(polnear_dev, nlp.pipe((r["text"] for r in polnear_dev), batch_size=16)):
+        atts = attribution.extract(doc, lexicons)
+        preds.append({"id": record["id"],
+                      "attributions": [a.offsets() for a in atts if a.parent is None]})
     return scorer.score(polnear_dev, preds)
 
 
