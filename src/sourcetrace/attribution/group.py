@@ -72,6 +72,13 @@ def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
         last_end = max(e for _, e in p.content + p.cue + p.source)
         if any(last_end <= o.cue_start < q.start for o in around):
             continue
+        # a quotation opening the next paragraph follows the whole cue paragraph
+        # ("... said in an interview with X.\n\n"...")
+        para_start, _ = ctx.paragraph(q.start)
+        if para_start == q.start and para_start > 0:
+            _, prev_para_end = ctx.paragraph(last_end - 1)
+            if not ctx.text[prev_para_end:q.start].strip():
+                last_end = prev_para_end
         gap = ctx.text[last_end:q.start]
         if gap.count("\n\n") > 1 or gap.count("\n") > 2:
             continue

@@ -318,8 +318,10 @@ def content_span(ctx: Context, tokens, exclude: set[int], cue=None) -> CharSpan 
     lo = _skip_lead(ctx, tokens, lo, hi)
     s, e = ctx.trim_tokens(lo, hi)
     # a parse never carries a content across a paragraph break (title lines lack a period)
-    ps, pe = ctx.paragraph(tokens[0].idx)
+    ps, pe = ctx.paragraph((cue if cue is not None else tokens[0]).idx)
     s, e = max(s, ps), min(e, pe)
+    if e <= s:
+        return None
     # a quotation that starts inside the content is part of it, to its end
     for q in ctx.quotes_in(s, e):
         if q.start >= s and q.end > e:
