@@ -209,3 +209,25 @@ def test_corroboration_store_sync_and_cli(embedder, tmp_path):
     assert both.exit_code == 2 and "either" in both.output
     missing = runner.invoke(app, ["trace", "--claim", "99#a0", "--db", db])
     assert missing.exit_code == 2 and "no claim" in missing.output
+
+
+def test_corroboration_state_reload_keeps_matches_and_survives_a_broken_index(embedder, tmp_path):
+    x = CrossOutlet(embedder=embedder)
+    for aid, outlet, words in (("a", "a.com", "some 300 Russian troops refused to obey orders"),
+                               ("b", "b.com", "about 300 Russian soldiers refused to obey orders")):
+        text = f"The military command said {words}."
+        x.add_article(_article(text, words, "The military command"), article_id=aid,
+                      outlet=outlet, date="2024-02-27")
+    assert list(x.matches) == [("a#a0", "b#a0")]
+    x.save(tmp_path / "s")
+    (tmp_path / "s" / "claims.hnsw").write_bytes(b"broken")
+    y = CrossOutlet.load(tmp_path / "s", embedder=embedder)
+    saved, kept = y.matches[("a#a0", "b#a0")].evidence, x.matches[("a#a0", "b#a0")].evidence
+    assert saved.same and saved.checks == kept.checks
+    assert saved.cosine == pytest.approx(kept.cosine, abs=1e-4)
+    assert [m.other_id for m in y.matcher.matches_for(y.claims["a#a0"])] == ["b#a0"]
+    (tmp_path / "s" / "vectors.npy").write_bytes(b"broken")
+    from sourcetrace.errors import StoreError
+
+    with pytest.raises(StoreError, match="delete"):
+        CrossOutlet.load(tmp_path / "s", embedder=embedder)

@@ -40,7 +40,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .claims import Claim, ClaimSource, extract_claims
-from .errors import ConfigError, InputError, StoreError
+from .errors import ConfigError, InputError, SourcetraceError, StoreError
 from .match import Match, Matcher, MatchOptions
 from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
 
@@ -388,53 +388,95 @@ class CrossOutlet:
 
     # -- persistence -------------------------------------------------------------
     def save(self, folder: str | Path) -> None:
-        """Write the state (claims, vectors, signatures) to a folder; reload with ``load``."""
+        """Write the state to a folder; reload with ``load``.
+
+        claims.jsonl, matches.jsonl (with their evidence), vectors.npy (float16, to
+        rebuild the index), claims.hnsw (the index itself) and articles.json
+        (syndication signatures; written last, it marks a complete save).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         ids = sorted(self.claims, key=self.arrival.__getitem__)
-        tmp = folder / "claims.jsonl.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
+        with (folder / "claims.jsonl.tmp").open("w", encoding="utf-8") as f:
             for cid in ids:
                 f.write(json.dumps(self.claims[cid].to_dict(), ensure_ascii=False) + "\n")
+        with (folder / "matches.jsonl.tmp").open("w", encoding="utf-8") as f:
+            for m in self.matches.values():
+                f.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
         vectors = (np.stack([self.matcher.index.vector(c) for c in ids]).astype(np.float16)
                    if ids else np.zeros((0, 384), dtype=np.float16))
         np.save(folder / "vectors.tmp.npy", vectors)
+        if ids:
+            self.matcher.index.save(str(folder / "claims.hnsw.tmp"))
         signatures = {}
         for aid in self.syndication.voices():
             sig, size = self.syndication.signature_bytes(aid)
             signatures[aid] = [sig.hex(), size]
-        (folder / "articles.json.tmp").write_text(json.dumps({
-            "version": 1, "articles": sorted(self.articles), "signatures": signatures,
+        state = {
+            "version": 1, "claims": len(ids), "articles": sorted(self.articles),
+            # hnswlib crashes on a damaged file instead of raising: checked before loading
+            "index_sha256": _sha256(folder / "claims.hnsw.tmp") if ids else None,
+            "signatures": signatures, "syndication_order": list(self.syndication.voices()),
             "aliases": {k: sorted(v) for k, v in self.aliases.items()},
-            "syndication_order": list(self.syndication.voices()),
-        }), encoding="utf-8")
-        tmp.replace(folder / "claims.jsonl")
+        }
+        (folder / "articles.json").unlink(missing_ok=True)
+        for name in ("claims.jsonl", "matches.jsonl"):
+            (folder / f"{name}.tmp").replace(folder / name)
         (folder / "vectors.tmp.npy").replace(folder / "vectors.npy")
+        if ids:
+            (folder / "claims.hnsw.tmp").replace(folder / "claims.hnsw")
+            (folder / "claims.hnsw.tmp.ids.json").replace(folder / "claims.hnsw.ids.json")
+        (folder / "articles.json.tmp").write_text(json.dumps(state), encoding="utf-8")
         (folder / "articles.json.tmp").replace(folder / "articles.json")
 
     @classmethod
     def load(cls, folder: str | Path, **kwargs: Any) -> "CrossOutlet":
+        """The state saved in ``folder`` (an empty state when there is none)."""
+        from .match import ClaimIndex
+
         folder = Path(folder)
         x = cls(**kwargs)
         if not (folder / "articles.json").exists():
             return x
+        hint = f"delete {folder} and it is rebuilt from the store"
         try:
             state = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
             claims = [Claim.from_dict(json.loads(line)) for line in
                       (folder / "claims.jsonl").read_text(encoding="utf-8").splitlines() if line]
+            matches = [Match.from_dict(json.loads(line)) for line in
+                       (folder / "matches.jsonl").read_text(encoding="utf-8").splitlines()
+                       if line]
             vectors = np.load(folder / "vectors.npy").astype(np.float32)
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"the claims state in {folder} is unreadable: {exc}",
-                             hint=f"delete {folder} and it is rebuilt from the store") from exc
-        if len(vectors) != len(claims):
-            raise StoreError(f"the claims state in {folder} is inconsistent",
-                             hint=f"delete {folder} and it is rebuilt from the store")
+                             hint=hint) from exc
+        if len(vectors) != len(claims) or state.get("claims", len(claims)) != len(claims):
+            raise StoreError(f"the claims state in {folder} is inconsistent", hint=hint)
         for aid in state["syndication_order"]:
             sig, size = state["signatures"][aid]
             x.syndication.add_signature(aid, bytes.fromhex(sig), size)
         x.articles = set(state["articles"])
         x.aliases = {k: set(v) for k, v in state.get("aliases", {}).items()}
-        x._add_claims(claims, vectors)
+        for c in claims:
+            x.claims[c.id] = c
+            x.arrival[c.id] = len(x.arrival)
+            x.matcher.claims[c.id] = c
+        index = None
+        index_file = folder / "claims.hnsw"
+        if claims and index_file.exists() and state.get("index_sha256") == _sha256(index_file):
+            try:
+                index = ClaimIndex.load(str(folder / "claims.hnsw"), x.match_options)
+            except SourcetraceError:
+                index = None
+            if index is not None and index._ids != [c.id for c in claims]:
+                index = None
+        if index is None:                      # rebuild from the saved vectors
+            index = ClaimIndex(options=x.match_options)
+            if claims:
+                index.add([c.id for c in claims], vectors)
+        x.matcher.index = index
+        for m in matches:
+            x.matches[tuple(sorted((m.claim_id, m.other_id)))] = m
         return x
 
     def filter_claims(self, *, outlet: str | None = None, source: str | None = None,
@@ -472,6 +514,16 @@ class CrossOutlet:
 
 # ---------------------------------------------------------------------------
 # The corpus store
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
 
 def state_dir_for(db: str | None) -> Path:
     """Where the cross-outlet state of a corpus lives.

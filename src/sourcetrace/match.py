@@ -432,6 +432,11 @@ class MatchEvidence:
         return {"cosine": round(float(self.cosine), 4), "same": self.same,
                 "checks": [c.to_dict() for c in self.checks]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "MatchEvidence":
+        return cls(float(d["cosine"]), tuple(Check(c["name"], bool(c["ok"]), c["detail"])
+                                             for c in d.get("checks") or ()), bool(d["same"]))
+
 
 def _set_conflict(a: frozenset, b: frozenset) -> bool:
     return bool(a - b) and bool(b - a)
@@ -615,6 +620,10 @@ class Match:
     def to_dict(self) -> dict:
         return {"claim_id": self.claim_id, "other_id": self.other_id,
                 "evidence": self.evidence.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Match":
+        return cls(d["claim_id"], d["other_id"], MatchEvidence.from_dict(d["evidence"]))
 
 
 @dataclass

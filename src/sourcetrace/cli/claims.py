@@ -28,12 +28,21 @@ def _db_option():
 
 
 def _cross(db: Optional[str]):
-    from ..corroboration import state_dir_for, sync_with_store
+    """Open the store and bring its claims up to date (a progress bar on a terminal)."""
+    import sys
+
+    from tqdm import tqdm
+
+    from ..corroboration import CrossOutlet, state_dir_for, sync_with_store
     from ..store import open_store
 
     folder = state_dir_for(db)
     with open_store(db) as store:
-        return sync_with_store(store, folder)
+        cross = CrossOutlet.load(folder)
+        with tqdm(total=store.count(), initial=len(cross.articles), desc="claims",
+                  unit="article", leave=False, disable=not sys.stderr.isatty()) as bar:
+            return sync_with_store(store, folder, cross=cross,
+                                   progress=lambda _article_id: bar.update(1))
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
