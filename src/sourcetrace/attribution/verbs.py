@@ -407,7 +407,8 @@ def propose(ctx: Context) -> list[Proposal]:
         if frame is None:
             subj, is_pass = _own_subject(tok)
             as_clause = tok.dep_ == "advcl" and any(
-                c.dep_ == "mark" and c.lower_ == "as" for c in tok.children)
+                c.dep_ == "mark" and c.lower_ == "as" for c in tok.children) and not any(
+                c.dep_ in ("dobj", "ccomp", "xcomp", "dative") for c in tok.children)
             if (tok.dep_ == "parataxis" or as_clause) and (
                     "quote" in entry.frames or "ccomp" in entry.frames) and (not passive or as_clause):
                 # "..., he said, ..." and "As The Hill reported, ...": the clause around
