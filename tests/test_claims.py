@@ -106,3 +106,8 @@ def test_claims_from_the_pipeline_slice_the_article(seed_analysis):
         assert seed_analysis.text[claim.span.start:claim.span.end] == claim.span.text
         assert claim.text and all(w in claim.span.text for w in claim.text.split())
         assert Claim.from_dict(claim.to_dict()) == claim
+
+
+def test_claims_outlet_falls_back_to_the_url_host():
+    claims = extract_claims(_analysis(), article_id="a1", url="https://www.example.org/news/1")
+    assert claims[0].outlet == "example.org"

@@ -61,7 +61,20 @@ def test_corroboration_counts_independent_sources(members):
     cluster = build_cluster(members, VOICES, aliases=ALIASES)
     assert cluster.corroboration == 2
     assert set(cluster.original_sources.values()) == {
-        "ukrainian military command", "anonymous source in nytimes.com: a Western official"}
+        "ukrainian military command", "anonymous source in nytimes.com"}
+
+
+def test_corroboration_counts_outlets_not_articles_and_people_by_surname():
+    members = [
+        _claim("a1#a0", "a.com", "2024-01-01", ClaimSource("Donald J. Trump", "named", "person")),
+        _claim("b1#a0", "b.com", "2024-01-02", ClaimSource("Mr. Trump", "named", "person")),
+        _claim("c1#a0", "c.com", "2024-01-03", ClaimSource("a senior aide", "described", "person")),
+        _claim("c2#a0", "c.com", "2024-01-04", ClaimSource("an official", "anonymous", "official")),
+    ]
+    cluster = build_cluster(members)
+    assert cluster.original_sources["a1"] == cluster.original_sources["b1"] == "trump"
+    # a.com counts (Trump), b.com does not (Trump again), c.com counts once for two articles
+    assert cluster.corroboration == 2
 
 
 def test_corroboration_earliest_and_original_source(members):

@@ -113,6 +113,16 @@ def _join(text: str, spans: Iterable[Span]) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _host(url: str | None) -> str | None:
+    """The host of a URL without "www." (the outlet when none is given)."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else (host or None)
+
+
 def _source_of(analysis: Analysis, attribution: Attribution) -> ClaimSource | None:
     sources = analysis.sources
     if attribution.source_id is not None and 0 <= attribution.source_id < len(sources):
@@ -142,7 +152,8 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
                    url: str | None = None, min_words: int = MIN_WORDS) -> list[Claim]:
     """Every claim of an article: attributed contents, then check-worthy assertions.
 
-    Metadata not given is taken from ``analysis.meta`` (id, outlet, date, url).
+    Metadata not given is taken from ``analysis.meta`` (id, outlet, date, url); without
+    an outlet, the host of the URL stands for it.
     Raises InputError when no article id can be found.
     """
     meta = analysis.meta or {}
@@ -151,9 +162,9 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
         raise InputError("a claim needs an article id",
                          hint="pass article_id= or set meta['id'] on the Analysis")
     article_id = str(article_id)
-    outlet = outlet or meta.get("outlet") or meta.get("publisher")
     date = date or meta.get("date")
     url = url or meta.get("url")
+    outlet = outlet or meta.get("outlet") or meta.get("publisher") or _host(url)
     title = meta.get("title")
     text = analysis.text
     boilerplate = analysis.boilerplate

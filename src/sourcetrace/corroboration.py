@@ -12,14 +12,16 @@ the connected components of confirmed matches. For each cluster:
     original source      where the relay chain of the earliest claim ends
     relay chain          "kyivindependent.com, citing Ukrainska Pravda, citing the
                          Ukrainian military command on Telegram"
-    corroboration        independent voices with independent sources: the number
-                         of distinct original sources among the independent voices.
+    corroboration        independent outlets with independent sources: outlets taken
+                         in order of first appearance, each counted when it has an
+                         original source that no outlet counted before it has.
                          A named source (or a definite description: "the
                          military command") counts once however many outlets
                          quote it; anonymous, unspecified and indefinite sources
                          ("a senior official"), and the outlet's own voice, count
-                         once per voice (nothing says two outlets' unnamed
-                         sources are the same person).
+                         once per outlet (nothing says two outlets' unnamed
+                         sources are the same person). Named people are keyed by
+                         surname ("Donald J. Trump" = "Mr. Trump").
 
 ``CrossOutlet`` ties it together incrementally as articles arrive and can be
 saved next to the corpus store and reloaded::
@@ -48,6 +50,8 @@ __all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster
            "relay_chain", "outlet_matches"]
 
 _UNNAMED = ("anonymous", "unspecified", "described")
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "president", "senator",
+               "governor", "jr", "sr", "ii", "iii"}
 
 
 # ---------------------------------------------------------------------------
@@ -226,7 +230,7 @@ def _source_key(claim: Claim, voice: str) -> str:
 
     Named sources and definite descriptions ("the Ukrainian military command")
     are one source wherever they are quoted; anonymous, unspecified and indefinite
-    descriptions ("a senior official") are one per voice, since nothing says two
+    descriptions ("a senior official") are one per outlet, since nothing says two
     outlets' unnamed sources are the same; a claim in the outlet's own voice is
     the outlet's own source.
     """
@@ -237,8 +241,14 @@ def _source_key(claim: Claim, voice: str) -> str:
     name = re.sub(r"\s+", " ", src.name.lower().strip())
     definite = src.identity == "described" and name.startswith("the ")
     if src.identity in _UNNAMED and not definite:
-        return f"{src.identity} source in {claim.outlet or voice}: {src.name}"
-    return re.sub(r"^(the|a|an)\s+", "", name)
+        return f"{src.identity} source in {claim.outlet or voice}"
+    name = re.sub(r"^(the|a|an)\s+", "", name)
+    if src.kind == "person" and src.identity == "named":
+        # "Donald J. Trump", "Mr. Trump" and "Trump" are one source: the surname
+        words = [w for w in re.findall(r"[\w'’-]+", name) if w not in _HONORIFICS]
+        if words:
+            return re.sub(r"['’]s$", "", words[-1])
+    return name
 
 
 def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None,
@@ -270,6 +280,18 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
     independent = [v for v in by_voice if v not in relays] or [next(iter(by_voice))]
     independent_outlets = tuple(sorted({by_voice[v][0].outlet or v for v in independent}))
     original_sources = {v: _source_key(by_voice[v][0], v) for v in independent}
+    # Corroboration: independent outlets with independent sources. Outlets in order of
+    # first appearance; each counts if one of its sources is not already counted.
+    per_outlet: dict[str, list[str]] = {}
+    for v in independent:
+        per_outlet.setdefault(by_voice[v][0].outlet or v, []).append(original_sources[v])
+    used: set[str] = set()
+    corroboration = 0
+    for outlet, keys in per_outlet.items():
+        fresh = next((k for k in keys if k not in used), None)
+        if fresh is not None:
+            used.add(fresh)
+            corroboration += 1
 
     earliest = ordered[0]
     chain = relay_chain(earliest, ordered, arrival, aliases)
@@ -282,7 +304,7 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
         independent_outlets=independent_outlets, relays=relays,
         earliest=earliest.id, earliest_date=earliest.date, earliest_outlet=earliest.outlet,
         original_source=original, relay_chain=chain, original_sources=original_sources,
-        corroboration=len(set(original_sources.values())),
+        corroboration=corroboration,
     )
 
 

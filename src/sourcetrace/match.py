@@ -505,16 +505,19 @@ class ClaimIndex:
 
     EXACT_UP_TO = 2000
 
-    def __init__(self, ndim: int = 384, options: MatchOptions | None = None) -> None:
+    def __init__(self, ndim: int = 384, options: MatchOptions | None = None,
+                 _empty: bool = True) -> None:
         import hnswlib
 
         self.options = options or MatchOptions()
         self.ndim = ndim
         self._index = hnswlib.Index(space="cosine", dim=ndim)
         self._capacity = 1024
-        self._index.init_index(max_elements=self._capacity, ef_construction=self.options.expansion_add,
-                               M=self.options.connectivity)
-        self._index.set_ef(self.options.expansion_search)
+        if _empty:
+            self._index.init_index(max_elements=self._capacity,
+                                   ef_construction=self.options.expansion_add,
+                                   M=self.options.connectivity)
+            self._index.set_ef(self.options.expansion_search)
         self._ids: list[str] = []
         self._keys: dict[str, int] = {}
         self._vectors = np.zeros((0, ndim), dtype=np.float32)   # for exact search when small
@@ -587,7 +590,7 @@ class ClaimIndex:
     def load(cls, path: str, options: MatchOptions | None = None) -> "ClaimIndex":
         import json
 
-        index = cls(options=options)
+        index = cls(options=options, _empty=False)
         try:
             with open(path + ".ids.json", encoding="utf-8") as f:
                 ids = json.load(f)
