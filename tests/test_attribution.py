@@ -175,6 +175,39 @@ def test_attribution_passive_without_source(run):
     assert a.source == () and texts(a.content) == ["that the plant would close"]
 
 
+def test_attribution_in_a_poll_is_a_source_phrase(run):
+    a = by_cue(run("Intro line.\n\nIn a CNN poll released Monday, Clinton led Trump by four points."), "In")
+    assert a.rule == "in_source" and texts(a.source) == ["a CNN poll released Monday"]
+    assert texts(a.content) == ["Clinton led Trump by four points"]
+
+
+def test_attribution_as_reported_clause(run):
+    a = by_cue(run("Intro line.\n\nAs The Hill reported, the senator was accused of lying."), "reported")
+    assert texts(a.source) == ["The Hill"]
+    assert texts(a.content) == ["the senator was accused of lying"]
+
+
+def test_attribution_made_clear_and_noun_frames(run):
+    atts = run("Intro line.\n\nHe made clear on Tuesday that he intends to run. "
+               "Her decision to open the borders was bold.")
+    a = by_cue(atts, "made clear")
+    assert texts(a.content) == ["that he intends to run"]
+    d = by_cue(atts, "decision")
+    assert texts(d.source) == ["Her"] and texts(d.content) == ["to open the borders"]
+
+
+def test_attribution_seem_takes_subject_and_complement(run):
+    a = by_cue(run("Intro line.\n\nTrump's supporters seemed equally unperturbed."), "seemed")
+    assert a.source == () and texts(a.content) == ["Trump's supporters", "equally unperturbed"]
+
+
+def test_attribution_clause_on_both_sides_of_cue(run):
+    a = by_cue(run("Intro line.\n\nMr. Trump is so reckless, the vice president said, that if his son "
+                   "had planned to enlist he would have been worried."), "said")
+    assert texts(a.source) == ["the vice president"]
+    assert [c.text[:9] for c in a.content] == ["Mr. Trump", "that if h"]
+
+
 # --- colons: transcripts and headlines --------------------------------------------------
 
 def test_attribution_transcript_speaker_colon(run):
