@@ -50,6 +50,9 @@ __all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster
            "relay_chain", "outlet_matches"]
 
 _UNNAMED = ("anonymous", "unspecified", "described")
+_BODIES = {"ministry", "command", "department", "office", "council", "committee", "agency",
+           "service", "police", "army", "forces", "government", "house", "court", "bureau",
+           "commission", "administration", "staff", "military", "navy", "party", "campaign"}
 _HONORIFICS = {"mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "president", "senator",
                "governor", "jr", "sr", "ii", "iii"}
 
@@ -243,7 +246,9 @@ def _source_key(claim: Claim, voice: str) -> str:
     if src.identity in _UNNAMED and not definite:
         return f"{src.identity} source in {claim.outlet or voice}"
     name = re.sub(r"^(the|a|an)\s+", "", name)
-    if src.kind == "person" and src.identity == "named":
+    person = src.kind == "person" or (src.kind == "official" and len(name.split()) <= 3
+                                      and not set(name.split()) & _BODIES)
+    if person and src.identity == "named":
         # "Donald J. Trump", "Mr. Trump" and "Trump" are one source: the surname
         words = [w for w in re.findall(r"[\w'’-]+", name) if w not in _HONORIFICS]
         if words:
