@@ -15,6 +15,7 @@ import pytest
 from sourcetrace import fetch
 from sourcetrace.collect import Collected, Failure, Fetcher, collect, estimate
 from sourcetrace.config import Config
+from sourcetrace.errors import InputError
 
 ARTICLE = ('"The bridge will reopen on Friday," the mayor said on Monday. Engineers found '
            'no damage to the main span after the flood, according to a city report.')
@@ -279,3 +280,18 @@ def test_collect_gzip_jsonl_is_not_confused_with_warc(tmp_path):
     p.write_bytes(gzip.compress(b'{"text": "x"}\n'))
     got = items([p])
     assert got and all(isinstance(i, Failure) for i in got)
+
+
+def test_collect_robots_txt_server_error_refuses_the_host(web):
+    web.pages["/robots.txt"] = (503, "text/plain", b"busy")
+    web.pages["/a"] = (200, "text/html", HTML.encode())
+    [f] = items(["https://news.example.com/a"], fetcher=web.fetcher)
+    assert isinstance(f, Failure) and "robots.txt" in f.reason
+    assert "https://news.example.com/a" not in web.seen
+
+
+def test_collect_forced_kind_mismatch_is_a_failure(tmp_path):
+    [f] = items(["https://news.example.com/a"], kind="warc")
+    assert isinstance(f, Failure) and "is a URL, not a warc file" in f.reason
+    with pytest.raises(InputError, match="unknown input kind"):
+        items([tmp_path], kind="pdf")
