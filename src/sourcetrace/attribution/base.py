@@ -131,7 +131,17 @@ class Context:
         return None
 
     def quotes_in(self, s: int, e: int) -> list[Quote]:
-        return [q for q in self.quotes if q.start < e and s < q.end]
+        """Quotations overlapping chars [s, e) (quotations never overlap each other)."""
+        k = bisect_left(self._quote_starts, e)
+        out = []
+        while k > 0:
+            k -= 1
+            q = self.quotes[k]
+            if q.end <= s:
+                break
+            out.append(q)
+        out.reverse()
+        return out
 
     def paragraph(self, pos: int) -> CharSpan:
         s = self.text.rfind("\n", 0, pos) + 1

@@ -78,7 +78,7 @@ def find_quotes(text: str) -> list[Quote]:
     singles = []
     for m in _SINGLE.finditer(text):
         s, e = m.start(), m.end()
-        if e - s < 4 or any(a <= s < b for a, b in covered):
+        if e - s < 4 or any(a < e and s < b for a, b in covered):  # quotations never overlap
             continue
         singles.append(Quote(s, e, single=True))
     quotes.extend(singles)
