@@ -279,6 +279,15 @@ def test_attribution_never_fails_and_spans_slice_text(run, words):
         assert a.parent is None or isinstance(a.parent, int)
 
 
+def test_attribution_unparsed_doc_is_a_clear_error():
+    import spacy
+
+    from sourcetrace.errors import ModelError
+
+    with pytest.raises(ModelError, match="parsed Doc"):
+        attribution.extract(spacy.blank("en")("He said it would rain."))
+
+
 def test_attribution_empty_and_plain_texts_give_nothing(run):
     assert run("") == ()
     assert run("The sun rose over the hills and the river ran on.") == ()

