@@ -22,6 +22,7 @@ PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at"
 # attribution in PolNeAR train in under 5% of cases: its confidence is scaled down.
 NO_SOURCE_FACTOR = 0.2
 RELATIVE_PRONOUNS = {"who", "that", "which", "whom", "whose", "what"}
+OBJ_PREPS = {"for", "of", "to", "on", "with", "from", "over", "against", "about"}
 OBJ_COMPLEMENTS = {"oprd", "ccomp", "xcomp", "attr", "acomp", "dobj"}
 LEAD_DEPS = {"prep", "advmod", "npadvmod", "advcl"}
 INHERIT_DEPS = {"advcl", "xcomp", "pcomp", "conj", "dep", "ccomp"}
@@ -214,7 +215,8 @@ def verb_frame(tok, frames=frozenset({"ccomp", "xcomp", "dobj", "prep"}),
         if comp:
             # "called it a great meeting", "found him competent": the object's complement too
             comp += [c for c in kids if c.i > comp[0].i and (
-                c.dep_ in OBJ_COMPLEMENTS or c.lower_ == "as" or c.left_edge.lower_ == "as")]
+                c.dep_ in OBJ_COMPLEMENTS or c.lower_ == "as" or c.left_edge.lower_ == "as"
+                or c.dep_ == "prep" and c.lower_ in OBJ_PREPS)]  # "praised X for Y"
             return "dobj", comp, None
         oprd = [c for c in kids if c.dep_ == "oprd" and c.i > tok.i]
         if oprd:  # "Sanders calls Clinton unqualified" parsed without an object
