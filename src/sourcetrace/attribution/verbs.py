@@ -260,6 +260,19 @@ def _reports(t, verbs) -> bool:
     return entry.conf(f"prep-{prep.lower_}" if prep is not None else frame) >= 0.8
 
 
+def _has_that(tok) -> bool:
+    return any(c.dep_ == "mark" and c.lower_ == "that" for c in tok.children)
+
+
+def _own_cue(tok, verbs) -> bool:
+    """Is the verb a cue under the frame it has here?"""
+    entry = verbs.get(tok.lemma_.lower())
+    if entry is None or tok.pos_ != "VERB":
+        return False
+    frame, _, _ = verb_frame(tok, entry.frames)
+    return frame is not None or ("quote" in entry.frames)
+
+
 def _cut_trailing_cue(ctx: Context, cue, lo: int, hi: int) -> int:
     """Where the parse hangs "..., describing X" or "... and warned that" off the
     reported clause, the participle or conjunct is the cue verb's own next
@@ -429,6 +442,12 @@ def propose(ctx: Context) -> list[Proposal]:
                     continue
             else:
                 continue
+        if spans is None and frame == "ccomp":
+            # "said that X, and that Y" / "said X but had not seen Y": a conjunct of the
+            # cue verb that is no cue of its own continues the content
+            last = max(c.i for c in comp)
+            comp = comp + [c for c in tok.children if c.dep_ == "conj" and c.i > last
+                           and (_has_that(c) or not _own_cue(c, ctx.lex.verbs))]
         if spans is None:
             groups = [comp]
             if frame == "ccomp" and any(c.i < tok.i for c in comp) and any(c.i > tok.i for c in comp):
