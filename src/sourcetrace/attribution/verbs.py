@@ -62,6 +62,9 @@ def cue_token_ids(tok, with_prep=None, channel: frozenset[str] = frozenset()) ->
             obj = next((g for g in c.children if g.dep_ == "pobj"), None)
             if obj is not None and obj.lemma_.lower() in channel and obj.i <= c.i + 3:
                 ids.extend(range(c.i, obj.i + 1))  # "said in a statement"
+    head = tok.head
+    if tok.dep_ == "xcomp" and head.lemma_ in ("go", "continue") and head.i < tok.i <= head.i + 4:
+        ids.extend(range(head.i, tok.i))  # "went on to say", "continued to insist"
     if with_prep is not None:
         if with_prep.head.i != tok.i and with_prep.i > tok.i:
             ids.extend(range(tok.i + 1, with_prep.i + 1))  # "told the story of"
