@@ -15,20 +15,28 @@ with ``parent``), and as a plain function:
 Two stages, so that a learned model can take over the first:
 
     propose(ctx)  -> list[Proposal]    rules propose candidate spans
-        direct.py    quotations and their cues (tail, head, cue-colon, continuations)
-        according.py "according to X"
-        colon.py     headline and transcript colons
-        headline.py  title-case headlines ("Carson Slams Hillary")
-        nouns.py     "there are reports of", "X's claim that", "reports of"
-        verbs.py     cue verbs over the parse (ccomp, xcomp, dobj, phrasal, passive)
-        adjectives.py stance adjectives ("hopeful that", "critical of")
+        quotes.py     quotation finding (any marks, multi-paragraph quotations)
+        direct.py     quotations and their cues (tail, head, cue-colon, continuations)
+        according.py  "according to X", "in a CNN poll, ..."
+        colon.py      headline and transcript colons ("Issa: ...", "WALLACE: ...")
+        headline.py   title-case headlines ("Carson Slams Hillary")
+        nouns.py      "there are reports of", "X's claim that", "her decision to"
+        verbs.py      cue verbs over the parse (clause, infinitive, object, phrasal,
+                      passive, parenthetical "..., he said, ...", "As X reported")
+        adjectives.py stance adjectives ("hopeful that", "critical of", "made clear")
     group.assemble(ctx, proposals) -> tuple[Attribution, ...]
-                                       conflicts, floating quotes, nesting, order
+                                       conflicts, floating quotes, shared subjects,
+                                       nesting, order
 
-A learned proposer builds ``base.Proposal`` records (character spans per role,
-a rule name such as "model:crf" and a confidence) and calls ``assemble``; see
-``extract(doc, proposer=...)``. Lexicons are data files in ``sourcetrace/lexicons``.
-Text inside ``doc._.boilerplate`` is never mined.
+The function a learned proposer feeds is ``group.assemble(ctx, proposals)``: build
+``base.Proposal`` records (character spans per role, a rule name such as
+"model:roles" and a confidence; ``speaker`` for an implicit source) from
+``base.Context`` and pass them, alone or with the rules' ones, through
+``extract(doc, proposer=...)``. ``rule`` and ``confidence`` explain each result:
+the rule that fired and, for lexicon cues, the share of the cue's occurrences that
+PolNeAR train annotates. Lexicons are data files in ``sourcetrace/lexicons``.
+Text inside ``doc._.boilerplate`` is never mined. The component's ``rules_only``
+option is kept for the pipeline configuration: the extractor is the rules alone.
 """
 from __future__ import annotations
 
