@@ -16,6 +16,7 @@ from .verbs import cue_token_ids, is_cue_verb, mention_span, subject, token_span
 _STARTERS = set(".!?:;\n—–-\"“”'’‘(")
 MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
 MIN_HEAD_QUOTE_WORDS = 4
+MAX_HEAD_GAP = 12  # tokens between a cue and the quotation after it
 MIN_SINGLE_QUOTE_WORDS = 3  # a quotation after its cue is a quotation, not a scare quote
 
 
@@ -91,7 +92,10 @@ def _head_cue(ctx: Context, q: Quote, start: int):
             allowed = {t.i for c in tok.children if c.dep_ in ("dobj", "dative", "prep", "npadvmod",
                                                               "advmod", "prt", "agent", "nsubj")
                        for t in c.subtree}
-            if all(t.is_punct or t.is_space or t.i in allowed for t in between):
+            # the words between are the verb's own (an addressee: "told Fox host Matt
+            # Boyle,"), however the parser hung them, but never another verb
+            own = len(between) <= MAX_HEAD_GAP and not any(t.pos_ in ("VERB", "AUX") for t in between)
+            if all(t.is_punct or t.is_space or t.i in allowed for t in between) or own:
                 if between and between[-1].text not in (":", ",", "—", "–") and len(between) > 0:
                     return None
                 return tok
