@@ -272,7 +272,6 @@ def evaluate_syndication(articles: dict[str, dict], *, n_copies: int = 150, seed
                             "exact_containment": round(containment, 3)})
     missed = [{"copy": c, "edits": copy_edits[c]} for c in sorted(copy_of)
               if tuple(sorted((c, copy_of[c]))) not in predicted]
-    p_strict = precision
     p_corpus = (tp + corpus_duplicates) / len(predicted) if predicted else 0.0
     return {
         "articles": len(ids), "copies": len(copy_of), "edits": edit_counts,

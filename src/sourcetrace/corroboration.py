@@ -10,7 +10,7 @@ the connected components of confirmed matches. For each cluster:
                          another outlet of the cluster ("..., the Post reported")
     earliest             the first appearance (date, then arrival order)
     original source      where the relay chain of the earliest claim ends
-    relay chain          "kyivindependent.com, citing Ukrainska Pravda, citing the
+    relay chain          "kyivindependent.com, citing pravda.com.ua, citing the
                          Ukrainian military command on Telegram"
     corroboration        independent outlets with independent sources: outlets taken
                          in order of first appearance, each counted when it has an
@@ -28,8 +28,9 @@ saved next to the corpus store and reloaded::
 
     x = CrossOutlet()
     x.add_article(analysis, article_id="a1", outlet="apnews.com", date="2024-02-28")
-    report = x.trace_text("Some 300 Russian troops refused to obey orders")
-    print(report.relay_chain_text, report.corroboration)
+    matches, cluster = x.trace_text("Some 300 Russian troops refused to obey orders")
+    print(cluster.relay_chain_text, cluster.corroboration)
+    x.save("sourcetrace.db.claims")              # or: sync_with_store(store, folder)
 """
 from __future__ import annotations
 

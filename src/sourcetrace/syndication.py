@@ -16,7 +16,7 @@ Containment is derived from the estimated Jaccard J and the two set sizes:
 confirmed copies (union-find), built incrementally as articles arrive:
 
     index = SyndicationIndex()
-    decision = index.add("a1", text)          # -> Copy decision, with evidence
+    copies = index.add("a1", text)            # -> [Duplicate(...)]: what it copies, and why
     index.cluster_of("a1")                    # cluster id = first article seen
     index.clusters()                          # {cluster_id: [article ids]}
 
