@@ -355,6 +355,9 @@ def bad(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    from sourcetrace.corpus import limit_blas_threads
+
+    limit_blas_threads()  # as `sourcetrace ingest` does, before numpy is imported
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
     t = sub.add_parser("throughput")

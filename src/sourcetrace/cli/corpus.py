@@ -129,6 +129,7 @@ def ingest(
     from ..collect import Fetcher
     from ..config import Config
 
+    corpus.limit_blas_threads()
     try:
         config = Config(rules_only=rules_only, allow_private=allow_private,
                         require_english=not any_language)
