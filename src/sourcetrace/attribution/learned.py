@@ -210,6 +210,7 @@ def build_role_tok2vec(width: int, depth: int, window_size: int, embed_width: in
     return model
 
 
+@functools.lru_cache(maxsize=1)
 def _register() -> None:
     """Register the architecture, the component factory, the scorer (idempotent)."""
     from spacy import registry
@@ -470,7 +471,7 @@ def fill_gaps(doc, spans: list[tuple[str, int, int]], max_gap: int) -> list[tupl
     return out
 
 
-def propose(doc, *, max_gap: int = 1) -> Proposals:
+def propose(doc, *, max_gap: int = 0, text: str | None = None) -> Proposals:
     """The model's source/cue/content spans for ``doc`` (runs the tagger if not yet run).
 
     Spans of one role separated by at most ``max_gap`` untagged tokens are joined.
@@ -485,7 +486,7 @@ def propose(doc, *, max_gap: int = 1) -> Proposals:
     csum = None
     if scores is not None and len(scores) == len(doc) and len(doc):
         csum = numpy.concatenate(([0.0], numpy.cumsum(scores.max(axis=1), dtype="float64")))
-    text = doc.text
+    text = doc.text if text is None else text
     out = []
     for role, s, e in fill_gaps(doc, tag_spans(tags), max_gap):
         while s < e and doc[s].is_space:
@@ -506,19 +507,19 @@ def _sent_index(doc) -> numpy.ndarray:
     """Sentence number of each token (all 0 without sentence boundaries)."""
     from spacy.attrs import SENT_START
 
-    if not len(doc) or not doc.has_annotation("SENT_START"):
-        return numpy.zeros(len(doc), dtype="int64")
+    if not len(doc):
+        return numpy.zeros(0, dtype="int64")
     starts = doc.to_array([SENT_START]).astype("int64").ravel() == 1
     return numpy.maximum(numpy.cumsum(starts) - 1, 0)
 
 
-def _paragraph_index(doc) -> numpy.ndarray:
+def _paragraph_index(doc, text: str) -> numpy.ndarray:
     """Number of line breaks (runs of newlines) before each token."""
     from spacy.attrs import IDX
 
     if not len(doc):
         return numpy.zeros(0, dtype="int64")
-    breaks = numpy.array([m.start() for m in _NEWLINES.finditer(doc.text)], dtype="int64")
+    breaks = numpy.array([m.start() for m in _NEWLINES.finditer(text)], dtype="int64")
     idx = doc.to_array([IDX]).astype("int64").ravel()
     return numpy.searchsorted(breaks, idx, side="right")
 
@@ -538,7 +539,8 @@ def _kind(text: str, content: tuple[Span, ...]) -> str:
 
 
 def attributions_from_proposals(doc, proposals: Proposals, *,
-                                max_sentence_gap: int = 1) -> tuple[Attribution, ...]:
+                                max_sentence_gap: int = 1,
+                                text: str | None = None) -> tuple[Attribution, ...]:
     """Group proposed spans into attributions, each anchored on one cue.
 
     Each content attaches to the nearest cue in the same paragraph, preferring
@@ -548,8 +550,9 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     two cues, "he said ... and added", is given to both when one has none).
     A cue with no content is dropped; one with no source is kept source-less.
     """
+    text = doc.text if text is None else text
     sent = _sent_index(doc)
-    para = _paragraph_index(doc)
+    para = _paragraph_index(doc, text)
     boiler = [(b.start, b.end) for b in (getattr(doc._, "boilerplate", None) or ())]
     if boiler:   # text marked as boilerplate is never mined
         proposals = Proposals(tuple(p for p in proposals.spans if not any(
@@ -557,7 +560,6 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     cues = list(proposals.of("cue"))
     if not cues:
         return ()
-    text = doc.text
 
     def dist(a: Proposal, b: Proposal) -> int:
         if a.end <= b.start:
@@ -627,9 +629,10 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     return tuple(out)
 
 
-def extract(doc) -> tuple[Attribution, ...]:
+def extract(doc, text: str | None = None) -> tuple[Attribution, ...]:
     """Top-level attributions from the model alone (propose, then decode)."""
-    return attributions_from_proposals(doc, propose(doc))
+    text = doc.text if text is None else text
+    return attributions_from_proposals(doc, propose(doc, text=text), text=text)
 
 
 
