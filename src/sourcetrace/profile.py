@@ -136,13 +136,18 @@ def build_profile(analysis) -> dict[str, Any]:
 
     # --- single-source claims: top-level attributions no other source echoes
     words = {i: _content_words(" ".join(s.text for s in atts[i].content)) for i in top_level}
+    index: dict[str, list[int]] = {}
+    for i in top_level:
+        for w in words[i]:
+            index.setdefault(w, []).append(i)
     single = []
     for i in top_level:
-        echoed = any(
-            j != i and atts[j].source_id != atts[i].source_id
-            and len(words[i] & words[j]) >= CORROBORATION_MIN_SHARED
-            for j in top_level)
-        if not echoed:
+        shared: Counter = Counter()
+        for w in words[i]:
+            for j in index[w]:
+                if j != i and atts[j].source_id != atts[i].source_id:
+                    shared[j] += 1
+        if not any(n >= CORROBORATION_MIN_SHARED for n in shared.values()):
             single.append(i)
 
     # --- transparency score

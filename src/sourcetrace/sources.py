@@ -137,6 +137,7 @@ _PERSONAL = {
 }
 _FIRST = {"i", "me", "my", "we", "us", "our", "myself", "ourselves"}
 _RELATIVE = {"who", "whom", "whose", "which", "that"}
+_ANTECEDENT_WINDOW = 400   # tokens searched back for a pronoun's antecedent among sentence subjects
 _DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "some", "any"}
 _NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART", "LAW", "EVENT", "PRODUCT"}
 
@@ -199,6 +200,9 @@ class _DocContext:
         self.attributions = attributions
         # quotations (by their marks): a speaker's antecedent is never inside one
         self.quoted = quote_regions(self.text)
+        self.quote_starts = [q[0] for q in self.quoted]
+        self.contents = sorted((x.start, x.end, j) for j, a in enumerate(attributions) for x in a.content)
+        self.content_starts = [c[0] for c in self.contents]
         self.ent_of: dict[int, Any] = {}
         self.ents = list(doc.ents)
         for ent in self.ents:
@@ -222,15 +226,22 @@ class _DocContext:
         return self.sent_bounds[k]
 
     def in_quote(self, start: int, end: int) -> bool:
-        k = bisect_right(self.quoted, (start, 10**12)) - 1
-        while k >= 0:
-            s, e = self.quoted[k]
-            if s <= start and end <= e:
-                return True
-            if e < start - 5000:
-                break
+        """Whether [start, end) lies inside a quotation (the regions do not overlap)."""
+        k = bisect_right(self.quote_starts, start) - 1
+        return k >= 0 and self.quoted[k][0] <= start and end <= self.quoted[k][1]
+
+    def enclosing(self, index: int, start: int, end: int) -> int | None:
+        """The attribution (not ``index``) whose content holds [start, end), innermost first."""
+        k = bisect_right(self.content_starts, start)
+        best, best_len = None, 10**12
+        while k > 0:
             k -= 1
-        return False
+            s, e, j = self.contents[k]
+            if s < start - 20000:
+                break
+            if j != index and s <= start and end <= e and e - s < best_len:
+                best, best_len = j, e - s
+        return best
 
     def _person_titles(self) -> dict[str, list[str]]:
         """Surname -> the titles and appositions written with that person anywhere in the text;
@@ -609,7 +620,7 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
 
     def first_person(m: _Mention, final: bool) -> bool:
         """'I'/'we' in a quotation is its speaker; outside any, the author or outlet."""
-        enclosing = _enclosing(attributions, m)
+        enclosing = _enclosing(ctx, m)
         if enclosing is not None and enclosing in owner:
             add(owner[enclosing], m)
             return True
@@ -716,17 +727,9 @@ def _previous_in_sentence(ctx: _DocContext, attributions, mentions, i: int) -> i
     return best
 
 
-def _enclosing(attributions: tuple[Attribution, ...], m: _Mention) -> int | None:
+def _enclosing(ctx: _DocContext, m: _Mention) -> int | None:
     """The attribution whose content holds the mention (innermost), if any."""
-    best = None
-    best_len = 10**12
-    for j, a in enumerate(attributions):
-        if j == m.index:
-            continue
-        for s in a.content:
-            if s.start <= m.start and m.end <= s.end and len(s) < best_len:
-                best, best_len = j, len(s)
-    return best
+    return ctx.enclosing(m.index, m.start, m.end)
 
 
 def _name_key(m: _Mention) -> str:
@@ -800,7 +803,7 @@ def _antecedent(ctx, m: _Mention, a: Attribution, clusters, person_clusters, new
     """The most recent compatible antecedent of a personal pronoun."""
     own_content = [(s.start, s.end) for s in a.content]
     # a third-person pronoun inside someone's quotation is not that someone ("I" would be)
-    enclosing = _enclosing(ctx.attributions, m)
+    enclosing = _enclosing(ctx, m)
     speaker_cluster = None
     if enclosing is not None:
         for ci, cl in enumerate(clusters):
@@ -819,15 +822,21 @@ def _antecedent(ctx, m: _Mention, a: Attribution, clusters, person_clusters, new
     for ci, cl in enumerate(clusters):
         if cl.form in {"none", "author"} or ci == speaker_cluster:
             continue
-        for other in cl.mentions:
-            if other.start < 0 or other.start >= m.start or excluded(other.start, other.end):
+        if not _compatible(m, cl):
+            continue
+        for other in reversed(cl.mentions):   # text order: the latest usable one is enough
+            if other.start < 0 or other.start >= m.start:
                 continue
-            if _compatible(m, cl) and (best is None or other.start > best[0]):
-                best = (other.start, ci)
+            if best is not None and other.start <= best[0]:
+                break
+            if excluded(other.start, other.end):
+                continue
+            best = (other.start, ci)
+            break
     # people (and, for "they", plural groups) that are subjects, not yet sources
     lo = best[0] if best is not None else 0
-    first_tok = bisect_right(ctx.ends, lo)
     last_tok = bisect_left(ctx.starts, m.start)
+    first_tok = max(bisect_right(ctx.ends, lo), last_tok - _ANTECEDENT_WINDOW)
     doc = ctx.doc
     for i in range(last_tok - 1, first_tok - 1, -1):
         tok = doc[i]
@@ -1286,7 +1295,7 @@ def _display_name(ctx: _DocContext, m: _Mention, name: str) -> str:
     p = poss[0]
     gender, plural = _PERSONAL.get(p.lower_, (None, False))
     # the most recent earlier PERSON (not the speaker of the enclosing quotation) of that gender
-    enclosing = _enclosing(ctx.attributions, m) if m.index >= 0 else None
+    enclosing = _enclosing(ctx, m) if m.index >= 0 else None
     excluded_names = set()
     if enclosing is not None:
         a = ctx.attributions[enclosing]
@@ -1401,13 +1410,16 @@ def _build(ctx: _DocContext, attributions, mentions, clusters, owner):
             role=typed.role, channel="; ".join(channels) or None, hearsay_depth=depth,
             attributions=tuple(idx), evidence=tuple(ev)))
     out = []
+    fullest: dict[int, Span | None] = {}
     for i, a in enumerate(attributions):
         ci = owner.get(i)
         if ci is None:
             out.append(a)
             continue
         src = sources[new_id[ci]]
-        speaker_span = _fullest_span(ctx, clusters[ci], src)
+        if ci not in fullest:
+            fullest[ci] = _fullest_span(ctx, clusters[ci], src)
+        speaker_span = fullest[ci]
         out.append(dataclasses.replace(
             a, speaker=None if src.identity == "unspecified" and src.name == "unspecified" else src.name,
             speaker_span=speaker_span if speaker_span is not None else a.speaker_span,
