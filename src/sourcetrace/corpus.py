@@ -134,10 +134,9 @@ _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 def limit_blas_threads() -> bool:
     """One BLAS thread per analysing process, unless the user set it (as Ray does for its
-    actors). spaCy's small matrices gain nothing from BLAS threads, and on a busy machine
-    a process waits for its own BLAS thread to be scheduled: 200 PolNeAR articles went
-    from 115 s to 68 s in one process here (bench/RESULTS.md). Only effective before numpy
-    is imported; returns whether it was."""
+    actors): spaCy's small matrices gain little from BLAS threads, and N workers with N
+    BLAS threads each would oversubscribe the cores. Only effective before numpy is
+    imported; returns whether it was."""
     for var in _BLAS_THREADS:
         os.environ.setdefault(var, "1")
     return "numpy" not in sys.modules
