@@ -86,7 +86,8 @@ def _resolve_conflicts(props: list[Proposal]) -> list[Proposal]:
 
 def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
     """A quotation nobody claims, starting a sentence right after a direct or mixed
-    attribution (same or next paragraph, no other cue between), continues it.
+    attribution or a reported clause ("X said that ...") in the same or the next
+    paragraph, with no other cue between, continues it.
     Attributions inside the quotation itself ("I think ...") do not count."""
     if not props:
         return
@@ -107,7 +108,7 @@ def _attach_floating(ctx: Context, props: list[Proposal]) -> None:
             continue
         last_end, idx = ends[k - 1]
         p = outer[idx]
-        if p.kind not in ("direct", "mixed"):
+        if p.kind not in ("direct", "mixed") and p.rule not in ("verb_ccomp", "parenthetical_verb"):
             continue
         j = bisect_left(cue_starts, last_end)
         if j < len(cue_starts) and cue_starts[j] < q.start:
