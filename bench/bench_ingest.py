@@ -14,8 +14,9 @@ content hash. Every run writes into a fresh temporary folder and SQLite file.
 throughput  the whole `corpus.ingest` call (model loading and, for Ray, the actor pool
             included; `ray.init` timed apart) for 1 process, 2 local workers, and Ray
             with 2 actors (ray.init(num_cpus=2), ActorPoolStrategy(size=2), 0.5 CPU each).
-            Wall and CPU seconds (CPU: this process and its children, Ray's included as
-            far as they are children). Ratio = articles/s over the 1-process figure.
+            Wall and CPU seconds (CPU: this process and its reaped children, i.e. the local
+            workers; for Ray, its live processes are read from /proc before shutdown as
+            ray_processes_cpu_s). Ratio = articles/s over the 1-process figure.
 memory      peak resident memory (VmHWM) of each worker process for two input sizes,
             sampled from /proc every 0.2 s, plus the parent's own peak.
 resume      `sourcetrace ingest` as a subprocess, SIGKILLed (its whole process group) at
@@ -137,6 +138,7 @@ def throughput(args: argparse.Namespace) -> None:
             init_s = time.perf_counter() - t0
             r = run_ingest(path, db, workers=2, engine="ray", ray_window=args.n)
             r["ray_init_s"] = round(init_s, 1)
+            r["ray_processes_cpu_s"] = round(_tree_cpu(os.getpid()), 1)  # Ray's own, before shutdown
             ray.shutdown()
         else:
             sys.exit(f"unknown engine {name!r}: use one, two, ray")
@@ -197,6 +199,20 @@ def memory(args: argparse.Namespace) -> None:
         }
         print(json.dumps(results["runs"][str(n)]), file=sys.stderr)
     save("memory", results)
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the live descendants of ``pid``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for child in _descendants(pid):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / tick
 
 
 def _descendants(pid: int) -> list[int]:
