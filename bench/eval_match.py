@@ -14,6 +14,12 @@ distinct articles should not).
 
     .venv/bin/python bench/eval_match.py              # both, JSON on stdout
     .venv/bin/python bench/eval_match.py --only match
+    .venv/bin/python bench/eval_match.py --only match --write-scorer   # refit the score
+
+The score of match.py (a logistic regression over the cosine, the weight of the
+unmatched content words and the length) is fitted here on the "tune" half only;
+--write-scorer stores its coefficients, threshold and cosine floor in
+src/sourcetrace/lexicons/claim_match_scorer.json.
 """
 from __future__ import annotations
 
@@ -29,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 LABELS = ROOT / "bench" / "labels" / "claim_pairs.jsonl"
+LEXICONS = ROOT / "src" / "sourcetrace" / "lexicons"
+SCORER_FEATURES = ("cosine", "unmatched", "log_words")
+L2 = 1.0                 # ridge penalty on the standardised coefficients
 
 
 def load_articles(folder: Path = POLNEAR) -> dict[str, dict]:
@@ -113,7 +122,7 @@ def tune(pairs: list[dict], *, checks: bool = True, **fixed) -> tuple[object, di
         kwargs = dict(entity_min_overlap=overlap, check_negation=neg)
         if not checks:
             kwargs.update(check_numbers=False, check_dates=False, check_polarity=False,
-                          check_entities=False)
+                          check_entities=False, use_scorer=False)
         kwargs.update(fixed)
         loose = MatchOptions(min_cosine=-1.0, **kwargs)
         passed = {id(p): confirm(p["a_text"], p["b_text"], p["cosine"], loose).same
@@ -126,9 +135,132 @@ def tune(pairs: list[dict], *, checks: bool = True, **fixed) -> tuple[object, di
     return best[1], best[2]
 
 
-def evaluate_matching(articles: dict[str, dict]) -> dict:
+def fit_logistic(rows: list[list[float]], labels: list[bool], l2: float = L2):
+    """Logistic regression by Newton's method, ridge ``l2`` on the standardised
+    coefficients (not the intercept); returns (coefficients, intercept) on the raw
+    feature scale."""
+    import numpy as np
+
+    x = np.asarray(rows, dtype=float)
+    y = np.asarray(labels, dtype=float)
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.diag(np.r_[np.full(z.shape[1] - 1, l2), 0.0])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + penalty @ w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    coef = w[:-1] / sd
+    return [float(c) for c in coef], float(w[-1] - (coef * mu).sum())
+
+
+def _features(p: dict) -> list[float]:
+    from sourcetrace.match import pair_features
+
+    if "_features" not in p:
+        f = pair_features(p["a_text"], p["b_text"], p["cosine"])
+        p["_features"] = [f[k] for k in SCORER_FEATURES]
+    return p["_features"]
+
+
+def fit_scorer(pairs: list[dict], **fixed) -> tuple[object, dict, dict]:
+    """Fit the score on ``pairs`` and tune its threshold and the cosine floor there.
+
+    The logistic regression is fitted on every pair; the threshold (0.10-0.90) and
+    the cosine floor (0.50-0.80) are then chosen for the best F1 on the same pairs,
+    with the other checks as shipped. Returns (options, scorer model, score).
+    """
+    from sourcetrace.match import MatchOptions, confirm, pair_score
+
+    coef, intercept = fit_logistic([_features(p) for p in pairs],
+                                   [p["label"] == "same" for p in pairs])
+    model = {"features": list(SCORER_FEATURES), "coefficients": coef, "intercept": intercept}
+    no_score = MatchOptions(min_cosine=-1.0, use_scorer=False, **fixed)
+    passed = {id(p): confirm(p["a_text"], p["b_text"], p["cosine"], no_score).same
+              for p in pairs}
+    prob = {id(p): pair_score(dict(zip(SCORER_FEATURES, _features(p))), model) for p in pairs}
+    best = None
+    for floor in [round(0.50 + 0.01 * i, 2) for i in range(31)]:
+        for threshold in [round(0.10 + 0.01 * i, 2) for i in range(81)]:
+            score = prf(pairs, lambda p: p["cosine"] >= floor and passed[id(p)]
+                        and prob[id(p)] >= threshold)
+            key = (score["f1"], score["precision"], -abs(threshold - 0.5), floor)
+            if best is None or key > best[0]:
+                best = (key, floor, threshold, score)
+    _, floor, threshold, score = best
+    model["threshold"] = threshold
+    model["min_cosine"] = floor
+    return MatchOptions(min_cosine=floor, min_score=threshold, **fixed), model, score
+
+
+def cross_validated(pairs: list[dict], folds: int = 5, repeats: int = 10) -> dict:
+    """F1 of the whole fitting procedure (coefficients, threshold, floor) on held-out
+    folds of ``pairs``: what the tune half itself says the score generalises to."""
+    from sourcetrace.match import confirm
+
+    f1s, totals = [], {"precision": [], "recall": []}
+    for r in range(repeats):
+        rng = random.Random(r)
+        order = pairs[:]
+        rng.shuffle(order)
+        predicted = {}
+        for k in range(folds):
+            held = order[k::folds]
+            train = [p for i, p in enumerate(order) if i % folds != k]
+            options, model, _ = fit_scorer(train)
+            for p in held:
+                predicted[id(p)] = _confirm_with(model, options, p)
+        score = prf(pairs, lambda p: predicted[id(p)])
+        f1s.append(score["f1"])
+        totals["precision"].append(score["precision"])
+        totals["recall"].append(score["recall"])
+    mean = lambda xs: round(sum(xs) / len(xs), 4)
+    return {"folds": folds, "repeats": repeats, "f1": mean(f1s),
+            "precision": mean(totals["precision"]), "recall": mean(totals["recall"]),
+            "f1_min": min(f1s), "f1_max": max(f1s)}
+
+
+def _confirm_with(model: dict, options, p: dict) -> bool:
+    """confirm() with a scorer model that is not (yet) the packaged one."""
+    from sourcetrace import match
+
+    saved = match.scorer_model
+    match.scorer_model = lambda: model
+    try:
+        return match.confirm(p["a_text"], p["b_text"], p["cosine"], options).same
+    finally:
+        match.scorer_model = saved
+
+
+def write_scorer(model: dict, tune_pairs: int) -> Path:
+    path = LEXICONS / "claim_match_scorer.json"
+    out = {
+        "about": ("Score of claim matching (match.py): P(same) = 1 / (1 + exp(-(intercept + "
+                  "sum of coefficient * feature))); a candidate passes when P >= threshold "
+                  "and its cosine >= min_cosine (the MatchOptions default). Features: see "
+                  "match.pair_features."),
+        "fitted": (f"bench/eval_match.py --write-scorer: logistic regression (Newton, ridge "
+                   f"{L2} on standardised coefficients) on the {tune_pairs} 'tune' pairs of "
+                   "bench/labels/claim_pairs.jsonl; threshold and min_cosine chosen there for "
+                   "the best F1 with the other checks on. The 'test' pairs are never used."),
+        "features": model["features"],
+        "coefficients": [round(c, 6) for c in model["coefficients"]],
+        "intercept": round(model["intercept"], 6),
+        "threshold": model["threshold"],
+        "min_cosine": model["min_cosine"],
+    }
+    path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def evaluate_matching(articles: dict[str, dict], *, write: bool = False) -> dict:
     from sourcetrace.embed import get_embedder
-    from sourcetrace.match import MatchOptions
+    from sourcetrace.match import MatchOptions, scorer_model
 
     pairs = load_pairs(articles)
     t = time.perf_counter()
@@ -136,7 +268,17 @@ def evaluate_matching(articles: dict[str, dict]) -> dict:
     embed_s = time.perf_counter() - t
     tune_set = [p for p in pairs if p["split"] == "tune"]
     test_set = [p for p in pairs if p["split"] == "test"]
-    options, tune_score = tune(tune_set)
+    fitted_options, model, _ = fit_scorer(tune_set)
+    if write:
+        write_scorer(model, len(tune_set))
+        scorer_model.cache_clear()
+    shipped = scorer_model()
+    if any(abs(a - b) > 1e-4 for a, b in zip(shipped["coefficients"], model["coefficients"])) \
+            or shipped["threshold"] != model["threshold"]:
+        print("warning: the packaged scorer differs from the one fitted now; "
+              "rerun with --write-scorer", file=sys.stderr)
+    options = MatchOptions()
+    checks_only, checks_only_tune = tune(tune_set, use_scorer=False)
     cosine_only, cosine_only_tune = tune(tune_set, checks=False)
     result = {
         "pairs": len(pairs),
@@ -144,11 +286,17 @@ def evaluate_matching(articles: dict[str, dict]) -> dict:
         "hard_negatives": sum(p["hard"] for p in pairs),
         "tune_pairs": len(tune_set), "test_pairs": len(test_set),
         "embed_seconds": round(embed_s, 2),
-        "tuned": {"min_cosine": options.min_cosine,
-                  "entity_min_overlap": options.entity_min_overlap,
-                  "check_negation": options.check_negation},
-        "tune": tune_score,
+        "shipped": {"min_cosine": options.min_cosine, "threshold": shipped["threshold"],
+                    "features": shipped["features"], "coefficients": shipped["coefficients"],
+                    "intercept": shipped["intercept"],
+                    "entity_min_overlap": options.entity_min_overlap,
+                    "check_negation": options.check_negation},
+        "tune": prf(tune_set, matcher_predict(options)),
+        "tune_cross_validated": cross_validated(tune_set),
         "test": prf(test_set, matcher_predict(options)),
+        "checks_without_score": {"min_cosine": checks_only.min_cosine,
+                                 "tune": checks_only_tune,
+                                 "test": prf(test_set, matcher_predict(checks_only))},
         "cosine_only": {"min_cosine": cosine_only.min_cosine, "tune": cosine_only_tune,
                         "test": prf(test_set, matcher_predict(cosine_only))},
         "ablation_test": {},
@@ -290,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("match", "syndication"))
     parser.add_argument("--polnear", type=Path, default=POLNEAR)
+    parser.add_argument("--write-scorer", action="store_true",
+                        help="refit the score on the tune half and store it in the package")
     args = parser.parse_args(argv)
     if not args.polnear.exists():
         print(f"{args.polnear} is absent: this benchmark reads PolNeAR from ../shared",
@@ -298,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     articles = load_articles(args.polnear)
     out = {}
     if args.only in (None, "match"):
-        out["matching"] = evaluate_matching(articles)
+        out["matching"] = evaluate_matching(articles, write=args.write_scorer)
     if args.only in (None, "syndication"):
         out["syndication"] = evaluate_syndication(articles)
     print(json.dumps(out, indent=1))

@@ -6,9 +6,9 @@ import pytest
 
 from sourcetrace.claims import Claim
 from sourcetrace.errors import ConfigError
-from sourcetrace.match import (ClaimIndex, Matcher, MatchOptions, confirm, extract_dates,
-                               extract_entities, extract_numbers, negation_count,
-                               polarity_conflict)
+from sourcetrace.match import (ClaimIndex, Matcher, MatchEvidence, MatchOptions, confirm,
+                               extract_dates, extract_entities, extract_numbers, negation_count,
+                               pair_features, pair_score, polarity_conflict, scorer_model)
 from sourcetrace.model import Span
 
 
@@ -106,6 +106,52 @@ def test_match_options_validate():
         MatchOptions(neighbours=0)
     with pytest.raises(ConfigError):
         MatchOptions(min_cosine=2)
+    with pytest.raises(ConfigError):
+        MatchOptions(min_score=1.5)
+
+
+EXCERPT = ("Russia hacked the emails of the Democratic National Committee",
+           "that Russia hacked the emails of the Democratic National Committee last year")
+OTHER_WORDS = ("Russia hacked the emails of the Democratic National Committee",
+               "officials doubted claims that Russia was involved in hacking Democratic emails")
+
+
+def test_match_features_count_the_words_one_claim_adds():
+    f = pair_features(*EXCERPT, 0.8)
+    assert f["unmatched"] == 3 and f["unmatched_words"] == ["that", "last", "year"]
+    g = pair_features(*OTHER_WORDS, 0.8)
+    assert g["unmatched"] == 5 and "doubted" in g["unmatched_words"]
+
+
+def test_match_score_falls_with_unmatched_words_and_rises_with_cosine():
+    f, g = pair_features(*EXCERPT, 0.8), pair_features(*OTHER_WORDS, 0.8)
+    assert pair_score(f) > pair_score(g)
+    assert pair_score(pair_features(*OTHER_WORDS, 0.9)) > pair_score(g)
+
+
+def test_match_score_check_is_in_the_evidence_and_decides_at_its_threshold():
+    evidence = confirm(*OTHER_WORDS, 0.8)
+    assert evidence.score == pytest.approx(pair_score(pair_features(*OTHER_WORDS, 0.8)))
+    assert "score" in [c.name for c in evidence.checks]
+    assert "doubted" in evidence.explain()
+    strict = confirm(*OTHER_WORDS, 0.8, MatchOptions(min_score=round(evidence.score + 0.01, 3)))
+    assert not strict.same and strict.failed == ("score",)
+    assert confirm(*OTHER_WORDS, 0.8, MatchOptions(use_scorer=False)).score is None
+
+
+def test_match_evidence_round_trips_with_its_score():
+    evidence = confirm(*EXCERPT, 0.8)
+    again = MatchEvidence.from_dict(evidence.to_dict())
+    assert again.same == evidence.same and again.score == pytest.approx(evidence.score, abs=1e-4)
+    assert MatchEvidence.from_dict({"cosine": 0.9, "same": True, "checks": []}).score is None
+
+
+def test_match_scorer_model_is_data_and_matches_the_default_options():
+    model = scorer_model()
+    assert len(model["features"]) == len(model["coefficients"]) == 3
+    assert set(model["features"]) <= set(pair_features("a b", "a c", 0.5))
+    assert 0 < model["threshold"] < 1
+    assert MatchOptions().min_cosine == model["min_cosine"]
 
 
 def _unit(v):
@@ -170,8 +216,9 @@ def test_match_empty_query_is_a_clear_error(embedder):
 
 @pytest.mark.slow
 def test_match_labelled_polnear_pairs_stay_above_the_floor(embedder):
-    """bench/labels/claim_pairs.jsonl: thresholds as shipped (tuned on the "tune" half),
-    scored on the "test" half. Measured: P 0.70, R 0.89, F1 0.78 (bench/RESULTS.md)."""
+    """bench/labels/claim_pairs.jsonl: score and thresholds as shipped (fitted on the
+    "tune" half), scored on the "test" half. Measured: P 0.704, R 0.894, F1 0.788, 67% of
+    the hard negatives rejected (bench/RESULTS.md)."""
     import sys
 
     from conftest import POLNEAR_DEV, ROOT, _need
@@ -187,8 +234,8 @@ def test_match_labelled_polnear_pairs_stay_above_the_floor(embedder):
     test = [p for p in pairs if p["split"] == "test"]
     eval_match.add_cosines(test, embedder)
     score = eval_match.prf(test, eval_match.matcher_predict(MatchOptions()))
-    assert score["f1"] >= 0.75, score
-    assert score["precision"] >= 0.65 and score["recall"] >= 0.85, score
+    assert score["f1"] >= 0.78, score
+    assert score["precision"] >= 0.69 and score["recall"] >= 0.88, score
     hard = [p for p in test if p["hard"]]
     rejected = sum(not eval_match.matcher_predict(MatchOptions())(p) for p in hard) / len(hard)
-    assert rejected >= 0.6, rejected
+    assert rejected >= 0.65, rejected

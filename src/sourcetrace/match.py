@@ -22,9 +22,18 @@ Two stages, each explainable:
               "Mexican" = "Mexico"): when both claims have names the other lacks,
               their overlap must reach ``entity_min_overlap``
    (word lists and aliases: lexicons/claim_match.txt)
+   score      a small logistic regression over three features of the pair:
+              the cosine, how many words the wordier claim has that the other
+              lacks, and the length of the longer claim; the probability must
+              reach its threshold.
+              This is what keeps apart topic fragments that the embedding scores
+              like paraphrases ("Clinton for having ties to Wall Street" /
+              "Clinton as a tool of Wall Street"). Coefficients and threshold are
+              data (lexicons/claim_match_scorer.json), fitted on the "tune" half
+              of bench/labels/claim_pairs.jsonl by bench/eval_match.py.
 
-Every ``Match`` carries its ``MatchEvidence``: the cosine and, per check, what
-was compared and whether it agreed::
+Every ``Match`` carries its ``MatchEvidence``: the cosine, the score and, per
+check, what was compared and whether it agreed::
 
     matcher = Matcher()
     matcher.add(claims)                       # embeds and indexes them
@@ -34,6 +43,7 @@ was compared and whether it agreed::
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -46,6 +56,7 @@ import numpy as np
 from .errors import ConfigError, SourcetraceError
 
 __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
+           "pair_features", "pair_score", "scorer_model",
            "extract_numbers", "extract_dates", "extract_entities", "negation_count",
            "negation_conflict", "negation_scopes", "polarity_conflict"]
 
@@ -54,8 +65,13 @@ __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "c
 class MatchOptions:
     """Every option of claim matching, with its default.
 
-    min_cosine=0.74           candidates below this cosine are never the same claim
-                              (tuned on the "tune" half of bench/labels/claim_pairs.jsonl)
+    min_cosine=0.73           candidates below this cosine are never the same claim
+                              (tuned on the "tune" half of bench/labels/claim_pairs.jsonl
+                              with the score; the "min_cosine" of claim_match_scorer.json)
+    use_scorer=True           run the score check (logistic regression over cosine,
+                              unmatched content words and length)
+    min_score=None            the score's probability threshold; None: the fitted one
+                              of lexicons/claim_match_scorer.json
     accept_cosine=0.0         when > 0, candidates at or above it pass the entity check
                               (near-identical wording with names spelled differently)
     neighbours=20             how many nearest neighbours each claim is compared with
@@ -71,7 +87,9 @@ class MatchOptions:
     expansion_search=128      HNSW search depth (ef)
     """
 
-    min_cosine: float = 0.74
+    min_cosine: float = 0.73
+    use_scorer: bool = True
+    min_score: float | None = None
     accept_cosine: float = 0.0
     neighbours: int = 20
     entity_min_overlap: float = 0.5
@@ -92,6 +110,8 @@ class MatchOptions:
             raise ConfigError(f"neighbours must be >= 1, got {self.neighbours!r}")
         if not 0.0 <= self.entity_min_overlap <= 1.0:
             raise ConfigError("entity_min_overlap must be in [0, 1]")
+        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
+            raise ConfigError(f"min_score must be in [0, 1], got {self.min_score!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -397,6 +417,66 @@ def extract_entities(text: str) -> frozenset[str]:
 
 
 # ---------------------------------------------------------------------------
+# The score: a logistic regression over a few features of the pair
+
+_MIN_CONTENT_LETTERS = 4     # shorter words ("the", "of", "her", "was") are not counted
+
+
+def _content_words(text: str) -> dict[str, str]:
+    """Stems of the words of four letters or more, each with a word that shows it."""
+    out: dict[str, str] = {}
+    for tok in _tokens(text):
+        if len(tok) >= _MIN_CONTENT_LETTERS:
+            out.setdefault(_stem(tok), tok)
+    return out
+
+
+def pair_features(a: str, b: str, cosine: float) -> dict:
+    """The score's features of two claim texts.
+
+    cosine     of the two embeddings
+    unmatched  how many words (stems of four letters or more) one claim has and
+               the other lacks, for the claim with more of them: a shorter excerpt
+               of the same statement has few; two topic fragments saying different
+               things about the same names have many
+    log_words  log of the word count of the longer claim (long claims leave more
+               words unmatched even when they state the same thing)
+
+    Also ``unmatched_words``: those words, in text order (for the evidence).
+    """
+    words_a, words_b = _content_words(a), _content_words(b)
+    only_a = [w for k, w in words_a.items() if k not in words_b]
+    only_b = [w for k, w in words_b.items() if k not in words_a]
+    n = max(len([t for t in _tokens(a) if t != "n't"]), len([t for t in _tokens(b) if t != "n't"]))
+    return {"cosine": float(cosine), "unmatched": float(max(len(only_a), len(only_b))),
+            "log_words": math.log(max(n, 1)),
+            "unmatched_words": only_a if len(only_a) >= len(only_b) else only_b}
+
+
+@lru_cache(maxsize=1)
+def scorer_model() -> dict:
+    """lexicons/claim_match_scorer.json: feature names, coefficients, intercept,
+    threshold and how they were fitted."""
+    import json
+
+    raw = resources.files("sourcetrace").joinpath("lexicons/claim_match_scorer.json").read_text("utf-8")
+    model = json.loads(raw)
+    for key in ("features", "coefficients", "intercept", "threshold"):
+        if key not in model:
+            raise SourcetraceError(f"lexicons/claim_match_scorer.json lacks {key!r}",
+                                   hint="refit it with bench/eval_match.py --write-scorer")
+    return model
+
+
+def pair_score(features: dict, model: dict | None = None) -> float:
+    """The probability that two claims are the same, from ``pair_features``."""
+    model = model or scorer_model()
+    z = model["intercept"] + sum(c * features[f] for f, c in zip(model["features"],
+                                                                  model["coefficients"]))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+# ---------------------------------------------------------------------------
 # Confirmation
 
 @dataclass(frozen=True)
@@ -418,6 +498,7 @@ class MatchEvidence:
     cosine: float
     checks: tuple[Check, ...] = ()
     same: bool = False
+    score: float | None = None      # probability of the score check, when it ran
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -425,17 +506,23 @@ class MatchEvidence:
 
     def explain(self) -> str:
         head = f"cosine {self.cosine:.3f}"
+        if self.score is not None:
+            head += f", score {self.score:.3f}"
         return "; ".join([head] + [f"{c.name} {'ok' if c.ok else 'CONFLICT'}: {c.detail}"
                                    for c in self.checks])
 
     def to_dict(self) -> dict:
-        return {"cosine": round(float(self.cosine), 4), "same": self.same,
-                "checks": [c.to_dict() for c in self.checks]}
+        out = {"cosine": round(float(self.cosine), 4), "same": self.same,
+               "checks": [c.to_dict() for c in self.checks]}
+        if self.score is not None:
+            out["score"] = round(float(self.score), 4)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "MatchEvidence":
         return cls(float(d["cosine"]), tuple(Check(c["name"], bool(c["ok"]), c["detail"])
-                                             for c in d.get("checks") or ()), bool(d["same"]))
+                                             for c in d.get("checks") or ()), bool(d["same"]),
+                   None if d.get("score") is None else float(d["score"]))
 
 
 def _set_conflict(a: frozenset, b: frozenset) -> bool:
@@ -489,7 +576,20 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
             ok = overlap >= o.entity_min_overlap or (0 < o.accept_cosine <= cosine)
             detail += f", overlap {overlap:.2f}"
         checks.append(Check("entities", ok, detail))
-    return MatchEvidence(cosine, tuple(checks), all(c.ok for c in checks))
+    score = None
+    if o.use_scorer:
+        model = scorer_model()
+        threshold = model["threshold"] if o.min_score is None else o.min_score
+        features = pair_features(a, b, cosine)
+        score = pair_score(features, model)
+        words = features["unmatched_words"]
+        shown = ", ".join(words[:6]) + (", ..." if len(words) > 6 else "")
+        checks.append(Check("score", score >= threshold,
+                            f"{score:.3f} {'>=' if score >= threshold else '<'} {threshold:.3f} "
+                            f"({features['unmatched']:g} unmatched words"
+                            f"{': ' + shown if words else ''}; longer claim "
+                            f"{round(math.exp(features['log_words']))} words)"))
+    return MatchEvidence(cosine, tuple(checks), all(c.ok for c in checks), score)
 
 
 # ---------------------------------------------------------------------------
