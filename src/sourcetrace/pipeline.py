@@ -76,4 +76,8 @@ def build_analysis(doc, document: ingest.Document, *, config: Config = DEFAULT) 
         meta=dict(document.meta),
         warnings=tuple(document.warnings),
     )
-    return analysis.replace(profile=profile.build_profile(analysis))
+    analysis = analysis.replace(profile=profile.build_profile(analysis))
+    # the opt-in spaCy layer: the same records on the Doc
+    doc._.attributions, doc._.sources = analysis.attributions, analysis.sources
+    doc._.assertions, doc._.profile = analysis.assertions, analysis.profile
+    return analysis
