@@ -366,11 +366,16 @@ def _ingest_ray(run: _Run, items: Iterator[collect_mod.Item], config: Config, wo
         from ray.data import ActorPoolStrategy
     except ImportError as exc:
         raise ConfigError("the ray engine needs Ray", hint="pip install 'sourcetrace[ray]'") from exc
+    import logging
+
     if not ray.is_initialized():
+        quiet = {"include_dashboard": False, "log_to_driver": False,
+                 "logging_level": logging.WARNING}
         if address:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=address, **quiet)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=workers, **quiet)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own bar reports progress
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     buf: list[collect_mod.Collected] = []
