@@ -1,5 +1,6 @@
 """The store contract, run on every backend: memory, SQLite and (when
-SOURCETRACE_TEST_POSTGRES holds a DSN, as .ci/run sets it) PostgreSQL."""
+SOURCETRACE_TEST_POSTGRES holds a DSN, as .ci/run sets it) PostgreSQL, in a schema of its
+own (sourcetrace_contract_test, dropped and made anew per test; public is never touched)."""
 from __future__ import annotations
 
 import os
@@ -15,12 +16,18 @@ from sourcetrace.store.sqlite import SqliteStore
 PG_ENV = "SOURCETRACE_TEST_POSTGRES"
 
 
-def reset_postgres(dsn: str) -> None:
+TEST_SCHEMA = "sourcetrace_contract_test"
+
+
+def reset_postgres(dsn: str) -> str:
+    """A fresh, empty schema of its own (never ``public``); the DSN that uses it."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+        conn.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {TEST_SCHEMA}")
+    return make_conninfo(dsn, options=f"-c search_path={TEST_SCHEMA}")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -34,10 +41,9 @@ def store(request, tmp_path):
         if not dsn:
             pytest.skip(f"{PG_ENV} is not set: set it to a postgresql:// DSN to run the "
                         "PostgreSQL contract tests (.ci/run starts a server and sets it)")
-        reset_postgres(dsn)
         from sourcetrace.store.postgres import PostgresStore
 
-        s = PostgresStore(dsn)
+        s = PostgresStore(reset_postgres(dsn))
     yield s
     s.close()
 
