@@ -18,6 +18,19 @@ hangs from, line position), so it adds one small CNN to the pipeline:
 The decoder groups spans around cues: each cue anchors one attribution; the
 nearest source and the content fragments of the same or an adjacent sentence
 (a quote split around its cue, a paragraph that follows a colon) attach to it.
+
+With the rules (nesting, speakers and explanations stay theirs):
+
+    combined(doc, prefer="rules", min_confidence=0.8, min_support=0.1)
+        the rules' attributions, less the top-level ones the model backs below
+        min_support (filter_by_support), plus the model's attributions of at
+        least min_confidence where the rules found nothing (add_missing)
+    combined(doc, prefer="model")
+        the model owns the top level; rule proposals nest inside it or fill
+        its gaps (combine_proposals, through the rules' grouping)
+
+Two packaged settings: "fast" (models/roles, the default) and "accurate"
+(models/roles-accurate); see MODEL_CARD.md there.
 """
 from __future__ import annotations
 
@@ -27,7 +40,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy
 
