@@ -530,7 +530,7 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
 
             from . import nlp
 
-            await anyio.to_thread.run_sync(nlp.load, config.spacy_model, config.rules_only)
+            await anyio.to_thread.run_sync(nlp.load_for, config)
         yield
 
     app = FastAPI(

@@ -7,6 +7,7 @@
         require_english=True,        # non-English text raises UnsupportedLanguageError
         nested=True,                 # keep nested attributions (parent set) in the Analysis
         rules_only=False,            # ignore any trained model, use the rules alone
+        model_setting="fast",        # trained role tagger beside the rules: "fast" or "accurate"
         fetch_timeout=15.0,          # seconds, for connect and for each read
         fetch_max_bytes=10_000_000,  # a URL body larger than this is refused
         allow_private=False,         # let URLs reach private/loopback/link-local addresses
@@ -33,6 +34,7 @@ class Config:
     require_english: bool = True
     nested: bool = True
     rules_only: bool = False
+    model_setting: str = "fast"
     fetch_timeout: float = 15.0
     fetch_max_bytes: int = 10_000_000
     allow_private: bool = False
@@ -43,6 +45,8 @@ class Config:
         for name in ("max_input_bytes", "max_text_chars", "fetch_max_bytes", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.model_setting not in ("fast", "accurate"):
+            raise ConfigError(f"model_setting must be 'fast' or 'accurate', got {self.model_setting!r}")
         if self.fetch_timeout <= 0:
             raise ConfigError(f"fetch_timeout must be positive, got {self.fetch_timeout!r}")
 

