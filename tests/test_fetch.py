@@ -249,3 +249,18 @@ def test_fetch_closed_port_is_connection_refused():
     with pytest.raises(FetchError, match="cannot connect"):
         fetch.fetch(f"http://127.0.0.1:{port}/", DEFAULT.replace(allow_private=True,
                                                                  fetch_timeout=3))
+
+
+def test_fetch_accepts_feed_content_types():
+    import httpx
+
+    from sourcetrace.config import Config
+    from sourcetrace.fetch import fetch
+
+    feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    for media in ("application/rss+xml", "application/atom+xml"):
+        transport = httpx.MockTransport(
+            lambda request, media=media: httpx.Response(200, content=feed,
+                                                         headers={"content-type": media}))
+        page = fetch("http://93.184.216.34/feed", Config(), transport=transport)
+        assert page.content_type == media

@@ -149,7 +149,7 @@ def _init_worker(config: Config) -> None:
     limit_blas_threads()
     from . import nlp
 
-    nlp.load(config.spacy_model, config.rules_only)
+    nlp.load_for(config)
 
 
 def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT
@@ -187,7 +187,7 @@ class RayAnalyzer:
         from . import nlp
 
         self.config = config
-        nlp.load(config.spacy_model, config.rules_only)
+        nlp.load_for(config)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

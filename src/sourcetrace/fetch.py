@@ -34,7 +34,8 @@ __all__ = ["MAX_REDIRECTS", "Page", "check_address", "fetch", "resolve"]
 
 MAX_REDIRECTS = 5
 _ACCEPTED_TYPES = ("text/", "application/xhtml+xml", "application/xml", "application/json",
-                   "application/ld+json")
+                   "application/ld+json", "application/rss+xml", "application/atom+xml",
+                   "application/feed+json")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PRIVATE_HINT = "pass --allow-private (Config(allow_private=True)) to fetch from your own network"
 
