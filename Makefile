@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml requirements/model.txt
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The main job on the embedded default: analyse the example article, then store the
+# examples folder in a SQLite corpus (./sourcetrace.db, no server) and list its sources.
 demo: setup
 	$(VENV)/bin/sourcetrace analyze examples/belarus-commanders.txt
+	$(VENV)/bin/sourcetrace ingest examples/ --db sourcetrace.db
+	$(VENV)/bin/sourcetrace sources --db sourcetrace.db
 
 test: setup
 	$(PY) -m pytest -q
