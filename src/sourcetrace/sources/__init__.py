@@ -1,0 +1,122 @@
+"""Sources: speakers resolved within the article, and the article's source registry.
+
+    resolve_sources(doc, attributions) -> (attributions, sources)
+
+For every attribution the speaking mention is its ``speaker_span`` when the
+extractor set one (an implicit source: "..., adding that"), else its ``source``
+span, else none at all. Mentions are then merged into sources, in text order:
+
+* a relative pronoun ("who", "which") stands for the noun it modifies;
+* a personal pronoun goes to the most recent compatible antecedent among the
+  earlier sources and the people that are sentence subjects (gender from the
+  pronoun, honorifics and earlier pronouns; number from the tag); mentions inside
+  the quotation being attributed are skipped, and "I"/"we" inside another
+  attribution's content is that attribution's speaker;
+* a name merges with an earlier source of the same name, or the same surname for
+  people ("Ms Thomas" = "Rosemary Thomas"); nothing else is merged, so "Kyiv" and
+  "Ukraine's government" stay apart unless the text equates them by apposition;
+* a document issued "by X" speaks for X ("a report issued ... by the command").
+
+Each source is typed on two axes, every decision with its evidence:
+
+    identity  named | described | anonymous | unspecified
+    kind      person | official | organization | media | document | social
+
+and gets its role (apposition or title), channel (Telegram, a tweet, "told
+Al-Jazeera" = relayed through another outlet) and hearsay depth (1 + the number
+of attributions its words are nested in; the smallest over its attributions).
+The word lists are data: ``lexicons/sources_*.txt``. Nothing here is tied to a
+particular article.
+
+The spaCy layer: ``resolve_sources`` is a plain function; the
+``sourcetrace_sources`` component (registered when this package is imported)
+runs it, then the assertion finder and the profile, and sets ``doc._.sources``,
+``doc._.assertions``, ``doc._.profile`` (and the resolved ``doc._.attributions``).
+
+The package, one job a module (each imports only those listed before it):
+
+    wordlists  the word lists (lexicons), read once, and lookups in them
+    names      names as written: surnames, first names, titles and appositions
+    context    per-document lookups (sentences, quotations, people's titles, gender)
+    mentions   the speaking mention of each attribution: pronoun, name or description
+    classify   identity, kind and role of a source, with evidence
+    channel    channel and hearsay depth of attributions
+    registry   clusters of mentions turned into ``Source`` records
+    resolve    ``resolve_sources``: mentions merged into the registry
+"""
+from __future__ import annotations
+
+from .channel import attribution_channel, hearsay_depths
+from .context import quote_regions, sentence_bounds
+from .names import appositive_role, title_before
+from .resolve import resolve_sources
+from .wordlists import LEXICON_DIR, lexicons, phrase_regex, read_sections, read_table
+
+__all__ = [
+    "LEXICON_DIR",
+    "SourcesComponent",
+    "annotate",
+    "appositive_role",
+    "attribution_channel",
+    "hearsay_depths",
+    "lexicons",
+    "make_sources_component",
+    "phrase_regex",
+    "quote_regions",
+    "read_sections",
+    "read_table",
+    "resolve_sources",
+    "sentence_bounds",
+    "title_before",
+]
+
+
+def annotate(doc):
+    """Run sources, assertions and profile on a Doc that has ``doc._.attributions``;
+    set ``doc._.attributions`` (resolved), ``doc._.sources``, ``doc._.assertions``, ``doc._.profile``."""
+    from .. import assertions as assertions_mod
+    from .. import profile as profile_mod
+    from ..extensions import register
+    from ..model import Analysis
+
+    register()
+    attributions, registry = resolve_sources(doc, tuple(doc._.attributions or ()))
+    found = assertions_mod.find_assertions(doc, attributions, doc._.boilerplate or ())
+    analysis = Analysis(text=doc.text, attributions=attributions, sources=registry, assertions=found,
+                        boilerplate=tuple(doc._.boilerplate or ()))
+    doc._.attributions = attributions
+    doc._.sources = registry
+    doc._.assertions = found
+    doc._.profile = profile_mod.build_profile(analysis)
+    return doc
+
+
+class SourcesComponent:
+    """spaCy component: add after ``sourcetrace_attributions``."""
+
+    def __init__(self, nlp, name: str) -> None:
+        from ..extensions import register
+
+        register()
+        self.name = name
+
+    def __call__(self, doc):
+        return annotate(doc)
+
+
+def make_sources_component(nlp, name: str) -> SourcesComponent:
+    return SourcesComponent(nlp, name)
+
+
+def _register_factory() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory("sourcetrace_sources"):
+        Language.factory(
+            "sourcetrace_sources",
+            requires=["doc._.attributions"],
+            assigns=["doc._.sources", "doc._.assertions", "doc._.profile"],
+        )(make_sources_component)
+
+
+_register_factory()
