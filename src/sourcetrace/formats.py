@@ -45,7 +45,7 @@ from typing import IO
 from .errors import ConfigError, RecordError
 from .model import Analysis, Attribution, Span
 
-FORMATS = ("text", "json", "jsonl", "brat")
+FORMATS = ("text", "json", "jsonl", "brat", "html")
 
 _ROLES = (("source", "Source"), ("cue", "Cue"), ("content", "Content"))
 _LINE_ID = re.compile(r"^(?:[TERAMN#]\d+|\*)\t")
@@ -194,13 +194,21 @@ def read_brat(ann: str, text: str) -> Analysis:
 
 
 def render(analysis: Analysis, fmt: str) -> str:
-    """The Analysis in ``fmt`` (json, jsonl, brat) as a string; text: plain, no colour."""
+    """The Analysis in ``fmt`` (json, jsonl, brat, html) as a string; text: plain, no colour.
+
+    html is one self-contained page (inline CSS and JS, no external assets) that can be
+    mailed to a colleague: the same view as the web UI (render_html.py).
+    """
     if fmt == "json":
         return to_json(analysis)
     if fmt == "jsonl":
         return to_jsonl(analysis)
     if fmt == "brat":
         return to_brat(analysis)
+    if fmt == "html":
+        from .render_html import render_analysis_html
+
+        return render_analysis_html(analysis, standalone=True)
     if fmt == "text":
         buffer = io.StringIO()
         write(analysis, "text", buffer)

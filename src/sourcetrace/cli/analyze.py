@@ -17,6 +17,12 @@ class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
     brat = "brat"
+    html = "html"
+
+
+class ModelSetting(str, Enum):
+    fast = "fast"
+    accurate = "accurate"
 
 
 @app.command()
@@ -26,12 +32,16 @@ def analyze(
     format: Format = typer.Option(Format.text, "--format", "-f",
                                   help="text: highlighted article and tables; json: the full "
                                        "Analysis (docs/json-schema.md); jsonl: the same on one "
-                                       "line; brat: BRAT standoff (.ann) as PolNeAR writes it."),
+                                       "line; brat: BRAT standoff (.ann) as PolNeAR writes it; "
+                                       "html: one self-contained page to share."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write to this file instead of stdout (jsonl "
                                                "appends; brat to X.ann also writes X.txt)."),
     rules_only: bool = typer.Option(False, "--rules-only",
                                     help="Use the rules alone, ignoring any trained model."),
+    model_setting: ModelSetting = typer.Option(ModelSetting.fast, "--model-setting",
+                                               help="The trained tagger beside the rules: fast "
+                                                    "(default) or accurate (slower)."),
     no_nested: bool = typer.Option(False, "--no-nested",
                                    help="Leave out nested attributions (those inside another's "
                                         "content)."),
@@ -47,7 +57,8 @@ def analyze(
     from ..pipeline import analyze_target
 
     try:
-        config = Config(rules_only=rules_only, nested=not no_nested,
+        config = Config(rules_only=rules_only, model_setting=model_setting.value,
+                        nested=not no_nested,
                         allow_private=allow_private, require_english=not any_language)
         analysis = analyze_target(target, config=config)
         if output is None:
@@ -70,6 +81,9 @@ def extract(
                                      'index into the written list.'),
     rules_only: bool = typer.Option(False, "--rules-only",
                                     help="Use the rules alone, ignoring any trained model."),
+    model_setting: ModelSetting = typer.Option(ModelSetting.fast, "--model-setting",
+                                               help="The trained tagger beside the rules: fast "
+                                                    "(default) or accurate (slower)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Show a progress bar on stderr (default: for "
                                                  "long inputs, on a terminal)."),
@@ -89,7 +103,7 @@ def extract(
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
 
     try:
-        config = Config(rules_only=rules_only)
+        config = Config(rules_only=rules_only, model_setting=model_setting.value)
         if batch_size is not None:
             config = config.replace(batch_size=batch_size)
         stats = extract_file(input, output, config=config,
