@@ -41,7 +41,7 @@ LABELS = (CHECKWORTHY, OPINION, BACKGROUND)
 _NUMERIC = {"CARDINAL", "PERCENT", "MONEY", "QUANTITY"}
 _ACTORS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
 _SMALL_WORDS = {"one", "two", "both", "once", "single", "half"}
-_LEMMA_SECTIONS = {"event", "causal", "prediction"}
+_LEMMA_SECTIONS = {"event", "causal", "change", "prediction"}
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,8 @@ def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, 
         ev_o.append(f"modal {modal[0].text!r} on the main verb: speculation or advice")
     pred_adj = [t for t in root.children if t.dep_ == "acomp" and t.pos_ == "ADJ"] if root.lemma_ in {
         "be", "seem", "look", "appear", "remain", "become", "feel", "sound", "prove", "grow", "get"} else []
+    state = markers().words.get("state", frozenset())
+    pred_adj = [t for t in pred_adj if t.lower_ not in state]
     if pred_adj:
         score_o += 1
         ev_o.append(f"judged by an adjective ({pred_adj[0].text!r})")
@@ -183,9 +185,13 @@ def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, 
         score_c += 2 + 0.5 * min(len(numbers) - 1, 2)
         ev_c.append("numbers " + ", ".join(repr(e.text) for e in numbers[:3]))
     causal = _hits("causal", toks, low)
+    change = _hits("change", toks, low)
+    if change:
+        score_c += 1.5
+        ev_c.append("change/comparison words " + ", ".join(repr(w) for w in change[:3]))
     if causal:
-        score_c += 1
-        ev_c.append("causal/change words " + ", ".join(repr(w) for w in causal[:3]))
+        score_c += 0.5 if change else 1
+        ev_c.append("causal words " + ", ".join(repr(w) for w in causal[:3]))
     actors = [e for e in ents if e.label_ in _ACTORS]
     events = _events(toks, low, headline=headline)
     past = [t for t in toks if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB"]
