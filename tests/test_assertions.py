@@ -50,6 +50,22 @@ def test_assertions_byline_and_heading_are_background(nlp):
     assert label(nlp, "WHAT THE VOTE MEANS.") == "background"
 
 
+def test_assertions_change_without_figure_is_checkworthy(nlp):
+    lab, why = assertions.classify_sentence(nlp("Unemployment is down and exports are up.")[:])
+    assert lab == "checkworthy" and "change" in why
+
+
+def test_assertions_reported_attitude_is_not_judgement(nlp):
+    lab, why = assertions.classify_sentence(nlp("The farmers in the valley are wary.")[:])
+    assert lab != "opinion" and "adjective" not in why
+    assert label(nlp, "The plan is reckless.") == "opinion"
+
+
+def test_assertions_had_alone_is_not_an_action(nlp):
+    lab, why = assertions.classify_sentence(nlp("The mayor had a long afternoon.")[:])
+    assert "past action" not in why
+
+
 def test_assertions_every_label_has_evidence(nlp):
     for s in ("Prices rose 5 percent in May.", "This is a terrible idea.", "Photo by the author."):
         lab, why = assertions.classify_sentence(nlp(s)[:])

@@ -194,7 +194,8 @@ def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, 
         ev_c.append("causal words " + ", ".join(repr(w) for w in causal[:3]))
     actors = [e for e in ents if e.label_ in _ACTORS]
     events = _events(toks, low, headline=headline)
-    past = [t for t in toks if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB"]
+    # "had" on its own is possession or a light verb ("had a rough day"), not an action
+    past = [t for t in toks if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB" and t.lemma_.lower() != "have"]
     subj_actor = _named_subject(toks)
     if events and (subj_actor or actors and not _pronoun_subject(sent)):
         score_c += 1.5 if subj_actor else 1
