@@ -17,6 +17,11 @@ throughput  the whole `corpus.ingest` call (model loading and, for Ray, the acto
             Wall and CPU seconds (CPU: this process and its reaped children, i.e. the local
             workers; for Ray, its live processes are read from /proc before shutdown as
             ray_processes_cpu_s). Ratio = articles/s over the 1-process figure.
+            cores_busy = our CPU seconds / wall seconds (about 2 for 2 workers that are
+            never starved); others_cpu_s = CPU the rest of the machine used meanwhile
+            (from /proc/stat; for Ray it includes Ray's own processes). A 2-worker ratio
+            well under 2 with others_cpu_s near 0 points at our code; with others_cpu_s
+            large, at the machine.
 memory      peak resident memory (VmHWM) of each worker process for two input sizes,
             sampled from /proc every 0.2 s, plus the parent's own peak.
 resume      `sourcetrace ingest` as a subprocess, SIGKILLed (its whole process group) at
@@ -84,9 +89,22 @@ def write_jsonl(rows: list[dict], path: Path) -> Path:
 
 
 def cpu_seconds() -> float:
+    return sum(cpu_split())
+
+
+def cpu_split() -> tuple[float, float]:
+    """CPU seconds of this process, and of its reaped children (the local workers)."""
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def machine_busy_s() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all cores, /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def loadavg() -> float:
@@ -108,13 +126,18 @@ def run_ingest(path: Path, db: Path, **kw) -> dict:
     from sourcetrace.store.sqlite import SqliteStore
 
     load0 = loadavg()
-    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    wall0, (me0, kids0), busy0 = time.perf_counter(), cpu_split(), machine_busy_s()
     with SqliteStore(str(db)) as store:
         report = corpus.ingest([str(path)], store, progress=True, **kw)
         count = store.count()
-    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    wall, (me1, kids1) = time.perf_counter() - wall0, cpu_split()
+    me, kids = me1 - me0, kids1 - kids0
+    others = machine_busy_s() - busy0 - me - kids  # other processes' CPU meanwhile
     return {"articles": count, "added": report.added, "failed": report.failed,
-            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "wall_s": round(wall, 1), "cpu_s": round(me + kids, 1),
+            "parent_cpu_s": round(me, 1), "workers_cpu_s": round(kids, 1),
+            "cores_busy": round((me + kids) / wall, 2),
+            "others_cpu_s": round(max(others, 0.0), 1),
             "articles_per_s": round(count / wall, 2), "load_before": load0, "load_after": loadavg()}
 
 
