@@ -244,3 +244,18 @@ def test_corroboration_state_reload_keeps_matches_and_survives_a_broken_index(em
 
     with pytest.raises(StoreError, match="delete"):
         CrossOutlet.load(tmp_path / "s", embedder=embedder)
+
+
+def test_corroboration_first_appearances_one_per_outlet_by_date_then_arrival():
+    from types import SimpleNamespace
+
+    from sourcetrace.corroboration import first_appearances
+
+    def claim(cid, outlet, date):
+        return SimpleNamespace(id=cid, outlet=outlet, date=date, article_id=cid, title=None,
+                               url=None, text="t", source=None, via=())
+
+    claims = [claim("3", "b.com", "2024-01-02"), claim("1", "a.com", "2024-01-03"),
+              claim("2", "b.com", "2024-01-02"), claim("4", "a.com", None)]
+    timeline = first_appearances(claims, {"2": 0, "3": 1, "1": 2, "4": 3})
+    assert [(t["outlet"], t["claim_id"]) for t in timeline] == [("b.com", "2"), ("a.com", "1")]

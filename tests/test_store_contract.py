@@ -219,3 +219,14 @@ def test_store_failures_recorded_updated_and_cleared_by_success(store):
     store.record_failure("a.html", "timed out", "fetch_failed")
     store.add(records()[0])  # the input now gave an article
     assert [f.input for f in store.failures()] == ["bad.warc"]
+
+
+def test_store_page_articles_pages_and_filters_by_outlet(store):
+    store.add_many(records())
+    total, page = store.page_articles(offset=1, limit=1)
+    assert total == 3 and [a.input for a in page] == ["b.txt"]
+    total, page = store.page_articles(outlet="other.org", limit=10)
+    assert total == 2 and [a.input for a in page] == ["b.txt", "c.txt"]
+    total, page = store.page_articles(offset=5, limit=10)
+    assert total == 3 and page == []
+    assert store.page_articles(outlet="nowhere.net") == (0, [])

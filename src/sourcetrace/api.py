@@ -53,7 +53,7 @@ import ipaddress
 import logging
 import os
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .config import DEFAULT, Config
 from .errors import (
@@ -446,17 +446,9 @@ def get_article(s: Services, article_id: int):
 def list_articles(s: Services, *, outlet: str | None = None, offset: int = 0,
                   limit: int = 50) -> dict[str, Any]:
     """One page of stored articles (in id order) and how many there are in all."""
-    store = s.store()
-    page: list[dict[str, Any]] = []
-    total = 0
-    it: Iterator = store.iter_articles()
-    for article in it:
-        if outlet and article.outlet != outlet:
-            continue
-        if offset <= total < offset + limit:
-            page.append(article_summary(article))
-        total += 1
-    return {"total": total, "offset": offset, "limit": limit, "articles": page}
+    total, page = s.store().page_articles(outlet=outlet, offset=offset, limit=limit)
+    return {"total": total, "offset": offset, "limit": limit,
+            "articles": [article_summary(a) for a in page]}
 
 
 def list_claims(s: Services, *, min_outlets: int = 1, limit: int = 50) -> list[dict[str, Any]]:
@@ -486,22 +478,12 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
             matches, cluster = x.trace_text(text)
     if cluster is None:
         return {"cluster": None, "claims": [], "timeline": [], "matches": []}
+    from .corroboration import first_appearances
+
     claims = [x.claims[c] for c in cluster.claim_ids]
     return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
             "timeline": first_appearances(claims, x.arrival),
             "matches": [m.to_dict() for m in matches]}
-
-
-def first_appearances(claims, arrival: dict[str, int]) -> list[dict[str, Any]]:
-    """The first claim of each outlet, in order of date (then of arrival)."""
-    first: dict[Any, Any] = {}
-    for c in sorted(claims, key=lambda c: (c.date or "9999", arrival.get(c.id, 0))):
-        first.setdefault(c.outlet, c)
-    return [{"outlet": c.outlet, "date": c.date, "claim_id": c.id, "article_id": c.article_id,
-             "title": c.title, "url": c.url, "text": c.text,
-             "source": c.source.describe() if c.source else None,
-             "via": [v.describe() for v in c.via]}
-            for c in first.values()]
 
 
 # --------------------------------------------------------------------------- the app

@@ -48,7 +48,7 @@ from .match import Match, Matcher, MatchOptions
 from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
 
 __all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster_claims",
-           "relay_chain", "outlet_matches"]
+           "relay_chain", "outlet_matches", "first_appearances"]
 
 _UNNAMED = ("anonymous", "unspecified", "described")
 _BODIES = {"ministry", "command", "department", "office", "council", "committee", "agency",
@@ -598,3 +598,15 @@ def sync_with_store(store, folder: str | Path | None = None, *,
     if folder and (added or not Path(folder, "articles.json").exists()):
         x.save(folder)
     return x
+
+
+def first_appearances(claims, arrival: dict[str, int]) -> list[dict[str, Any]]:
+    """The first claim of each outlet, in order of date (then of arrival)."""
+    first: dict[Any, Any] = {}
+    for c in sorted(claims, key=lambda c: (c.date or "9999", arrival.get(c.id, 0))):
+        first.setdefault(c.outlet, c)
+    return [{"outlet": c.outlet, "date": c.date, "claim_id": c.id, "article_id": c.article_id,
+             "title": c.title, "url": c.url, "text": c.text,
+             "source": c.source.describe() if c.source else None,
+             "via": [v.describe() for v in c.via]}
+            for c in first.values()]

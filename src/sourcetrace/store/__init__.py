@@ -184,6 +184,11 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
+    def page_articles(self, *, outlet: str | None = None, offset: int = 0,
+                      limit: int = 50) -> tuple[int, list[StoredArticle]]:
+        """One page of articles in id order (only ``outlet``'s when given) and how many
+        there are in all; read with LIMIT/OFFSET, never the whole corpus."""
+
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
                what: str | None = None, limit: int = 50) -> list[SearchHit]:

@@ -92,6 +92,12 @@ class MemoryStore:
     def count(self) -> int:
         return len(self._articles)
 
+    def page_articles(self, *, outlet: str | None = None, offset: int = 0,
+                      limit: int = 50) -> tuple[int, list[StoredArticle]]:
+        chosen = [a for a in self.iter_articles() if not outlet or a.outlet == outlet]
+        start = max(0, offset)
+        return len(chosen), chosen[start:start + max(0, limit)]
+
     def _source_ok(self, article: StoredArticle, ref: int | None, what: str,
                    identity: str | None, kind: str | None) -> bool:
         if not identity and not kind:

@@ -191,6 +191,15 @@ class PostgresStore:
     def count(self) -> int:
         return self._query("SELECT count(*) FROM articles")[0][0]
 
+    def page_articles(self, *, outlet: str | None = None, offset: int = 0,
+                      limit: int = 50) -> tuple[int, list[StoredArticle]]:
+        where, args = ("WHERE outlet = %s", [outlet]) if outlet else ("", [])
+        total = self._query(f"SELECT count(*) FROM articles {where}", args)[0][0]
+        rows = self._query(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} "
+                           "ORDER BY id LIMIT %s OFFSET %s",
+                           [*args, max(0, limit), max(0, offset)])
+        return total, [article_from_row(row) for row in rows]
+
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
                what: str | None = None, limit: int = 50) -> list[SearchHit]:

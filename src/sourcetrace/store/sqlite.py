@@ -174,6 +174,15 @@ class SqliteStore:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def page_articles(self, *, outlet: str | None = None, offset: int = 0,
+                      limit: int = 50) -> tuple[int, list[StoredArticle]]:
+        where, args = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+        total = self.conn.execute(f"SELECT count(*) FROM articles {where}", args).fetchone()[0]
+        rows = self.conn.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} "
+                                 "ORDER BY id LIMIT ? OFFSET ?",
+                                 [*args, max(0, limit), max(0, offset)]).fetchall()
+        return total, [article_from_row(row) for row in rows]
+
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
                what: str | None = None, limit: int = 50) -> list[SearchHit]:
