@@ -336,7 +336,7 @@ class Services:
         Built on first use from the stored articles, then brought up to date with the
         articles stored since (checked by count), one request at a time.
         """
-        from .corroboration import CrossOutlet
+        from .corroboration import CrossOutlet, sync_with_store
 
         store = self.store()
         with self.claims_lock:
@@ -344,11 +344,7 @@ class Services:
                 self._cross = CrossOutlet()
             n = store.count()
             if n != self._cross_count:
-                for article in store.iter_articles():
-                    if str(article.id) not in self._cross.articles:
-                        self._cross.add_article(article.analysis, article_id=str(article.id),
-                                                outlet=article.outlet, date=article.date,
-                                                url=article.url)
+                sync_with_store(store, None, cross=self._cross)
                 self._cross_count = n
             return self._cross
 
