@@ -45,6 +45,29 @@ def fail(exc: SourcetraceError) -> "typer.Exit":
     return typer.Exit(exit_code(exc))
 
 
+DB_HELP = ("The corpus: a SQLite file (created if absent) or a postgresql:// URL. "
+           "Default: $SOURCETRACE_DB, else ./sourcetrace.db.")
+
+
+def db_option():
+    """The --db option every corpus command takes."""
+    return typer.Option(None, "--db", envvar="SOURCETRACE_DB", help=DB_HELP, show_default=False)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    """A rich table on stdout; every cell escaped (stored text is never markup)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title))
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
+    Console().print(table)
+
+
 def _register_commands() -> None:
     import importlib
     import pkgutil

@@ -11,20 +11,13 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, db_option, fail, print_table
 from ..errors import ConfigError, SourcetraceError
-
-DB_HELP = ("The corpus: a SQLite file or a postgresql:// URL. "
-           "Default: $SOURCETRACE_DB, else ./sourcetrace.db.")
 
 
 class Out(str, Enum):
     table = "table"
     json = "json"
-
-
-def _db_option():
-    return typer.Option(None, "--db", envvar="SOURCETRACE_DB", help=DB_HELP, show_default=False)
 
 
 def _cross(db: Optional[str]):
@@ -45,19 +38,6 @@ def _cross(db: Optional[str]):
                                    progress=lambda _article_id: bar.update(1))
 
 
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=escape(title))
-    for c in columns:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*("" if v is None else escape(str(v)) for v in r))
-    Console().print(table)
-
-
 def _source(claim) -> str:
     if claim.source is None:
         return "(outlet's own voice)"
@@ -68,7 +48,7 @@ def _source(claim) -> str:
 
 @app.command()
 def claims(
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source name contains this."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Source kind (person, official, "
@@ -101,14 +81,14 @@ def claims(
         typer.echo("no claims", err=True)
         return
     if clusters:
-        _table(f"{len(found)} claim cluster(s)",
+        print_table(f"{len(found)} claim cluster(s)",
                ["cluster", "outlets", "independent", "corroboration", "first", "original source",
                 "claim"],
                [[c.id, len(c.outlets), len(c.independent_outlets), c.corroboration,
                  f"{c.earliest_outlet} {c.earliest_date or ''}", c.original_source, c.text]
                 for c in found])
         return
-    _table(f"{len(found)} claim(s)", ["id", "outlet", "date", "source", "claim"],
+    print_table(f"{len(found)} claim(s)", ["id", "outlet", "date", "source", "claim"],
            [[c.id, c.outlet, c.date, _source(c), c.text] for c in found])
 
 
@@ -117,7 +97,7 @@ def trace(
     text: Optional[str] = typer.Argument(None, help="The words of a claim to trace."),
     claim: Optional[str] = typer.Option(None, "--claim", help="A claim id from `sourcetrace "
                                         "claims` (e.g. 12#a3)."),
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     output: Out = typer.Option(Out.table, "--format", "-f", help="table or json."),
 ) -> None:
     """Who else reports a claim, who said it first, and where it came from."""
@@ -151,4 +131,4 @@ def trace(
         c = x.claims[cid]
         voice = next((v for v, ids in cluster.voices.items() if cid in ids), "")
         rows.append([cid, c.outlet, c.date, voice, _source(c), c.text])
-    _table("appearances", ["claim", "outlet", "date", "voice", "source", "text"], rows)
+    print_table("appearances", ["claim", "outlet", "date", "voice", "source", "text"], rows)

@@ -9,15 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from . import app, fail
+from . import app, db_option, fail, print_table
 from ..errors import SourcetraceError
-
-DB_HELP = ("The corpus: a SQLite file (created if absent) or a postgresql:// URL. "
-           "Default: $SOURCETRACE_DB, else ./sourcetrace.db.")
-
-
-def _db_option() -> typer.models.OptionInfo:
-    return typer.Option(None, "--db", envvar="SOURCETRACE_DB", help=DB_HELP, show_default=False)
 
 
 def _open(db: Optional[str]):
@@ -71,26 +64,13 @@ class What(str, Enum):
     source = "source"
 
 
-def _print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table as RichTable
-
-    table = RichTable(title=escape(title), show_lines=False)
-    for c in columns:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*("" if v is None else escape(str(v)) for v in r))
-    Console().print(table)
-
-
 @app.command()
 def ingest(
     inputs: List[str] = typer.Argument(..., metavar="INPUT...",
                                        help="Files, folders, .jsonl/.csv, WARC(.gz), feeds "
                                             "(.rss/.atom/.xml or a feed URL), URL lists (.urls, "
                                             "or a .txt of URLs), URLs."),
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     workers: int = typer.Option(1, "--workers", "-w", min=1,
                                 help="Analysis processes (or Ray actors); each loads the model once."),
     engine: Engine = typer.Option(Engine.local, "--engine",
@@ -151,7 +131,7 @@ def ingest(
 @app.command()
 def search(
     query: str = typer.Argument(..., help='Words (all must match) and "quoted phrases".'),
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     what: What = typer.Option(What.any, "--in", help="Search articles, quotes (attribution "
                                                       "contents), sources, or any."),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
@@ -183,7 +163,7 @@ def search(
     if not hits:
         typer.echo("no matches", err=True)
         return
-    _print_table(f"{len(hits)} match(es) for {query!r}",
+    print_table(f"{len(hits)} match(es) for {query!r}",
                  ["article", "in", "outlet", "date", "title", "match"],
                  [[h.article_id, h.what if h.ref is None else f"{h.what} {h.ref}", h.outlet,
                    h.date, h.title, h.snippet.replace("\n", " ")] for h in hits])
@@ -191,7 +171,7 @@ def search(
 
 @app.command()
 def sources(
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     by: By = typer.Option(By.overall, "--by", help="Top sources overall, or per outlet, "
                                                     "kind or identity."),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
@@ -217,7 +197,7 @@ def sources(
     cols = ["source", "identity", "kind", "articles", "attributions"]
     if by is not By.overall:
         cols.insert(0, by.value)
-    _print_table("top sources", cols,
+    print_table("top sources", cols,
                  [([r.group] if by is not By.overall else [])
                   + [r.name, r.identity, r.kind, r.articles, r.attributions] for r in rows])
 
@@ -226,7 +206,7 @@ def sources(
 def export(
     output: str = typer.Argument("-", metavar="OUT", help="File to write, or - for stdout "
                                                            "(not for parquet)."),
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     format: Optional[ExportFormat] = typer.Option(None, "--format", "-f",
                                                   help="jsonl, csv or parquet (default: from "
                                                        "OUT's suffix, else jsonl)."),
@@ -257,7 +237,7 @@ def export(
 
 @app.command()
 def failures(
-    db: Optional[str] = _db_option(),
+    db: Optional[str] = db_option(),
     output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
 ) -> None:
     """Inputs that gave no article, with the reason (kept until the input succeeds)."""
@@ -273,5 +253,5 @@ def failures(
     if not rows:
         typer.echo("no failures recorded", err=True)
         return
-    _print_table(f"{len(rows)} failed input(s)", ["input", "reason", "code", "tries", "last"],
+    print_table(f"{len(rows)} failed input(s)", ["input", "reason", "code", "tries", "last"],
                  [[r.input, r.reason, r.code, r.attempts, r.last_seen] for r in rows])

@@ -6,16 +6,13 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, db_option, fail
 from ..errors import SourcetraceError
 
 
 @app.command()
 def serve(
-    db: Optional[str] = typer.Option(
-        None, "--db", envvar="SOURCETRACE_DB", show_default=False,
-        help="The corpus: a SQLite file (created if absent) or a postgresql:// URL. "
-             "Default: $SOURCETRACE_DB, else ./sourcetrace.db."),
+    db: Optional[str] = db_option(),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. Anything beyond "
                              "loopback needs SOURCETRACE_TOKEN (write endpoints ask for it)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
