@@ -122,8 +122,8 @@ def save(name: str, data: dict) -> None:
 # --------------------------------------------------------------------------- throughput
 
 def run_ingest(path: Path, db: Path, **kw) -> dict:
-    from sourcetrace import corpus
-    from sourcetrace.store.sqlite import SqliteStore
+    from sourcetrace.corpus import runner as corpus
+    from sourcetrace.corpus.store.sqlite import SqliteStore
 
     load0 = loadavg()
     wall0, (me0, kids0), busy0 = time.perf_counter(), cpu_split(), machine_busy_s()
@@ -332,10 +332,10 @@ def bad(args: argparse.Namespace) -> None:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from sourcetrace import corpus
-    from sourcetrace.collect import Fetcher
+    from sourcetrace.corpus import runner as corpus
+    from sourcetrace.inputs.collect import Fetcher
     from sourcetrace.config import Config
-    from sourcetrace.store.sqlite import SqliteStore
+    from sourcetrace.corpus.store.sqlite import SqliteStore
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-bad-"))
     good = articles(6)
@@ -394,7 +394,7 @@ def bad(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    from sourcetrace.corpus import limit_blas_threads
+    from sourcetrace.corpus.runner import limit_blas_threads
 
     limit_blas_threads()  # as `sourcetrace ingest` does, before numpy is imported
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

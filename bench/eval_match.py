@@ -101,7 +101,7 @@ def prf(pairs: list[dict], predict) -> dict:
 
 
 def matcher_predict(options):
-    from sourcetrace.match import confirm
+    from sourcetrace.crossoutlet.match import confirm
 
     return lambda p: confirm(p["a_text"], p["b_text"], p["cosine"], options).same
 
@@ -112,7 +112,7 @@ def tune(pairs: list[dict], *, checks: bool = True, **fixed) -> tuple[object, di
     The checks do not depend on the cosine threshold, so each setting of the
     other options runs them once and the cosine grid reuses the outcome.
     """
-    from sourcetrace.match import MatchOptions, confirm
+    from sourcetrace.crossoutlet.match import MatchOptions, confirm
 
     best = None
     cosines = [round(0.50 + 0.01 * i, 2) for i in range(46)]
@@ -160,7 +160,7 @@ def fit_logistic(rows: list[list[float]], labels: list[bool], l2: float = L2):
 
 
 def _features(p: dict) -> list[float]:
-    from sourcetrace.match import pair_features
+    from sourcetrace.crossoutlet.match import pair_features
 
     if "_features" not in p:
         f = pair_features(p["a_text"], p["b_text"], p["cosine"])
@@ -175,7 +175,7 @@ def fit_scorer(pairs: list[dict], **fixed) -> tuple[object, dict, dict]:
     the cosine floor (0.50-0.80) are then chosen for the best F1 on the same pairs,
     with the other checks as shipped. Returns (options, scorer model, score).
     """
-    from sourcetrace.match import MatchOptions, confirm, pair_score
+    from sourcetrace.crossoutlet.match import MatchOptions, confirm, pair_score
 
     coef, intercept = fit_logistic([_features(p) for p in pairs],
                                    [p["label"] == "same" for p in pairs])
@@ -201,7 +201,7 @@ def fit_scorer(pairs: list[dict], **fixed) -> tuple[object, dict, dict]:
 def cross_validated(pairs: list[dict], folds: int = 5, repeats: int = 10) -> dict:
     """F1 of the whole fitting procedure (coefficients, threshold, floor) on held-out
     folds of ``pairs``: what the tune half itself says the score generalises to."""
-    from sourcetrace.match import confirm
+    from sourcetrace.crossoutlet.match import confirm
 
     f1s, totals = [], {"precision": [], "recall": []}
     for r in range(repeats):
@@ -227,7 +227,7 @@ def cross_validated(pairs: list[dict], folds: int = 5, repeats: int = 10) -> dic
 
 def _confirm_with(model: dict, options, p: dict) -> bool:
     """confirm() with a scorer model that is not (yet) the packaged one."""
-    from sourcetrace import match
+    from sourcetrace.crossoutlet import match
 
     saved = match.scorer_model
     match.scorer_model = lambda: model
@@ -259,8 +259,8 @@ def write_scorer(model: dict, tune_pairs: int) -> Path:
 
 
 def evaluate_matching(articles: dict[str, dict], *, write: bool = False) -> dict:
-    from sourcetrace.embed import get_embedder
-    from sourcetrace.match import MatchOptions, scorer_model
+    from sourcetrace.crossoutlet.embed import get_embedder
+    from sourcetrace.crossoutlet.match import MatchOptions, scorer_model
 
     pairs = load_pairs(articles)
     t = time.perf_counter()
@@ -370,7 +370,7 @@ def wire_copy(text: str, rng: random.Random) -> tuple[str, list[str]]:
 
 
 def evaluate_syndication(articles: dict[str, dict], *, n_copies: int = 150, seed: int = 5) -> dict:
-    from sourcetrace.syndication import SyndicationIndex
+    from sourcetrace.crossoutlet.syndication import SyndicationIndex
 
     rng = random.Random(seed)
     ids = sorted(articles)
@@ -406,7 +406,7 @@ def evaluate_syndication(articles: dict[str, dict], *, n_copies: int = 150, seed
     # Pairs not made by us: either an error, or two PolNeAR articles that already are
     # near-duplicates (a story republished the next day, live blogs sharing entries).
     # Exact shingle containment tells which; both precisions are reported.
-    from sourcetrace.syndication import shingles
+    from sourcetrace.crossoutlet.syndication import shingles
 
     texts = dict(docs)
     false_pairs = []

@@ -82,8 +82,8 @@ def evaluate(train_path: Path = TRAIN, labels_dir: Path = LABELS,
              axes: tuple[str, ...] = ("identity", "kind", "assertion")) -> dict:
     """Score the system against the labels; ``axes`` limits the work to some of
     identity, kind (both from the mention labels) and assertion (the sentence labels)."""
-    from sourcetrace import nlp as nlp_mod
-    from sourcetrace.assertions import classify_sentence
+    from sourcetrace import pipeline as nlp_mod
+    from sourcetrace.sources.assertions import classify_sentence
     from sourcetrace.model import Attribution, Span
     from sourcetrace.sources import resolve_sources
 
@@ -200,9 +200,11 @@ def speed(n: int, dev_path: Path = DEV) -> dict:
     on the same documents, wall and CPU (this process only)."""
     import platform
 
-    from sourcetrace import assertions, clean, profile, sources
-    from sourcetrace import nlp as nlp_mod
-    from sourcetrace.extensions import register
+    from sourcetrace.sources import assertions, profile
+    from sourcetrace.inputs import clean
+    from sourcetrace import sources
+    from sourcetrace import pipeline as nlp_mod
+    from sourcetrace.pipeline import register_extensions as register
     from sourcetrace.model import Analysis
 
     register()

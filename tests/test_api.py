@@ -12,11 +12,11 @@ pytest.importorskip("fastapi", reason="the web extra is not installed: pip insta
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-import sourcetrace  # noqa: E402
-from sourcetrace import errors  # noqa: E402
-from sourcetrace.api import CSP, NotFoundError, create_app, status_of  # noqa: E402
-from sourcetrace.config import DEFAULT  # noqa: E402
-from sourcetrace.model import Analysis  # noqa: E402
+import sourcetrace
+from sourcetrace import errors
+from sourcetrace.web.app import CSP, NotFoundError, create_app, status_of
+from sourcetrace.config import DEFAULT
+from sourcetrace.model import Analysis
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = (ROOT / "examples" / "belarus-commanders.txt").read_text(encoding="utf-8")
@@ -28,7 +28,7 @@ OTHER = ("The minister told reporters that the bridge would reopen in May. \u201
 
 @pytest.fixture(scope="module")
 def client():
-    from sourcetrace.store import open_store
+    from sourcetrace.corpus.store import open_store
 
     with TestClient(create_app(DEFAULT, store=open_store(":memory:"))) as c:
         yield c
@@ -164,7 +164,7 @@ def test_api_request_body_over_the_limit_is_refused():
 
 
 def test_api_writes_need_the_token_when_one_is_set(monkeypatch):
-    from sourcetrace.store import open_store
+    from sourcetrace.corpus.store import open_store
 
     monkeypatch.delenv("SOURCETRACE_TOKEN", raising=False)
     c = TestClient(create_app(DEFAULT, store=open_store(":memory:"), token="s3cret-token"))
@@ -291,7 +291,7 @@ def test_api_pages_render(corpus):
     assert 'class="st-root"' in page and "Mayor vows to hold Kharkiv" in page
     listing = corpus.get("/articles").text
     assert "Bridge to reopen" in listing
-    from sourcetrace.render_html import profile_score
+    from sourcetrace.output.html import profile_score
 
     score = profile_score(sourcetrace.analyze(OTHER).profile)
     if score is not None:                            # each article's transparency score
@@ -350,7 +350,7 @@ WIRE = ("Some 300 Russian troops refused to obey orders in the Okhtyrka region, 
 
 @pytest.fixture(scope="module")
 def claims_client():
-    from sourcetrace.store import open_store
+    from sourcetrace.corpus.store import open_store
 
     c = TestClient(create_app(DEFAULT, store=open_store(":memory:")))
     for text, outlet, date in ((WIRE, "apnews.com", "2022-03-02"),
@@ -406,7 +406,7 @@ def test_api_serve_refuses_a_public_host_without_a_token(monkeypatch, tmp_path):
 
 
 def test_api_ingest_of_a_refused_url_answers_with_its_error(monkeypatch):
-    from sourcetrace.store import open_store
+    from sourcetrace.corpus.store import open_store
 
     store = open_store(":memory:")
     c = TestClient(create_app(DEFAULT, store=store))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcetrace import assertions
+from sourcetrace.sources import assertions
 from sourcetrace.model import Attribution, Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def nlp():
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import load_base
 
     return load_base()
 

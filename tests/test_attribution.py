@@ -14,14 +14,14 @@ from sourcetrace.model import Span
 
 @pytest.fixture(scope="session")
 def nlp():
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import load_base
 
     return load_base()
 
 
 @pytest.fixture(scope="session")
 def run(nlp):
-    from sourcetrace.extensions import register
+    from sourcetrace.pipeline import register_extensions as register
 
     register()
 
@@ -298,7 +298,7 @@ def test_attribution_empty_and_plain_texts_give_nothing(run):
 def test_attribution_component_sets_doc_extension():
     import spacy
 
-    from sourcetrace.nlp import load
+    from sourcetrace.pipeline import load
 
     nlp = load()
     assert "sourcetrace_attributions" in nlp.pipe_names
@@ -309,7 +309,7 @@ def test_attribution_component_sets_doc_extension():
 
 
 def test_attribution_learned_proposer_feeds_the_grouping(nlp):
-    from sourcetrace.extensions import register
+    from sourcetrace.pipeline import register_extensions as register
 
     register()
     text = "Intro line.\n\nThe mayor said that taxes rise."

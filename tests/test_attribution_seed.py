@@ -39,8 +39,8 @@ def _norm(text: str, spans) -> frozenset:
 
 @pytest.fixture(scope="module")
 def seed(seed_gold):
-    from sourcetrace.extensions import register
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import register_extensions as register
+    from sourcetrace.pipeline import load_base
 
     register()
     text = seed_gold["text"]

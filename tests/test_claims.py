@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sourcetrace.claims import ATTRIBUTED, UNATTRIBUTED, Claim, extract_claims
+from sourcetrace.crossoutlet.claims import ATTRIBUTED, UNATTRIBUTED, Claim, extract_claims
 from sourcetrace.errors import InputError
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
 

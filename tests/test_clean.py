@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sourcetrace import clean, ingest
+from sourcetrace.inputs import clean, read as ingest
 from sourcetrace.model import Span
 
 from conftest import POLNEAR_TRAIN, ROOT, _need

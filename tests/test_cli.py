@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sourcetrace import formats
+from sourcetrace.output import formats
 from sourcetrace.cli import _register_commands, app
 from sourcetrace.model import Analysis
 

@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
-from sourcetrace import fetch
-from sourcetrace.collect import Collected, Failure, Fetcher, collect, estimate
+from sourcetrace.inputs import fetch
+from sourcetrace.inputs.collect import Collected, Failure, Fetcher, collect, estimate
 from sourcetrace.config import Config
 from sourcetrace.errors import InputError
 

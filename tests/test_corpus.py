@@ -8,14 +8,15 @@ import json
 
 import pytest
 
-from sourcetrace import corpus, pipeline
-from sourcetrace.collect import Collected, Failure
+from sourcetrace.corpus import runner as corpus
+from sourcetrace import pipeline
+from sourcetrace.inputs.collect import Collected, Failure
 from sourcetrace.errors import ConfigError
-from sourcetrace.ingest import Document
+from sourcetrace.inputs.read import Document
 from sourcetrace.model import Analysis
-from sourcetrace.store import content_hash
-from sourcetrace.store.memory import MemoryStore
-from sourcetrace.store.sqlite import SqliteStore
+from sourcetrace.corpus.store import content_hash
+from sourcetrace.corpus.store.memory import MemoryStore
+from sourcetrace.corpus.store.sqlite import SqliteStore
 
 ARTICLES = [
     '"The bridge will reopen on Friday," the mayor said on Monday.',

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sourcetrace import corpus
-from sourcetrace.collect import Collected, Failure
-from sourcetrace.ingest import Document
-from sourcetrace.store.memory import MemoryStore
+from sourcetrace.corpus import runner as corpus
+from sourcetrace.inputs.collect import Collected, Failure
+from sourcetrace.inputs.read import Document
+from sourcetrace.corpus.store.memory import MemoryStore
 
 pytestmark = [pytest.mark.ray,
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # from Ray's own modules

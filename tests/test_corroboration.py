@@ -5,11 +5,16 @@ import json
 
 import pytest
 
-from sourcetrace.claims import Claim, ClaimSource
-from sourcetrace.corroboration import (CrossOutlet, build_cluster, cluster_claims,
-                                       outlet_matches, relay_chain)
+from sourcetrace.crossoutlet.claims import Claim, ClaimSource
+from sourcetrace.crossoutlet.corroboration import (
+    CrossOutlet,
+    build_cluster,
+    cluster_claims,
+    outlet_matches,
+    relay_chain,
+)
 from sourcetrace.errors import InputError
-from sourcetrace.match import Match, MatchEvidence
+from sourcetrace.crossoutlet.match import Match, MatchEvidence
 from sourcetrace.model import Analysis, Attribution, Source, Span
 
 TEXT = "Some 300 Russian troops refused to obey orders near Avdiivka"
@@ -129,7 +134,7 @@ def _article(text, content, source_name, kind="official", identity="described", 
 
 @pytest.fixture(scope="module")
 def embedder():
-    from sourcetrace.embed import get_embedder
+    from sourcetrace.crossoutlet.embed import get_embedder
 
     return get_embedder()
 
@@ -182,8 +187,8 @@ def test_corroboration_store_sync_and_cli(embedder, tmp_path):
     from typer.testing import CliRunner
 
     from sourcetrace.cli import _register_commands, app
-    from sourcetrace.corroboration import state_dir_for, sync_with_store
-    from sourcetrace.store import ArticleRecord, open_store
+    from sourcetrace.crossoutlet.corroboration import state_dir_for, sync_with_store
+    from sourcetrace.corpus.store import ArticleRecord, open_store
 
     db = str(tmp_path / "corpus.db")
     tail = " Officials gave no further details about the units involved."
@@ -249,7 +254,7 @@ def test_corroboration_state_reload_keeps_matches_and_survives_a_broken_index(em
 def test_corroboration_first_appearances_one_per_outlet_by_date_then_arrival():
     from types import SimpleNamespace
 
-    from sourcetrace.corroboration import first_appearances
+    from sourcetrace.crossoutlet.corroboration import first_appearances
 
     def claim(cid, outlet, date):
         return SimpleNamespace(id=cid, outlet=outlet, date=date, article_id=cid, title=None,

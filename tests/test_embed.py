@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from sourcetrace.embed import DIMENSIONS, MODEL_DIR, Embedder, get_embedder
+from sourcetrace.crossoutlet.embed import DIMENSIONS, MODEL_DIR, Embedder, get_embedder
 from sourcetrace.errors import ModelError
 
 

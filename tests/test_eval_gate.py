@@ -26,8 +26,8 @@ def scorer(scorer_path):
 @pytest.fixture(scope="module")
 def dev_scores(polnear_dev, scorer):
     from sourcetrace import attribution
-    from sourcetrace.extensions import register
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import register_extensions as register
+    from sourcetrace.pipeline import load_base
 
     register()
     nlp = load_base()

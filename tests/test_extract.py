@@ -6,7 +6,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sourcetrace import extract, pipeline
+from sourcetrace.corpus import extract
+from sourcetrace import pipeline
 from sourcetrace.config import Config
 from sourcetrace.model import Analysis, Attribution, Span
 

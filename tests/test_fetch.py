@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from sourcetrace import fetch, ingest
+from sourcetrace.inputs import fetch, read as ingest
 from sourcetrace.config import DEFAULT
 from sourcetrace.errors import BlockedAddressError, FetchError
 
@@ -255,7 +255,7 @@ def test_fetch_accepts_feed_content_types():
     import httpx
 
     from sourcetrace.config import Config
-    from sourcetrace.fetch import fetch
+    from sourcetrace.inputs.fetch import fetch
 
     feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     for media in ("application/rss+xml", "application/atom+xml"):

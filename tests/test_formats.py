@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sourcetrace import formats
+from sourcetrace.output import formats
 from sourcetrace.errors import ConfigError, RecordError
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
 

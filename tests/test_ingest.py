@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sourcetrace import ingest
+from sourcetrace.inputs import read as ingest
 from sourcetrace.config import DEFAULT, Config
 from sourcetrace.errors import (
     BinaryInputError,
@@ -408,7 +408,7 @@ def test_ingest_load_stdin_capped(monkeypatch):
 
 
 def test_ingest_load_url_goes_through_fetch(monkeypatch):
-    from sourcetrace import fetch
+    from sourcetrace.inputs import fetch
 
     html = EXAMPLE_HTML.read_bytes()
 
@@ -424,7 +424,7 @@ def test_ingest_load_url_goes_through_fetch(monkeypatch):
 
 
 def test_ingest_load_json_url_is_a_record(monkeypatch):
-    from sourcetrace import fetch
+    from sourcetrace.inputs import fetch
 
     body = json.dumps({"id": "u1", "text": ENGLISH, "outlet": "Ledger"}).encode()
 

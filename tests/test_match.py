@@ -4,17 +4,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sourcetrace.claims import Claim
+from sourcetrace.crossoutlet.claims import Claim
 from sourcetrace.errors import ConfigError
-from sourcetrace.match import (ClaimIndex, Matcher, MatchEvidence, MatchOptions, confirm,
-                               extract_dates, extract_entities, extract_numbers, negation_count,
-                               pair_features, pair_score, polarity_conflict, scorer_model)
+from sourcetrace.crossoutlet.match import (
+    ClaimIndex,
+    Matcher,
+    MatchEvidence,
+    MatchOptions,
+    confirm,
+    extract_dates,
+    extract_entities,
+    extract_numbers,
+    negation_count,
+    pair_features,
+    pair_score,
+    polarity_conflict,
+    scorer_model,
+)
 from sourcetrace.model import Span
 
 
 @pytest.fixture(scope="session")
 def embedder():
-    from sourcetrace.embed import get_embedder
+    from sourcetrace.crossoutlet.embed import get_embedder
 
     return get_embedder()          # one per process: the same object in every test file
 

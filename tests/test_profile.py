@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sourcetrace import profile
+from sourcetrace.sources import profile
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
 
 TEXT = ("Ann Lee said the dam will hold because engineers checked it twice. "

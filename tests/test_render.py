@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 
-from sourcetrace import render
+from sourcetrace.output import text as render
 from sourcetrace.model import Analysis, Attribution, Source, Span
 
 TEXT = '"We won," Ann Lee said. Officials believe that rain fell.\nRead the rest here.'

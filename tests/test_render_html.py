@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
-from sourcetrace.render_html import (
+from sourcetrace.output.html import (
     asset,
     hearsay_chain,
     render_analysis_fragment,

@@ -15,11 +15,11 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from schemathesis.checks import positive_data_acceptance  # noqa: E402
 
-from sourcetrace import fetch  # noqa: E402
-from sourcetrace.api import create_app  # noqa: E402
-from sourcetrace.config import DEFAULT  # noqa: E402
-from sourcetrace.errors import FetchError  # noqa: E402
-from sourcetrace.store import open_store  # noqa: E402
+from sourcetrace.inputs import fetch
+from sourcetrace.web.app import create_app
+from sourcetrace.config import DEFAULT
+from sourcetrace.errors import FetchError
+from sourcetrace.corpus.store import open_store
 
 SEED_TEXT = ("\u201cWe will not retreat,\u201d the mayor of Kharkiv said on Monday. Officials said "
              "the bridge was closed, according to a statement on Telegram.")

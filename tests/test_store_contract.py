@@ -9,9 +9,9 @@ import pytest
 
 from sourcetrace.errors import ConfigError, InputError
 from sourcetrace.model import Analysis, Attribution, Source, Span
-from sourcetrace.store import ArticleRecord, Store, content_hash
-from sourcetrace.store.memory import MemoryStore
-from sourcetrace.store.sqlite import SqliteStore
+from sourcetrace.corpus.store import ArticleRecord, Store, content_hash
+from sourcetrace.corpus.store.memory import MemoryStore
+from sourcetrace.corpus.store.sqlite import SqliteStore
 
 PG_ENV = "SOURCETRACE_TEST_POSTGRES"
 
@@ -41,7 +41,7 @@ def store(request, tmp_path):
         if not dsn:
             pytest.skip(f"{PG_ENV} is not set: set it to a postgresql:// DSN to run the "
                         "PostgreSQL contract tests (.ci/run starts a server and sets it)")
-        from sourcetrace.store.postgres import PostgresStore
+        from sourcetrace.corpus.store.postgres import PostgresStore
 
         s = PostgresStore(reset_postgres(dsn))
     yield s

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sourcetrace import store as store_mod
+from sourcetrace.corpus import store as store_mod
 from sourcetrace.errors import StoreError
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
-from sourcetrace.store import ArticleRecord, migration_files, open_store
-from sourcetrace.store.memory import MemoryStore
-from sourcetrace.store.sqlite import SqliteStore
+from sourcetrace.corpus.store import ArticleRecord, migration_files, open_store
+from sourcetrace.corpus.store.memory import MemoryStore
+from sourcetrace.corpus.store.sqlite import SqliteStore
 
 
 def test_store_sqlite_migrations_recorded_once(tmp_path):
@@ -34,7 +34,7 @@ def test_store_sqlite_new_migration_applied_in_order(tmp_path, monkeypatch):
     real = migration_files("sqlite")
     extra = real + [(3, "third", "CREATE TABLE t3 (x INTEGER);"),
                     (2, "second", "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);")]
-    monkeypatch.setattr("sourcetrace.store.sqlite.migration_files",
+    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files",
                         lambda backend: sorted(extra))
     with SqliteStore(path) as s:
         assert s.migrations() == [1, 2, 3]
@@ -45,7 +45,7 @@ def test_store_sqlite_failed_migration_rolls_back(tmp_path, monkeypatch):
     path = str(tmp_path / "c.db")
     SqliteStore(path).close()
     broken = migration_files("sqlite") + [(2, "broken", "CREATE TABLE ok (x); NOT SQL;")]
-    monkeypatch.setattr("sourcetrace.store.sqlite.migration_files", lambda backend: broken)
+    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files", lambda backend: broken)
     with pytest.raises(StoreError):
         SqliteStore(path)
     conn = sqlite3.connect(path)

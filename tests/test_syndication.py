@@ -5,8 +5,12 @@ import pytest
 
 from sourcetrace.errors import ConfigError
 from sourcetrace.model import Analysis, Span
-from sourcetrace.syndication import (SyndicationIndex, SyndicationOptions, cleaned_text,
-                                     shingles)
+from sourcetrace.crossoutlet.syndication import (
+    SyndicationIndex,
+    SyndicationOptions,
+    cleaned_text,
+    shingles,
+)
 
 WIRE = """Ukraine says hundreds of Russian soldiers refused orders near Avdiivka.
 

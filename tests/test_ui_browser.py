@@ -35,9 +35,9 @@ HOSTILE = ('Officials said the <script>window.pwned = 1; alert("x")</script> bri
 def server():
     import uvicorn
 
-    from sourcetrace.api import create_app
+    from sourcetrace.web.app import create_app
     from sourcetrace.config import DEFAULT
-    from sourcetrace.store import open_store
+    from sourcetrace.corpus.store import open_store
 
     app = create_app(DEFAULT, store=open_store(":memory:"))
     with socket.socket() as s:
@@ -136,7 +136,7 @@ def test_ui_browser_hostile_article_stays_inert(server, browser):
 
 def test_ui_browser_reads_on_a_phone_and_offline(server, browser, tmp_path):
     import sourcetrace
-    from sourcetrace.render_html import render_analysis_html
+    from sourcetrace.output.html import render_analysis_html
 
     text = SEED.read_text(encoding="utf-8")
     page = open_page(browser, 390, 844)

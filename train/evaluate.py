@@ -45,7 +45,7 @@ def model_folder(path: str | None) -> Path | None:
     p = Path(path)
     if (p / "component.json").is_file():
         return p
-    from sourcetrace import training
+    from sourcetrace.attribution import training
     from sourcetrace.attribution.learned import MODEL_DIR
 
     tmp = Path(tempfile.mkdtemp(prefix="roles-"))
@@ -186,7 +186,7 @@ def speed(records, model_dir, modes, repeats: int = 2) -> dict[str, dict[str, fl
 
 def seed_check(nlp, mode: str) -> str:
     """The seed article: gold attributions found with their exact cue and content."""
-    from sourcetrace.extensions import register
+    from sourcetrace.pipeline import register_extensions as register
     from sourcetrace.model import Span
 
     scorer = load_scorer()
@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pred-out", default=None)
     args = ap.parse_args(argv)
 
-    from sourcetrace import training
+    from sourcetrace.attribution import training
 
     scorer = load_scorer()
     records = scorer.read_jsonl(args.data)

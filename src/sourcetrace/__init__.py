@@ -22,6 +22,7 @@ from .errors import (
     UnsupportedLanguageError,
 )
 from .model import Analysis, Assertion, Attribution, Source, Span
+from .output import html as _notebook_view  # noqa: F401  registers Analysis._repr_html_
 from .pipeline import analyze, analyze_documents, analyze_target
 
 __version__ = "0.1.0"

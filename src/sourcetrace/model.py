@@ -284,9 +284,18 @@ class Analysis:
     def from_json(cls, s: str) -> "Analysis":
         return cls.from_dict(json.loads(s))
 
-    def _repr_html_(self) -> str:  # Jupyter; the view lives in render_html when present
-        try:
-            from .render_html import render_analysis_html
-        except ImportError:  # pragma: no cover - the HTML view is optional
+    def _repr_html_(self) -> str:  # Jupyter: the view output/html.py registers on import
+        if _HTML_VIEW is None:
             return f"<pre>{len(self.attributions)} attributions</pre>"
-        return render_analysis_html(self, standalone=False)
+        return _HTML_VIEW(self)
+
+
+# The notebook view of an Analysis. output/html.py sets it when imported (sourcetrace's
+# package import does), so that the model never imports a renderer.
+_HTML_VIEW: Any = None
+
+
+def set_html_view(view) -> None:
+    """Register ``view(analysis) -> str`` as the HTML shown for an Analysis in Jupyter."""
+    global _HTML_VIEW
+    _HTML_VIEW = view

@@ -1,6 +1,6 @@
 """Attribution extraction: who (source) said (cue) what (content).
 
-Exposed as a spaCy pipeline component, ``sourcetrace_attributions``, that sets
+Exposed as a spaCy pipeline component, ``sourcetrace_attributions`` (pipeline.py), that sets
 ``doc._.attributions`` (a tuple of model.Attribution in text order, nested ones
 with ``parent``), and as a plain function:
 
@@ -45,10 +45,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from spacy.language import Language
-
 from ..errors import ModelError
-from ..extensions import register
 from ..model import Attribution
 from . import according, adjectives, colon, direct, headline, nouns, verbs
 from .base import Context, Proposal
@@ -56,8 +53,13 @@ from .group import assemble
 from .lexicon import Lexicons
 from .lexicon import load as load_lexicons
 
-__all__ = ["AttributionComponent", "Context", "Proposal", "assemble", "extract", "propose",
+__all__ = ["attribute", "Context", "Proposal", "assemble", "extract", "propose",
            "load_lexicons"]
+
+# thresholds of the rules + model combination, chosen on a validation split of PolNeAR
+# train (see models/roles/MODEL_CARD.md)
+COMBINE_MIN_CONFIDENCE = 0.8
+COMBINE_MIN_SUPPORT = 0.1
 
 # rule modules in the order they claim cue tokens
 RULES = (direct, according, colon, headline, nouns, verbs, adjectives)
@@ -79,10 +81,9 @@ def _default_lexicons() -> Lexicons:
 
 
 def _boilerplate(doc, text: str) -> tuple:
-    register()
-    found = doc._.boilerplate
+    found = doc._.boilerplate if doc.has_extension("boilerplate") else None
     if found is None:
-        from ..clean import find_boilerplate
+        from ..inputs.clean import find_boilerplate
 
         found = find_boilerplate(text)
     return tuple(found)
@@ -107,32 +108,14 @@ def extract(doc, lexicons: Lexicons | None = None,
     return assemble(ctx, proposals)
 
 
-class AttributionComponent:
-    """spaCy component: sets ``doc._.attributions``. Lexicons are read once here."""
+def attribute(doc, *, lexicons: Lexicons | None = None, rules_only: bool = False,
+              min_confidence: float = COMBINE_MIN_CONFIDENCE,
+              min_support: float = COMBINE_MIN_SUPPORT) -> tuple[Attribution, ...]:
+    """The attributions of a parsed Doc: the rules combined with the trained role tagger
+    when it ran before (``doc._.roles``) and ``rules_only`` is off, else the rules alone."""
+    if not rules_only and doc.has_extension("roles") and doc._.roles is not None:
+        from . import learned
 
-    def __init__(self, nlp, name: str, rules_only: bool = False) -> None:
-        register()
-        self.name = name
-        self.rules_only = rules_only
-        self.lexicons = load_lexicons()
-
-    def __call__(self, doc):
-        if not self.rules_only and doc.has_extension("roles") and doc._.roles is not None:
-            from . import learned
-
-            # thresholds chosen on a validation split of PolNeAR train (see MODEL_CARD.md)
-            doc._.attributions = learned.combined(doc, prefer="rules", min_confidence=0.8,
-                                                  min_support=0.1, lexicons=self.lexicons)
-        else:
-            doc._.attributions = extract(doc, self.lexicons)
-        return doc
-
-    def pipe(self, docs, batch_size: int = 128):
-        for doc in docs:
-            yield self(doc)
-
-
-@Language.factory("sourcetrace_attributions", default_config={"rules_only": False},
-                  assigns=["doc._.attributions"], requires=["token.dep", "token.lemma"])
-def make_attribution_component(nlp, name: str, rules_only: bool):
-    return AttributionComponent(nlp, name, rules_only=rules_only)
+        return learned.combined(doc, prefer="rules", min_confidence=min_confidence,
+                                min_support=min_support, lexicons=lexicons or _default_lexicons())
+    return extract(doc, lexicons)

@@ -6,8 +6,16 @@ source the copula's subject (or the noun an attributive adjective qualifies).
 from __future__ import annotations
 
 from .base import Context, Proposal
-from .verbs import (NO_SOURCE_FACTOR, _LEFT_DEPS, _NOT_IN_CUE, content_span, cue_token_ids,
-                    mention_span, subject, token_spans)
+from .verbs import (
+    NO_SOURCE_FACTOR,
+    _LEFT_DEPS,
+    _NOT_IN_CUE,
+    content_span,
+    cue_token_ids,
+    mention_span,
+    subject,
+    token_spans,
+)
 
 _DEPS = {"acomp", "amod", "conj", "ROOT", "advcl", "ccomp", "xcomp", "oprd"}
 

@@ -224,7 +224,7 @@ def build_role_tok2vec(width: int, depth: int, window_size: int, embed_width: in
 
 
 @functools.lru_cache(maxsize=1)
-def _register() -> None:
+def register() -> None:
     """Register the architecture, the component factory, the scorer (idempotent)."""
     from spacy import registry
     from spacy.language import Language
@@ -412,7 +412,7 @@ def add_to_pipeline(nlp, *, variant: str = "fast", path=None, before: str | None
     """
     from pathlib import Path
 
-    _register()
+    register()
     if COMPONENT in nlp.pipe_names:
         return nlp.get_pipe(COMPONENT)
     with resources.as_file(model_path(variant) if path is None else Path(path)) as folder:
@@ -490,7 +490,7 @@ def propose(doc, *, max_gap: int = 0, text: str | None = None) -> Proposals:
     Spans of one role separated by at most ``max_gap`` untagged tokens are joined.
     A span's confidence is the mean of its tokens' label probabilities.
     """
-    _register()
+    register()
     if doc._.roles is None or len(doc._.roles) != len(doc):
         tagger = _standalone(id(doc.vocab), doc.vocab)
         tagger(doc)

@@ -52,7 +52,7 @@ def analyze(
                                       help="Analyse text that is not detected as English."),
 ) -> None:
     """Analyse one article: attributions, sources, unattributed assertions, profile."""
-    from .. import formats
+    from ..output import formats
     from ..config import Config
     from ..pipeline import analyze_target
 
@@ -97,7 +97,7 @@ def extract(
     skipped; the run goes on and the output is written as it goes.
     """
     from ..config import Config
-    from ..extract import extract_file
+    from ..corpus.extract import extract_file
 
     def report(line: int, message: str) -> None:
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)

@@ -26,8 +26,8 @@ def _cross(db: Optional[str]):
 
     from tqdm import tqdm
 
-    from ..corroboration import CrossOutlet, state_dir_for, sync_with_store
-    from ..store import open_store
+    from ..crossoutlet.corroboration import CrossOutlet, state_dir_for, sync_with_store
+    from ..corpus.store import open_store
 
     folder = state_dir_for(db)
     with open_store(db) as store:

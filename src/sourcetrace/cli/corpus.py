@@ -14,7 +14,7 @@ from ..errors import SourcetraceError
 
 
 def _open(db: Optional[str]):
-    from ..store import open_store
+    from ..corpus.store import open_store
 
     return open_store(db)
 
@@ -105,8 +105,8 @@ def ingest(
 ) -> None:
     """Collect, analyse and store articles; safe to rerun (nothing is added twice) and to
     kill (the next run resumes). Failed inputs are recorded: see `sourcetrace failures`."""
-    from .. import corpus
-    from ..collect import Fetcher
+    from ..corpus import runner as corpus
+    from ..inputs.collect import Fetcher
     from ..config import Config
 
     corpus.limit_blas_threads()
@@ -215,7 +215,7 @@ def export(
                                      "articles carry the full Analysis)."),
 ) -> None:
     """Export the corpus as JSON lines, CSV or Parquet."""
-    from .. import corpus
+    from ..corpus import runner as corpus
 
     fmt = format.value if format else next(
         (f for f in ("jsonl", "csv", "parquet") if output.lower().endswith("." + f)), "jsonl")

@@ -26,13 +26,13 @@ def serve(
     try:
         import uvicorn
 
-        from ..api import create_app
+        from ..web.app import create_app
     except ImportError:
         typer.echo("sourcetrace: error: the server needs the web extra: "
                    "pip install 'sourcetrace[web]'", err=True)
         raise typer.Exit(2)
     from ..config import DEFAULT
-    from ..store import DEFAULT_DB
+    from ..corpus.store import DEFAULT_DB
 
     db = db or DEFAULT_DB
     try:

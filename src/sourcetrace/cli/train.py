@@ -31,7 +31,7 @@ def train(
     seed: int = typer.Option(1234, "--seed", help="Random seed (fixed for reproducibility)."),
 ) -> None:
     """Train the attribution role tagger (PolNeAR train, 1 article in 10 held out)."""
-    from .. import training
+    from ..attribution import training
 
     try:
         result = training.train(config or training.default_config(variant), corpus,

@@ -29,9 +29,9 @@ The word lists are data: ``lexicons/sources_*.txt``. Nothing here is tied to a
 particular article.
 
 The spaCy layer: ``resolve_sources`` is a plain function; the
-``sourcetrace_sources`` component (registered when this package is imported)
-runs it, then the assertion finder and the profile, and sets ``doc._.sources``,
-``doc._.assertions``, ``doc._.profile`` (and the resolved ``doc._.attributions``).
+``sourcetrace_sources`` component (pipeline.py) runs it, then the assertion finder
+and the profile, and sets ``doc._.sources``, ``doc._.assertions``, ``doc._.profile``
+(and the resolved ``doc._.attributions``).
 
 The package, one job a module (each imports only those listed before it):
 
@@ -43,6 +43,11 @@ The package, one job a module (each imports only those listed before it):
     channel    channel and hearsay depth of attributions
     registry   clusters of mentions turned into ``Source`` records
     resolve    ``resolve_sources``: mentions merged into the registry
+
+and the two per-article stages that come after the sources:
+
+    assertions what the outlet asserts in its own voice (``find_assertions``)
+    profile    the article's sourcing profile and transparency score (``build_profile``)
 """
 from __future__ import annotations
 
@@ -54,13 +59,10 @@ from .wordlists import LEXICON_DIR, lexicons, phrase_regex, read_sections, read_
 
 __all__ = [
     "LEXICON_DIR",
-    "SourcesComponent",
-    "annotate",
     "appositive_role",
     "attribution_channel",
     "hearsay_depths",
     "lexicons",
-    "make_sources_component",
     "phrase_regex",
     "quote_regions",
     "read_sections",
@@ -69,54 +71,3 @@ __all__ = [
     "sentence_bounds",
     "title_before",
 ]
-
-
-def annotate(doc):
-    """Run sources, assertions and profile on a Doc that has ``doc._.attributions``;
-    set ``doc._.attributions`` (resolved), ``doc._.sources``, ``doc._.assertions``, ``doc._.profile``."""
-    from .. import assertions as assertions_mod
-    from .. import profile as profile_mod
-    from ..extensions import register
-    from ..model import Analysis
-
-    register()
-    attributions, registry = resolve_sources(doc, tuple(doc._.attributions or ()))
-    found = assertions_mod.find_assertions(doc, attributions, doc._.boilerplate or ())
-    analysis = Analysis(text=doc.text, attributions=attributions, sources=registry, assertions=found,
-                        boilerplate=tuple(doc._.boilerplate or ()))
-    doc._.attributions = attributions
-    doc._.sources = registry
-    doc._.assertions = found
-    doc._.profile = profile_mod.build_profile(analysis)
-    return doc
-
-
-class SourcesComponent:
-    """spaCy component: add after ``sourcetrace_attributions``."""
-
-    def __init__(self, nlp, name: str) -> None:
-        from ..extensions import register
-
-        register()
-        self.name = name
-
-    def __call__(self, doc):
-        return annotate(doc)
-
-
-def make_sources_component(nlp, name: str) -> SourcesComponent:
-    return SourcesComponent(nlp, name)
-
-
-def _register_factory() -> None:
-    from spacy.language import Language
-
-    if not Language.has_factory("sourcetrace_sources"):
-        Language.factory(
-            "sourcetrace_sources",
-            requires=["doc._.attributions"],
-            assigns=["doc._.sources", "doc._.assertions", "doc._.profile"],
-        )(make_sources_component)
-
-
-_register_factory()

@@ -29,7 +29,7 @@ def environment():
     import jinja2
 
     from .. import __version__
-    from ..render_html import colour_class, profile_score
+    from ..output.html import colour_class, profile_score
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sourcetrace.web", "templates"),
@@ -60,7 +60,7 @@ def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 
 def register(app: FastAPI) -> None:
-    from .. import api
+    from . import services as api
 
     static = StaticFiles(packages=[("sourcetrace.web", "static")])
     app.mount("/static", static, name="static")
@@ -78,7 +78,7 @@ def register(app: FastAPI) -> None:
         analysis = form_analysis(s, text, url, file)
         if download:
             return api.standalone_response(analysis, filename="sourcetrace-article.html")
-        from ..render_html import render_analysis_fragment
+        from ..output.html import render_analysis_fragment
 
         return page("article.html", nav="analyse", view=render_analysis_fragment(analysis),
                     title=analysis.title or "Article", article=None)
@@ -92,7 +92,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: int) -> Response:
-        from ..render_html import render_analysis_fragment
+        from ..output.html import render_analysis_fragment
 
         a = api.get_article(api.services(request), article_id)
         return page("article.html", nav="articles", view=render_analysis_fragment(a.analysis),
@@ -134,7 +134,7 @@ def register(app: FastAPI) -> None:
 
 def form_analysis(s, text: str, url: str, file: UploadFile | None):
     """The Analysis of the form's one input: pasted text, a URL or an uploaded file."""
-    from .. import api
+    from . import services as api
     from . import schemas
 
     data = file.file.read(s.config.max_input_bytes + 1) if file is not None and file.filename else b""

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from .model import IDENTITIES, SOURCE_KINDS
+from ..model import IDENTITIES, SOURCE_KINDS
 
 PROFILE_VERSION = 1
 

@@ -42,8 +42,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import IO
 
-from .errors import ConfigError, RecordError
-from .model import Analysis, Attribution, Span
+from ..errors import ConfigError, RecordError
+from ..model import Analysis, Attribution, Span
 
 FORMATS = ("text", "json", "jsonl", "brat", "html")
 
@@ -206,7 +206,7 @@ def render(analysis: Analysis, fmt: str) -> str:
     if fmt == "brat":
         return to_brat(analysis)
     if fmt == "html":
-        from .render_html import render_analysis_html
+        from .html import render_analysis_html
 
         return render_analysis_html(analysis, standalone=True)
     if fmt == "text":
@@ -219,7 +219,7 @@ def render(analysis: Analysis, fmt: str) -> str:
 def write(analysis: Analysis, fmt: str, stream: IO[str]) -> None:
     """Write the Analysis to an open text stream (the terminal view for ``text``)."""
     if fmt == "text":
-        from .render import print_analysis
+        from .text import print_analysis
 
         print_analysis(analysis, file=stream)
         return

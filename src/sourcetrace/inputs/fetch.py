@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from .config import DEFAULT, Config
-from .errors import BlockedAddressError, FetchError
+from ..config import DEFAULT, Config
+from ..errors import BlockedAddressError, FetchError
 
 __all__ = ["MAX_REDIRECTS", "Page", "check_address", "fetch", "resolve"]
 

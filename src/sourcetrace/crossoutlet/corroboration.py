@@ -43,7 +43,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .claims import Claim, ClaimSource, extract_claims
-from .errors import ConfigError, InputError, SourcetraceError, StoreError
+from ..errors import ConfigError, InputError, SourcetraceError, StoreError
 from .match import Match, Matcher, MatchOptions
 from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
 
@@ -564,7 +564,7 @@ def state_dir_for(db: str | None) -> Path:
     import hashlib
     import os
 
-    from .store import DEFAULT_DB
+    from ..corpus.store import DEFAULT_DB
 
     db = db or DEFAULT_DB
     if db == ":memory:":

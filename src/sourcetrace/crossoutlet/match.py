@@ -53,7 +53,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, SourcetraceError
+from ..errors import ConfigError, SourcetraceError
 
 __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
            "pair_features", "pair_score", "scorer_model",

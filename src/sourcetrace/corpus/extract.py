@@ -30,10 +30,10 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from .config import DEFAULT, Config
-from .errors import ConfigError, InputError
-from . import ingest
-from .model import Analysis
+from ..config import DEFAULT, Config
+from ..errors import ConfigError, InputError
+from ..inputs import read as ingest
+from ..model import Analysis
 
 ErrorHandler = Callable[[int, str], None]
 PROGRESS_MIN_RECORDS = 50  # the progress bar shows from this many input lines up
@@ -102,7 +102,7 @@ def prediction(doc_id: Any, analysis: Analysis, *, nested: bool) -> dict[str, An
 def _analyse_batch(items: list[_Item], config: Config
                    ) -> Iterator[tuple[_Item, Analysis | None, str | None]]:
     """Analyse a batch through nlp.pipe; if it fails, re-run its documents one by one."""
-    from .pipeline import analyze_documents
+    from ..pipeline import analyze_documents
 
     done = 0
     try:

@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .errors import InputError
-from .model import Analysis, Attribution, Span, extent
+from ..errors import InputError
+from ..model import Analysis, Attribution, Span, extent
 
 __all__ = ["Claim", "ClaimSource", "extract_claims", "ATTRIBUTED", "UNATTRIBUTED"]
 

@@ -25,7 +25,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .model import Analysis, Attribution, Span
+from ..model import Analysis, Attribution, Span
 
 PALETTE = (
     "cyan", "magenta", "green", "yellow", "bright_blue", "bright_red",

@@ -30,8 +30,9 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .model import Assertion, Span
-from .sources import phrase_regex, read_sections, sentence_bounds
+from ..model import Assertion, Span
+from .context import sentence_bounds
+from .wordlists import phrase_regex, read_sections
 
 CHECKWORTHY = "checkworthy"
 OPINION = "opinion"

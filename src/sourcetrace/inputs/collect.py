@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from . import ingest
-from .config import DEFAULT, Config
-from .errors import FetchError, InputError, InputTooLargeError, SourcetraceError
+from . import read as ingest
+from ..config import DEFAULT, Config
+from ..errors import FetchError, InputError, InputTooLargeError, SourcetraceError
 
 __all__ = ["Collected", "Failure", "Fetcher", "collect", "estimate", "KINDS"]
 

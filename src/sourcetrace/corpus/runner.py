@@ -38,11 +38,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
-from . import collect as collect_mod
-from .config import DEFAULT, Config
-from .errors import ConfigError, SourcetraceError
-from .ingest import Document
-from .model import Analysis
+from ..inputs import collect as collect_mod
+from ..config import DEFAULT, Config
+from ..errors import ConfigError, SourcetraceError
+from ..inputs.read import Document
+from ..model import Analysis
 from .store import ArticleRecord, Store, content_hash
 
 __all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport", "RayAnalyzer",
@@ -147,16 +147,16 @@ def _init_worker(config: Config) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
     limit_blas_threads()
-    from . import nlp
+    from .. import pipeline
 
-    nlp.load_for(config)
+    pipeline.load_for(config)
 
 
 def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT
                   ) -> list[Analysis | SourcetraceError | Exception]:
     """Analyse documents as one batch; when the batch fails, one by one, so that a bad
     article costs only itself. One Analysis or exception per document, in order."""
-    from .pipeline import analyze_documents
+    from ..pipeline import analyze_documents
 
     try:
         return list(analyze_documents(documents, config=config))
@@ -184,10 +184,10 @@ class RayAnalyzer:
     """
 
     def __init__(self, config: Config = DEFAULT) -> None:
-        from . import nlp
+        from .. import pipeline
 
         self.config = config
-        nlp.load_for(config)
+        pipeline.load_for(config)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

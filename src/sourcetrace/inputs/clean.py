@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from .model import Span
+from ..model import Span
 
 __all__ = ["Residue", "explain_boilerplate", "find_boilerplate", "is_boilerplate"]
 

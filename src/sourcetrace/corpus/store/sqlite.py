@@ -10,7 +10,7 @@ import os
 import sqlite3
 from typing import Any, Iterable, Iterator
 
-from ..errors import StoreError
+from ...errors import StoreError
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,

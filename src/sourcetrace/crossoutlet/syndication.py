@@ -32,7 +32,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["SyndicationOptions", "SyndicationIndex", "Duplicate", "shingles",
            "normalize_text", "cleaned_text", "cluster_texts"]

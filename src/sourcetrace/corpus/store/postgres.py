@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable, Iterator
 
-from ..errors import StoreError
+from ...errors import StoreError
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,

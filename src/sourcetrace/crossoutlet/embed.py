@@ -20,9 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "minilm"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "minilm"
 DIMENSIONS = 384
 MAX_TOKENS = 256          # all-MiniLM-L6-v2's max_seq_length
 DEFAULT_BATCH = 1         # see Embedder.encode: batching trades determinism for speed

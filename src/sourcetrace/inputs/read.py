@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import DEFAULT, Config
-from .errors import (
+from ..config import DEFAULT, Config
+from ..errors import (
     BinaryInputError,
     EmptyInputError,
     EncodingError,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterable
 
-from .model import Analysis, Attribution, Source, Span
+from ..model import Analysis, Attribution, Source, Span, set_html_view
 
 __all__ = ["render_analysis_html", "render_analysis_fragment", "standalone_csp", "asset",
            "profile_score"]
@@ -549,3 +549,6 @@ def render_analysis_html(analysis: Analysis, standalone: bool = True) -> str:
         '<footer class="st-foot">Made with sourcetrace: who says what in the news.</footer>'
         f"<script>{js}</script></body></html>\n"
     )
+
+
+set_html_view(lambda analysis: render_analysis_html(analysis, standalone=False))

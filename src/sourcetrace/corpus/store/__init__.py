@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 
-from ..errors import ConfigError, InputError
-from ..model import Analysis
+from ...errors import ConfigError, InputError
+from ...model import Analysis
 
 __all__ = [
     "ArticleRecord",
@@ -294,7 +294,7 @@ def group_limit(rows: list[SourceCount], limit: int) -> list[SourceCount]:
 
 def migration_files(backend: str) -> list[tuple[int, str, str]]:
     """(version, name, sql) of the packaged migrations of ``backend``, in order."""
-    folder = resources.files("sourcetrace.store") / "migrations" / backend
+    folder = resources.files("sourcetrace.corpus.store") / "migrations" / backend
     found = []
     for entry in folder.iterdir():
         m = re.fullmatch(r"(\d+)_(\w+)\.sql", entry.name)

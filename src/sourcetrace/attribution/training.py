@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .errors import ConfigError, InputError, ModelError
+from ..errors import ConfigError, InputError, ModelError
 
 SEED = 1234
 VAL_EVERY = 10          # one article in VAL_EVERY (by id hash) is the validation split
@@ -70,7 +70,7 @@ def prepare(train_jsonl: Path, corpus_dir: Path, *, limit: int | None = None,
     """
     from spacy.tokens import DocBin
 
-    from .attribution.learned import gold_tags
+    from .learned import gold_tags
 
     records = read_polnear(train_jsonl)
     if limit:
@@ -128,9 +128,9 @@ def register() -> None:
     """Register the reader and the model's architecture/component (idempotent)."""
     from spacy import registry
 
-    from .attribution import learned
+    from . import learned
 
-    learned._register()
+    learned.register()
     if "sourcetrace.RoleCorpus.v1" not in registry.readers:
         registry.readers.register("sourcetrace.RoleCorpus.v1", func=_role_corpus)
 
@@ -138,7 +138,7 @@ def register() -> None:
 def default_config(variant: str = "fast") -> Path:
     """The training config of a setting in the repository's train/ folder."""
     name = "roles.cfg" if variant == "fast" else f"roles-{variant}.cfg"
-    return Path(__file__).resolve().parents[2] / "train" / name
+    return Path(__file__).resolve().parents[3] / "train" / name
 
 
 def train(config: Path, corpus_dir: Path, output: Path, *, data: Path | None = None,
@@ -177,7 +177,7 @@ def export(trained: Path, models_dir: Path, *, variant: str = "fast", seed: int 
     (the folder of ``variant``: models/roles for "fast", models/roles-accurate)."""
     import spacy
 
-    from .attribution import learned
+    from . import learned
 
     register()
     trained = Path(trained)
