@@ -34,6 +34,7 @@ Two packaged settings: "fast" (models/roles, the default) and "accurate"
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import json
@@ -584,11 +585,30 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     def sdist(a: Proposal, b: Proposal) -> int:
         return abs(int(sent[a.start]) - int(sent[b.start]))
 
+    # Cues, contents and sources are disjoint token spans in text order, and sentence
+    # and paragraph numbers grow with the position, so the key (sentence gap, distance)
+    # only grows away from a span on either side: the nearest cue before and the
+    # nearest cue after are the only candidates, with the last colon cue of the two
+    # paragraphs before for a content after a "said:" line. Linear in the spans.
+    starts = [c.start for c in cues]
+    colon_cues = [i for i, c in enumerate(cues)
+                  if text[c.span.start:c.span.end].strip().endswith(":")]
+    colon_paras = [int(para[cues[i].start]) for i in colon_cues]
+
+    def near(p: Proposal) -> list[int]:
+        k = bisect.bisect_left(starts, p.start)
+        return [i for i in (k - 1, k) if 0 <= i < len(cues)]
+
     contents: dict[int, list[Proposal]] = {i: [] for i in range(len(cues))}
     sources: dict[int, list[Proposal]] = {i: [] for i in range(len(cues))}
     for con in proposals.of("content"):
+        candidates = set(near(con))
+        k = bisect.bisect_left(colon_paras, int(para[con.start]))
+        if k > 0:
+            candidates.add(colon_cues[k - 1])
         best, key = None, None
-        for i, cue in enumerate(cues):
+        for i in sorted(candidates):
+            cue = cues[i]
             same_para = para[cue.start] == para[con.start] or para[cue.start] == para[con.end - 1]
             gap = min(sdist(cue, con), abs(int(sent[cue.start]) - int(sent[con.end - 1])))
             colon = (not same_para and cue.end <= con.start and text[cue.span.start:cue.span.end].strip().endswith(":")
@@ -602,7 +622,8 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
             contents[best].append(con)
     for src in proposals.of("source"):
         best, key = None, None
-        for i, cue in enumerate(cues):
+        for i in near(src):
+            cue = cues[i]
             if para[cue.start] != para[src.start]:
                 continue
             gap = sdist(cue, src)
@@ -616,17 +637,16 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     # A cue left without a source takes the source of the previous cue in its
     # sentence ("he said ... and added ...").
     out = []
+    last_with_source = None
     for i, cue in enumerate(cues):
+        srcs = sources[i]
+        inherited = last_with_source
+        if srcs:
+            last_with_source = i
         if not contents[i]:
             continue
-        srcs = sources[i]
-        if not srcs:
-            for j in range(i - 1, -1, -1):
-                if sent[cues[j].start] != sent[cue.start]:
-                    break
-                if sources[j]:
-                    srcs = sources[j][:1]
-                    break
+        if not srcs and inherited is not None and sent[cues[inherited].start] == sent[cue.start]:
+            srcs = sources[inherited][:1]
         srcs = sorted(srcs, key=lambda p: dist(p, cue))[:1]
         content = tuple(sorted(p.span for p in contents[i]))
         parts = [cue] + list(srcs) + list(contents[i])
