@@ -13,6 +13,8 @@
         allow_private=False,         # let URLs reach private/loopback/link-local addresses
         user_agent="sourcetrace/0.1 (+https://pypi.org/project/sourcetrace)",
         batch_size=16,               # documents per nlp.pipe batch
+        time_budget=300.0,           # seconds one document may take (0: no limit); past it
+                                     # DocumentTimeoutError, and a batch goes on with the next
     )
 
 Change one field with ``config.replace(allow_private=True)``.
@@ -40,6 +42,7 @@ class Config:
     allow_private: bool = False
     user_agent: str = "sourcetrace/0.1 (+https://pypi.org/project/sourcetrace)"
     batch_size: int = 16
+    time_budget: float = 300.0
 
     def __post_init__(self) -> None:
         for name in ("max_input_bytes", "max_text_chars", "fetch_max_bytes", "batch_size"):
@@ -47,6 +50,8 @@ class Config:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.model_setting not in ("fast", "accurate"):
             raise ConfigError(f"model_setting must be 'fast' or 'accurate', got {self.model_setting!r}")
+        if not self.time_budget >= 0:  # NaN fails too
+            raise ConfigError(f"time_budget must be 0 (no limit) or positive, got {self.time_budget!r}")
         if self.fetch_timeout <= 0:
             raise ConfigError(f"fetch_timeout must be positive, got {self.fetch_timeout!r}")
 

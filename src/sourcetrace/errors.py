@@ -7,7 +7,8 @@
     │   ├── EncodingError            bytes that decode in no known encoding
     │   ├── InputTooLargeError       over the configured size cap
     │   ├── UnsupportedLanguageError the text is not English
-    │   └── RecordError              a .json/.jsonl record without a text field
+    │   ├── RecordError              a .json/.jsonl record without a text field
+    │   └── DocumentTimeoutError     one document took longer than Config.time_budget
     ├── FetchError                   a URL could not be fetched (dead, timeout, HTTP error)
     │   └── BlockedAddressError      a private/loopback/link-local address, refused by policy
     ├── ModelError                   the spaCy pipeline or a trained model is missing/broken
@@ -57,6 +58,10 @@ class UnsupportedLanguageError(InputError):
 
 class RecordError(InputError):
     code = "bad_record"
+
+
+class DocumentTimeoutError(InputError):
+    code = "timeout"
 
 
 class FetchError(SourcetraceError):

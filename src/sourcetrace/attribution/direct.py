@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import bisect
+
 from .base import Context, Proposal
 from .quotes import Quote
 from .headline import cue_forms
@@ -135,25 +137,39 @@ def propose(ctx: Context) -> list[Proposal]:
     quotes = [q for q in ctx.quotes
               if not q.single or len(ctx.text[q.start:q.end].split()) >= MIN_SINGLE_QUOTE_WORDS]
     used: set[int] = set()
+    # quotes are in text order: the next start by bisection, the previous end from the
+    # running maximum (a scan only where an earlier quote overlaps), so that thousands
+    # of quotes cost linear time
+    starts = [x.start for x in quotes]
+    max_end = [0]
+    for x in quotes:
+        max_end.append(max(max_end[-1], x.end))
     for k, q in enumerate(quotes):
         if q.start in used or not _starts_clause(ctx, q):
             continue
         para_start, para_end = ctx.paragraph(q.start)
-        stop = min([x.start for x in quotes[k + 1:] if x.start > q.end] + [para_end])
+        j = bisect.bisect_right(starts, q.end, k + 1)
+        stop = min(starts[j], para_end) if j < len(quotes) else para_end
         verb, fallback = _tail_cue(ctx, q, stop)
         rule = "quote+speech_verb"
         if verb is None:
             if len(ctx.text[q.start:q.end].split()) < MIN_HEAD_QUOTE_WORDS:
                 continue  # "... called it "Playbook," ...": a scare quote, not a quotation
-            prev_end = max([x.end for x in quotes[:k] if x.end <= q.start] + [para_start])
+            if max_end[k] <= q.start:
+                prev_end = max(max_end[k], para_start)
+            else:
+                prev_end = max([x.end for x in quotes[:k] if x.end <= q.start] + [para_start])
             verb = _head_cue(ctx, q, prev_end)
             if verb is None and para_start == q.start and para_start > 0:
                 # cue-colon at the end of the previous paragraph
                 prev = ctx.text[:para_start].rstrip()
                 if prev.endswith(":"):
                     ps, _ = ctx.paragraph(len(prev) - 1)
-                    pq = [x.end for x in quotes[:k] if ps <= x.end <= len(prev)]
-                    verb = _head_cue(ctx, Quote(len(prev), len(prev) + 1), max(pq + [ps]))
+                    if max_end[k] <= len(prev):
+                        last = max(max_end[k], ps)
+                    else:
+                        last = max([x.end for x in quotes[:k] if ps <= x.end <= len(prev)] + [ps])
+                    verb = _head_cue(ctx, Quote(len(prev), len(prev) + 1), last)
             if verb is None:
                 continue
             rule = "cue_colon_quote"

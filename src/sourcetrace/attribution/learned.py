@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -779,9 +780,16 @@ def add_missing(rule_atts: tuple[Attribution, ...], model_atts: tuple[Attributio
 
     The result is in text order with ``parent`` indices remapped.
     """
-    taken = [s for a in rule_atts if a.parent is None for s in _extents(a)]
+    taken = sorted((s.start, s.end) for a in rule_atts if a.parent is None for s in _extents(a))
+    starts = [s for s, _ in taken]
+    reach = list(itertools.accumulate((e for _, e in taken), max))  # furthest end so far
+
+    def free(span: Span) -> bool:  # overlaps no taken span, by bisection
+        k = bisect.bisect_left(starts, span.end) - 1
+        return k < 0 or reach[k] <= span.start
+
     added = [m for m in model_atts if m.confidence >= min_confidence
-             and not any(s.overlaps(t) for s in _extents(m) for t in taken)]
+             and all(free(s) for s in _extents(m))]
     if not added:
         return tuple(rule_atts)
     items = [(a, i) for i, a in enumerate(rule_atts)] + [(m, None) for m in added]
