@@ -25,31 +25,32 @@ def test_store_sqlite_migrations_recorded_once(tmp_path):
     with SqliteStore(path) as s:  # reopening applies nothing twice
         assert s.migrations() == versions
     rows = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "initial")]
+    assert rows == [(v, name) for v, name, _ in migration_files("sqlite")]
 
 
 def test_store_sqlite_new_migration_applied_in_order(tmp_path, monkeypatch):
     path = str(tmp_path / "c.db")
     SqliteStore(path).close()
     real = migration_files("sqlite")
-    extra = real + [(3, "third", "CREATE TABLE t3 (x INTEGER);"),
-                    (2, "second", "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);")]
+    extra = real + [(1001, "third", "CREATE TABLE t3 (x INTEGER);"),
+                    (1000, "second", "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);")]
     monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files",
                         lambda backend: sorted(extra))
     with SqliteStore(path) as s:
-        assert s.migrations() == [1, 2, 3]
+        assert s.migrations() == [v for v, _, _ in real] + [1000, 1001]
         assert s.conn.execute("SELECT x FROM t2").fetchall() == [(2,)]
 
 
 def test_store_sqlite_failed_migration_rolls_back(tmp_path, monkeypatch):
     path = str(tmp_path / "c.db")
     SqliteStore(path).close()
-    broken = migration_files("sqlite") + [(2, "broken", "CREATE TABLE ok (x); NOT SQL;")]
+    broken = migration_files("sqlite") + [(1000, "broken", "CREATE TABLE ok (x); NOT SQL;")]
     monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files", lambda backend: broken)
     with pytest.raises(StoreError):
         SqliteStore(path)
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
+        max(v for v, _, _ in migration_files("sqlite")),)
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ok'").fetchall()
 
 

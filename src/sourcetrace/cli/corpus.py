@@ -85,6 +85,20 @@ def ingest(
                                               help="CSV column holding the article text "
                                                    "(default: text, body, content, article "
                                                    "or maintext)."),
+    field: List[str] = typer.Option([], "--field", metavar="FIELD=NAME",
+                                    help="Read our FIELD (text, title, outlet, date, url, id) "
+                                         "from the record's or column's NAME, for CSV and JSON "
+                                         "lines alike; repeat: --field text=body --field "
+                                         "date=published."),
+    outlet: Optional[str] = typer.Option(None, "--outlet",
+                                         help="The outlet of articles that name none (e.g. a "
+                                              "folder of .txt files)."),
+    date: Optional[str] = typer.Option(None, "--date",
+                                       help="The date of articles that carry none "
+                                            "(YYYY-MM-DD)."),
+    day_first: bool = typer.Option(False, "--day-first",
+                                   help="Read dates such as 09/12/2016 as 9 December "
+                                        "(default: month first)."),
     allow_private: bool = typer.Option(False, "--allow-private",
                                        help="Let URLs reach private, loopback or link-local "
                                             "addresses."),
@@ -104,13 +118,24 @@ def ingest(
                                 help="Exit with status 2 when any input failed."),
 ) -> None:
     """Collect, analyse and store articles; safe to rerun (nothing is added twice) and to
-    kill (the next run resumes). Failed inputs are recorded: see `sourcetrace failures`."""
+    kill (the next run resumes). Failed inputs are recorded: see `sourcetrace failures`.
+
+    Fields recognised in JSON records and CSV columns (case-insensitive): text: text, body,
+    content, article, maintext; title: title, headline; outlet: outlet, publisher, site,
+    source_name, domain, sitename; date: date, published, published_at, pubdate; url: url,
+    link; id: id, record_id, article_id. --field maps any other name. Dates are stored as
+    ISO 8601 with the original kept; an unreadable date is a warning on the article. An
+    article with no outlet takes its URL's domain."""
     from ..corpus import runner as corpus
     from ..inputs.collect import Fetcher
     from ..config import Config
 
     corpus.limit_blas_threads()
     try:
+        from ..inputs.metadata import MetaOptions, parse_fields
+
+        meta = MetaOptions(fields=parse_fields(field), outlet=outlet, date=date,
+                           dayfirst=day_first)
         config = Config(rules_only=rules_only, allow_private=allow_private,
                         require_english=not any_language)
         fetcher = Fetcher(config, min_interval=rate, respect_robots=not ignore_robots)
@@ -118,7 +143,8 @@ def ingest(
         with _open(db) as store:
             report = corpus.ingest(inputs, store, config=config, workers=workers,
                                    engine=engine.value, address=address, kind=kind.value,
-                                   fetcher=fetcher, text_column=text_column, progress=show)
+                                   fetcher=fetcher, text_column=text_column, progress=show,
+                                   meta=meta)
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"added {report.added}, already stored {report.duplicates}, "

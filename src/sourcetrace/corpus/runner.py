@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..inputs import collect as collect_mod
 from ..config import DEFAULT, Config
 from ..errors import ConfigError, SourcetraceError
+from ..inputs.metadata import MetaOptions, parse_date
 from ..inputs.read import Document
 from ..model import Analysis
 from .store import ArticleRecord, Store, content_hash
@@ -100,26 +101,31 @@ def outlet_of(url: str | None) -> str | None:
 
 
 def _iso_date(value: Any) -> str | None:
+    """An ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), or None: text that is not a date
+    never lands in the date column (collect parses dates and warns about the rest)."""
     if not value:
         return None
-    m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", str(value).strip())
-    if not m:
-        return str(value).strip() or None
-    return "-".join(g for g in m.groups() if g)
+    iso, _warning = parse_date(value)
+    return iso
 
 
 def make_record(item: collect_mod.Collected, analysis: Analysis) -> ArticleRecord:
-    """An analysed article with its corpus columns: outlet = the URL's domain (else the
-    outlet the input names), canonical URL, title, author, date (YYYY-MM-DD)."""
+    """An analysed article with its corpus columns: outlet = the outlet the input's record
+    names or --outlet gave, else the URL's domain, else the page's site name; canonical
+    URL, title, author, date (ISO 8601), the input record's id."""
     meta = analysis.meta
     url = meta.get("final_url") or meta.get("url")
     url = url if isinstance(url, str) else None
-    outlet = outlet_of(url) or _str(meta.get("outlet")) or _str(meta.get("hostname"))
+    given = _str(meta.get("outlet")) if meta.get("outlet_from") else None
+    outlet = (given or outlet_of(url) or _str(meta.get("outlet"))
+              or _str(meta.get("hostname")))
+    record_id = meta.get("id")
     return ArticleRecord(
         analysis=analysis, input=item.input, outlet=outlet, url=url,
         canonical_url=canonical_url(url), title=_str(meta.get("title")),
         author=_str(meta.get("author")), date=_iso_date(meta.get("date")),
-        input_kind=item.kind, raw=item.raw)
+        input_kind=item.kind, raw=item.raw,
+        record_id=None if record_id is None or isinstance(record_id, bool) else str(record_id))
 
 
 def _str(value: Any) -> str | None:
@@ -289,8 +295,11 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
            kind: str = "auto", fetcher: collect_mod.Fetcher | None = None,
            text_column: str | None = None, progress: bool = False,
            chunk_size: int | None = None, ray_window: int = 4096,
-           items: Iterable[collect_mod.Item] | None = None) -> IngestReport:
+           items: Iterable[collect_mod.Item] | None = None,
+           meta: MetaOptions | None = None) -> IngestReport:
     """Collect, analyse and store every article of ``inputs``; see the module docstring.
+
+    ``meta``: field mapping, default outlet and date of the inputs (inputs.metadata).
 
     ``items`` replaces collection with a ready stream (Collected | Failure).
     ``progress`` shows a bar with rate and ETA on stderr.
@@ -315,7 +324,7 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
             return bool(store.known_inputs([url]))
 
         items = collect_mod.collect(inputs, config=config, kind=kind, fetcher=fetcher,
-                                    skip=skip, text_column=text_column)
+                                    skip=skip, text_column=text_column, meta=meta)
     size = chunk_size or config.batch_size
     try:
         if engine == "ray":

@@ -6,9 +6,13 @@ An input is a path, a folder, a URL or a URL list; what is inside decides the re
 
     folder            every supported file under it, in name order (hidden files skipped)
     .txt .html .htm   one article (ingest.from_string); a .txt holding only URLs is a URL list
-    .json .jsonl      one article per record (ingest.iter_records; "text" required)
+    .json .jsonl      one article per record (ingest.iter_records; a text field required)
     .csv .tsv         one article per row: a text column (text, body, content, article,
                       maintext) and any other columns as metadata (title, url, date, ...)
+
+Records and rows name their fields as they like: metadata.FIELD_NAMES lists the names
+recognised for text, title, outlet, date, url and id, and ``MetaOptions.fields`` maps
+any other; dates are parsed to ISO 8601 for every input (metadata.finish).
     .warc .warc.gz    one article per HTML response record (Common Crawl News style)
     .rss .atom .xml   an RSS/Atom feed: each item's page is fetched (the item's own
                       content is used when it has no link)
@@ -35,13 +39,14 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from . import read as ingest
+from .metadata import FIELD_NAMES, MetaOptions, finish
 from ..config import DEFAULT, Config
 from ..errors import FetchError, InputError, InputTooLargeError, SourcetraceError
 
 __all__ = ["Collected", "Failure", "Fetcher", "collect", "estimate", "KINDS"]
 
 KINDS = ("auto", "file", "feed", "warc", "urls", "url")
-TEXT_COLUMNS = ("text", "body", "content", "article", "maintext")
+TEXT_COLUMNS = FIELD_NAMES["text"]
 _ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ".text", ".md"}
 _RECORD_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv", ".tsv"}
@@ -153,18 +158,25 @@ def _agent(user_agent: str) -> str:
 def collect(inputs: Iterable[str], *, config: Config = DEFAULT, kind: str = "auto",
             fetcher: Fetcher | None = None,
             skip: Callable[[str], bool] | None = None,
-            text_column: str | None = None) -> Iterator[Item]:
+            text_column: str | None = None,
+            meta: MetaOptions | None = None) -> Iterator[Item]:
     """Every article of ``inputs`` as Collected, every unreadable input as Failure.
 
     ``kind`` forces how each input is read (auto, file, feed, warc, urls, url).
     ``skip(input)`` -> True leaves a URL unfetched (resume: it is already stored).
+    ``meta``: field mapping, default outlet and date (see ``inputs.metadata``); every
+    article's metadata comes out under our names with its date parsed.
     """
     if kind not in KINDS:
         raise InputError(f"unknown input kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
-    reader = _Reader(config, fetcher or Fetcher(config), skip or (lambda _i: False), text_column)
+    meta = meta or MetaOptions()
+    if text_column and "text" not in meta.fields:
+        meta = MetaOptions(fields={**meta.fields, "text": text_column}, outlet=meta.outlet,
+                           date=meta.date, dayfirst=meta.dayfirst)
+    reader = _Reader(config, fetcher or Fetcher(config), skip or (lambda _i: False), meta)
     for target in inputs:
         try:
-            yield from reader.target(str(target), kind)
+            yield from (_finished(item, meta) for item in reader.target(str(target), kind))
         except SourcetraceError as exc:
             yield Failure.of(str(target), exc)
         except OSError as exc:
@@ -180,11 +192,12 @@ class _Truncated(Exception):
 
 class _Reader:
     def __init__(self, config: Config, fetcher: Fetcher, skip: Callable[[str], bool],
-                 text_column: str | None) -> None:
+                 meta: MetaOptions) -> None:
         self.config = config
         self.fetcher = fetcher
         self.skip = skip
-        self.text_column = text_column
+        self.fields = dict(meta.fields)
+        self.text_column = meta.fields.get("text")
 
     # -- dispatch ---------------------------------------------------------------------
     def target(self, target: str, kind: str) -> Iterator[Item]:
@@ -256,7 +269,7 @@ class _Reader:
         yield Collected(str(p), doc, kind, _raw(data, doc, kind))
 
     def records(self, p: Path) -> Iterator[Item]:
-        for number, result in ingest.iter_records(p, config=self.config):
+        for number, result in ingest.iter_records(p, config=self.config, fields=self.fields):
             key = f"{p}:{number}"
             if isinstance(result, SourcetraceError):
                 yield Failure.of(key, result)
@@ -294,7 +307,8 @@ class _Reader:
                         continue
                     try:
                         doc = ingest.from_record(record, config=self.config,
-                                                 meta={"path": str(p), "record": number})
+                                                 meta={"path": str(p), "record": number},
+                                                 fields=self.fields)
                     except SourcetraceError as exc:
                         yield Failure.of(key, exc)
                         continue
@@ -518,6 +532,15 @@ def _entry_content(entry: Any) -> str:
         if item.get("value"):
             return item["value"]
     return entry.get("summary") or ""
+
+
+def _finished(item: Item, meta: MetaOptions) -> Item:
+    """A collected article with its metadata under our names, defaults applied and the
+    date parsed (records and CSV rows name their own outlet; pages take the URL's)."""
+    if not isinstance(item, Collected):
+        return item
+    doc = finish(item.document, meta, record=item.kind in ("json", "csv"))
+    return Collected(item.input, doc, item.kind, item.raw)
 
 
 def _with_meta(doc: ingest.Document, **changes: Any) -> ingest.Document:

@@ -29,7 +29,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from ..config import DEFAULT, Config
 from ..errors import (
@@ -42,6 +42,7 @@ from ..errors import (
     SourcetraceError,
     UnsupportedLanguageError,
 )
+from .metadata import canonical_record
 
 __all__ = [
     "Document",
@@ -381,12 +382,16 @@ _OUTLET_KEYS = ("outlet", "publisher", "sitename", "source")
 
 
 def from_record(record: Any, *, config: Config = DEFAULT,
-                meta: dict[str, Any] | None = None) -> Document:
+                meta: dict[str, Any] | None = None,
+                fields: Mapping[str, str] | None = None) -> Document:
     """A .json/.jsonl record -> Document. ``text`` is required and kept verbatim;
-    the other scalar fields (id, title, url, date, outlet, ...) go into ``meta``."""
+    the other scalar fields (id, title, url, date, outlet, ...) go into ``meta``.
+    Field names are those of ``metadata.FIELD_NAMES`` ("body" is the text, "headline"
+    the title, ...) or the explicit mapping ``fields`` ({"text": "story", ...})."""
     if not isinstance(record, dict):
         raise RecordError(f"a record must be a JSON object, got {type(record).__name__}",
                           hint='write one {"text": ...} object per line')
+    record = canonical_record(record, fields)
     text = record.get("text")
     if text is None:
         raise RecordError('the record has no "text" field',
@@ -414,7 +419,8 @@ def _record_error(exc: json.JSONDecodeError) -> RecordError:
                        hint="each line must be one JSON object")
 
 
-def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT
+def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT,
+                 fields: Mapping[str, str] | None = None
                  ) -> Iterator[tuple[int, Document | SourcetraceError]]:
     """Yield ``(line_number, Document or error)`` for each record of a .jsonl file
     (or each item of a .json file holding an object or a list), so that a batch can
@@ -428,7 +434,7 @@ def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT
             return
         items = data if isinstance(data, list) else [data]
         for number, item in enumerate(items, 1):
-            yield number, _record_or_error(item, config, str(p), number)
+            yield number, _record_or_error(item, config, str(p), number, fields)
         return
     try:
         f = p.open("rb")
@@ -461,13 +467,14 @@ def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT
             except json.JSONDecodeError as exc:
                 yield number, _record_error(exc)
                 continue
-            yield number, _record_or_error(item, config, str(p), number)
+            yield number, _record_or_error(item, config, str(p), number, fields)
 
 
-def _record_or_error(item: Any, config: Config, path: str,
-                     number: int) -> Document | SourcetraceError:
+def _record_or_error(item: Any, config: Config, path: str, number: int,
+                     fields: Mapping[str, str] | None = None) -> Document | SourcetraceError:
     try:
-        return from_record(item, config=config, meta={"path": path, "record": number})
+        return from_record(item, config=config, meta={"path": path, "record": number},
+                           fields=fields)
     except SourcetraceError as exc:
         return exc
 

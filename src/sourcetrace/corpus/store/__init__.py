@@ -69,6 +69,7 @@ class ArticleRecord:
     date: str | None = None
     input_kind: str | None = None
     raw: str | None = None
+    record_id: str | None = None               # the input record's own id, where it has one
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -92,6 +93,7 @@ class StoredArticle:
     input_kind: str | None = None
     raw: str | None = None
     added_at: str = ""
+    record_id: str | None = None
 
     @property
     def text(self) -> str:
@@ -109,6 +111,7 @@ class StoredArticle:
             "url": self.url, "canonical_url": self.canonical_url, "title": self.title,
             "author": self.author, "date": self.date, "input": self.input,
             "input_kind": self.input_kind, "added_at": self.added_at,
+            "record_id": self.record_id,
             "n_attributions": len(self.analysis.attributions),
             "n_sources": len(self.analysis.sources),
         }
@@ -333,6 +336,7 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
     return {
         "content_hash": record.content_hash, "outlet": record.outlet, "url": record.url,
         "canonical_url": record.canonical_url, "title": record.title, "author": record.author,
+        "record_id": record.record_id,
         "date": record.date, "input": record.input, "input_kind": record.input_kind,
         "raw": record.raw if record.raw != a.text else None, "text": a.text,
         "analysis": a.to_json(), "profile": json.dumps(a.profile) if a.profile is not None else None,
@@ -341,7 +345,7 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
 
 
 ARTICLE_COLUMNS = ("id", "content_hash", "outlet", "url", "canonical_url", "title", "author",
-                   "date", "input", "input_kind", "raw", "analysis", "added_at")
+                   "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id")
 
 
 def article_from_row(row: Iterable[Any]) -> StoredArticle:

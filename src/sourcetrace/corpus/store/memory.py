@@ -67,7 +67,8 @@ class MemoryStore:
             self._articles[article_id] = StoredArticle(
                 id=article_id, content_hash=r.content_hash, input=r.input, analysis=r.analysis,
                 outlet=r.outlet, url=r.url, canonical_url=r.canonical_url, title=r.title,
-                author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso())
+                author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso(),
+                record_id=r.record_id)
             self._by_hash[r.content_hash] = article_id
             for row in index_rows(r):
                 self._index.append((article_id, row, _tokens(row["body"])))

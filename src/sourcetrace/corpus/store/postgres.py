@@ -257,6 +257,15 @@ class PostgresStore:
                 for r in self._query(sql, args)]
         return group_limit(rows, limit)
 
+    def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
+        """Rows of one read-only query with ``?`` parameters (the report's aggregations;
+        our report SQL has no other question mark and no percent sign)."""
+        return self._query(sql.replace("?", "%s"), tuple(args))
+
+    def has_table(self, name: str) -> bool:
+        return bool(self._query("SELECT 1 FROM information_schema.tables WHERE table_schema = "
+                                "current_schema() AND table_name = %s", (name,)))
+
     def failures(self) -> list[FailureRecord]:
         return [FailureRecord(*r) for r in self._query(
             "SELECT input, reason, code, attempts, first_seen, last_seen FROM failures ORDER BY id")]

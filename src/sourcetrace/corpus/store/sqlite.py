@@ -238,6 +238,17 @@ class SqliteStore:
                 for r in self.conn.execute(sql, args)]
         return group_limit(rows, limit)
 
+    def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
+        """Rows of one read-only query with ``?`` parameters (the report's aggregations)."""
+        try:
+            return self.conn.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"query failed on {self.path!r}: {exc}") from exc
+
+    def has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN "
+                                 "('table', 'view')", (name,)).fetchone() is not None
+
     def failures(self) -> list[FailureRecord]:
         return [FailureRecord(*r) for r in self.conn.execute(
             "SELECT input, reason, code, attempts, first_seen, last_seen FROM failures ORDER BY id")]

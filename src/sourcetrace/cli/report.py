@@ -1,0 +1,80 @@
+"""`report`: the sourcing of a corpus compared by outlet and over time (a thin shell over
+sourcetrace.corpus.report)."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import app, db_option, fail
+from ..errors import ConfigError, SourcetraceError
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@app.command()
+def report(
+    db: Optional[str] = db_option(),
+    by: str = typer.Option("outlet", "--by", metavar="outlet|month|week|outlet,month",
+                           help="One group per outlet, month, week, or outlet and month "
+                                "(outlet,week)."),
+    outlet: List[str] = typer.Option([], "--outlet",
+                                     help="Only this outlet (repeat for several)."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD",
+                                        help="Only articles dated on or after (YYYY-MM-DD, "
+                                             "YYYY-MM or YYYY)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD",
+                                        help="Only articles dated on or before (a month or "
+                                             "year counts whole)."),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
+                                        case_sensitive=False,
+                                        help="text, json, csv (one row per group) or html "
+                                             "(one self-contained page with charts)."),
+    top: int = typer.Option(5, "--top", min=0, max=100, help="Top sources listed per group."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                         help="Write to FILE instead of stdout."),
+) -> None:
+    """Compare how outlets source their reporting, and how it changes over time: articles,
+    attributions per article, shares by source identity and kind (each with its count and
+    a 95% interval), transparency score mean, median and distribution, check-worthy
+    statements left unattributed, hearsay chains and top sources, per group."""
+    from ..corpus import report as reports
+    from ..corpus.store import DEFAULT_DB, open_store
+
+    try:
+        name = db or DEFAULT_DB
+        if not name.startswith(("postgresql://", "postgres://")) and not Path(name).exists():
+            raise ConfigError(f"there is no corpus at {name}",
+                              hint="check --db (or $SOURCETRACE_DB); `sourcetrace ingest` "
+                                   "creates one")
+        with open_store(name) as store:
+            result = reports.build_report(store, by=by, outlets=outlet, since=since,
+                                          until=until, top=top)
+            over_time = None
+            if format is ReportFormat.html:
+                over_time = reports.time_report(store, result)
+        text = reports.render(result, format.value, over_time)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    if output and output != "-":
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"sourcetrace: error: cannot write {output}: {exc.strerror or exc}",
+                       err=True)
+            raise typer.Exit(2)
+        typer.echo(f"wrote the report ({result['total']['groups']} group(s)) to {output}",
+                   err=True)
+        return
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        sys.stderr.close()

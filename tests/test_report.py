@@ -1,0 +1,283 @@
+"""The outlet report: SQL aggregation over the store's views, shares with Wilson intervals
+that sum to 1, time groups and filters, every output format, the CLI and PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sqlite3
+import statistics
+
+import pytest
+
+from sourcetrace.cli import main
+from sourcetrace.corpus import report as reports
+from sourcetrace.corpus.store import ArticleRecord
+from sourcetrace.corpus.store.memory import MemoryStore
+from sourcetrace.corpus.store.sqlite import SqliteStore
+from sourcetrace.errors import ConfigError
+from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
+from sourcetrace.sources.profile import build_profile
+
+PG_ENV = "SOURCETRACE_TEST_POSTGRES"
+
+
+def article(outlet, date, quotes, *, checkworthy=0, n=0, title=None):
+    """quotes: (speaker, identity, kind, quote kind); one sentence per quote."""
+    parts, atts, sources = [], [], {}
+    pos = 0
+    for speaker, identity, kind, qkind in quotes:
+        content = f"The plan number {n} {len(parts)} will work"
+        sentence = f'"{content}," {speaker} said. '
+        q0 = pos + 1
+        s0 = pos + len(content) + 4
+        sid = sources.setdefault(speaker, (len(sources), identity, kind))[0]
+        atts.append((Span(s0, s0 + len(speaker)), Span(s0 + len(speaker) + 1, s0 + len(speaker) + 5),
+                     Span(q0, q0 + len(content)), sid, speaker, qkind))
+        parts.append(sentence)
+        pos += len(sentence)
+    claims = []
+    for i in range(checkworthy):
+        sentence = f"Prices rose {i + 3} percent in {n}. "
+        claims.append(Span(pos, pos + len(sentence) - 1))
+        parts.append(sentence)
+        pos += len(sentence)
+    text = "".join(parts) or f"Nothing was said in article {n}."
+    attributions = tuple(
+        Attribution(source=(Span.of(text, s.start, s.end),), cue=(Span.of(text, c.start, c.end),),
+                    content=(Span.of(text, q.start, q.end),), kind=qkind, rule="test",
+                    confidence=0.9, speaker=speaker, source_id=sid)
+        for s, c, q, sid, speaker, qkind in atts)
+    srcs = tuple(
+        Source(id=sid, name=name, mentions=(Span.of(text, text.index(name),
+                                                     text.index(name) + len(name)),),
+               identity=identity, kind=kind,
+               attributions=tuple(i for i, a in enumerate(attributions) if a.source_id == sid))
+        for name, (sid, identity, kind) in sources.items())
+    assertions = tuple(Assertion(Span.of(text, c.start, c.end), "checkworthy") for c in claims)
+    a = Analysis(text=text, attributions=attributions, sources=srcs, assertions=assertions,
+                 meta={"id": f"rec-{n}"})
+    a = a.replace(profile=build_profile(a))
+    return ArticleRecord(analysis=a, input=f"in:{n}", outlet=outlet, date=date, title=title,
+                         record_id=f"rec-{n}")
+
+
+NAMED = ("Ann Lee", "named", "person", "direct")
+OFFICIAL = ("the ministry", "named", "official", "indirect")
+DESCRIBED = ("a senior official", "described", "official", "indirect")
+ANON = ("a source", "anonymous", None, "mixed")
+
+
+def corpus() -> list[ArticleRecord]:
+    return [
+        article("x.com", "2024-03-01", [NAMED, OFFICIAL], checkworthy=1, n=1),
+        article("x.com", "2024-04-15", [NAMED, DESCRIBED, ANON], n=2),
+        article("y.org", "2024-03-20", [DESCRIBED], checkworthy=2, n=3),
+        article("y.org", "2024-04-02", [], n=4),
+        article("y.org", None, [NAMED], n=5),
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = SqliteStore(str(tmp_path / "corpus.db"))
+    else:
+        dsn = os.environ.get(PG_ENV)
+        if not dsn:
+            pytest.skip(f"{PG_ENV} is not set: set it to a postgresql:// DSN to run the report "
+                        "on PostgreSQL")
+        from test_store_contract import reset_postgres
+
+        from sourcetrace.corpus.store.postgres import PostgresStore
+
+        s = PostgresStore(reset_postgres(dsn))
+    s.add_many(corpus())
+    yield s
+    s.close()
+
+
+def by_key(report):
+    return {tuple(g[b] for b in report["by"]): g for g in report["groups"]}
+
+
+def test_report_wilson_interval_known_values():
+    lo, hi = reports.wilson(5, 10)
+    assert (round(lo, 4), round(hi, 4)) == (0.2366, 0.7634)
+    lo, hi = reports.wilson(0, 10)
+    assert lo == 0.0 and round(hi, 4) == 0.2775
+    assert reports.wilson(0, 0) is None
+
+
+def test_report_by_outlet_counts_shares_and_intervals(store):
+    r = reports.build_report(store, by="outlet")
+    g = by_key(r)
+    assert set(g) == {("x.com",), ("y.org",)}
+    x, y = g[("x.com",)], g[("y.org",)]
+    assert (x["articles"], y["articles"]) == (2, 3)
+    assert r["total"]["articles"] == 5
+    assert (x["attributions"]["count"], y["attributions"]["count"]) == (5, 2)
+    assert x["attributions"]["per_article"] == 2.5
+    assert {k: v["count"] for k, v in x["identity"].items()} == {
+        "named": 3, "described": 1, "anonymous": 1, "unspecified": 0}
+    assert x["identity"]["named"]["share"] == pytest.approx(0.6)
+    assert x["identity"]["named"]["ci"] == pytest.approx(list(reports.wilson(3, 5)))
+    assert x["source_kind"]["none"]["count"] == 1          # the anonymous source has no kind
+    assert {k: v["count"] for k, v in x["quote_kind"].items()} == {"direct": 2, "indirect": 2,
+                                                                   "mixed": 1}
+    for grp in (x, y):
+        for field in ("identity", "source_kind", "quote_kind"):
+            assert math.isclose(sum(v["share"] for v in grp[field].values()), 1.0)
+    # check-worthy statements left unattributed: pooled over the group's articles
+    assert x["checkworthy_unattributed"]["count"] == 1
+    assert x["checkworthy_unattributed"]["of"] == 1 + 5
+    assert y["checkworthy_unattributed"]["count"] == 2
+
+
+def test_report_transparency_mean_median_and_distribution(store):
+    r = reports.build_report(store, by="outlet")
+    scores = {}
+    for rec in corpus():
+        scores.setdefault(rec.outlet, []).append(rec.analysis.profile["transparency"]["score"])
+    for (outlet,), g in by_key(r).items():
+        t = g["transparency"]
+        assert t["mean"] == pytest.approx(statistics.mean(scores[outlet]))
+        assert t["median"] == pytest.approx(statistics.median(scores[outlet]))
+        assert sum(t["distribution"]) == len(scores[outlet])
+        want = [0] * 10
+        for s in scores[outlet]:
+            want[min(9, int(s // 10))] += 1
+        assert t["distribution"] == want
+        comps = [rec.analysis.profile["transparency"]["components"] for rec in corpus()
+                 if rec.outlet == outlet]
+        for name in ("identity", "sourcing", "diversity"):
+            assert t["components"][name] == pytest.approx(
+                statistics.mean(next(c["value"] for c in cs if c["name"] == name) for cs in comps))
+
+
+def test_report_by_month_and_outlet_month_and_filters(store):
+    r = reports.build_report(store, by="month")
+    g = by_key(r)
+    assert {k: v["articles"] for k, v in g.items()} == {("2024-03",): 2, ("2024-04",): 2,
+                                                         ("(no date)",): 1}
+    r = reports.build_report(store, by="outlet,month", since="2024-03-15", until="2024-04")
+    assert {k: v["articles"] for k, v in by_key(r).items()} == {
+        ("x.com", "2024-04"): 1, ("y.org", "2024-03"): 1, ("y.org", "2024-04"): 1}
+    r = reports.build_report(store, by="outlet", outlets=["y.org"], until="2024-03-31")
+    assert {k: v["articles"] for k, v in by_key(r).items()} == {("y.org",): 1}
+    r = reports.build_report(store, by="week")
+    assert ("2024-02-26",) in by_key(r)   # 2024-03-01 is a Friday: its week starts on Monday 26 Feb
+
+
+def test_report_same_figures_on_every_backend(store, tmp_path):
+    ref = SqliteStore(str(tmp_path / "ref.db"))
+    ref.add_many(corpus())
+    a = reports.build_report(store, by="outlet,month")
+    b = reports.build_report(ref, by="outlet,month")
+    for r in (a, b):
+        r.pop("generated_at"), r.pop("backend")
+    assert rounded(a) == rounded(b)
+
+
+def rounded(value):
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+def test_report_longest_chains_and_top_sources(store):
+    r = reports.build_report(store, by="outlet", top=2)
+    x = by_key(r)[("x.com",)]
+    assert [s["name"] for s in x["top_sources"]][0] == "Ann Lee"
+    assert len(x["top_sources"]) == 2
+    assert all(s["identity"] != "unspecified" for s in x["top_sources"])
+    assert x["hearsay"]["longest"] == 1 and x["hearsay"]["chains"] == []
+
+
+def test_report_bad_grouping_and_dates_are_config_errors(store):
+    for kw in ({"by": "colour"}, {"by": "month,week"}, {"since": "2024-13-01"},
+               {"until": "yesterday"}, {"since": "2024-05", "until": "2024-04"}):
+        with pytest.raises(ConfigError):
+            reports.build_report(store, **kw)
+    with pytest.raises(ConfigError):
+        reports.build_report(MemoryStore())
+
+
+def test_report_unavailable_figures_are_said_not_invented(store):
+    r = reports.build_report(store)
+    for name in ("gender", "syndication", "first_reports"):
+        assert r["available"][name]["available"] is False and r["available"][name]["reason"]
+        assert all(g[name] is None for g in r["groups"])
+
+
+def test_report_views_give_profile_components_by_name(tmp_path):
+    s = SqliteStore(str(tmp_path / "v.db"))
+    s.add_many(corpus())
+    cols = [d[1] for d in sqlite3.connect(s.path).execute("PRAGMA table_info(article_view)")]
+    rows = s.read_sql("SELECT * FROM article_view ORDER BY article_id")
+    for rec, row in zip(corpus(), rows):
+        values = dict(zip(cols, row))
+        assert values["record_id"] == rec.record_id
+        assert values["transparency"] == rec.analysis.profile["transparency"]["score"]
+        for c in rec.analysis.profile["transparency"]["components"]:
+            assert values[f"{c['name']}_component"] == c["value"]
+    assert s.read_sql("SELECT count(*) FROM attribution_view")[0][0] == 7
+    assert s.read_sql("SELECT count(*) FROM source_view")[0][0] == 7
+
+
+def test_report_csv_has_one_row_per_group_with_intervals(store):
+    r = reports.build_report(store, by="outlet,month")
+    rows = list(csv.DictReader(io.StringIO(reports.render(r, "csv"))))
+    assert len(rows) == len(r["groups"])
+    assert {"outlet", "month", "articles", "identity_named_share", "identity_named_ci_low",
+            "transparency_median"} <= set(rows[0])
+    assert sum(int(x["articles"]) for x in rows) == 5
+
+
+def test_report_html_is_self_contained_with_charts(tmp_path):
+    pytest.importorskip("matplotlib", reason="charts need the report extra (matplotlib)")
+    s = SqliteStore(str(tmp_path / "h.db"))
+    s.add_many(corpus())
+    r = reports.build_report(s)
+    page = reports.render(r, "html", reports.time_report(s, r))
+    assert page.count("<img class=chart") == 6          # 4 per group + 2 over time
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    import base64
+    import re
+
+    for uri in re.findall(r"src='data:image/svg\+xml;base64,([^']+)'", page):
+        assert b"<svg" in base64.b64decode(uri)
+
+
+def test_report_cli_json_text_csv_and_exit_codes(tmp_path, capsys):
+    db = tmp_path / "c.db"
+    s = SqliteStore(str(db))
+    s.add_many(corpus())
+    s.close()
+    with pytest.raises(SystemExit) as exit:
+        main(["report", "--db", str(db), "--format", "json"])
+    assert exit.value.code in (0, None)
+    r = json.loads(capsys.readouterr().out)
+    assert r["total"]["articles"] == 5 and len(r["groups"]) == 2
+    with pytest.raises(SystemExit) as exit:
+        main(["report", "--db", str(db), "--by", "outlet,month", "-f", "csv", "-o",
+              str(tmp_path / "r.csv")])
+    assert exit.value.code in (0, None)
+    assert len(list(csv.DictReader(open(tmp_path / "r.csv", encoding="utf-8")))) == 5
+    with pytest.raises(SystemExit) as exit:
+        main(["report", "--db", str(db)])
+    out = capsys.readouterr().out
+    assert exit.value.code in (0, None) and "x.com" in out and "named 60%" in out
+    for bad in (["--since", "2024-02-30"], ["--until", "soon"], ["--by", "day"]):
+        with pytest.raises(SystemExit) as exit:
+            main(["report", "--db", str(db), *bad])
+        assert exit.value.code == 2, bad
+    with pytest.raises(SystemExit) as exit:
+        main(["report", "--db", str(tmp_path / "missing.db")])
+    assert exit.value.code == 2
