@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 SCHEMA_VERSION = 1
 
@@ -79,6 +79,28 @@ def spans_to_dicts(spans: tuple[Span, ...]) -> list[dict[str, Any]]:
 
 def spans_from_dicts(items: list[dict[str, Any]] | None) -> tuple[Span, ...]:
     return tuple(Span.from_dict(d) for d in items or ())
+
+
+def parent_chain(attributions: Sequence["Attribution"], index: int) -> list[int]:
+    """The indices of the attributions ``attributions[index]`` is nested in, innermost
+    first; stops at an index out of range or one already seen."""
+    chain: list[int] = []
+    seen = {index}
+    parent = attributions[index].parent
+    while parent is not None and 0 <= parent < len(attributions) and parent not in seen:
+        seen.add(parent)
+        chain.append(parent)
+        parent = attributions[parent].parent
+    return chain
+
+
+def span_text(text: str, spans: Iterable[Span], sep: str = " … ", strip: bool | str = False) -> str:
+    """The text of fragments in text order, joined by ``sep``. ``strip``: True strips each
+    fragment of whitespace, a string strips those characters; empty fragments are left out."""
+    parts = [text[s.start:s.end] for s in sorted(spans)]
+    if strip is not False:
+        parts = [p.strip(None if strip is True else strip) for p in parts]
+    return sep.join(p for p in parts if p)
 
 
 def extent(spans: tuple[Span, ...]) -> Span | None:
@@ -247,6 +269,28 @@ class Analysis:
     @property
     def title(self) -> str | None:
         return self.meta.get("title")
+
+    def ancestors(self, index: int) -> list[int]:
+        """The attributions ``index`` is nested in, innermost first (its parent chain)."""
+        return parent_chain(self.attributions, index)
+
+    def source_of(self, attribution: Attribution | int) -> Source | None:
+        """The Source record an attribution (or its index) was resolved to, or None."""
+        if isinstance(attribution, int):
+            attribution = self.attributions[attribution]
+        sid = attribution.source_id
+        if sid is None:
+            return None
+        if 0 <= sid < len(self.sources) and self.sources[sid].id == sid:
+            return self.sources[sid]
+        for s in self.sources:  # ids are positions in practice, but do not rely on it
+            if s.id == sid:
+                return s
+        return None
+
+    def span_text(self, spans: Iterable[Span], sep: str = " … ", strip: bool | str = False) -> str:
+        """The text of an attribution's fragments (see ``span_text``)."""
+        return span_text(self.text, spans, sep, strip)
 
     def replace(self, **changes: Any) -> "Analysis":
         return dataclasses.replace(self, **changes)

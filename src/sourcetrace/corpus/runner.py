@@ -436,16 +436,16 @@ def _article_row(a: Any) -> dict[str, Any]:
 
 
 def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
-    sources = {s.id: s for s in a.analysis.sources}
-    for i, att in enumerate(a.analysis.attributions):
-        s = sources.get(att.source_id) if att.source_id is not None else None
+    analysis = a.analysis
+    for i, att in enumerate(analysis.attributions):
+        s = analysis.source_of(att)
         yield {
             "article_id": a.id, "outlet": a.outlet, "date": a.date, "url": a.url, "idx": i,
             "kind": att.kind, "speaker": att.speaker,
             "source_identity": s.identity if s else None, "source_kind": s.kind if s else None,
-            "source_text": " … ".join(x.text for x in att.source),
-            "cue": " … ".join(x.text for x in att.cue),
-            "content": " … ".join(x.text for x in att.content),
+            "source_text": analysis.span_text(att.source),
+            "cue": analysis.span_text(att.cue),
+            "content": analysis.span_text(att.content),
             "parent": att.parent, "rule": att.rule, "confidence": att.confidence,
             "offsets": json.dumps(att.offsets()),
         }

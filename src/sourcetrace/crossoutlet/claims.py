@@ -108,9 +108,8 @@ class Claim:
         )
 
 
-def _join(text: str, spans: Iterable[Span]) -> str:
-    parts = [text[s.start:s.end].strip(_STRIP) for s in sorted(spans)]
-    return " ".join(p for p in parts if p)
+def _join(analysis: Analysis, spans: Iterable[Span]) -> str:
+    return analysis.span_text(spans, sep=" ", strip=_STRIP)
 
 
 def _host(url: str | None) -> str | None:
@@ -124,27 +123,18 @@ def _host(url: str | None) -> str | None:
 
 
 def _source_of(analysis: Analysis, attribution: Attribution) -> ClaimSource | None:
-    sources = analysis.sources
-    if attribution.source_id is not None and 0 <= attribution.source_id < len(sources):
-        s = sources[attribution.source_id]
+    s = analysis.source_of(attribution)
+    if s is not None:
         return ClaimSource(s.name, s.identity, s.kind, s.channel)
-    name = attribution.speaker or _join(analysis.text, attribution.source)
+    name = attribution.speaker or _join(analysis, attribution.source)
     if not name:
         return None
     return ClaimSource(name)
 
 
 def _relays(analysis: Analysis, index: int) -> tuple[ClaimSource, ...]:
-    chain: list[ClaimSource] = []
-    seen = {index}
-    parent = analysis.attributions[index].parent
-    while parent is not None and 0 <= parent < len(analysis.attributions) and parent not in seen:
-        seen.add(parent)
-        src = _source_of(analysis, analysis.attributions[parent])
-        if src is not None:
-            chain.append(src)
-        parent = analysis.attributions[parent].parent
-    return tuple(reversed(chain))
+    chain = (_source_of(analysis, analysis.attributions[i]) for i in analysis.ancestors(index))
+    return tuple(reversed([src for src in chain if src is not None]))
 
 
 def extract_claims(analysis: Analysis, *, article_id: str | None = None,
@@ -173,7 +163,7 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
     for i, attribution in enumerate(analysis.attributions):
         if not attribution.content:
             continue
-        body = _join(text, attribution.content)
+        body = _join(analysis, attribution.content)
         if len(body.split()) < min_words:
             continue
         span = extent(attribution.content)
@@ -184,7 +174,7 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
             id=f"{article_id}#a{i}", article_id=article_id, text=body,
             span=Span.of(text, span.start, span.end), kind=ATTRIBUTED,
             source=_source_of(analysis, attribution), via=_relays(analysis, i),
-            cue=_join(text, attribution.cue), outlet=outlet, date=date, url=url, title=title,
+            cue=_join(analysis, attribution.cue), outlet=outlet, date=date, url=url, title=title,
             attribution_kind=attribution.kind,
             extra={"rule": attribution.rule, "confidence": attribution.confidence},
         ))

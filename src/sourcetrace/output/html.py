@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterable
 
-from ..model import Analysis, Attribution, Source, Span, set_html_view
+from ..model import Analysis, Attribution, Span, set_html_view
 
 __all__ = ["render_analysis_html", "render_analysis_fragment", "standalone_csp", "asset",
            "profile_score"]
@@ -79,44 +79,26 @@ def colour_class(source_id: int | None) -> str:
     return NO_SOURCE if source_id is None or source_id < 0 else f"c{source_id % N_COLOURS}"
 
 
-def _source_of(analysis: Analysis, att: Attribution) -> Source | None:
-    sid = att.source_id
-    if sid is None:
-        return None
-    for s in analysis.sources:  # ids are positions in practice, but do not rely on it
-        if s.id == sid:
-            return s
-    return None
-
-
-def _joined(spans: Iterable[Span], text: str) -> str:
-    parts = [text[s.start:s.end].strip() for s in sorted(spans)]
-    return " … ".join(p for p in parts if p)
-
-
 def speaker_label(analysis: Analysis, att: Attribution) -> str:
     """Who the attribution is to, as the reader should see it."""
-    src = _source_of(analysis, att)
+    src = analysis.source_of(att)
     if src is not None and src.name:
         return src.name
     if att.speaker:
         return att.speaker
-    return _joined(att.source, analysis.text) or "no source given"
+    return analysis.span_text(att.source, strip=True) or "no source given"
 
 
 def hearsay_chain(analysis: Analysis, index: int) -> list[str]:
     """Speakers from the innermost (this attribution's) out to the outermost relay."""
-    chain, seen = [], set()
-    i: int | None = index
-    while i is not None and 0 <= i < len(analysis.attributions) and i not in seen:
-        seen.add(i)
-        chain.append(speaker_label(analysis, analysis.attributions[i]))
-        i = analysis.attributions[i].parent
-    return chain
+    if not 0 <= index < len(analysis.attributions):
+        return []
+    return [speaker_label(analysis, analysis.attributions[i])
+            for i in (index, *analysis.ancestors(index))]
 
 
 def _depth(analysis: Analysis, index: int) -> int:
-    return len(hearsay_chain(analysis, index))
+    return 1 + len(analysis.ancestors(index))
 
 
 @dataclass
@@ -212,8 +194,8 @@ def _segment_html(analysis: Analysis, piece: str, active: list[_Mark], depth: li
 
 def _title(analysis: Analysis, index: int) -> str:
     att = analysis.attributions[index]
-    cue = _joined(att.cue, analysis.text) or "no cue"
-    src = _source_of(analysis, att)
+    cue = analysis.span_text(att.cue, strip=True) or "no cue"
+    src = analysis.source_of(att)
     bits = [f"{speaker_label(analysis, att)} — {cue}", att.kind]
     if src is not None:
         bits += [b for b in (src.identity, src.kind, src.channel and f"via {src.channel}") if b]
@@ -238,14 +220,14 @@ def _dl(rows: Iterable[tuple[str, Any]]) -> str:
 def _card(analysis: Analysis, index: int) -> str:
     att = analysis.attributions[index]
     text = analysis.text
-    src = _source_of(analysis, att)
+    src = analysis.source_of(att)
     chain = hearsay_chain(analysis, index)
     chain_html = " <span class=\"st-arrow\">→</span> ".join(
         f"<span>{_e(name)}</span>" for name in chain + ["the article"])
     rows = [
         ("Speaker", speaker_label(analysis, att)),
-        ("Source in text", _joined(att.source, text) or "— (none given)"),
-        ("Cue", _joined(att.cue, text) or "—"),
+        ("Source in text", analysis.span_text(att.source, strip=True) or "— (none given)"),
+        ("Cue", analysis.span_text(att.cue, strip=True) or "—"),
         ("Kind", {"direct": "direct quote", "indirect": "indirect (paraphrase)",
                   "mixed": "mixed (paraphrase with a quote)"}.get(att.kind, att.kind)),
     ]
@@ -254,7 +236,7 @@ def _card(analysis: Analysis, index: int) -> str:
                  ("Channel", src.channel)]
     rows += [("Hearsay depth", str(len(chain))),
              ("Found by", f"{att.rule or 'unknown'} ({att.confidence:.2f})")]
-    content = _joined(att.content, text)
+    content = analysis.span_text(att.content, strip=True)
     data_source = "" if att.source_id is None else f' data-source="{att.source_id}"'
     return (
         f'<article class="st-card {colour_class(att.source_id)}" data-card="{index}"{data_source}>'

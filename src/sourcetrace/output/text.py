@@ -25,7 +25,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Analysis, Attribution, Span
+from ..model import Analysis, Attribution, span_text
 
 PALETTE = (
     "cyan", "magenta", "green", "yellow", "bright_blue", "bright_red",
@@ -39,16 +39,12 @@ def _one_line(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _joined(spans: tuple[Span, ...], text: str) -> str:
-    return " … ".join(text[s.start:s.end] for s in sorted(spans))
-
-
 def speaker_of(att: Attribution, text: str) -> str:
     """The resolved speaker, else the source text, else "(no source)"."""
     if att.speaker:
         return att.speaker
     if att.source:
-        return _one_line(_joined(att.source, text), 60)
+        return _one_line(span_text(text, att.source), 60)
     return "(no source)"
 
 
@@ -58,7 +54,7 @@ def _speaker_key(att: Attribution, text: str) -> str:
     if att.speaker:
         return "speaker:" + att.speaker.casefold()
     if att.source:
-        return "source:" + " ".join(_joined(att.source, text).split()).casefold()
+        return "source:" + " ".join(span_text(text, att.source).split()).casefold()
     return "none"
 
 
@@ -114,13 +110,7 @@ def highlighted_text(analysis: Analysis, palette: dict[str, str] | None = None) 
 
 
 def _depth(analysis: Analysis, i: int) -> int:
-    depth, seen = 0, set()
-    parent = analysis.attributions[i].parent
-    while parent is not None and parent not in seen and 0 <= parent < len(analysis.attributions):
-        seen.add(parent)
-        depth += 1
-        parent = analysis.attributions[parent].parent
-    return depth
+    return len(analysis.ancestors(i))
 
 
 class _Adaptive:
@@ -165,9 +155,9 @@ def attributions_table(analysis: Analysis, palette: dict[str, str] | None = None
     for i, att in enumerate(analysis.attributions):
         colour = palette.get(_speaker_key(att, text), "white")
         speaker = Text(speaker_of(att, text), style=f"bold {colour}")
-        source = _one_line(_joined(att.source, text), 40) if att.source else "—"
-        cue = _one_line(_joined(att.cue, text), 30) if att.cue else "—"
-        content = _one_line(_joined(att.content, text)) if att.content else "—"
+        source = _one_line(span_text(text, att.source), 40) if att.source else "—"
+        cue = _one_line(span_text(text, att.cue), 30) if att.cue else "—"
+        content = _one_line(span_text(text, att.content)) if att.content else "—"
         parent = str(att.parent + 1) if att.parent is not None else ""
         if wide:
             table.add_row(str(i + 1), att.kind, speaker, source, cue, content, parent,

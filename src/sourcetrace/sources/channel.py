@@ -2,7 +2,7 @@
 "told Al-Jazeera") and each attribution's nesting depth."""
 from __future__ import annotations
 
-from ..model import Attribution, extent
+from ..model import Attribution, extent, parent_chain
 from .context import _DocContext
 from .wordlists import lexicons
 
@@ -41,13 +41,4 @@ def attribution_channel(ctx: _DocContext, a: Attribution) -> tuple[str, str] | N
 
 def hearsay_depths(attributions: tuple[Attribution, ...]) -> list[int]:
     """1 + the number of attributions each one is nested in (parent chain)."""
-    depths = []
-    n = len(attributions)
-    for a in attributions:
-        d, p, seen = 1, a.parent, set()
-        while p is not None and 0 <= p < n and p not in seen:
-            seen.add(p)
-            d += 1
-            p = attributions[p].parent
-        depths.append(d)
-    return depths
+    return [1 + len(parent_chain(attributions, i)) for i in range(len(attributions))]

@@ -68,19 +68,6 @@ def _own_chars(analysis) -> list[int]:
     return out
 
 
-def _depths(analysis) -> list[int]:
-    atts = analysis.attributions
-    out = []
-    for a in atts:
-        d, p, seen = 1, a.parent, set()
-        while p is not None and 0 <= p < len(atts) and p not in seen:
-            seen.add(p)
-            d += 1
-            p = atts[p].parent
-        out.append(d)
-    return out
-
-
 def _share(part: float, whole: float) -> float:
     return round(part / whole, 3) if whole else 0.0
 
@@ -88,13 +75,28 @@ def _share(part: float, whole: float) -> float:
 def build_profile(analysis) -> dict[str, Any]:
     """The article's sourcing profile (see docs/profile.md for every field)."""
     atts = analysis.attributions
-    sources = analysis.sources
-    by_id = {s.id: s for s in sources}
     own = _own_chars(analysis)
-    depths = _depths(analysis)
-    total_chars = sum(own)
+    depths = [1 + len(analysis.ancestors(i)) for i in range(len(atts))]
+    top_level = [i for i, a in enumerate(atts) if a.parent is None]
+    sources, identified = _source_counts(analysis.sources)
+    attributed = _attributed_text(analysis, own, depths)
+    assertions = _assertion_counts(analysis, top_level)
+    single = _single_source_claims(analysis, top_level)
+    return {
+        "version": PROFILE_VERSION,
+        "sources": sources,
+        "attributions": {"total": len(atts), "top_level": len(top_level), "nested": len(atts) - len(top_level)},
+        "attributed_text": {k: v for k, v in attributed.items() if k != "direct_chars"},
+        "assertions": assertions,
+        "hearsay": _hearsay(analysis, depths),
+        "single_source_claims": {"count": len(single), "attributions": single},
+        "transparency": _transparency(attributed, assertions, top_level, single, identified),
+    }
 
-    # --- sources
+
+def _source_counts(sources) -> tuple[dict[str, Any], int]:
+    """The "sources" section (distinct voices by identity, kind and channel) and how many
+    of them are identified (named, described or anonymous)."""
     identity_counts = {k: 0 for k in IDENTITIES}
     kind_counts = {k: 0 for k in SOURCE_KINDS}
     kind_counts["unknown"] = 0
@@ -103,39 +105,66 @@ def build_profile(analysis) -> dict[str, Any]:
         kind_counts[s.kind or "unknown"] = kind_counts.get(s.kind or "unknown", 0) + 1
     identified = [s for s in sources if s.identity in {"named", "described", "anonymous"}]
     channels = Counter(s.channel for s in sources if s.channel)
+    return {
+        "distinct": len(identified),
+        "total": len(sources),
+        "by_identity": identity_counts,
+        "by_kind": kind_counts,
+        "channels": dict(channels),
+    }, len(identified)
 
-    # --- attributed text by identity and by kind (each character to the innermost attribution)
+
+def _attributed_text(analysis, own: list[int], depths: list[int]) -> dict[str, Any]:
+    """Attributed characters by the identity and kind of their source (each character
+    to the innermost attribution), and those heard first-hand (``direct_chars``)."""
+    total_chars = sum(own)
     chars_identity = {k: 0 for k in IDENTITIES}
     chars_kind = {k: 0 for k in SOURCE_KINDS}
     chars_kind["unknown"] = 0
-    for a, n in zip(atts, own):
-        src = by_id.get(a.source_id)
+    for a, n in zip(analysis.attributions, own):
+        src = analysis.source_of(a)
         ident = src.identity if src is not None and src.identity else "unspecified"
         kind = src.kind if src is not None and src.kind else "unknown"
         chars_identity[ident] = chars_identity.get(ident, 0) + n
         chars_kind[kind] = chars_kind.get(kind, 0) + n
-    direct_chars = sum(n for n, d in zip(own, depths) if d == 1)
+    return {
+        "chars": total_chars,
+        "by_identity": {k: {"chars": v, "share": _share(v, total_chars)} for k, v in chars_identity.items()},
+        "by_kind": {k: {"chars": v, "share": _share(v, total_chars)} for k, v in chars_kind.items()},
+        "direct_chars": sum(n for n, d in zip(own, depths) if d == 1),
+    }
 
-    # --- assertions
+
+def _assertion_counts(analysis, top_level: list[int]) -> dict[str, Any]:
+    """The outlet's own sentences by label, the hedged ones, and the share of check-worthy
+    statements among all claims (check-worthy assertions + top-level attributions)."""
     labels = Counter(x.label for x in analysis.assertions)
     checkworthy = labels.get("checkworthy", 0)
-    top_level = [i for i, a in enumerate(atts) if a.parent is None]
-    unattributed_share = _share(checkworthy, checkworthy + len(top_level))
-    hedged = sum(1 for x in analysis.assertions if x.hedges)
+    return {
+        "total": len(analysis.assertions),
+        "by_label": {k: labels.get(k, 0) for k in ("checkworthy", "opinion", "background")},
+        "hedged": sum(1 for x in analysis.assertions if x.hedges),
+        "checkworthy_unattributed_share": _share(checkworthy, checkworthy + len(top_level)),
+    }
 
-    # --- hearsay
+
+def _hearsay(analysis, depths: list[int]) -> dict[str, Any]:
+    """The longest chain of nested attributions, its speakers outermost first."""
     longest = max(depths) if depths else 0
     chain: list[str] = []
     if depths:
         i = depths.index(longest)
-        while i is not None and len(chain) < 20:
-            a = atts[i]
-            chain.append(a.speaker or "(unspecified)")
-            i = a.parent
+        chain = [analysis.attributions[j].speaker or "(unspecified)"
+                 for j in (i, *analysis.ancestors(i))][:20]
         chain.reverse()
+    return {"longest_chain": longest, "chain": chain}
 
-    # --- single-source claims: top-level attributions no other source echoes
-    words = {i: _content_words(" ".join(s.text for s in atts[i].content)) for i in top_level}
+
+def _single_source_claims(analysis, top_level: list[int]) -> list[int]:
+    """Top-level attributions whose content no attribution of another source echoes
+    (CORROBORATION_MIN_SHARED content words in common)."""
+    atts = analysis.attributions
+    words = {i: _content_words(analysis.span_text(atts[i].content, sep=" ")) for i in top_level}
     index: dict[str, list[int]] = {}
     for i in top_level:
         for w in words[i]:
@@ -149,14 +178,22 @@ def build_profile(analysis) -> dict[str, Any]:
                     shared[j] += 1
         if not any(n >= CORROBORATION_MIN_SHARED for n in shared.values()):
             single.append(i)
+    return single
 
-    # --- transparency score
+
+def _transparency(attributed: dict[str, Any], assertions: dict[str, Any], top_level: list[int],
+                  single: list[int], identified: int) -> dict[str, Any]:
+    """The transparency score: its weighted components, each explained (docs/profile.md)."""
+    total_chars = attributed["chars"]
+    checkworthy = assertions["by_label"]["checkworthy"]
+    chars_identity = {k: v["chars"] for k, v in attributed["by_identity"].items()}
     identity_value = (sum(IDENTITY_WEIGHTS[k] * v for k, v in chars_identity.items() if k in IDENTITY_WEIGHTS)
                       / total_chars) if total_chars else 0.0
-    sourcing_value = 1.0 - unattributed_share if (checkworthy + len(top_level)) else 0.0
-    directness_value = direct_chars / total_chars if total_chars else 0.0
+    sourcing_value = (1.0 - assertions["checkworthy_unattributed_share"]
+                      if (checkworthy + len(top_level)) else 0.0)
+    directness_value = attributed["direct_chars"] / total_chars if total_chars else 0.0
     corroboration_value = 1.0 - len(single) / len(top_level) if top_level else 0.0
-    diversity_value = min(1.0, len(identified) / DIVERSITY_FULL_AT)
+    diversity_value = min(1.0, identified / DIVERSITY_FULL_AT)
     values = {
         "identity": (identity_value, "attributed text weighted by its source's identity: named 1, described 0.5, "
                                      "anonymous 0.25, unspecified 0"),
@@ -173,33 +210,8 @@ def build_profile(analysis) -> dict[str, Any]:
         score += contribution
         components.append({"name": name, "value": round(value, 3), "weight": weight,
                            "contribution": round(contribution, 1), "explain": explain})
-
     return {
-        "version": PROFILE_VERSION,
-        "sources": {
-            "distinct": len(identified),
-            "total": len(sources),
-            "by_identity": identity_counts,
-            "by_kind": kind_counts,
-            "channels": dict(channels),
-        },
-        "attributions": {"total": len(atts), "top_level": len(top_level), "nested": len(atts) - len(top_level)},
-        "attributed_text": {
-            "chars": total_chars,
-            "by_identity": {k: {"chars": v, "share": _share(v, total_chars)} for k, v in chars_identity.items()},
-            "by_kind": {k: {"chars": v, "share": _share(v, total_chars)} for k, v in chars_kind.items()},
-        },
-        "assertions": {
-            "total": len(analysis.assertions),
-            "by_label": {k: labels.get(k, 0) for k in ("checkworthy", "opinion", "background")},
-            "hedged": hedged,
-            "checkworthy_unattributed_share": unattributed_share,
-        },
-        "hearsay": {"longest_chain": longest, "chain": chain},
-        "single_source_claims": {"count": len(single), "attributions": single},
-        "transparency": {
-            "score": round(score, 1),
-            "formula": "100 * (" + " + ".join(f"{w} * {n}" for n, w in WEIGHTS.items()) + ")",
-            "components": components,
-        },
+        "score": round(score, 1),
+        "formula": "100 * (" + " + ".join(f"{w} * {n}" for n, w in WEIGHTS.items()) + ")",
+        "components": components,
     }

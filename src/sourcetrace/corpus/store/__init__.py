@@ -242,18 +242,14 @@ def check_filters(what: str | None, by: str | None = None) -> None:
                           hint="use outlet, kind or identity (or nothing for overall)")
 
 
-def _texts(spans) -> str:
-    return " … ".join(s.text for s in spans if s.text)
-
-
 def attribution_rows(analysis: Analysis) -> list[dict[str, Any]]:
     rows = []
     for i, a in enumerate(analysis.attributions):
         rows.append({
             "idx": i, "kind": a.kind, "rule": a.rule, "confidence": a.confidence,
             "parent": a.parent, "speaker": a.speaker, "source_id": a.source_id,
-            "source_text": _texts(a.source), "cue_text": _texts(a.cue),
-            "content_text": _texts(a.content), "spans": json.dumps(a.offsets()),
+            "source_text": analysis.span_text(a.source), "cue_text": analysis.span_text(a.cue),
+            "content_text": analysis.span_text(a.content), "spans": json.dumps(a.offsets()),
         })
     return rows
 
@@ -273,7 +269,7 @@ def index_rows(record: ArticleRecord) -> list[dict[str, Any]]:
     rows = [{"what": "article", "ref": None, "source_ref": None,
              "body": f"{title}\n{a.text}" if title else a.text}]
     for i, att in enumerate(a.attributions):
-        body = _texts(att.content)
+        body = a.span_text(att.content)
         if body:
             rows.append({"what": "quote", "ref": i, "source_ref": att.source_id, "body": body})
     for s in a.sources:
