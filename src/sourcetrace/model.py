@@ -30,6 +30,9 @@ INDIRECT = "indirect"    # reported speech, belief, finding, ... without quote m
 MIXED = "mixed"          # paraphrase with a quoted fragment inside
 KINDS = (DIRECT, INDIRECT, MIXED)
 
+# Attribution.act values: what the source does with the content (attribution/acts.py)
+ACTS = ("speech", "belief", "finding", "intention", "perception")
+
 # Source identity and kind values (see sources.py)
 IDENTITIES = ("named", "described", "anonymous", "unspecified")
 SOURCE_KINDS = ("person", "official", "organization", "media", "document", "social")
@@ -121,6 +124,9 @@ class Attribution:
     ``speaker`` is the source resolved within the article to its fullest
     mention (``speaker_span``), e.g. "he" -> "Rosemary Thomas, a former ...".
     ``rule`` names the rule or model that produced it; ``confidence`` in [0, 1].
+    ``act`` is one of ACTS (said: speech; thinks: belief; a poll shows: finding;
+    plans: intention; saw: perception), ``act_evidence`` what decided it
+    ("lexicon:hope", "rule:document-source:poll", ...); both None when not typed.
     """
 
     source: tuple[Span, ...]
@@ -133,6 +139,8 @@ class Attribution:
     speaker: str | None = None
     speaker_span: Span | None = None
     source_id: int | None = None
+    act: str | None = None
+    act_evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +154,8 @@ class Attribution:
             "speaker": self.speaker,
             "speaker_span": self.speaker_span.to_dict() if self.speaker_span is not None else None,
             "source_id": self.source_id,
+            "act": self.act,
+            "act_evidence": self.act_evidence,
         }
 
     @classmethod
@@ -162,6 +172,8 @@ class Attribution:
             speaker=d.get("speaker"),
             speaker_span=Span.from_dict(sp) if sp is not None else None,
             source_id=d.get("source_id"),
+            act=d.get("act"),
+            act_evidence=d.get("act_evidence"),
         )
 
     def offsets(self) -> dict[str, list[list[int]]]:

@@ -32,7 +32,8 @@ The function a learned proposer feeds is ``group.assemble(ctx, proposals)``: bui
 ``base.Proposal`` records (character spans per role, a rule name such as
 "model:roles" and a confidence; ``speaker`` for an implicit source) from
 ``base.Context`` and pass them, alone or with the rules' ones, through
-``extract(doc, proposer=...)``. ``rule`` and ``confidence`` explain each result:
+``extract(doc, proposer=...)``. Every attribution is typed by its act (``acts.py``: speech, belief, finding,
+intention, perception, with ``act_evidence``). ``rule`` and ``confidence`` explain each result:
 the rule that fired and, for lexicon cues, the share of the cue's occurrences that
 PolNeAR train annotates. Lexicons are data files in ``sourcetrace/lexicons``.
 Text inside ``doc._.boilerplate`` is never mined. When the trained role tagger
@@ -46,15 +47,15 @@ import functools
 from typing import Callable
 
 from ..errors import ModelError
-from ..model import Attribution
-from . import according, adjectives, colon, direct, headline, nouns, verbs
+from ..model import Attribution, Span
+from . import according, acts, adjectives, colon, direct, headline, nouns, verbs
 from .base import Context, Proposal
 from .group import assemble
 from .lexicon import Lexicons
 from .lexicon import load as load_lexicons
 
 __all__ = ["attribute", "Context", "Proposal", "assemble", "extract", "propose",
-           "load_lexicons"]
+           "load_lexicons", "with_acts"]
 
 # thresholds of the rules + model combination, chosen on a validation split of PolNeAR
 # train (see models/roles/MODEL_CARD.md)
@@ -80,13 +81,25 @@ def _default_lexicons() -> Lexicons:
     return load_lexicons()
 
 
+@functools.lru_cache(maxsize=1)
+def _act_lexicon() -> acts.ActLexicon:
+    return acts.load_lexicon()
+
+
+def with_acts(doc, attributions, lexicons: Lexicons | None = None) -> tuple[Attribution, ...]:
+    """The attributions typed by act (speech, belief, finding, intention, perception)."""
+    return acts.label(doc, attributions, lexicon=_act_lexicon(),
+                      cue_words=lexicons or _default_lexicons())
+
+
 def _boilerplate(doc, text: str) -> tuple:
     found = doc._.boilerplate if doc.has_extension("boilerplate") else None
     if found is None:
         from ..inputs.clean import find_boilerplate
 
         found = find_boilerplate(text)
-    return tuple(found)
+    # the extension holds plain data ({"start", "end", "text"}); records are accepted too
+    return tuple(b if isinstance(b, Span) else Span.from_dict(b) for b in found)
 
 
 def extract(doc, lexicons: Lexicons | None = None,
@@ -105,7 +118,7 @@ def extract(doc, lexicons: Lexicons | None = None,
     text = doc.text
     ctx = Context(doc, lexicons or _default_lexicons(), _boilerplate(doc, text), text)
     proposals = (proposer or propose)(ctx)
-    return assemble(ctx, proposals)
+    return with_acts(doc, assemble(ctx, proposals), ctx.lex)
 
 
 def attribute(doc, *, lexicons: Lexicons | None = None, rules_only: bool = False,
@@ -116,6 +129,7 @@ def attribute(doc, *, lexicons: Lexicons | None = None, rules_only: bool = False
     if not rules_only and doc.has_extension("roles") and doc._.roles is not None:
         from . import learned
 
-        return learned.combined(doc, prefer="rules", min_confidence=min_confidence,
-                                min_support=min_support, lexicons=lexicons or _default_lexicons())
+        return with_acts(doc, learned.combined(
+            doc, prefer="rules", min_confidence=min_confidence, min_support=min_support,
+            lexicons=lexicons or _default_lexicons()), lexicons)
     return extract(doc, lexicons)

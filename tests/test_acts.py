@@ -1,0 +1,107 @@
+"""Act typing of attributions (attribution/acts.py) and selecting what a reader sees,
+on hand-written sentences parsed with the real English model."""
+from __future__ import annotations
+
+import pytest
+
+from sourcetrace import attribution
+from sourcetrace.attribution import acts
+from sourcetrace.errors import InputError
+from sourcetrace.model import ACTS, Analysis, Attribution, Source, Span
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from sourcetrace.pipeline import load_base, register_extensions
+
+    register_extensions()
+    return load_base()
+
+
+@pytest.fixture(scope="session")
+def typed(nlp):
+    def _typed(text):
+        doc = nlp(text)
+        doc._.boilerplate = ()
+        return [(a.cue[0].text if a.cue else "", a.act, a.act_evidence)
+                for a in attribution.extract(doc)]
+    return _typed
+
+
+@pytest.mark.parametrize("text, cue, act", [
+    ("The mayor said the bridge would reopen in May.", "said", "speech"),
+    ("The senator tweeted that the vote was rigged.", "tweeted", "speech"),
+    ("She hopes the vote will pass next week.", "hopes", "belief"),
+    ("Most economists think the tariff will raise prices.", "think", "belief"),
+    ("A new poll shows Smith leading by five points.", "shows", "finding"),
+    ("According to a 2019 study, rents rose 10 percent.", "According to", "finding"),
+    ("The council plans to close two libraries.", "plans", "intention"),
+    ("Witnesses saw the car speed away from the bank.", "saw", "perception"),
+    ("Critics see him as a threat to the party.", "see", "belief"),
+])
+def test_acts_typed_by_cue(typed, text, cue, act):
+    found = {c: a for c, a, _ in typed(text)}
+    assert found.get(cue) == act, typed(text)
+
+
+def test_acts_quoted_promise_is_speech_and_promise_to_is_intention(typed):
+    quoted = typed('"We will cut taxes," the governor promised.')
+    assert [a for c, a, _ in quoted if c == "promised"] == ["speech"]
+    plan = typed("The governor promised to cut taxes for families.")
+    assert [(a, e) for c, a, e in plan if c == "promised"] == [("intention", "lexicon:promise")]
+
+
+def test_acts_evidence_names_the_rule_or_word(typed):
+    (cue, act, evidence), = typed("A new poll shows Smith leading by five points.")
+    assert evidence == "rule:document-source:poll"
+    (cue, act, evidence), = typed("She hopes the vote will pass next week.")
+    assert evidence.startswith("lexicon:")
+
+
+def test_acts_person_source_with_number_of_is_not_a_document(nlp):
+    text = "A number of residents said the water smelled of bleach."
+    doc = nlp(text)
+    cue = text.index("said")
+    act, evidence = acts.classify(doc, [(cue, cue + 4)], [(0, cue - 1)], [(cue + 5, len(text) - 1)],
+                                  lexicon=acts.load_lexicon())
+    assert act == "speech", evidence
+
+
+def test_acts_every_lexicon_act_is_known():
+    lex = acts.load_lexicon()
+    assert {act for act, _ in lex.words.values()} <= set(ACTS)
+    assert lex.document_sources and lex.finding_cues
+
+
+def test_acts_parse_acts_accepts_names_and_refuses_unknown():
+    assert acts.parse_acts("speech, belief") == frozenset({"speech", "belief"})
+    assert acts.parse_acts("all") is None
+    assert acts.parse_acts(None) is None
+    with pytest.raises(InputError, match="unknown act 'gossip'"):
+        acts.parse_acts("speech,gossip")
+
+
+def _att(start, act, confidence=0.9, parent=None):
+    return Attribution(source=(Span(start, start + 1),), cue=(Span(start + 2, start + 3),),
+                       content=(Span(start + 4, start + 5),), act=act,
+                       confidence=confidence, parent=parent)
+
+
+def test_acts_select_keeps_acts_and_renumbers_indices():
+    atts = (_att(0, "speech"), _att(10, "belief"), _att(20, "speech", parent=1),
+            _att(30, "speech", confidence=0.3))
+    analysis = Analysis(text="x" * 40, attributions=atts,
+                        sources=(Source(id=0, name="A", attributions=(0, 2, 3)),))
+    out = acts.select(analysis, frozenset({"speech"}), min_confidence=0.5)
+    assert [a.cue[0].start for a in out.attributions] == [2, 22]
+    assert out.attributions[1].parent is None  # its belief parent was dropped
+    assert out.sources[0].attributions == (0, 1)
+    assert acts.select(analysis) is analysis
+
+
+def test_acts_round_trip_through_json():
+    a = _att(0, "finding")
+    a = Attribution(**{**a.__dict__, "act_evidence": "rule:document-source:poll"})
+    assert Attribution.from_dict(a.to_dict()) == a
+    assert Attribution.from_dict({k: v for k, v in a.to_dict().items()
+                                  if k not in ("act", "act_evidence")}).act is None
