@@ -74,15 +74,31 @@ def parse_record(line: str, number: int, config: Config = DEFAULT) -> _Item:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return _Item(number, None, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return _Item(number, None, None, "JSON nested too deeply")
+    except ValueError as exc:  # an integer over Python's digit limit
+        return _Item(number, None, None, f"JSON that cannot be read ({str(exc).split(';')[0]})")
     if not isinstance(record, dict):
         return _Item(number, None, None, f"not a JSON object but a {type(record).__name__}")
     doc_id = record.get("id", number)
+    if not _strict(doc_id):
+        # NaN and Infinity are not JSON: the output line could not repeat the id
+        return _Item(number, None, None, f"the id {doc_id!r} is not valid JSON (NaN or infinite)")
     try:
         document = ingest.from_record(record, config=config.replace(require_english=False),
                                       meta={"line": number})
     except InputError as exc:
         return _Item(number, doc_id, None, exc.message)
     return _Item(number, doc_id, document)
+
+
+def _strict(value: Any) -> bool:
+    """Whether ``value`` holds no NaN or infinite number (strict JSON can write it)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return True
 
 
 def prediction(doc_id: Any, analysis: Analysis, *, nested: bool) -> dict[str, Any]:
@@ -241,7 +257,7 @@ def extract_file(in_path: str | Path, out_path: str | Path, *, config: Config = 
                 if on_error is not None:
                     on_error(number, error)
             if record is not None:
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
                 sink.flush()
                 stats.written += 1
                 if error is None:

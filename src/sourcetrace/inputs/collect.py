@@ -277,14 +277,21 @@ class _Reader:
                 yield Collected(key, result, "json")
 
     def csv(self, p: Path) -> Iterator[Item]:
-        csv.field_size_limit(max(self.config.max_input_bytes, 1 << 20))
+        # a row is read whole up to twice the article cap; a longer field or line, a row
+        # that is not UTF-8 or not CSV fails alone and the rows after it are read
+        limit = 2 * max(self.config.max_input_bytes, 1 << 20)
+        csv.field_size_limit(limit)
         delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
-        with p.open("r", encoding="utf-8-sig", newline="") as f:
+        with p.open("rb") as f:
             try:
-                reader = csv.DictReader(f, delimiter=delimiter)
+                reader = csv.DictReader(_csv_lines(f, limit), delimiter=delimiter)
                 columns = reader.fieldnames or []
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 yield Failure(str(p), f"{p} is not a readable CSV file: {exc}")
+                return
+            if any(_SURROGATES.search(c) or _OVERLONG in c for c in columns if c):
+                yield Failure(str(p), f"{p}: the header line is not valid UTF-8 text",
+                              "bad_encoding")
                 return
             wanted = (self.text_column,) if self.text_column else TEXT_COLUMNS
             lower = {c.lower().strip(): c for c in columns if c}
@@ -295,28 +302,87 @@ class _Reader:
                               f"{', '.join(wanted)}; its columns: {shown})",
                               "bad_record")
                 return
-            number = 1
-            try:
-                for number, row in enumerate(reader, 2):  # line 1 is the header
-                    key = f"{p}:{number}"
-                    record = {("text" if k == text_col else k.strip()): v
-                              for k, v in row.items() if k and v not in (None, "")}
-                    if None in row:
-                        yield Failure(key, f"row {number} has more fields than the header",
-                                      "bad_record")
-                        continue
-                    try:
-                        doc = ingest.from_record(record, config=self.config,
-                                                 meta={"path": str(p), "record": number},
-                                                 fields=self.fields)
-                    except SourcetraceError as exc:
-                        yield Failure.of(key, exc)
-                        continue
-                    yield Collected(key, _with_meta(doc, input_kind="csv"), "csv")
-            except (csv.Error, UnicodeDecodeError) as exc:
-                yield Failure(str(p), f"{p}: unreadable after line {number}: {exc}")
+            number = 1  # line 1 is the header; rows are numbered from 2
+            while True:
+                number += 1
+                key = f"{p}:{number}"
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    yield Failure(key, f"row {number} of {p} is not readable CSV: {exc}",
+                                  "bad_record")
+                    continue
+                values = [v for v in row.values() if isinstance(v, str)]
+                extra = row.get(None)  # type: ignore[call-overload]
+                values += [v for v in extra or () if isinstance(v, str)]
+                if any(_OVERLONG in v for v in values):
+                    yield Failure(key, f"row {number} of {p} is over the limit of {limit:,} "
+                                  "bytes", InputTooLargeError.code)
+                    continue
+                if any(_SURROGATES.search(v) for v in values):
+                    yield Failure(key, f"row {number} of {p} is not valid UTF-8",
+                                  "bad_encoding")
+                    continue
+                if None in row:
+                    yield Failure(key, f"row {number} has more fields than the header",
+                                  "bad_record")
+                    continue
+                record = {("text" if k == text_col else k.strip()): v
+                          for k, v in row.items() if k and v not in (None, "")}
+                try:
+                    doc = ingest.from_record(record, config=self.config,
+                                             meta={"path": str(p), "record": number},
+                                             fields=self.fields)
+                except SourcetraceError as exc:
+                    yield Failure.of(key, exc)
+                    continue
+                yield Collected(key, _with_meta(doc, input_kind="csv"), "csv")
 
     def warc(self, p: Path) -> Iterator[Item]:
+        """One article per HTML response record. The file is framed record by record
+        here (each gzip member, each record's Content-Length and the blank lines that
+        must follow it), so that a bad member, version line or Content-Length, or a
+        record cut short, fails alone as ``path@byte`` and the records after it are
+        read; warcio then parses each whole record."""
+        if p.name.lower().endswith((".arc", ".arc.gz")):
+            yield from self.arc(p)
+            return
+        from warcio.archiveiterator import ArchiveIterator
+
+        cap = 2 * self.config.max_input_bytes
+        n = 0  # response records seen
+        with p.open("rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+            f.seek(0)
+            blocks = _gzip_members(f, cap) if gz else iter([(0, f)])
+            for base, block in blocks:
+                if isinstance(block, str):
+                    yield Failure(f"{p}@{base}", f"{p}: truncated or corrupt WARC: gzip member "
+                                  f"at byte {base:,}: {block}", "bad_input")
+                    continue
+                for offset, data, why in _warc_frames(block, cap):
+                    where = base + offset if not gz else base
+                    key = f"{p}@{where}" + (f"+{offset}" if gz and offset else "")
+                    if data is None:
+                        yield Failure(key, f"{p}: truncated or corrupt WARC record at byte "
+                                      f"{where:,}: {why}", "bad_input")
+                        continue
+                    try:
+                        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+                        if record.rec_type != "response":
+                            continue
+                        n += 1
+                        item = self._warc_record(p, n, record)
+                    except Exception as exc:  # warcio: a broken record or HTTP head
+                        yield Failure(key, f"{p}: corrupt WARC record at byte {where:,}: "
+                                      f"{type(exc).__name__}: {str(exc)[:200]}", "bad_input")
+                        continue
+                    if item is not None:
+                        yield item
+
+    def arc(self, p: Path) -> Iterator[Item]:
         try:
             from warcio.archiveiterator import ArchiveIterator
         except ImportError:  # pragma: no cover - a core dependency
@@ -488,6 +554,160 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- helpers
+
+_WARC_VERSION = re.compile(rb"WARC/\d+\.\d+\r?\n\Z")
+_WARC_START = re.compile(rb"\nWARC/\d+\.\d+\r?\n")
+_WARC_HEAD_BYTES = 1 << 16
+
+
+def _resync(f: Any, pos: int, pattern: re.Pattern[bytes]) -> None:
+    """Move ``f`` to the next match of ``pattern`` at or after ``pos`` (else the end)."""
+    f.seek(pos)
+    carry = b""
+    start = pos
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            f.seek(0, os.SEEK_END)
+            return
+        buf = carry + chunk
+        m = pattern.search(buf)
+        if m:
+            at = m.start() + (1 if pattern is _WARC_START else 0)
+            f.seek(start + at)
+            return
+        keep = min(len(buf), 32)
+        carry = buf[-keep:]
+        start += len(buf) - keep
+
+
+def _warc_frames(f: Any, cap: int) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """(offset, whole record bytes, None) per WARC record of ``f`` (uncompressed), or
+    (offset, None, why) for a part that is not a well-framed record."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(0)
+    while True:
+        offset = f.tell()
+        line = f.readline(_WARC_HEAD_BYTES)
+        if not line:
+            return
+        if not line.strip():
+            continue  # the blank lines between records
+        if not _WARC_VERSION.match(line):
+            yield offset, None, f"no WARC version line (found {line[:40]!r})"
+            _resync(f, offset + 1, _WARC_START)
+            continue
+        head = [line]
+        length = None
+        kind = b""
+        while True:
+            h = f.readline(_WARC_HEAD_BYTES)
+            head.append(h)
+            if not h or not h.strip():
+                break
+            name, _, value = h.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = value.strip()
+            elif name.strip().lower() == b"warc-type":
+                kind = value.strip().lower()
+        if not head[-1]:
+            yield offset, None, "the record is cut in its headers"
+            return
+        if length is None or not length.isdigit():
+            why = "no Content-Length" if length is None else f"a bad Content-Length {length[:20]!r}"
+            yield offset, None, why
+            _resync(f, offset + 1, _WARC_START)
+            continue
+        body_at = f.tell()
+        n = int(length)
+        if body_at + n > size:
+            yield offset, None, f"the record ends {body_at + n - size:,} bytes short"
+            _resync(f, body_at, _WARC_START)
+            continue
+        keep = kind == b"response" and n <= cap
+        body = f.read(n) if keep else None
+        if not keep:
+            f.seek(body_at + n)
+        tail = f.read(4)
+        if tail != b"\r\n\r\n" and not (tail == b"" and body_at + n == size):
+            yield offset, None, "its Content-Length does not match the record (cut short or overlong)"
+            _resync(f, body_at, _WARC_START)
+            continue
+        if kind == b"response" and not keep:
+            yield offset, None, f"the record is over {cap:,} bytes"
+            continue
+        if keep:
+            yield offset, b"".join(head) + (body or b"") + b"\r\n\r\n", None
+
+
+def _gzip_members(f: Any, cap: int) -> Iterator[tuple[int, Any]]:
+    """(offset, a BytesIO of the member's content) per gzip member of ``f``, or
+    (offset, why) for a member that cannot be read; the next member is then sought."""
+    import zlib
+
+    while True:
+        offset = f.tell()
+        magic = f.read(3)
+        if not magic:
+            return
+        f.seek(offset)
+        if magic != b"\x1f\x8b\x08":
+            yield offset, "not a gzip member"
+            _resync(f, offset + 1, _GZIP_START)
+            continue
+        d = zlib.decompressobj(31)
+        out = io.BytesIO()
+        kept = 0
+        try:
+            while not d.eof:
+                chunk = f.read(1 << 16)
+                if not chunk:
+                    raise EOFError("the member is cut short")
+                data = d.decompress(chunk)
+                kept += len(data)
+                if kept <= cap:
+                    out.write(data)
+            f.seek(f.tell() - len(d.unused_data))
+        except (zlib.error, EOFError) as exc:
+            yield offset, f"{type(exc).__name__}: {exc}"
+            _resync(f, offset + 1, _GZIP_START)
+            continue
+        if kept > cap:
+            yield offset, f"the member holds over {cap:,} bytes"
+            continue
+        out.seek(0)
+        yield offset, out
+
+
+_GZIP_START = re.compile(rb"\x1f\x8b\x08")
+_OVERLONG = "\x00sourcetrace:overlong-line\x00"
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _csv_lines(f: Any, limit: int) -> Iterator[str]:
+    """The lines of a binary CSV file as text, for csv.reader: each line decoded on
+    its own (bytes that are not UTF-8 become lone surrogates, which fail their row
+    only); a line over ``limit`` bytes is skipped without being kept, a marker in
+    its place."""
+    first = True
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                chunk = f.readline(1 << 20)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield _OVERLONG + "\n"
+            continue
+        text = line.decode("utf-8", "surrogateescape")
+        if first:
+            text = text.removeprefix("\ufeff")
+            first = False
+        yield text
+
 
 def _walk(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):

@@ -120,11 +120,13 @@ def _sniff_binary(head: bytes) -> None:
 
 
 def _check_printable(text: str) -> None:
-    """Raise BinaryInputError when a decoded text is mostly unprintable."""
+    """Raise BinaryInputError when a decoded text holds a NUL character anywhere (no
+    store keeps one) or is mostly unprintable (judged on its first characters)."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise BinaryInputError(f"the input holds a NUL character (at offset {nul:,}): it is "
+                               "binary data, not text", hint=_BINARY_HINT)
     sample = text[:_SNIFF_BYTES]
-    if "\x00" in sample:
-        raise BinaryInputError("the input holds NUL characters: it is binary data, not text",
-                               hint=_BINARY_HINT)
     if not sample:
         return
     bad = sum(1 for ch in sample
@@ -467,6 +469,9 @@ def iter_records(path: str | os.PathLike, *, config: Config = DEFAULT,
             except json.JSONDecodeError as exc:
                 yield number, _record_error(exc)
                 continue
+            except (ValueError, RecursionError) as exc:  # a huge integer, deep nesting
+                yield number, _unparsable(exc, f"record {number}")
+                continue
             yield number, _record_or_error(item, config, str(p), number, fields)
 
 
@@ -486,6 +491,19 @@ def _parse_json(data: bytes, name: str) -> Any:
     except json.JSONDecodeError as exc:
         raise RecordError(f"{name}: invalid JSON ({exc.msg} at line {exc.lineno})",
                           hint="give one JSON object with a \"text\" field") from None
+    except (ValueError, RecursionError) as exc:  # a huge integer, deep nesting
+        raise _unparsable(exc, name) from None
+
+
+def _unparsable(exc: BaseException, what: str) -> RecordError:
+    """The JSON parser's other refusals: an integer over Python's digit limit
+    (ValueError) or nesting deeper than the recursion limit (RecursionError)."""
+    if isinstance(exc, RecursionError):
+        why = "nested too deeply"
+    else:
+        why = str(exc).split(";", 1)[0] or type(exc).__name__
+    return RecordError(f"{what}: JSON that cannot be read ({why})",
+                       hint="give one flat JSON object with a \"text\" field")
 
 
 # --------------------------------------------------------------------------- targets
