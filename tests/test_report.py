@@ -281,3 +281,27 @@ def test_report_cli_json_text_csv_and_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["report", "--db", str(tmp_path / "missing.db")])
     assert exit.value.code == 2
+
+
+def test_report_api_returns_the_report_json_and_400_on_a_bad_date(tmp_path):
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.web.app import create_app
+
+    db = str(tmp_path / "api.db")
+    s = SqliteStore(db)
+    s.add_many(corpus())
+    s.close()
+    client = TestClient(create_app(DEFAULT, store=db), base_url="http://127.0.0.1")
+    r = client.get("/api/report", params={"by": "outlet,month", "outlet": ["x.com"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["by"] == ["outlet", "month"] and body["total"]["articles"] == 2
+    assert {g["month"] for g in body["groups"]} == {"2024-03", "2024-04"}
+    bad = client.get("/api/report", params={"since": "2024-02-30"})
+    assert bad.status_code == 400 and "not a date" in bad.json()["error"]["message"]
+    assert client.get("/api/report", params={"by": "colour"}).status_code == 422
+    page = client.get("/outlets", params={"by": "month"})
+    assert page.status_code == 200 and "2024-03" in page.text

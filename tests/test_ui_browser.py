@@ -161,3 +161,80 @@ def test_ui_browser_reads_on_a_phone_and_offline(server, browser, tmp_path):
     page.locator(".st-selected .st-card").wait_for(state="visible")
     assert page.problems == [], page.problems
     page.close()
+
+
+@pytest.fixture(scope="module")
+def report_server(tmp_path_factory):
+    """A server over a small SQLite corpus of two outlets and two months (no model)."""
+    import uvicorn
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.corpus.store.sqlite import SqliteStore
+    from sourcetrace.web.app import create_app
+    from test_report import corpus
+
+    db = str(tmp_path_factory.mktemp("report") / "corpus.db")
+    store = SqliteStore(db)
+    store.add_many(corpus())
+    store.close()
+    app = create_app(DEFAULT, store=db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", db
+    srv.should_exit = True
+    thread.join(10)
+
+
+def drawn_charts(page) -> list[int]:
+    """The natural width of every chart image (0 when the browser could not draw it)."""
+    return page.eval_on_selector_all(
+        "img.chart", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+
+
+def test_ui_browser_outlets_page_draws_the_charts(report_server, browser, tmp_path):
+    pytest.importorskip("matplotlib", reason="charts need the report extra (matplotlib)")
+    base, _db = report_server
+    page = open_page(browser)
+    page.goto(base + "/outlets?by=outlet&since=2024-01-01")
+    widths = drawn_charts(page)
+    assert len(widths) == 6 and all(w > 100 for w in widths), widths
+    assert "x.com" in page.inner_text("table.data") and "y.org" in page.inner_text("table.data")
+    assert page.problems == []        # no CSP violation, no script error
+    page.select_option("select[name=outlet]", ["x.com"])
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert "outlet=x.com" in page.url
+    rows = page.inner_text("table.data tbody")
+    assert "x.com" in rows and "y.org" not in rows
+    shot = tmp_path / "outlets.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    page.close()
+
+
+def test_ui_browser_html_report_opens_offline_with_charts(report_server, browser, tmp_path):
+    pytest.importorskip("matplotlib", reason="charts need the report extra (matplotlib)")
+    from sourcetrace.cli import main
+
+    _base, db = report_server
+    out = tmp_path / "report.html"
+    with pytest.raises(SystemExit) as exit:
+        main(["report", "--db", db, "--format", "html", "-o", str(out)])
+    assert exit.value.code in (0, None)
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    page.goto(out.as_uri())
+    widths = drawn_charts(page)
+    assert len(widths) == 6 and all(w > 100 for w in widths), widths
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    context.close()

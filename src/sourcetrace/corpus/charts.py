@@ -202,7 +202,8 @@ figure{margin:1.5em 0}figure img{max-width:100%;height:auto}
 figcaption{font-weight:600;margin-bottom:.4em}
 table{border-collapse:collapse;font-size:12px;margin:1em 0}
 th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right;vertical-align:top}
-th:first-child,td:first-child{text-align:left}.ci{color:#777;font-size:11px}
+th:first-child,td:first-child,th:last-child,td:last-child{text-align:left}
+td:last-child{min-width:16em}.ci{color:#777;font-size:11px}
 .note{color:#555}
 """
 

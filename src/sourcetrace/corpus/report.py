@@ -231,11 +231,11 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     """The report as a JSON-able dict: ``groups`` (one per outlet / month / week or pair),
     ``total`` and ``available`` (which optional figures the store can give)."""
     by = parse_by(by)
-    since = check_date(since, "--since")
-    until = check_date(until, "--until")
+    since = check_date(since, "since")
+    until = check_date(until, "until")
     if since and until and since > until:
-        raise ConfigError(f"--since {since} is after --until {until}",
-                          hint="give the earlier date to --since")
+        raise ConfigError(f"since {since} is after until {until}",
+                          hint="give the earlier date as since (--since)")
     if not hasattr(store, "read_sql"):
         raise ConfigError("the report needs a SQLite or PostgreSQL corpus",
                           hint="give --db a .db file or a postgresql:// URL")

@@ -15,6 +15,7 @@ JSON endpoints (OpenAPI at ``/openapi.json``, a readable reference at ``/api``):
     GET  /api/articles/{id}/view           the article view as one HTML file (to save or mail)
     GET  /api/sources                      top sources, overall or by outlet / kind / identity
     GET  /api/search?q=                    full text over articles, quotes and sources
+    GET  /api/report                       sourcing compared by outlet / month / week
     GET  /api/claims, /api/trace           claims with corroboration, first appearance per outlet
     GET  /api/failures                     inputs that could not be ingested, and why
 
@@ -98,6 +99,7 @@ log = logging.getLogger("sourcetrace.web.app")
 __all__ = ["create_app", "create_app_from_env", "NotFoundError", "UnauthorizedError",
            "STATUS", "CSP", "is_loopback"]
 
+    outlet_report,
 ENVELOPE_BYTES = 65_536   # what a request may carry beyond the input itself (JSON, form fields)
 
 
@@ -485,3 +487,20 @@ def _json_routes(app: FastAPI) -> None:
     def failures(request: Request) -> JSONResponse:
         """Inputs that could not be ingested, with the reason."""
         return JSONResponse([f.to_dict() for f in services(request).store().failures()])
+    @app.get("/api/report", tags=["corpus"], responses=ERRORS)
+    def report(request: Request,
+               by: str = Query("outlet", pattern="^(outlet|month|week|outlet,month|outlet,week|"
+                                                "month,outlet|week,outlet)$",
+                               description="one group per outlet, month, week or outlet and "
+                                           "month/week"),
+               outlet: list[str] = Query([], description="only these outlets (repeat)"),
+               since: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or after"),
+               until: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or before"),
+               top: int = Query(5, ge=0, le=100)) -> JSONResponse:
+        """Sourcing compared by outlet and over time: per group, articles, attributions per
+        article, shares by source identity and kind with counts and 95% Wilson intervals,
+        transparency score mean, median and distribution, check-worthy statements left
+        unattributed, hearsay chains, top sources (the JSON of `sourcetrace report`)."""
+        return JSONResponse(outlet_report(services(request), by=by, outlets=outlet, since=since,
+                                          until=until, top=top))
+

@@ -5,6 +5,7 @@
     GET  /articles            the corpus: articles with their profile scores
     GET  /articles/{id}       one stored article in the article view
     GET  /sources             sources overall, by kind, by outlet, by identity
+    GET  /outlets             sourcing compared by outlet and over time, with charts
     GET  /search?q=           full-text search
     GET  /claims              claims with corroboration; /claims/trace?claim= a timeline
     GET  /api                 the API reference, from the OpenAPI schema
@@ -108,6 +109,20 @@ def register(app: FastAPI) -> None:
         return page("sources.html", nav="sources", by=by, groups=groups, limit=limit)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
+    def outlets_page(request: Request,
+                     by: str = Query("outlet", pattern="^(outlet|month|week|outlet,month)$"),
+                     outlet: list[str] = Query([]),
+                     since: str = Query("", max_length=10),
+                     until: str = Query("", max_length=10)) -> Response:
+        chosen = [o for o in outlet if o.strip()]
+        found = api.outlet_report(api.services(request), by=by, outlets=chosen,
+                                  since=since or None, until=until or None, charts=True)
+        known = api.outlet_report(api.services(request), by="outlet", top=0)
+        return page("outlets.html", nav="outlets", by=by, chosen=chosen, since=since,
+                    until=until, report=found["report"], figures=found["figures"],
+                    note=found["note"], outlets=[g["outlet"] for g in known["groups"]])
+
     def search_page(request: Request, q: str = Query("", max_length=1000),
                     what: str = Query("", pattern="^(|article|quote|source)$")) -> Response:
         hits = None
