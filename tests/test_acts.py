@@ -2,6 +2,8 @@
 on hand-written sentences parsed with the real English model."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sourcetrace import attribution
@@ -105,3 +107,57 @@ def test_acts_round_trip_through_json():
     assert Attribution.from_dict(a.to_dict()) == a
     assert Attribution.from_dict({k: v for k, v in a.to_dict().items()
                                   if k not in ("act", "act_evidence")}).act is None
+
+
+# --------------------------------------------------------------------------- CLI
+
+TEXT = ("The mayor said the bridge would reopen in May. She hopes the vote will pass. "
+        "A new poll shows Smith leading by five points.\n")
+
+
+@pytest.fixture(scope="module")
+def cli():
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    _register_commands()
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+    return invoke
+
+
+def test_acts_cli_analyze_keeps_the_chosen_acts(cli, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = cli("analyze", path, "-f", "json", "--rules-only", "--acts", "speech,finding")
+    assert result.exit_code == 0, result.stderr
+    got = [(a["cue"][0]["text"], a["act"]) for a in json.loads(result.stdout)["attributions"]]
+    assert got == [("said", "speech"), ("shows", "finding")]
+
+
+def test_acts_cli_extract_default_keeps_every_act_and_filters_on_request(cli):
+    line = json.dumps({"id": "a", "text": TEXT}) + "\n"
+    every = cli("extract", "-", "--rules-only", input=line)
+    speech = cli("extract", "-", "--rules-only", "--acts", "speech", input=line)
+    assert every.exit_code == 0 and speech.exit_code == 0
+    assert len(json.loads(every.stdout)["attributions"]) == 3
+    assert len(json.loads(speech.stdout)["attributions"]) == 1
+
+
+def test_acts_cli_unknown_act_and_bad_confidence_are_refused(cli, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    bad = cli("analyze", path, "--acts", "gossip")
+    assert bad.exit_code != 0 and "unknown act 'gossip'" in bad.stderr
+    assert cli("analyze", path, "--min-confidence", "1.5").exit_code != 0
+
+
+def test_acts_cli_min_confidence_one_leaves_nothing_below(cli, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = cli("analyze", path, "-f", "json", "--rules-only", "--min-confidence", "0.999")
+    assert result.exit_code == 0, result.stderr
+    assert all(a["confidence"] >= 0.999 for a in json.loads(result.stdout)["attributions"])

@@ -15,7 +15,13 @@
         batch_size=16,               # documents per nlp.pipe batch
         time_budget=300.0,           # seconds one document may take (0: no limit); past it
                                      # DocumentTimeoutError, and a batch goes on with the next
+        acts=None,                   # keep only attributions of these acts, e.g. ("speech",);
+                                     # None: all (speech, belief, finding, intention, perception)
+        min_confidence=0.0,          # keep only attributions at or above this confidence
+                                     # (a calibrated probability of being right)
     )
+
+The web UI starts precision-first: speech only (WEB_ACTS) at WEB_MIN_CONFIDENCE.
 
 Change one field with ``config.replace(allow_private=True)``.
 """
@@ -43,6 +49,8 @@ class Config:
     user_agent: str = "sourcetrace/0.1 (+https://pypi.org/project/sourcetrace)"
     batch_size: int = 16
     time_budget: float = 300.0
+    acts: tuple[str, ...] | None = None
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("max_input_bytes", "max_text_chars", "fetch_max_bytes", "batch_size"):
@@ -54,6 +62,15 @@ class Config:
             raise ConfigError(f"time_budget must be 0 (no limit) or positive, got {self.time_budget!r}")
         if self.fetch_timeout <= 0:
             raise ConfigError(f"fetch_timeout must be positive, got {self.fetch_timeout!r}")
+        if not 0.0 <= self.min_confidence <= 1.0:  # NaN fails too
+            raise ConfigError(f"min_confidence must be in [0, 1], got {self.min_confidence!r}")
+        if self.acts is not None:
+            from .model import ACTS
+
+            unknown = [a for a in self.acts if a not in ACTS]
+            if unknown or not self.acts:
+                raise ConfigError(f"acts must be a non-empty list of {', '.join(ACTS)}, "
+                                  f"got {self.acts!r}")
 
     def replace(self, **changes: Any) -> "Config":
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -63,3 +80,5 @@ class Config:
 
 
 DEFAULT = Config()
+WEB_ACTS = ("speech",)     # the web UI shows speech first; its legend adds the other acts
+WEB_MIN_CONFIDENCE = 0.5   # and attributions at least this likely to be right

@@ -84,6 +84,11 @@ def analyze_documents(documents: Iterable[read.Document], *, config: Config = DE
                                 meta=dict(document.meta), warnings=tuple(document.warnings))
         else:
             analysis = build_analysis(doc, document, config=config)
+        if config.acts is not None or config.min_confidence > 0:
+            from .attribution.acts import select  # only what the reader asked to see
+
+            analysis = select(analysis, frozenset(config.acts) if config.acts else None,
+                              config.min_confidence)
         deadline.check("the analysis")
         return analysis
 

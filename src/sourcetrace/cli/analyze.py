@@ -25,6 +25,14 @@ class ModelSetting(str, Enum):
     accurate = "accurate"
 
 
+def _selection(acts: str | None, min_confidence: float) -> dict:
+    """--acts and --min-confidence as Config fields (InputError for an unknown act)."""
+    from ..attribution.acts import parse_acts
+
+    chosen = parse_acts(acts)
+    return {"acts": tuple(sorted(chosen)) if chosen else None, "min_confidence": min_confidence}
+
+
 @app.command()
 def analyze(
     target: str = typer.Argument(..., help="A file path (.txt, .html, .json, .jsonl), a URL, "
@@ -50,6 +58,14 @@ def analyze(
                                             "addresses."),
     any_language: bool = typer.Option(False, "--any-language",
                                       help="Analyse text that is not detected as English."),
+    acts: Optional[str] = typer.Option(None, "--acts", metavar="ACT,...",
+                                       help="Only attributions of these acts: speech, belief, "
+                                            "finding, intention, perception (comma-separated; "
+                                            "default: all)."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0,
+                                         help="Leave out attributions whose confidence (the "
+                                              "calibrated probability of being right) is below "
+                                              "this."),
 ) -> None:
     """Analyse one article: attributions, sources, unattributed assertions, profile."""
     from ..output import formats
@@ -59,7 +75,8 @@ def analyze(
     try:
         config = Config(rules_only=rules_only, model_setting=model_setting.value,
                         nested=not no_nested,
-                        allow_private=allow_private, require_english=not any_language)
+                        allow_private=allow_private, require_english=not any_language,
+                        **_selection(acts, min_confidence))
         analysis = analyze_target(target, config=config)
         if output is None:
             formats.write(analysis, format.value, sys.stdout)
@@ -90,6 +107,14 @@ def extract(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
                                              help="Documents per spaCy batch (nlp.pipe); "
                                                   "default: Config.batch_size."),
+    acts: Optional[str] = typer.Option(None, "--acts", metavar="ACT,...",
+                                       help="Only attributions of these acts: speech, belief, "
+                                            "finding, intention, perception (comma-separated; "
+                                            "default: all)."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0,
+                                         help="Leave out attributions whose confidence (the "
+                                              "calibrated probability of being right) is below "
+                                              "this."),
 ) -> None:
     """Extract attribution spans from many articles, in the shared scorer's format.
 
@@ -103,7 +128,8 @@ def extract(
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
 
     try:
-        config = Config(rules_only=rules_only, model_setting=model_setting.value)
+        config = Config(rules_only=rules_only, model_setting=model_setting.value,
+                        **_selection(acts, min_confidence))
         if batch_size is not None:
             config = config.replace(batch_size=batch_size)
         stats = extract_file(input, output, config=config,
