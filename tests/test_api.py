@@ -10,7 +10,13 @@ import pytest
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install 'sourcetrace[web]'")
 
 from fastapi import FastAPI  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import functools  # noqa: E402
+
+from fastapi import testclient  # noqa: E402
+
+# The server answers only to the names it listens on (127.0.0.1 here), not to the test
+# client's default "testserver".
+TestClient = functools.partial(testclient.TestClient, base_url="http://127.0.0.1")
 
 import sourcetrace
 from sourcetrace import errors
@@ -398,11 +404,11 @@ def test_api_serve_refuses_a_public_host_without_a_token(monkeypatch, tmp_path):
 
     _register_commands()
     monkeypatch.delenv("SOURCETRACE_TOKEN", raising=False)
-    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--db", str(tmp_path / "x.db")])
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--db", ":memory:"])
     assert result.exit_code == 2
     assert "SOURCETRACE_TOKEN" in result.output
     result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "no" / "such" / "dir.db")])
-    assert result.exit_code == 4 and "does not exist" in result.output
+    assert result.exit_code == 2 and "there is no corpus at" in result.output
 
 
 def test_api_ingest_of_a_refused_url_answers_with_its_error(monkeypatch):

@@ -128,7 +128,7 @@ def test_cli_extract_skips_a_bad_record_through_the_entry_point(tmp_path, polnea
     lines.insert(3, json.dumps({"id": "no-text"}))
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_module("extract", src, "-o", dst)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 5, result.stderr     # finished, but records were skipped
     assert "line 2: invalid JSON" in result.stderr and "line 4:" in result.stderr
     out = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in out] == [good[0]["id"], good[1]["id"], "no-text", good[2]["id"]]

@@ -37,7 +37,7 @@ def test_cli_corpus_ingest_reports_and_is_idempotent(corpus_db):
     assert first.returncode == 0, first.stderr
     assert "added 2, already stored 0, failed 1" in first.stderr
     assert "sourcetrace failures" in first.stderr
-    assert second.returncode == 2  # --strict: an input failed
+    assert second.returncode == 5  # --strict: an input failed
     assert "added 0, already stored 2, failed 1" in second.stderr
 
 
@@ -51,7 +51,7 @@ def test_cli_corpus_search_json_and_table(corpus_db):
     table = run("search", "river", "--db", db, "--in", "article")
     assert table.returncode == 0 and "[river]" in table.stdout
     none = run("search", "volcano", "--db", db)
-    assert none.returncode == 0 and "no matches" in none.stderr
+    assert none.returncode == 1 and "no matches" in none.stderr   # as trace: 1 = no match
 
 
 def test_cli_corpus_search_bad_query_is_a_clear_error(corpus_db):
@@ -83,7 +83,7 @@ def test_cli_corpus_sources_and_export(corpus_db):
 
 def test_cli_corpus_bad_db_path_is_a_clear_error(tmp_path):
     out = run("search", "x", "--db", str(tmp_path / "no" / "such" / "dir.db"))
-    assert out.returncode == 4 and "does not exist" in out.stderr
+    assert out.returncode == 2 and "there is no corpus at" in out.stderr
     junk = tmp_path / "junk.db"
     junk.write_text("this is not sqlite " * 100, encoding="utf-8")
     out = run("failures", "--db", str(junk))

@@ -35,7 +35,8 @@ def _no_network(url, *args, **kwargs):
 
 def _app():
     store = open_store(":memory:")
-    app = create_app(DEFAULT.replace(max_input_bytes=200_000), store=store, token=TOKEN)
+    app = create_app(DEFAULT.replace(max_input_bytes=200_000), store=store, token=TOKEN,
+                     allowed_hosts=["testserver"])   # the Host the ASGI test clients send
     return app
 
 

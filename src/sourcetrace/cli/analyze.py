@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
-from ..errors import SourcetraceError
+from . import PARTIAL, app, fail
+from ..errors import ConfigError, SourcetraceError
 
 
 class Format(str, Enum):
@@ -37,17 +37,23 @@ def _selection(acts: str | None, min_confidence: float) -> dict:
 def analyze(
     target: str = typer.Argument(..., help="A file path (.txt, .html, .json, .jsonl), a URL, "
                                            "or - for stdin."),
-    format: Format = typer.Option(Format.text, "--format", "-f",
+    format: Format = typer.Option(Format.text, "--format", "-f", case_sensitive=False,
                                   help="text: highlighted article and tables; json: the full "
                                        "Analysis (docs/json-schema.md); jsonl: the same on one "
                                        "line; brat: BRAT standoff (.ann) as PolNeAR writes it; "
                                        "html: one self-contained page to share."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write to this file instead of stdout (jsonl "
-                                               "appends; brat to X.ann also writes X.txt)."),
+                                               "appends; brat to X.ann also writes X.txt when "
+                                               "absent). An existing file is refused unless "
+                                               "--force; the input never is written."),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace an existing -o file (never the input, nor a "
+                                    "brat .txt holding another text)."),
     rules_only: bool = typer.Option(False, "--rules-only",
                                     help="Use the rules alone, ignoring any trained model."),
     model_setting: ModelSetting = typer.Option(ModelSetting.fast, "--model-setting",
+                                               case_sensitive=False,
                                                help="The trained tagger beside the rules: fast "
                                                     "(default) or accurate (slower)."),
     no_nested: bool = typer.Option(False, "--no-nested",
@@ -77,13 +83,36 @@ def analyze(
                         nested=not no_nested,
                         allow_private=allow_private, require_english=not any_language,
                         **_selection(acts, min_confidence))
+        if force and output is None:
+            raise ConfigError("--force is for replacing an -o file", hint="give -o FILE too")
+        if output is not None:  # refused before the analysis, not after it
+            formats.check_output(output, force=force, inputs=[target],
+                                 append=format is Format.jsonl)
+        _one_record(target)
         analysis = analyze_target(target, config=config)
         if output is None:
             formats.write(analysis, format.value, sys.stdout)
         else:
-            formats.write_file(analysis, format.value, output)
+            formats.write_file(analysis, format.value, output, force=force, inputs=[target])
     except SourcetraceError as exc:
         raise fail(exc)
+
+
+def _one_record(target: str) -> None:
+    """A .jsonl file or a .json list of several records is a batch: point to the batch
+    commands rather than analyse its first record only."""
+    from ..inputs.read import iter_records
+
+    path = Path(target)
+    if path.suffix.lower() not in (".jsonl", ".json") or not path.is_file():
+        return
+    count = 0
+    for _number, _record in iter_records(path):
+        count += 1
+        if count > 1:
+            raise ConfigError(f"{target} holds several records; analyze reads one article",
+                              hint=f"use `sourcetrace ingest {target}` (store and search them) "
+                                   f"or `sourcetrace extract {target} -o OUT.jsonl` (spans only)")
 
 
 @app.command()
@@ -99,8 +128,11 @@ def extract(
     rules_only: bool = typer.Option(False, "--rules-only",
                                     help="Use the rules alone, ignoring any trained model."),
     model_setting: ModelSetting = typer.Option(ModelSetting.fast, "--model-setting",
+                                               case_sensitive=False,
                                                help="The trained tagger beside the rules: fast "
                                                     "(default) or accurate (slower)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing -o file (never the "
+                                                      "input)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Show a progress bar on stderr (default: for "
                                                  "long inputs, on a terminal)."),
@@ -119,7 +151,8 @@ def extract(
     """Extract attribution spans from many articles, in the shared scorer's format.
 
     Offsets point into each given text. A bad record is reported on stderr and
-    skipped; the run goes on and the output is written as it goes.
+    skipped; the run goes on and the output is written as it goes. When records were
+    skipped the command says how many and exits with 5.
     """
     from ..config import Config
     from ..corpus.extract import extract_file
@@ -128,6 +161,12 @@ def extract(
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
 
     try:
+        if output != "-":
+            from ..output.formats import check_output
+
+            check_output(output, force=force, inputs=[input])
+        elif force:
+            raise ConfigError("--force is for replacing an -o file", hint="give -o FILE too")
         config = Config(rules_only=rules_only, model_setting=model_setting.value,
                         **_selection(acts, min_confidence))
         if batch_size is not None:
@@ -138,3 +177,4 @@ def extract(
         raise fail(exc)
     if stats.skipped:
         typer.echo(f"sourcetrace: {stats.skipped} of {stats.records} records skipped", err=True)
+        raise typer.Exit(PARTIAL)

@@ -11,8 +11,9 @@ from typing import Optional
 
 import typer
 
-from . import app, db_option, fail, print_table
+from . import NO_MATCH, app, check_date, choice, db_option, fail, open_existing_store, print_table
 from ..errors import ConfigError, SourcetraceError
+from ..model import IDENTITIES, SOURCE_KINDS
 
 
 class Out(str, Enum):
@@ -27,10 +28,9 @@ def _cross(db: Optional[str]):
     from tqdm import tqdm
 
     from ..crossoutlet.corroboration import CrossOutlet, state_dir_for, sync_with_store
-    from ..corpus.store import open_store
 
-    folder = state_dir_for(db)
-    with open_store(db) as store:
+    with open_existing_store(db) as store:
+        folder = state_dir_for(db)
         cross = CrossOutlet.load(folder)
         with tqdm(total=store.count(), initial=len(cross.articles), desc="claims",
                   unit="article", leave=False, disable=not sys.stderr.isatty()) as bar:
@@ -52,19 +52,28 @@ def claims(
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source name contains this."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Source kind (person, official, "
-                                       "organization, media, document, social) or unattributed."),
+                                       "organization, media, document, social) or unattributed.",
+                                       callback=choice("--kind", SOURCE_KINDS + ("unattributed",))),
     identity: Optional[str] = typer.Option(None, "--identity", help="Source identity: named, "
-                                           "described, anonymous, unspecified."),
-    since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD"),
-    until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD"),
+                                           "described, anonymous, unspecified.",
+                                           callback=choice("--identity", IDENTITIES)),
+    since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD", callback=check_date),
+    until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD", callback=check_date),
     text: Optional[str] = typer.Option(None, "--text", help="Claim text contains these words."),
     clusters: bool = typer.Option(False, "--clusters", help="List claim clusters carried by "
                                   "two or more outlets, most corroborated first."),
     limit: int = typer.Option(50, "--limit", "-n", min=1),
-    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False,
+                               help="table or json (JSON lines)."),
 ) -> None:
     """List the corpus's claims (attributed contents and check-worthy assertions)."""
     try:
+        filters = {"--outlet": outlet, "--source": source, "--kind": kind,
+                   "--identity": identity, "--since": since, "--until": until, "--text": text}
+        given = [name for name, value in filters.items() if value is not None]
+        if clusters and given:
+            raise ConfigError(f"--clusters lists every cluster: {', '.join(given)} would do "
+                              "nothing with it", hint="drop --clusters to filter the claims")
         x = _cross(db)
         if clusters:
             found = x.clusters(min_outlets=2)[:limit]
@@ -73,12 +82,12 @@ def claims(
                                     since=since, until=until, text=text, limit=limit)
     except SourcetraceError as exc:
         raise fail(exc)
+    if not found:
+        typer.echo("no claims", err=True)
+        raise typer.Exit(NO_MATCH)
     if output is Out.json:
         for item in found:
             typer.echo(json.dumps(item.to_dict(), ensure_ascii=False))
-        return
-    if not found:
-        typer.echo("no claims", err=True)
         return
     if clusters:
         print_table(f"{len(found)} claim cluster(s)",
@@ -98,9 +107,12 @@ def trace(
     claim: Optional[str] = typer.Option(None, "--claim", help="A claim id from `sourcetrace "
                                         "claims` (e.g. 12#a3)."),
     db: Optional[str] = db_option(),
-    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json."),
+    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False,
+                               help="table or json."),
 ) -> None:
-    """Who else reports a claim, who said it first, and where it came from."""
+    """Who else reports a claim, who said it first, and where it came from.
+
+    Exits with 1 when no claim in the corpus states it (as search does with no match)."""
     try:
         if (text is None) == (claim is None):
             raise ConfigError("give either the TEXT of a claim or --claim ID, not both",
@@ -116,16 +128,21 @@ def trace(
         typer.echo(json.dumps({"matches": [m.to_dict() for m in matches],
                                "cluster": cluster.to_dict() if cluster else None},
                               ensure_ascii=False, indent=1))
-        return
     if cluster is None:
         typer.echo("no claim in the corpus states this", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"claim: {cluster.text}")
-    typer.echo(f"first: {cluster.earliest_outlet} {cluster.earliest_date or ''} ({cluster.earliest})")
-    typer.echo(f"chain: {cluster.relay_chain_text}")
-    typer.echo(f"original source: {cluster.original_source}")
-    typer.echo(f"outlets: {len(cluster.outlets)}, independent: "
-               f"{', '.join(cluster.independent_outlets)}; corroboration: {cluster.corroboration}")
+        raise typer.Exit(NO_MATCH)
+    if output is Out.json:
+        return
+    from ..output.text import printable
+
+    typer.echo(printable(f"claim: {cluster.text}"))
+    typer.echo(printable(f"first: {cluster.earliest_outlet} {cluster.earliest_date or ''} "
+                         f"({cluster.earliest})"))
+    typer.echo(printable(f"chain: {cluster.relay_chain_text}"))
+    typer.echo(printable(f"original source: {cluster.original_source}"))
+    typer.echo(printable(f"outlets: {len(cluster.outlets)}, independent: "
+                         f"{', '.join(cluster.independent_outlets)}; "
+                         f"corroboration: {cluster.corroboration}"))
     rows = []
     for cid in cluster.claim_ids:
         c = x.claims[cid]

@@ -9,14 +9,15 @@ from typing import List, Optional
 
 import typer
 
-from . import app, db_option, fail, print_table
-from ..errors import SourcetraceError
+from . import (PARTIAL, NO_MATCH, app, check_date, choice, db_option, fail, open_existing_store,
+               print_table)
+from ..errors import ConfigError, SourcetraceError
+from ..model import IDENTITIES, SOURCE_KINDS
 
 
 def _open(db: Optional[str]):
-    from ..corpus.store import open_store
-
-    return open_store(db)
+    """The store for a command that reads it: a missing SQLite file is an error."""
+    return open_existing_store(db)
 
 
 class Engine(str, Enum):
@@ -73,13 +74,13 @@ def ingest(
     db: Optional[str] = db_option(),
     workers: int = typer.Option(1, "--workers", "-w", min=1,
                                 help="Analysis processes (or Ray actors); each loads the model once."),
-    engine: Engine = typer.Option(Engine.local, "--engine",
+    engine: Engine = typer.Option(Engine.local, "--engine", case_sensitive=False,
                                   help="local: this machine's processes; ray: Ray Data "
                                        "(pip install 'sourcetrace[ray]')."),
     address: Optional[str] = typer.Option(None, "--address",
                                           help="Ray cluster address (with --engine ray); "
                                                "default: start a local Ray."),
-    kind: InputKind = typer.Option(InputKind.auto, "--as",
+    kind: InputKind = typer.Option(InputKind.auto, "--as", case_sensitive=False,
                                    help="Read every INPUT as this kind instead of guessing."),
     text_column: Optional[str] = typer.Option(None, "--text-column",
                                               help="CSV column holding the article text "
@@ -132,6 +133,9 @@ def ingest(
 
     corpus.limit_blas_threads()
     try:
+        if address is not None and engine is not Engine.ray:
+            raise ConfigError("--address is for a Ray cluster and does nothing with "
+                              f"--engine {engine.value}", hint="add --engine ray, or drop --address")
         from ..inputs.metadata import MetaOptions, parse_fields
 
         meta = MetaOptions(fields=parse_fields(field), outlet=outlet, date=date,
@@ -140,7 +144,9 @@ def ingest(
                         require_english=not any_language)
         fetcher = Fetcher(config, min_interval=rate, respect_robots=not ignore_robots)
         show = sys.stderr.isatty() if progress is None else progress
-        with _open(db) as store:
+        from ..corpus.store import open_store
+
+        with open_store(db) as store:   # the one command that creates a corpus
             report = corpus.ingest(inputs, store, config=config, workers=workers,
                                    engine=engine.value, address=address, kind=kind.value,
                                    fetcher=fetcher, text_column=text_column, progress=show,
@@ -151,28 +157,33 @@ def ingest(
                f"failed {report.failed} in {report.seconds:.1f}s"
                + ("  (see: sourcetrace failures)" if report.failed else ""), err=True)
     if strict and report.failed:
-        raise typer.Exit(2)
+        typer.echo(f"sourcetrace: {report.failed} input(s) failed (--strict)", err=True)
+        raise typer.Exit(PARTIAL)
 
 
 @app.command()
 def search(
     query: str = typer.Argument(..., help='Words (all must match) and "quoted phrases".'),
     db: Optional[str] = db_option(),
-    what: What = typer.Option(What.any, "--in", help="Search articles, quotes (attribution "
+    what: What = typer.Option(What.any, "--in", case_sensitive=False, help="Search articles, quotes (attribution "
                                                       "contents), sources, or any."),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet (domain)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="YYYY-MM-DD",
+                                        callback=check_date,
                                         help="Only articles dated on or after."),
     until: Optional[str] = typer.Option(None, "--until", metavar="YYYY-MM-DD",
+                                        callback=check_date,
                                         help="Only articles dated on or before."),
     identity: Optional[str] = typer.Option(None, "--identity",
+                                           callback=choice("--identity", IDENTITIES),
                                            help="Source identity: named, described, "
                                                 "anonymous, unspecified."),
     source_kind: Optional[str] = typer.Option(None, "--kind",
+                                              callback=choice("--kind", SOURCE_KINDS),
                                               help="Source kind: person, official, "
                                                    "organization, media, document, social."),
     limit: int = typer.Option(20, "--limit", "-n", min=1),
-    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
 ) -> None:
     """Full-text search over the corpus's articles, quotes and sources."""
     try:
@@ -182,12 +193,12 @@ def search(
                                 what=None if what is What.any else what.value, limit=limit)
     except SourcetraceError as exc:
         raise fail(exc)
+    if not hits:
+        typer.echo("no matches", err=True)
+        raise typer.Exit(NO_MATCH)
     if output is Out.json:
         for h in hits:
             typer.echo(json.dumps(h.to_dict(), ensure_ascii=False))
-        return
-    if not hits:
-        typer.echo("no matches", err=True)
         return
     print_table(f"{len(hits)} match(es) for {query!r}",
                  ["article", "in", "outlet", "date", "title", "match"],
@@ -198,13 +209,15 @@ def search(
 @app.command()
 def sources(
     db: Optional[str] = db_option(),
-    by: By = typer.Option(By.overall, "--by", help="Top sources overall, or per outlet, "
+    by: By = typer.Option(By.overall, "--by", case_sensitive=False, help="Top sources overall, or per outlet, "
                                                     "kind or identity."),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
-    source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind."),
-    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity."),
+    source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind.",
+                                              callback=choice("--kind", SOURCE_KINDS)),
+    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity.",
+                                           callback=choice("--identity", IDENTITIES)),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Sources shown (per group)."),
-    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
 ) -> None:
     """The most cited sources, by number of articles then attributions."""
     try:
@@ -230,22 +243,34 @@ def sources(
 
 @app.command()
 def export(
-    output: str = typer.Argument("-", metavar="OUT", help="File to write, or - for stdout "
-                                                           "(not for parquet)."),
+    out: Optional[str] = typer.Argument(None, metavar="[OUT]", help="Same as -o."),
+    output_option: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                                help="File to write, or - for stdout (the "
+                                                     "default; not for parquet)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     db: Optional[str] = db_option(),
-    format: Optional[ExportFormat] = typer.Option(None, "--format", "-f",
+    format: Optional[ExportFormat] = typer.Option(None, "--format", "-f", case_sensitive=False,
                                                   help="jsonl, csv or parquet (default: from "
                                                        "OUT's suffix, else jsonl)."),
-    table: Table = typer.Option(Table.articles, "--table",
+    table: Table = typer.Option(Table.articles, "--table", case_sensitive=False,
                                 help="One row per article, attribution or source (jsonl "
                                      "articles carry the full Analysis)."),
 ) -> None:
     """Export the corpus as JSON lines, CSV or Parquet."""
     from ..corpus import runner as corpus
+    from ..output.formats import check_output
 
+    if out is not None and output_option is not None and out != output_option:
+        raise fail(ConfigError(f"two outputs given: {out} and -o {output_option}",
+                               hint="give one, as -o FILE"))
+    output = output_option or out or "-"
     fmt = format.value if format else next(
         (f for f in ("jsonl", "csv", "parquet") if output.lower().endswith("." + f)), "jsonl")
     try:
+        if output != "-":
+            check_output(output, force=force)
+        elif force:
+            raise ConfigError("--force is for replacing an output file", hint="give -o FILE too")
         with _open(db) as store:
             n = corpus.export(store, sys.stdout if output == "-" else output, format=fmt,
                               table=table.value)
@@ -264,7 +289,7 @@ def export(
 @app.command()
 def failures(
     db: Optional[str] = db_option(),
-    output: Out = typer.Option(Out.table, "--format", "-f", help="table or json (JSON lines)."),
+    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
 ) -> None:
     """Inputs that gave no article, with the reason (kept until the input succeeds)."""
     try:

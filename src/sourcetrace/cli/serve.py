@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from . import app, db_option, fail
+from . import app, db_option, fail, open_existing_store
 from ..errors import SourcetraceError
 
 
@@ -20,6 +20,17 @@ def serve(
                                 help="Server processes, each with its own copy of the model."),
     allow_private: bool = typer.Option(False, "--allow-private",
                                        help="Let analysed URLs reach private/loopback addresses."),
+    allowed_host: List[str] = typer.Option([], "--allowed-host", metavar="NAME",
+                                           help="Another name the Host header may give (a "
+                                                "public name of this server; repeatable). A "
+                                                "loopback server answers to localhost, "
+                                                "127.0.0.1 and [::1] only; one on 0.0.0.0 to "
+                                                "any name unless this is given."),
+    threads: int = typer.Option(2, "--threads", min=1, max=64,
+                                help="Analyses run at once per process (4x as many wait; "
+                                     "beyond that: 503)."),
+    time_limit: float = typer.Option(60.0, "--time-limit", min=1.0,
+                                     help="Seconds one request may take (then 504)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, reference at /api) and the web UI."""
@@ -36,8 +47,11 @@ def serve(
 
     db = db or DEFAULT_DB
     try:
+        open_existing_store(db).close()   # a typo in --db is an error, not a new empty corpus
         config = DEFAULT.replace(allow_private=allow_private)
-        application = create_app(config, store=db, host=host, preload=True)  # checks the db, host and token
+        application = create_app(config, store=db, host=host, preload=True,  # checks db, host, token
+                                 allowed_hosts=allowed_host, threads=threads,
+                                 time_limit=time_limit)
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"sourcetrace: serving {db} on http://{host}:{port}/ (API reference at /api)",
@@ -46,6 +60,8 @@ def serve(
         uvicorn.run(application, host=host, port=port, log_level=log_level)
         return
     os.environ.update(SOURCETRACE_DB=db, SOURCETRACE_HOST=host,
-                      SOURCETRACE_ALLOW_PRIVATE="1" if allow_private else "0")
-    uvicorn.run("sourcetrace.api:create_app_from_env", factory=True, host=host, port=port,
+                      SOURCETRACE_ALLOW_PRIVATE="1" if allow_private else "0",
+                      SOURCETRACE_ALLOWED_HOSTS=",".join(allowed_host),
+                      SOURCETRACE_THREADS=str(threads), SOURCETRACE_TIME_LIMIT=str(time_limit))
+    uvicorn.run("sourcetrace.web.app:create_app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level)

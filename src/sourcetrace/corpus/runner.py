@@ -308,6 +308,11 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
         raise ConfigError(f"unknown engine {engine!r}", hint="use local or ray")
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
+    if address is not None:
+        if engine != "ray":
+            raise ConfigError(f"a cluster address does nothing with the {engine} engine",
+                              hint="use engine='ray' (--engine ray), or no address")
+        check_cluster(address, store)
     inputs = list(inputs)
     started = time.perf_counter()
     report = IngestReport()
@@ -367,6 +372,84 @@ def _ingest_pool(run: _Run, items: Iterator[collect_mod.Item], config: Config,
         drain(0)
 
 
+def check_cluster(address: str, store: Store, *, timeout: float = 5.0) -> None:
+    """Refuse what cannot work on an existing Ray cluster, in seconds rather than after
+    Ray's own long retries: a SQLite store (one machine's file: the cluster's nodes and
+    the commands run after on other machines do not see it; use PostgreSQL) and an
+    address nothing answers on. ``auto`` (the cluster this machine belongs to) is left
+    to Ray."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if getattr(store, "backend", None) == "sqlite":
+        raise ConfigError("a SQLite corpus cannot be shared with a Ray cluster: it is a file "
+                          "on this machine only",
+                          hint="give --db postgresql://... reachable from every node (see the "
+                               "README: Running on a Ray cluster)")
+    if address in ("auto", "local"):
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise ConfigError(f"{address!r} is not a Ray address",
+                          hint="give HOST:PORT (the head's GCS port, 6379 by default) or "
+                               "ray://HOST:10001")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"no Ray cluster answers at {address}: "
+                          f"{exc.strerror or type(exc).__name__} within {timeout:g} s",
+                          hint="start it with `ray start --head`, or check the address "
+                               "and the firewall") from None
+
+
+def _connect(ray: Any, address: str, options: dict[str, Any], timeout: float = 10.0) -> None:
+    """ray.init(address=...) within ``timeout`` seconds, its failure as one ConfigError
+    (Ray itself retries for about 20 s, logging a line a second)."""
+    import logging
+    import threading
+
+    outcome: dict[str, BaseException] = {}
+
+    def connect() -> None:
+        try:
+            ray.init(address=address, **{**options, "logging_level": logging.ERROR})
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = exc
+
+    import tempfile
+
+    # Ray's C++ client logs a line per retry on fd 2: hold them while connecting, give
+    # them back on success, drop them on failure (the error says it in one line).
+    with tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            thread = threading.Thread(target=connect, name="ray-connect", daemon=True)
+            thread.start()
+            thread.join(timeout)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        if not thread.is_alive() and "error" not in outcome:
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+    hint = ("check the address (the head's `ray start --head --port`), that this machine can "
+            "reach it, and that both run the same Ray and Python versions")
+    if thread.is_alive():
+        raise ConfigError(f"the Ray cluster at {address} did not answer within {timeout:g} s",
+                          hint=hint)
+    if "error" in outcome:
+        raise ConfigError(f"cannot join the Ray cluster at {address}: {outcome['error']}",
+                          hint=hint) from None
+
+
 def _ingest_ray(run: _Run, items: Iterator[collect_mod.Item], config: Config, workers: int,
                 address: str | None, size: int, window: int) -> None:
     try:
@@ -381,7 +464,7 @@ def _ingest_ray(run: _Run, items: Iterator[collect_mod.Item], config: Config, wo
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.WARNING}
         if address:
-            ray.init(address=address, **quiet)
+            _connect(ray, address, quiet)
         else:
             ray.init(num_cpus=workers, **quiet)
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own bar reports progress

@@ -40,7 +40,7 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterable
 
 from ..errors import ConfigError, RecordError
 from ..model import Analysis, Attribution, Span
@@ -227,22 +227,65 @@ def write(analysis: Analysis, fmt: str, stream: IO[str]) -> None:
     stream.flush()
 
 
-def write_file(analysis: Analysis, fmt: str, path: str | Path) -> list[Path]:
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def check_output(path: str | Path, *, force: bool = False, inputs: Iterable[str | Path] = (),
+                 append: bool = False) -> Path:
+    """Refuse to write ``path`` when it is one of ``inputs`` (never, even with ``force``)
+    or, unless ``force`` (or ``append``), when it exists. Returns it as a Path."""
+    path = Path(path)
+    for given in inputs:
+        if str(given) != "-" and _same_file(path, Path(given)):
+            raise ConfigError(f"{path} is the input: refusing to write over it",
+                              hint="give -o another file name")
+    if path.exists() and not (force or append):
+        raise ConfigError(f"{path} exists: refusing to overwrite it",
+                          hint="give another -o FILE, or --force to replace it")
+    return path
+
+
+def write_file(analysis: Analysis, fmt: str, path: str | Path, *, force: bool = False,
+               inputs: Iterable[str | Path] = ()) -> list[Path]:
     """Write the Analysis to ``path``; returns the files written.
 
-    For ``brat`` with a path ending in ``.ann``, the text the offsets point into is
-    written beside it as ``.txt`` (BRAT reads the pair). ``jsonl`` appends a line.
+    An existing ``path`` is an error unless ``force`` (``jsonl`` appends a line to it);
+    a path that is one of ``inputs`` is always refused. For ``brat`` with a path ending
+    in ``.ann``, the text the offsets point into is written beside it as ``.txt`` (BRAT
+    reads the pair) when that file is absent; one already there must hold exactly that
+    text (it is then left alone), else nothing is written and the error names it.
+    Everything is checked before anything is written.
     """
     path = Path(path)
     if fmt not in FORMATS:
         raise ConfigError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    check_output(path, force=force, inputs=inputs, append=fmt == "jsonl")
+    txt = path.with_suffix(".txt") if fmt == "brat" and path.suffix == ".ann" else None
+    text_bytes = analysis.text.encode("utf-8")
+    write_txt = False
+    if txt is not None:
+        try:
+            same = txt.exists() and txt.stat().st_size == len(text_bytes) \
+                and txt.read_bytes() == text_bytes
+        except OSError:
+            same = False
+        if txt.exists() and not same:
+            raise ConfigError(f"{txt} exists and does not hold this article's text: the .ann "
+                              "offsets would point into the wrong text, so nothing was written",
+                              hint="give -o a name whose .txt is free, e.g. -o "
+                                   f"{path.with_name(path.stem + '-sourcetrace.ann')}")
+        write_txt = not txt.exists()
     written = [path]
     try:
         with path.open("a" if fmt == "jsonl" else "w", encoding="utf-8", newline="") as f:
             write(analysis, fmt, f)
-        if fmt == "brat" and path.suffix == ".ann":
-            txt = path.with_suffix(".txt")
-            txt.write_text(analysis.text, encoding="utf-8", newline="")
+        if txt is not None:
+            if write_txt:
+                txt.write_bytes(text_bytes)
             written.append(txt)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",

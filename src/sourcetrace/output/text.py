@@ -18,6 +18,7 @@ Colours go to terminals only; written to a file the view is plain text.
 """
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
 from rich import box
@@ -32,6 +33,42 @@ PALETTE = (
     "bright_green", "bright_magenta", "orange3", "deep_sky_blue1", "plum2", "gold3",
 )
 EXCERPT_CHARS = 90
+
+
+# Characters a terminal acts on instead of showing: C0 controls but newline and tab, DEL,
+# C1 controls (0x9b is CSI on some terminals) and the bidirectional overrides and isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _picture(m: "re.Match[str]") -> str:
+    c = ord(m.group())
+    if c < 0x20:
+        return chr(0x2400 + c)      # the Control Pictures block: ESC shows as ␛
+    return "\u2421" if c == 0x7f else "\ufffd"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: every control character (escape sequences,
+    carriage return, bidi overrides) replaced by one visible character, so offsets into
+    the text still hold; newlines and tabs kept."""
+    return _CONTROL.sub(_picture, text)
+
+
+class _Printable:
+    """A renderable whose text segments pass through ``printable`` (the styles rich
+    adds are its own control segments and stay as they are)."""
+
+    def __init__(self, renderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        for segment in console.render(self.renderable, options):
+            if segment.control or not _CONTROL.search(segment.text):
+                yield segment
+            else:
+                yield Segment(printable(segment.text), segment.style)
 
 
 def _one_line(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -288,4 +325,4 @@ def print_analysis(analysis: Analysis, file: IO[str] | None = None,
                    width: int | None = None) -> None:
     """Print the terminal view; colour only when ``file`` is a terminal."""
     console = Console(file=file, width=width, highlight=False, soft_wrap=False)
-    console.print(Group(*renderables(analysis)))
+    console.print(_Printable(Group(*renderables(analysis))))

@@ -43,8 +43,17 @@ Safety:
   plugins, forms only to this server. The one exception is the downloadable
   standalone view, whose policy allows exactly its own inline blocks by hash.
 
-The spaCy pipeline is shared by the worker threads; analyses run one at a time
-per process (``--workers N`` runs N processes).
+- the ``Host`` header must name this server (``allowed_hosts``: a loopback server
+  answers to localhost, 127.0.0.1 and [::1] only, plus the names it was started
+  for), else 400 ``bad_host``: a DNS-rebinding page cannot read or write through a
+  browser on this machine;
+- ids in paths are checked (1 to 2^63-1) before they reach the store (422).
+
+Responsive under load (services.Services): analyses run in a bounded pool of
+threads sharing the one pipeline, URL fetches in another, the claims across
+outlets are rebuilt by a background thread; no lock is held across them. A full
+queue is answered 503 ``busy`` (with Retry-After), a request past its time limit
+504 ``request_timeout``. ``--workers N`` runs N processes.
 """
 from __future__ import annotations
 
@@ -79,7 +88,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from .. import __version__
 from . import schemas
 from .services import (
+    BusyError,
     NotFoundError,
+    RequestTimeoutError,
     Services,
     UnauthorizedError,
     analyze_request,
@@ -106,6 +117,8 @@ ENVELOPE_BYTES = 65_536   # what a request may carry beyond the input itself (JS
 # The HTTP status of each error class; the most specific class in an error's MRO wins.
 STATUS: dict[type[BaseException], int] = {
     NotFoundError: 404,
+    BusyError: 503,
+    RequestTimeoutError: 504,
     UnauthorizedError: 401,
     InputTooLargeError: 413,
     UnsupportedLanguageError: 422,
@@ -127,6 +140,9 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 406: "not_acceptable", 413: "input_too_large",
@@ -198,6 +214,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         headers.update(exc.headers)      # e.g. Allow on 405
     if status == 401:
         headers["www-authenticate"] = "Bearer"
+    if isinstance(exc, BusyError):
+        headers["retry-after"] = "5"
     if _wants_html(request):
         from . import pages
 
@@ -259,6 +277,48 @@ async def _send_error(scope, send, exc: SourcetraceError) -> None:
     await response(scope, None, send)
 
 
+def allowed_hosts_for(host: str, extra: Any = ()) -> frozenset[str] | None:
+    """The ``Host`` names a server listening on ``host`` answers to (lower case, no
+    port), or None for any: a loopback server answers to the loopback names; a server
+    on one address to that address; one on every address (0.0.0.0, ::) to any name
+    unless ``extra`` names them. ``extra`` names are added in every case."""
+    extra = {h.strip().strip("[]").lower() for h in extra if h.strip()}
+    host = host.strip().strip("[]").lower()
+    if is_loopback(host):
+        return frozenset(LOOPBACK_NAMES | {host} | extra)
+    if host in WILDCARDS:
+        return frozenset(LOOPBACK_NAMES | extra) if extra else None
+    return frozenset({host} | extra)
+
+
+def host_name(value: str) -> str:
+    """The name of a Host header: lower case, without port or IPv6 brackets."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class TrustedHosts:
+    """Answer 400 to a request whose ``Host`` header is not one of ``allowed`` (DNS
+    rebinding: a page from another site resolving its name to this server)."""
+
+    def __init__(self, app: Callable, allowed: frozenset[str] | None) -> None:
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or self.allowed is None:
+            return await self.app(scope, receive, send)
+        given = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"),
+                     "")
+        if host_name(given) not in self.allowed:
+            return await _send_error(scope, send, InputError(
+                f"this server does not answer to the host name {given[:100]!r}",
+                hint="use http://127.0.0.1 or http://localhost, or start the server with "
+                     "--allowed-host NAME"))
+        return await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     """Add the Content-Security-Policy (unless the response set its own) and friends."""
 
@@ -286,14 +346,18 @@ class SecurityHeaders:
 
 
 def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.0.0.1",
-               token: str | None = None, preload: bool = False) -> FastAPI:
+               token: str | None = None, preload: bool = False,
+               allowed_hosts: Any = (), threads: int = 2, queue: int | None = None,
+               time_limit: float = 60.0) -> FastAPI:
     """The FastAPI app: JSON API under /api, the web UI at /, static files at /static.
 
     ``store``: a Store, a database name (path or ``postgresql://`` URL) or None (no
     corpus: the corpus endpoints answer 503). ``host``: where the server listens;
     beyond loopback a token is required. ``token``: defaults to $SOURCETRACE_TOKEN.
     ``preload``: load the spaCy pipeline at start-up (lifespan) rather than on the
-    first analyse request.
+    first analyse request. ``allowed_hosts``: more names the ``Host`` header may
+    give (allowed_hosts_for). ``threads``, ``queue``, ``time_limit``: the analysis
+    pool and the per-request limit in seconds (services.Services).
     """
     if token is None:
         token = os.environ.get("SOURCETRACE_TOKEN") or None
@@ -330,11 +394,13 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
         responses={413: {"model": schemas.ErrorOut, "description": "request body too large"},
                    422: {"model": schemas.ErrorOut, "description": "invalid request"}},
     )
-    app.state.services = Services(config, store, token, public)
+    app.state.services = Services(config, store, token, public, threads=threads, queue=queue,
+                                  time_limit=time_limit)
     for cls in (SourcetraceError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(cls, handle_error)
     app.add_middleware(BodyLimit, max_bytes=config.max_input_bytes + ENVELOPE_BYTES)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedHosts, allowed=allowed_hosts_for(host, allowed_hosts))
     _json_routes(app)
     from . import pages
 
@@ -345,11 +411,18 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
 def create_app_from_env() -> FastAPI:
     """The app as ``sourcetrace serve`` configures it through the environment (for workers).
 
-    SOURCETRACE_DB, SOURCETRACE_HOST, SOURCETRACE_ALLOW_PRIVATE=1, SOURCETRACE_TOKEN.
+    SOURCETRACE_DB, SOURCETRACE_HOST, SOURCETRACE_ALLOW_PRIVATE=1, SOURCETRACE_TOKEN,
+    SOURCETRACE_ALLOWED_HOSTS (comma-separated), SOURCETRACE_THREADS,
+    SOURCETRACE_TIME_LIMIT.
     """
-    config = DEFAULT.replace(allow_private=os.environ.get("SOURCETRACE_ALLOW_PRIVATE") == "1")
-    return create_app(config, store=os.environ.get("SOURCETRACE_DB") or None,
-                      host=os.environ.get("SOURCETRACE_HOST", "127.0.0.1"), preload=True)
+    env = os.environ
+    config = DEFAULT.replace(allow_private=env.get("SOURCETRACE_ALLOW_PRIVATE") == "1")
+    return create_app(config, store=env.get("SOURCETRACE_DB") or None,
+                      host=env.get("SOURCETRACE_HOST", "127.0.0.1"), preload=True,
+                      allowed_hosts=[h for h in env.get("SOURCETRACE_ALLOWED_HOSTS", "").split(",")
+                                     if h.strip()],
+                      threads=int(env.get("SOURCETRACE_THREADS") or 2),
+                      time_limit=float(env.get("SOURCETRACE_TIME_LIMIT") or 60))
 
 
 ERRORS = {400: {"model": schemas.ErrorOut, "description": "bad input"},
@@ -405,21 +478,21 @@ def _json_routes(app: FastAPI) -> None:
 
     @app.get("/api/articles/{article_id}", tags=["corpus"], response_model=schemas.ArticleOut,
              responses=ERRORS)
-    def article(request: Request, article_id: int) -> JSONResponse:
+    def article(request: Request, article_id: schemas.ArticleId) -> JSONResponse:
         """One stored article with its whole analysis."""
         a = get_article(services(request), article_id)
         return JSONResponse({**article_summary(a), "analysis": a.analysis.to_dict()})
 
     @app.get("/api/articles/{article_id}/attributions", tags=["corpus"],
              response_model=list[schemas.AttributionOut], responses=ERRORS)
-    def article_attributions(request: Request, article_id: int) -> JSONResponse:
+    def article_attributions(request: Request, article_id: schemas.ArticleId) -> JSONResponse:
         """The attributions of one stored article (offsets into its text)."""
         a = get_article(services(request), article_id)
         return JSONResponse([x.to_dict() for x in a.analysis.attributions])
 
     @app.get("/api/articles/{article_id}/sources", tags=["corpus"],
              response_model=list[schemas.SourceOut], responses=ERRORS)
-    def article_sources(request: Request, article_id: int) -> JSONResponse:
+    def article_sources(request: Request, article_id: schemas.ArticleId) -> JSONResponse:
         """The source registry of one stored article."""
         a = get_article(services(request), article_id)
         return JSONResponse([x.to_dict() for x in a.analysis.sources])
@@ -427,7 +500,7 @@ def _json_routes(app: FastAPI) -> None:
     @app.get("/api/articles/{article_id}/view", tags=["corpus"], responses={
         200: {"description": "one self-contained HTML page (an attachment)",
               "content": {"text/html": {"schema": {"type": "string"}}}}, **ERRORS})
-    def article_view(request: Request, article_id: int) -> Response:
+    def article_view(request: Request, article_id: schemas.ArticleId) -> Response:
         """The article view as one self-contained HTML file (to save or mail)."""
         a = get_article(services(request), article_id)
         return standalone_response(a.analysis, filename=f"sourcetrace-article-{article_id}.html")

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import InputError
+from . import schemas
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,7 +93,7 @@ def register(app: FastAPI) -> None:
         return page("articles.html", nav="articles", listing=listing, outlet=outlet or "")
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
-    def article_page(request: Request, article_id: int) -> Response:
+    def article_page(request: Request, article_id: schemas.ArticleId) -> Response:
         from ..output.html import render_analysis_fragment
 
         a = api.get_article(api.services(request), article_id)
@@ -108,7 +109,6 @@ def register(app: FastAPI) -> None:
             groups.setdefault(r.group, []).append(r)
         return page("sources.html", nav="sources", by=by, groups=groups, limit=limit)
 
-    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
     def outlets_page(request: Request,
                      by: str = Query("outlet", pattern="^(outlet|month|week|outlet,month)$"),
@@ -123,6 +123,7 @@ def register(app: FastAPI) -> None:
                     until=until, report=found["report"], figures=found["figures"],
                     note=found["note"], outlets=[g["outlet"] for g in known["groups"]])
 
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, q: str = Query("", max_length=1000),
                     what: str = Query("", pattern="^(|article|quote|source)$")) -> Response:
         hits = None

@@ -6,9 +6,15 @@ document them (and let schemathesis check that they match).
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_ID = 2**63 - 1   # the stores' ids are signed 64-bit integers
+
+# An article id in a path: checked (422) before it reaches the store.
+ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored article's id")]
 
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*$"
 
@@ -41,6 +47,12 @@ class AnalyzeRequest(Strict):
                                  "unless the server allows them")
     meta: ArticleMeta | None = Field(None, description="title, url, outlet, author, date: "
                                                        "kept with the article")
+    acts: list[Literal["speech", "belief", "finding", "intention", "perception"]] = Field(
+        None, min_length=1, description="return only attributions of these acts (default: all)")
+    min_confidence: float = Field(None, ge=0.0, le=1.0,
+                                  description="return only attributions whose confidence (the "
+                                              "calibrated probability of being right) is at "
+                                              "least this (default: 0)")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}],
@@ -54,6 +66,12 @@ class AnalyzeRequest(Strict):
                              + (f" (got {', '.join(given)})" if given else ""))
         return self
 
+    def selection(self, default_acts=None, default_min_confidence: float = 0.0):
+        """(acts as a frozenset or None for all, min_confidence), the defaults where unset."""
+        acts = self.acts if self.acts is not None else default_acts
+        return (frozenset(acts) if acts else None,
+                self.min_confidence if self.min_confidence is not None else default_min_confidence)
+
     def input(self) -> tuple[str, str]:
         """(kind, value) of the one input given."""
         kind = next(k for k in ("text", "html", "url") if getattr(self, k) is not None)
@@ -62,6 +80,13 @@ class AnalyzeRequest(Strict):
 
 class IngestRequest(AnalyzeRequest):
     """One article to analyse and store in the corpus (same fields as analyse)."""
+
+    @model_validator(mode="after")
+    def _stores_every_act(self) -> "IngestRequest":
+        if self.acts is not None or self.min_confidence is not None:
+            raise ValueError("acts and min_confidence select what analyse returns; "
+                             "the corpus stores every attribution")
+        return self
 
 
 # --------------------------------------------------------------------------- records
@@ -84,6 +109,9 @@ class AttributionOut(BaseModel):
     speaker: str | None
     speaker_span: SpanOut | None
     source_id: int | None = Field(description="index into the article's sources")
+    act: str | None = Field(None, description="speech | belief | finding | intention | "
+                                              "perception (null: not typed)")
+    act_evidence: str | None = Field(None, description="what decided the act")
 
 
 class SourceOut(BaseModel):

@@ -4,19 +4,23 @@ and the pages of the web UI (pages.py) both call these; neither holds logic of i
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import hmac
 import threading
-from typing import Any, Callable
+import time
+from typing import Any, Callable, Iterator
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..config import Config
-from ..errors import InputError, SourcetraceError, StoreError
+from ..errors import ConfigError, InputError, SourcetraceError, StoreError
 from . import schemas
 
-__all__ = ["NotFoundError", "Services", "UnauthorizedError", "analyze_request", "get_article",
+__all__ = ["BusyError", "NotFoundError", "RequestTimeoutError", "Services", "UnauthorizedError",
+           "analyze_request", "get_article",
            "ingest_request", "list_articles", "list_claims", "require_token", "services",
            "standalone_response", "trace"]
 
@@ -33,24 +37,71 @@ class UnauthorizedError(SourcetraceError):
     code = "unauthorized"
 
 
+class BusyError(SourcetraceError):
+    """Every worker is taken and the queue is full (or the claims are being rebuilt):
+    try again in a moment."""
+
+    code = "busy"
+
+
+class RequestTimeoutError(SourcetraceError):
+    """A request ran past the server's per-request time limit."""
+
+    code = "request_timeout"
+
+
 # --------------------------------------------------------------------------- state
 
 
 class Services:
-    """What the routes share: the config, the corpus store and the analysis lock.
+    """What the routes share: the config, the corpus store and the worker pools.
 
     ``store`` may be a Store (used as it is, from every thread) or a database name
     (path, ``:memory:`` or a ``postgresql://`` URL), opened at once so that a bad name
     fails at start. A SQLite connection belongs to the thread that made it, so for
     SQLite each worker thread opens its own; other backends are shared.
+
+    Work that can take long never runs under a lock held by other requests. It runs in
+    bounded thread pools, each request under one deadline (``time_limit`` seconds,
+    answered 504 ``request_timeout`` when passed):
+
+    - analyses: ``threads`` at once (they share the one loaded pipeline); up to
+      ``queue`` more wait their turn; beyond that a request is answered 503 ``busy``
+      at once. An analysis that outlives its request still holds its place until it
+      ends, and the pipeline's own per-document budget (``config.time_budget``, set
+      no higher than ``time_limit``) ends it.
+    - fetching a URL: its own pool (``fetchers``, same queue rule), so a slow server
+      holds a fetch slot and never an analysis slot.
+    - the claims across outlets: brought up to date with the store by one background
+      thread; requests wait for it until their deadline, then get 503 ``busy`` while it
+      goes on.
+
+    Threads rather than processes: one copy of the model serves every request, the
+    GIL is released while fetching and waiting, and ``sourcetrace serve --workers N``
+    adds processes for CPU parallelism.
     """
 
-    def __init__(self, config: Config, store: Any, token: str | None, public: bool) -> None:
+    def __init__(self, config: Config, store: Any, token: str | None, public: bool, *,
+                 threads: int = 2, queue: int | None = None, fetchers: int = 8,
+                 time_limit: float = 60.0) -> None:
+        if threads < 1 or fetchers < 1 or not time_limit > 0:
+            raise ConfigError("threads and fetchers must be at least 1, time_limit positive")
+        budget = getattr(config, "time_budget", None)
+        if budget is not None and (budget == 0 or budget > time_limit):
+            config = config.replace(time_budget=time_limit)
         self.config = config
         self.token = token
         self.public = public
-        self.lock = threading.Lock()
-        self.claims_lock = threading.Lock()
+        self.time_limit = float(time_limit)
+        queue = 4 * threads if queue is None else queue
+        self._analyses = cf.ThreadPoolExecutor(threads, thread_name_prefix="sourcetrace-analyse")
+        self._analysis_slots = threading.BoundedSemaphore(threads + queue)
+        self._fetches = cf.ThreadPoolExecutor(fetchers, thread_name_prefix="sourcetrace-fetch")
+        self._fetch_slots = threading.BoundedSemaphore(fetchers + queue)
+        self._claims_pool = cf.ThreadPoolExecutor(1, thread_name_prefix="sourcetrace-claims")
+        self._claims_sync: cf.Future | None = None
+        self._claims_state = threading.Lock()     # guards _claims_sync, held for microseconds
+        self.claims_lock = threading.Lock()       # held while the claims change or are read
         self._cross: Any = None
         self._cross_count = -1
         self._name: str | None = None
@@ -83,12 +134,56 @@ class Services:
             opened = self._local.store = open_store(self._name)
         return opened
 
-    def cross_outlet(self):
-        """The corpus's claims, matched across outlets (corroboration.CrossOutlet).
+    # ------------------------------------------------------------------ deadlines
 
-        Built on first use from the stored articles, then brought up to date with the
-        articles stored since (checked by count), one request at a time.
-        """
+    def deadline(self) -> float:
+        """The monotonic time by which a request starting now must be answered."""
+        return time.monotonic() + self.time_limit
+
+    def _submit(self, pool: cf.ThreadPoolExecutor, slots: threading.BoundedSemaphore,
+                what: str, fn: Callable, *args: Any, **kwargs: Any) -> cf.Future:
+        if not slots.acquire(blocking=False):
+            raise BusyError(f"the server is busy: every {what} slot is taken and the queue "
+                            "is full", hint="retry in a few seconds")
+        try:
+            future = pool.submit(fn, *args, **kwargs)
+        except BaseException:
+            slots.release()
+            raise
+        future.add_done_callback(lambda _f: slots.release())
+        return future
+
+    def _wait(self, future: cf.Future, deadline: float | None, what: str) -> Any:
+        deadline = self.deadline() if deadline is None else deadline
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except cf.TimeoutError:
+            future.cancel()    # a queued task never starts; a running one ends on its own
+            raise RequestTimeoutError(
+                f"{what} took longer than this server's limit of {self.time_limit:g} s",
+                hint="send a shorter article, or start the server with a longer --time-limit"
+            ) from None
+
+    def analyze(self, fn: Callable, *args: Any, deadline: float | None = None,
+                **kwargs: Any) -> Any:
+        """Run one library call that analyses (or ingests) in the analysis pool, within
+        the request's deadline."""
+        return self._wait(self._submit(self._analyses, self._analysis_slots, "analysis", fn,
+                                       *args, **kwargs), deadline, "the analysis")
+
+    def fetch(self, fn: Callable, *args: Any, deadline: float | None = None,
+              **kwargs: Any) -> Any:
+        """Run one library call that fetches a URL in the fetch pool, within the deadline."""
+        return self._wait(self._submit(self._fetches, self._fetch_slots, "fetch", fn,
+                                       *args, **kwargs), deadline, "fetching the URL")
+
+    def close(self) -> None:
+        for pool in (self._analyses, self._fetches, self._claims_pool):
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ claims
+
+    def _sync_claims(self) -> None:
         from ..crossoutlet.corroboration import CrossOutlet, sync_with_store
 
         store = self.store()
@@ -99,12 +194,39 @@ class Services:
             if n != self._cross_count:
                 sync_with_store(store, None, cross=self._cross)
                 self._cross_count = n
-            return self._cross
 
-    def analyze(self, fn: Callable, *args: Any, **kwargs: Any):
-        """Run one library analysis call with the shared pipeline, one at a time."""
-        with self.lock:
-            return fn(*args, **kwargs)
+    @contextlib.contextmanager
+    def claims(self, deadline: float | None = None) -> Iterator[Any]:
+        """The corpus's claims, matched across outlets (corroboration.CrossOutlet), up
+        to date with the store (checked by count), held still while the caller reads.
+
+        Built and brought up to date by one background thread; a request waits for it
+        until its deadline, then gets BusyError while the work goes on.
+        """
+        deadline = self.deadline() if deadline is None else deadline
+        n = self.store().count()
+        with self._claims_state:
+            future = self._claims_sync
+            if (future is None or future.done()) and n != self._cross_count:
+                future = self._claims_sync = self._claims_pool.submit(self._sync_claims)
+        if future is not None:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except cf.TimeoutError:
+                raise BusyError("the claims across outlets are being brought up to date with "
+                                "the corpus", hint="retry in a minute") from None
+        if not self.claims_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise BusyError("the claims across outlets are being brought up to date with the "
+                            "corpus", hint="retry in a minute")
+        try:
+            yield self._cross
+        finally:
+            self.claims_lock.release()
+
+    def cross_outlet(self):
+        """The claims, brought up to date (for callers that only read them once)."""
+        with self.claims() as cross:
+            return cross
 
 
 def services(request: Request) -> Services:
@@ -132,16 +254,39 @@ def require_token(request: Request,
 # --------------------------------------------------------------------------- library adapters
 
 
-def analyze_request(s: Services, body: schemas.AnalyzeRequest):
-    """The Analysis of one AnalyzeRequest (text or HTML string, or an http(s) URL)."""
+def analyze_request(s: Services, body: schemas.AnalyzeRequest, *, ui: bool = False):
+    """The Analysis of one AnalyzeRequest (text or HTML string, or an http(s) URL), with
+    the attributions of the acts and confidence it asks for (default: all). ``ui``: the
+    web UI's precision-first defaults instead (config.WEB_ACTS, config.WEB_MIN_CONFIDENCE)."""
+    from ..attribution.acts import select
+    from ..config import WEB_ACTS, WEB_MIN_CONFIDENCE
+
+    analysis = _analyze_all(s, body)
+    acts, min_confidence = (body.selection(WEB_ACTS, WEB_MIN_CONFIDENCE) if ui
+                            else body.selection())
+    return select(analysis, acts, min_confidence)
+
+
+def _analyze_all(s: Services, body: schemas.AnalyzeRequest):
+    """The Analysis of one AnalyzeRequest, every attribution kept."""
     from .. import pipeline
 
     kind, value = body.input()
     meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
+    deadline = s.deadline()
     if kind == "url":  # the schema admits only http(s) URLs, never a path
-        analysis = s.analyze(pipeline.analyze_target, value, config=s.config)
+        from ..inputs import read
+
+        document = s.fetch(read.load, value, config=s.config, deadline=deadline)
+        analysis = s.analyze(_analyze_document, document, s.config, deadline=deadline)
         return analysis.replace(meta={**analysis.meta, **meta}) if meta else analysis
-    return s.analyze(pipeline.analyze, value, config=s.config, meta=meta)
+    return s.analyze(pipeline.analyze, value, config=s.config, meta=meta, deadline=deadline)
+
+
+def _analyze_document(document, config: Config):
+    from .. import pipeline
+
+    return next(pipeline.analyze_documents([document], config=config))
 
 
 def ingest_request(s: Services, body: schemas.IngestRequest):
@@ -155,7 +300,9 @@ def ingest_request(s: Services, body: schemas.IngestRequest):
     meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
     if kind == "url":
         label = value
-        report = s.analyze(corpus.ingest, [value], store, config=s.config)
+        # in the worker thread, with that thread's own store (a SQLite connection
+        # belongs to the thread that opened it)
+        report = s.analyze(lambda: corpus.ingest([value], s.store(), config=s.config))
     else:
         document = ingest.from_string(value, config=s.config, meta=meta,
                                       html=True if kind == "html" else None)
@@ -201,11 +348,35 @@ def list_articles(s: Services, *, outlet: str | None = None, offset: int = 0,
             "articles": [article_summary(a) for a in page]}
 
 
+def outlet_report(s: Services, *, by: str = "outlet", outlets: list[str] | None = None,
+                  since: str | None = None, until: str | None = None, top: int = 5,
+                  charts: bool = False) -> dict[str, Any]:
+    """The outlet report (corpus.report) as JSON; with ``charts`` also its figures (SVG)
+    and the report over time they draw from: ``{"report", "figures", "note"}`` (``note``
+    says why there are no charts)."""
+    from ..corpus import report as reports
+    from ..errors import ConfigError as ChartsMissing
+
+    store = s.store()
+    result = reports.build_report(store, by=by, outlets=outlets or (), since=since,
+                                  until=until, top=top)
+    if not charts:
+        return result
+    figures: list[Any] = []
+    note = None
+    try:
+        from ..corpus import charts as drawing
+
+        figures = drawing.figures(result, reports.time_report(store, result))
+    except ChartsMissing as exc:  # matplotlib (the report extra) is missing: tables only
+        note = f"{exc}"
+    return {"report": result, "figures": figures, "note": note}
+
+
 def list_claims(s: Services, *, min_outlets: int = 1, limit: int = 50) -> list[dict[str, Any]]:
     """Claim clusters, best corroborated first."""
-    with s.lock:
-        clusters = s.cross_outlet().clusters(min_outlets=min_outlets)
-    return [c.to_dict() for c in clusters[:limit]]
+    with s.claims() as cross:
+        return [c.to_dict() for c in cross.clusters(min_outlets=min_outlets)[:limit]]
 
 
 def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> dict[str, Any]:
@@ -216,8 +387,9 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
     if bool(claim) == bool(text):
         raise InputError("give either a claim id or a text to trace",
                          hint="e.g. /api/trace?text=300 Russian troops refused to obey orders")
-    with s.lock:
-        x = s.cross_outlet()
+    from ..crossoutlet.corroboration import first_appearances
+
+    with s.claims() as x:
         matches: list = []
         if claim:
             if claim not in x.claims:
