@@ -305,3 +305,35 @@ def test_report_api_returns_the_report_json_and_400_on_a_bad_date(tmp_path):
     assert client.get("/api/report", params={"by": "colour"}).status_code == 422
     page = client.get("/outlets", params={"by": "month"})
     assert page.status_code == 200 and "2024-03" in page.text
+
+
+def test_report_export_has_profile_columns_typed_dates_and_record_ids(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import datetime
+
+    from sourcetrace.corpus import runner
+
+    s = SqliteStore(str(tmp_path / "e.db"))
+    s.add_many(corpus())
+    path = str(tmp_path / "a.parquet")
+    assert runner.export(s, path, format="parquet", table="articles") == 5
+    t = pq.read_table(path)
+    assert str(t.schema.field("date").type) == "date32[day]"
+    rows = t.to_pylist()
+    recs = corpus()
+    assert [r["record_id"] for r in rows] == [r.record_id for r in recs]
+    assert rows[0]["date"] == datetime.date(2024, 3, 1) and rows[4]["date"] is None
+    assert rows[0]["month"] == "2024-03"
+    for row, rec in zip(rows, recs):
+        p = rec.analysis.profile
+        assert row["transparency"] == p["transparency"]["score"]
+        for c in p["transparency"]["components"]:
+            assert row[f"{c['name']}_component"] == c["value"]
+        assert row["checkworthy_unattributed_share"] == p["assertions"]["checkworthy_unattributed_share"]
+    out = io.StringIO()
+    runner.export(s, out, format="csv", table="attributions")
+    first = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert first["date"] == "2024-03-01" and first["record_id"] == "rec-1"
+    assert pq.read_table(path).num_rows == 5
+    runner.export(s, str(tmp_path / "s.parquet"), format="parquet", table="sources")
+    assert str(pq.read_table(str(tmp_path / "s.parquet")).schema.field("date").type) == "date32[day]"

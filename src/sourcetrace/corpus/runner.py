@@ -530,7 +530,7 @@ def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
             "cue": analysis.span_text(att.cue),
             "content": analysis.span_text(att.content),
             "parent": att.parent, "rule": att.rule, "confidence": att.confidence,
-            "offsets": json.dumps(att.offsets()),
+            "offsets": json.dumps(att.offsets()), "record_id": a.record_id,
         }
 
 
@@ -559,11 +559,37 @@ def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
     csv and parquet write one flat row per article, attribution or source (``table``).
     Returns the number of rows written.
     """
+    row["month"] = a.date[:7] if a.date and len(a.date) >= 7 else None
+    row.update(profile_columns(a.analysis.profile))
     if format not in EXPORT_FORMATS:
         raise ConfigError(f"unknown export format {format!r}", hint="use jsonl, csv or parquet")
     if table not in EXPORT_TABLES:
         raise ConfigError(f"unknown table {table!r}", hint="use articles, attributions or sources")
     if format == "jsonl" and table == "articles":
+#: the sourcing profile's figures exported as columns of their own (docs/profile.md)
+PROFILE_COLUMNS = ("transparency", "identity_component", "sourcing_component",
+                   "directness_component", "corroboration_component", "diversity_component",
+                   "checkworthy_unattributed_share", "longest_hearsay_chain")
+
+
+def profile_columns(profile: dict[str, Any] | None) -> dict[str, Any]:
+    """The transparency score, each of its components by name, the share of check-worthy
+    statements left unattributed and the longest hearsay chain (None where absent)."""
+    out: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
+    if not isinstance(profile, dict):
+        return out
+    t = profile.get("transparency") or {}
+    out["transparency"] = t.get("score")
+    for c in t.get("components") or ():
+        key = f"{c.get('name')}_component"
+        if key in out:
+            out[key] = c.get("value")
+    out["checkworthy_unattributed_share"] = (profile.get("assertions") or {}).get(
+        "checkworthy_unattributed_share")
+    out["longest_hearsay_chain"] = (profile.get("hearsay") or {}).get("longest_chain")
+    return out
+
+
         def rows() -> Iterator[dict[str, Any]]:
             for a in store.iter_articles():
                 row = a.summary()
@@ -587,6 +613,7 @@ def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
         else:
             writer = csv.DictWriter(f, fieldnames=_columns(table))
             writer.writeheader()
+            "record_id": a.record_id,
             for row in rows():
                 writer.writerow(row)
                 n += 1
@@ -599,16 +626,23 @@ def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
 # column name -> type, per flat table (csv header order, parquet schema)
 COLUMNS: dict[str, dict[str, str]] = {
     "articles": {"id": "int", "content_hash": "str", "outlet": "str", "url": "str",
-                 "canonical_url": "str", "title": "str", "author": "str", "date": "str",
+                 "canonical_url": "str", "title": "str", "author": "str", "date": "date",
                  "input": "str", "input_kind": "str", "added_at": "str", "n_attributions": "int",
-                 "n_sources": "int", "text": "str", "profile": "str"},
-    "attributions": {"article_id": "int", "outlet": "str", "date": "str", "url": "str",
+                 "n_sources": "int", "text": "str", "profile": "str",
+                 "record_id": "str", "month": "str", "transparency": "float",
+                 "identity_component": "float", "sourcing_component": "float",
+                 "directness_component": "float", "corroboration_component": "float",
+                 "diversity_component": "float", "checkworthy_unattributed_share": "float",
+                 "longest_hearsay_chain": "int"},
+    "attributions": {"article_id": "int", "outlet": "str", "date": "date", "url": "str",
                      "idx": "int", "kind": "str", "speaker": "str", "source_identity": "str",
                      "source_kind": "str", "source_text": "str", "cue": "str", "content": "str",
-                     "parent": "int", "rule": "str", "confidence": "float", "offsets": "str"},
-    "sources": {"article_id": "int", "outlet": "str", "date": "str", "source_id": "int",
+                     "parent": "int", "rule": "str", "confidence": "float", "offsets": "str",
+                     "record_id": "str"},
+    "sources": {"article_id": "int", "outlet": "str", "date": "date", "source_id": "int",
                 "name": "str", "identity": "str", "kind": "str", "role": "str", "channel": "str",
-                "hearsay_depth": "int", "n_attributions": "int", "n_mentions": "int"},
+                "hearsay_depth": "int", "n_attributions": "int", "n_mentions": "int",
+                "record_id": "str"},
 }
 
 
@@ -625,7 +659,7 @@ def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str
                           hint="pip install 'sourcetrace[parquet]'") from exc
     if not isinstance(out, str):
         raise ConfigError("Parquet export needs a file path, not a stream", hint="give -o FILE.parquet")
-    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64()}
+    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "date": pa.date32()}
     schema = pa.schema([(name, types[t]) for name, t in COLUMNS[table].items()])
     n = 0
     batch: list[dict[str, Any]] = []
@@ -639,3 +673,17 @@ def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str
         if batch or n == 0:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     return n
+def _as_date(value: Any) -> Any:
+    import datetime
+
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+    dates = [name for name, t in COLUMNS[table].items() if t == "date"]
+            for name in dates:   # ISO text -> a date; a partial date (YYYY-MM) has none
+                row[name] = _as_date(row.get(name))
