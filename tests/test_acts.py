@@ -161,3 +161,48 @@ def test_acts_cli_min_confidence_one_leaves_nothing_below(cli, tmp_path):
     result = cli("analyze", path, "-f", "json", "--rules-only", "--min-confidence", "0.999")
     assert result.exit_code == 0, result.stderr
     assert all(a["confidence"] >= 0.999 for a in json.loads(result.stdout)["attributions"])
+
+
+# --------------------------------------------------------------------------- API
+
+
+@pytest.fixture(scope="module")
+def client():
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from fastapi import testclient
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.web.app import create_app
+
+    with testclient.TestClient(create_app(DEFAULT.replace(rules_only=True),
+                                          store=open_store(":memory:")),
+                               base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def test_acts_api_analyze_returns_acts_and_selects_on_request(client):
+    every = client.post("/api/analyze", json={"text": TEXT})
+    assert every.status_code == 200, every.text
+    assert [a["act"] for a in every.json()["attributions"]] == ["speech", "belief", "finding"]
+    speech = client.post("/api/analyze", json={"text": TEXT, "acts": ["speech"]})
+    assert speech.status_code == 200, speech.text
+    assert [a["act"] for a in speech.json()["attributions"]] == ["speech"]
+
+
+def test_acts_api_refuses_unknown_act_and_selection_on_ingest(client):
+    assert client.post("/api/analyze", json={"text": TEXT, "acts": ["gossip"]}).status_code == 422
+    assert client.post("/api/analyze", json={"text": TEXT, "min_confidence": 2}).status_code == 422
+    assert client.post("/api/ingest", json={"text": TEXT, "acts": ["speech"]}).status_code == 422
+
+
+def test_acts_web_ui_default_is_speech_at_the_web_threshold(client):
+    from sourcetrace.config import WEB_MIN_CONFIDENCE
+    from sourcetrace.web import schemas, services
+
+    s = client.app.state.services if hasattr(client.app.state, "services") else None
+    if s is None:
+        pytest.skip("the app keeps its services elsewhere")
+    analysis = services.analyze_request(s, schemas.AnalyzeRequest(text=TEXT), ui=True)
+    assert {a.act for a in analysis.attributions} <= {"speech"}
+    assert all(a.confidence >= WEB_MIN_CONFIDENCE for a in analysis.attributions)
