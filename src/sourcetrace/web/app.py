@@ -207,7 +207,9 @@ def _wants_html(request: Request) -> bool:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one place where exceptions become HTTP responses (JSON, or a page for browsers)."""
     status, payload = error_payload(exc)
-    if status >= 500:
+    if isinstance(exc, (BusyError, RequestTimeoutError)):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+    elif status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = dict(SECURITY_HEADERS)
     if isinstance(exc, StarletteHTTPException) and exc.headers:
