@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..inputs import collect as collect_mod
 from ..config import DEFAULT, Config
-from ..errors import ConfigError, SourcetraceError
+from ..errors import ConfigError, DocumentTimeoutError, SourcetraceError, StoreError
 from ..inputs.metadata import MetaOptions, parse_date
 from ..inputs.read import Document
 from ..model import Analysis
@@ -149,23 +149,59 @@ def limit_blas_threads() -> bool:
 
 
 def _init_worker(config: Config) -> None:
-    """Process-pool initializer: load the model once per worker."""
+    """Process-pool initializer: exit with the parent, load the model once per worker."""
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
+    exit_with_parent()
     limit_blas_threads()
     from .. import pipeline
 
     pipeline.load_for(config)
 
 
+def exit_with_parent(poll: float = 1.0) -> None:
+    """Make this (worker) process exit when its parent dies, even by ``kill -9``: on
+    Linux the kernel sends SIGKILL (PR_SET_PDEATHSIG); everywhere a daemon thread
+    checks every ``poll`` seconds that the parent is still the same process."""
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT
                   ) -> list[Analysis | SourcetraceError | Exception]:
     """Analyse documents as one batch; when the batch fails, one by one, so that a bad
-    article costs only itself. One Analysis or exception per document, in order."""
+    article costs only itself. One Analysis or exception per document, in order; a
+    document over the time budget gets its DocumentTimeoutError and is not retried."""
     from ..pipeline import analyze_documents
 
+    done: list[Analysis | SourcetraceError | Exception] = []
     try:
-        return list(analyze_documents(documents, config=config))
+        for analysis in analyze_documents(documents, config=config):
+            done.append(analysis)
+        return done
+    except DocumentTimeoutError as exc:  # raised for the document after the last done
+        rest = documents[len(done) + 1:]
+        return done + [exc] + (analyze_chunk(rest, config) if rest else [])
     except Exception:
         if len(documents) == 1:
             try:
@@ -263,7 +299,17 @@ class _Run:
                 self.fail(item.input, str(result), result.code)
             else:
                 self.fail(item.input, f"analysis failed: {type(result).__name__}: {result}", "error")
-        ids = self.store.add_many(records)
+        try:
+            ids = self.store.add_many(records)
+        except StoreError:
+            # one article the database refuses must not cost the others: one
+            # transaction each (a store that is down fails again on its failure record)
+            ids = []
+            for record in records:
+                try:
+                    ids.extend(self.store.add_many([record]))
+                except StoreError as exc:
+                    self.fail(record.input, str(exc), exc.code)
         added = sum(1 for i in ids if i is not None)
         self.report.added += added
         self.report.duplicates += len(ids) - added
@@ -513,9 +559,35 @@ class _RayError(SourcetraceError):
 
 def _article_row(a: Any) -> dict[str, Any]:
     row = a.summary()
+    row["month"] = a.date[:7] if a.date and len(a.date) >= 7 else None
+    row.update(profile_columns(a.analysis.profile))
     row["text"] = a.text
     row["profile"] = json.dumps(a.analysis.profile) if a.analysis.profile is not None else None
     return row
+
+
+#: the sourcing profile's figures exported as columns of their own (docs/profile.md)
+PROFILE_COLUMNS = ("transparency", "identity_component", "sourcing_component",
+                   "directness_component", "corroboration_component", "diversity_component",
+                   "checkworthy_unattributed_share", "longest_hearsay_chain")
+
+
+def profile_columns(profile: dict[str, Any] | None) -> dict[str, Any]:
+    """The transparency score, each of its components by name, the share of check-worthy
+    statements left unattributed and the longest hearsay chain (None where absent)."""
+    out: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
+    if not isinstance(profile, dict):
+        return out
+    t = profile.get("transparency") or {}
+    out["transparency"] = t.get("score")
+    for c in t.get("components") or ():
+        key = f"{c.get('name')}_component"
+        if key in out:
+            out[key] = c.get("value")
+    out["checkworthy_unattributed_share"] = (profile.get("assertions") or {}).get(
+        "checkworthy_unattributed_share")
+    out["longest_hearsay_chain"] = (profile.get("hearsay") or {}).get("longest_chain")
+    return out
 
 
 def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
@@ -541,6 +613,7 @@ def _source_rows(a: Any) -> Iterator[dict[str, Any]]:
             "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
             "channel": s.channel, "hearsay_depth": s.hearsay_depth,
             "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
+            "record_id": a.record_id,
         }
 
 
@@ -552,44 +625,21 @@ _ROWS: dict[str, Callable[[Any], Iterable[dict[str, Any]]]] = {
 
 
 def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
-           table: str = "articles") -> int:
+           table: str = "articles", keep_formulas: bool = False) -> int:
     """Write the corpus to ``out`` (a path, or a text stream for jsonl/csv).
 
     jsonl with table=articles writes one full record per line (columns + the Analysis);
     csv and parquet write one flat row per article, attribution or source (``table``).
-    Returns the number of rows written.
+    In CSV, a text cell that starts with = + - @ (or a tab or carriage return) gets a
+    leading ``'`` so that a spreadsheet shows it rather than running it as a formula
+    (article text is untrusted: ``=HYPERLINK(...)``); ``keep_formulas=True`` writes
+    the cells as they are. Returns the number of rows written.
     """
-    row["month"] = a.date[:7] if a.date and len(a.date) >= 7 else None
-    row.update(profile_columns(a.analysis.profile))
     if format not in EXPORT_FORMATS:
         raise ConfigError(f"unknown export format {format!r}", hint="use jsonl, csv or parquet")
     if table not in EXPORT_TABLES:
         raise ConfigError(f"unknown table {table!r}", hint="use articles, attributions or sources")
     if format == "jsonl" and table == "articles":
-#: the sourcing profile's figures exported as columns of their own (docs/profile.md)
-PROFILE_COLUMNS = ("transparency", "identity_component", "sourcing_component",
-                   "directness_component", "corroboration_component", "diversity_component",
-                   "checkworthy_unattributed_share", "longest_hearsay_chain")
-
-
-def profile_columns(profile: dict[str, Any] | None) -> dict[str, Any]:
-    """The transparency score, each of its components by name, the share of check-worthy
-    statements left unattributed and the longest hearsay chain (None where absent)."""
-    out: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
-    if not isinstance(profile, dict):
-        return out
-    t = profile.get("transparency") or {}
-    out["transparency"] = t.get("score")
-    for c in t.get("components") or ():
-        key = f"{c.get('name')}_component"
-        if key in out:
-            out[key] = c.get("value")
-    out["checkworthy_unattributed_share"] = (profile.get("assertions") or {}).get(
-        "checkworthy_unattributed_share")
-    out["longest_hearsay_chain"] = (profile.get("hearsay") or {}).get("longest_chain")
-    return out
-
-
         def rows() -> Iterator[dict[str, Any]]:
             for a in store.iter_articles():
                 row = a.summary()
@@ -613,14 +663,22 @@ def profile_columns(profile: dict[str, Any] | None) -> dict[str, Any]:
         else:
             writer = csv.DictWriter(f, fieldnames=_columns(table))
             writer.writeheader()
-            "record_id": a.record_id,
             for row in rows():
-                writer.writerow(row)
+                writer.writerow(row if keep_formulas else _defused(row))
                 n += 1
     finally:
         if own:
             f.close()
     return n
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every text cell that a spreadsheet would read as a formula quoted."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            for k, v in row.items()}
 
 
 # column name -> type, per flat table (csv header order, parquet schema)
@@ -650,29 +708,6 @@ def _columns(table: str) -> list[str]:
     return list(COLUMNS[table])
 
 
-def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str) -> int:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise ConfigError("Parquet export needs pyarrow",
-                          hint="pip install 'sourcetrace[parquet]'") from exc
-    if not isinstance(out, str):
-        raise ConfigError("Parquet export needs a file path, not a stream", hint="give -o FILE.parquet")
-    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "date": pa.date32()}
-    schema = pa.schema([(name, types[t]) for name, t in COLUMNS[table].items()])
-    n = 0
-    batch: list[dict[str, Any]] = []
-    with pq.ParquetWriter(out, schema) as writer:
-        for row in rows:
-            batch.append(row)
-            n += 1
-            if len(batch) >= 1000:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch.clear()
-        if batch or n == 0:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    return n
 def _as_date(value: Any) -> Any:
     import datetime
 
@@ -684,6 +719,29 @@ def _as_date(value: Any) -> Any:
     return None
 
 
+def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError("Parquet export needs pyarrow",
+                          hint="pip install 'sourcetrace[parquet]'") from exc
+    if not isinstance(out, str):
+        raise ConfigError("Parquet export needs a file path, not a stream", hint="give -o FILE.parquet")
+    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "date": pa.date32()}
+    schema = pa.schema([(name, types[t]) for name, t in COLUMNS[table].items()])
     dates = [name for name, t in COLUMNS[table].items() if t == "date"]
+    n = 0
+    batch: list[dict[str, Any]] = []
+    with pq.ParquetWriter(out, schema) as writer:
+        for row in rows:
             for name in dates:   # ISO text -> a date; a partial date (YYYY-MM) has none
                 row[name] = _as_date(row.get(name))
+            batch.append(row)
+            n += 1
+            if len(batch) >= 1000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch.clear()
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
