@@ -54,6 +54,7 @@ _FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 _WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _URL = re.compile(r"\Ahttps?://\S+\Z", re.I)
+_URL_START = re.compile(r"\Ahttps?://", re.I)  # then it must be a URL by fetch.URL_PATTERN
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
                "application/xml", "text/xml", "application/feed+json")
 _FEED_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
@@ -201,7 +202,13 @@ class _Reader:
 
     # -- dispatch ---------------------------------------------------------------------
     def target(self, target: str, kind: str) -> Iterator[Item]:
-        if _URL.match(target):
+        if _URL_START.match(target):
+            from .fetch import is_url
+
+            if not is_url(target):
+                yield Failure(target[:300], f"not an http(s) URL: {target[:200]!r} (a URL has "
+                              "no spaces or control characters)", "bad_input")
+                return
             if kind == "feed":
                 yield from self.feed_url(target)
             elif kind in ("auto", "url"):

@@ -5,34 +5,53 @@
 What it guards against:
 
 - only ``http`` and ``https`` URLs;
+- one URL pattern (``URL_PATTERN``, also the API's): http(s), no spaces, no control
+  characters;
 - the host is resolved (``socket.getaddrinfo``) and refused when any of its
-  addresses is private, loopback, link-local, multicast, reserved or unspecified,
-  unless ``config.allow_private``; the check is repeated on every redirect hop;
+  addresses is not global (``ipaddress``'s ``is_global``, which covers private,
+  loopback, link-local, shared 100.64.0.0/10, reserved, ...; plus multicast and the
+  deprecated site-local fec0::/10; an IPv4 address inside IPv6 is judged as IPv4),
+  unless ``config.allow_private``; the check is repeated on every redirect hop, and
+  the connection is made to the very addresses checked (no second DNS lookup, so
+  DNS rebinding cannot slip past it);
 - redirects are followed by hand, at most ``MAX_REDIRECTS``;
-- connect and read timeouts (``config.fetch_timeout``) and an overall deadline;
+- one overall deadline, ``DEADLINE_FACTOR * config.fetch_timeout`` seconds, covers
+  connecting, sending, the response headers and the body: every socket operation
+  waits at most what is left of it, so a server that sends its headers one byte at
+  a time fails at the deadline (as does one that never answers: ``fetch_timeout``
+  per operation);
 - the body is streamed and refused past ``config.fetch_max_bytes``;
 - only text/HTML (and JSON/XML) content types are accepted.
 
 Every failure raises FetchError (BlockedAddressError for a refused address) with a
-one-line message. Known limit: the address is checked before httpx connects, and
-httpx resolves the name again, so a DNS server that answers differently the second
-time (DNS rebinding) is not caught.
+one-line message. Known limit: the DNS lookup itself waits as long as the system
+resolver does.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 
+import httpcore
 import httpx
 
 from ..config import DEFAULT, Config
 from ..errors import BlockedAddressError, FetchError
 
-__all__ = ["MAX_REDIRECTS", "Page", "check_address", "fetch", "resolve"]
+__all__ = ["DEADLINE_FACTOR", "MAX_REDIRECTS", "Page", "URL_PATTERN", "check_address", "fetch",
+           "is_url", "resolve"]
 
 MAX_REDIRECTS = 5
+DEADLINE_FACTOR = 4   # the whole fetch, redirects included: 4 x fetch_timeout
+# An http(s) URL: no white space, no control character (\x00-\x1f, \x7f), a host that
+# starts with a letter or digit. The API's schema uses the same pattern.
+_URL_BODY = r"[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f/$.?#][^\s\x00-\x1f\x7f]*"
+URL_PATTERN = "^" + _URL_BODY + "$"
+_URL_RE = re.compile(r"\A" + _URL_BODY + r"\Z")
 _ACCEPTED_TYPES = ("text/", "application/xhtml+xml", "application/xml", "application/json",
                    "application/ld+json", "application/rss+xml", "application/atom+xml",
                    "application/feed+json")
@@ -56,6 +75,11 @@ class Page:
         return self.content_type in _HTML_TYPES
 
 
+def is_url(text: str) -> bool:
+    """Whether ``text`` is an http(s) URL by ``URL_PATTERN``."""
+    return _URL_RE.match(text) is not None
+
+
 def resolve(host: str, port: int) -> list[str]:
     """All addresses of ``host`` (a name or an IP literal). FetchError when DNS fails."""
     try:
@@ -69,32 +93,42 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def _blocked_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why ``ip`` may not be fetched from by default (None: a global address)."""
     if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
+        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if mapped is not None:
             return _blocked_reason(mapped)
+        if ip.is_site_local:  # fec0::/10: deprecated, but routed inside some networks
+            return "site-local"
     for attr, reason in (("is_loopback", "loopback"), ("is_unspecified", "unspecified"),
                          ("is_link_local", "link-local"), ("is_multicast", "multicast"),
                          ("is_private", "private"), ("is_reserved", "reserved")):
         if getattr(ip, attr):
             return reason
+    if not ip.is_global:  # e.g. 100.64.0.0/10, shared address space (carrier NAT)
+        return "non-global"
     return None
 
 
-def check_address(url: httpx.URL, config: Config = DEFAULT) -> None:
+def check_address(url: httpx.URL, config: Config = DEFAULT) -> list[str]:
     """Refuse a URL whose scheme is not http(s) or whose host resolves to a
-    non-public address (unless ``config.allow_private``)."""
+    non-global address (unless ``config.allow_private``); the addresses checked."""
     if url.scheme not in ("http", "https"):
         raise FetchError(f"cannot fetch {url.scheme}:// URLs, only http and https")
     host = url.host
     if not host:
         raise FetchError(f"the URL {url} has no host")
     port = url.port or (443 if url.scheme == "https" else 80)
+    return checked_addresses(host, port, config)
+
+
+def checked_addresses(host: str, port: int, config: Config = DEFAULT) -> list[str]:
+    """The addresses of ``host``, each one checked (BlockedAddressError, FetchError)."""
     addresses = resolve(host, port)
     if not addresses:
         raise FetchError(f"cannot resolve {host}: no address")
     if config.allow_private:
-        return
+        return addresses
     for address in addresses:
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -106,6 +140,88 @@ def check_address(url: httpx.URL, config: Config = DEFAULT) -> None:
             shown = host if host == address else f"{host} ({address})"
             raise BlockedAddressError(f"refused to fetch {shown}: a {reason} address",
                                       hint=_PRIVATE_HINT)
+    return addresses
+
+
+class _Deadline:
+    """What is left of the fetch's overall deadline, as each socket operation's timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise error(f"past the fetch deadline of {self.seconds:g}s")
+        return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname,
+                                      self._deadline.left(timeout, httpcore.ConnectTimeout))
+        return _Stream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """httpcore's network, bounded by the deadline, connecting only to the addresses
+    that ``checked_addresses`` let through (the same lookup, not a second one)."""
+
+    def __init__(self, config: Config, deadline: _Deadline) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._config = config
+        self._deadline = deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        error: Exception | None = None
+        for address in checked_addresses(host, port, self._config):
+            try:
+                inner = self._inner.connect_tcp(
+                    address.split("%", 1)[0], port,
+                    self._deadline.left(timeout, httpcore.ConnectTimeout),
+                    local_address=local_address, socket_options=socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+                continue
+            return _Stream(inner, self._deadline)
+        raise error or httpcore.ConnectError(f"cannot connect to {host}")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, max(self._deadline.end - time.monotonic(), 0)))
+
+
+def _transport(config: Config, deadline: _Deadline) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(trust_env=False)
+    pool = getattr(transport, "_pool", None)
+    if pool is not None and hasattr(pool, "_network_backend"):
+        pool._network_backend = _Backend(config, deadline)
+    return transport
 
 
 def _parse_url(url: str) -> httpx.URL:
@@ -133,11 +249,17 @@ def fetch(url: str, config: Config = DEFAULT, *,
 
     ``transport`` replaces the network (tests pass an ``httpx.MockTransport``).
     """
+    if url[:8].lower().startswith(("http://", "https://")) and not is_url(url):
+        raise FetchError(f"not an http(s) URL: {url[:200]!r}",
+                         hint="a URL has no spaces or control characters")
     current = _parse_url(url)
     timeout = httpx.Timeout(config.fetch_timeout)
-    deadline = time.monotonic() + 4 * config.fetch_timeout
+    overall = _Deadline(DEADLINE_FACTOR * config.fetch_timeout)
+    deadline = overall.end
     headers = {"User-Agent": config.user_agent,
                "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"}
+    if transport is None:
+        transport = _transport(config, overall)
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers,
                           transport=transport) as client:
@@ -156,7 +278,8 @@ def fetch(url: str, config: Config = DEFAULT, *,
     except FetchError:
         raise
     except httpx.TimeoutException:
-        raise FetchError(f"timed out fetching {current} (after {config.fetch_timeout:g}s)",
+        waited = min(time.monotonic() - (deadline - overall.seconds), overall.seconds)
+        raise FetchError(f"timed out fetching {current} (after {waited:.0f}s)",
                          hint="try again later, or raise fetch_timeout") from None
     except httpx.ConnectError as exc:
         raise FetchError(f"cannot connect to {current.host}: {_reason(exc)}",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import functools
 import json
+import math
 import os
 import re
 import sys
@@ -403,7 +404,7 @@ def from_record(record: Any, *, config: Config = DEFAULT,
     out = dict(meta or {})
     for key, value in record.items():
         if key != "text" and (value is None or isinstance(value, (str, int, float, bool))):
-            out.setdefault(key, value)
+            out.setdefault(key, _storable(value))
     if "outlet" not in out:
         for key in _OUTLET_KEYS:
             if isinstance(record.get(key), str) and record[key].strip():
@@ -414,6 +415,16 @@ def from_record(record: Any, *, config: Config = DEFAULT,
         raise _too_large(len(text), config, "the record's text", "characters")
     out["language"] = check_text(text, config)
     return Document(text=text, meta=out)
+
+
+def _storable(value: Any) -> Any:
+    """A metadata value every store and strict JSON keep: NUL characters (PostgreSQL
+    refuses them) become U+FFFD, NaN and infinities their names as strings."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 def _record_error(exc: json.JSONDecodeError) -> RecordError:
