@@ -11,12 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..inputs.fetch import URL_PATTERN  # one pattern for the API and the reader
+
 MAX_ID = 2**63 - 1   # the stores' ids are signed 64-bit integers
 
 # An article id in a path: checked (422) before it reaches the store.
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored article's id")]
-
-URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*$"
 
 
 class Strict(BaseModel):
