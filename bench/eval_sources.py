@@ -204,7 +204,7 @@ def speed(n: int, dev_path: Path = DEV) -> dict:
     from sourcetrace.inputs import clean
     from sourcetrace import sources
     from sourcetrace import pipeline as nlp_mod
-    from sourcetrace.pipeline import register_extensions as register
+    from sourcetrace.pipeline import doc_attributions, doc_boilerplate, register_extensions as register
     from sourcetrace.model import Analysis
 
     register()
@@ -220,10 +220,10 @@ def speed(n: int, dev_path: Path = DEV) -> dict:
     docs = list(nlp.pipe(docs, batch_size=16))
     w1, c1 = time.perf_counter(), time.process_time()
     for d in docs:
-        atts, reg = sources.resolve_sources(d, tuple(d._.attributions or ()))
-        found = assertions.find_assertions(d, atts, d._.boilerplate or ())
+        atts, reg = sources.resolve_sources(d, doc_attributions(d))
+        found = assertions.find_assertions(d, atts, doc_boilerplate(d))
         a = Analysis(text=d.text, attributions=atts, sources=reg, assertions=found,
-                     boilerplate=tuple(d._.boilerplate or ()))
+                     boilerplate=doc_boilerplate(d))
         profile.build_profile(a)
     w2, c2 = time.perf_counter(), time.process_time()
     return {"documents": len(texts), "chars": sum(map(len, texts)), "python": platform.python_version(),

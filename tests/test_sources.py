@@ -200,10 +200,10 @@ def test_sources_spacy_component_sets_doc_extensions():
     nlp.add_pipe("sourcetrace_attributions")
     nlp.add_pipe("sourcetrace_sources")
     doc = nlp('Intro.\n\n"We lost," said Ann Lee, a spokeswoman for the city council. Taxes rose 5 percent.')
-    assert doc._.sources and doc._.sources[0].name == "Ann Lee"
-    assert doc._.attributions[0].source_id == 0
+    assert doc._.sources and doc._.sources[0]["name"] == "Ann Lee"
+    assert doc._.attributions[0]["source_id"] == 0
     assert doc._.profile["sources"]["distinct"] >= 1
-    assert any(a.label == "checkworthy" for a in doc._.assertions)
+    assert any(a["label"] == "checkworthy" for a in doc._.assertions)
 
 
 # --- evaluation floor on the hand labels (bench/labels, PolNeAR train) ------------------

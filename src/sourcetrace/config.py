@@ -8,6 +8,8 @@
         nested=True,                 # keep nested attributions (parent set) in the Analysis
         rules_only=False,            # ignore any trained model, use the rules alone
         model_setting="fast",        # trained role tagger beside the rules: "fast" or "accurate"
+        model_path=None,             # a folder of role-tagger weights (`sourcetrace train
+                                     # --output DIR`, or --model DIR) used instead of the setting
         fetch_timeout=15.0,          # seconds, for connect and for each read
         fetch_max_bytes=10_000_000,  # a URL body larger than this is refused
         allow_private=False,         # let URLs reach private/loopback/link-local addresses
@@ -43,6 +45,7 @@ class Config:
     nested: bool = True
     rules_only: bool = False
     model_setting: str = "fast"
+    model_path: str | None = None
     fetch_timeout: float = 15.0
     fetch_max_bytes: int = 10_000_000
     allow_private: bool = False

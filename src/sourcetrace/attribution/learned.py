@@ -568,7 +568,8 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     text = doc.text if text is None else text
     sent = _sent_index(doc)
     para = _paragraph_index(doc, text)
-    boiler = [(b.start, b.end) for b in (getattr(doc._, "boilerplate", None) or ())]
+    boiler = [(b["start"], b["end"]) if isinstance(b, dict) else (b.start, b.end)
+              for b in (getattr(doc._, "boilerplate", None) or ())]   # plain data or Spans
     if boiler:   # text marked as boilerplate is never mined
         proposals = Proposals(tuple(p for p in proposals.spans if not any(
             bs < p.span.end and p.span.start < be for bs, be in boiler)), proposals.tags)

