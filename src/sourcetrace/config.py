@@ -26,12 +26,20 @@
 The web UI starts precision-first: speech only (WEB_ACTS) at WEB_MIN_CONFIDENCE.
 
 Change one field with ``config.replace(allow_private=True)``.
+
+Word lists, patterns and cue weights are named configuration too: data files in
+``sourcetrace/lexicons/``, each read by the one reader below (``read_sections`` for
+"[section]" lists, ``read_table`` for tab-separated rows). In every lexicon file a "#" at
+the start of a line or after whitespace opens a comment (so a pattern may hold "[#-]"),
+and blank lines are ignored.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from .errors import ConfigError
 
@@ -85,3 +93,42 @@ class Config:
 DEFAULT = Config()
 WEB_ACTS = ("speech",)     # the web UI shows speech first; its legend adds the other acts
 WEB_MIN_CONFIDENCE = 0.5   # and attributions at least this likely to be right
+
+
+# --------------------------------------------------------------------------- lexicon files
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+_COMMENT = re.compile(r"(?:^|\s)#.*")
+
+
+def _lexicon_lines(name: str) -> Iterator[str]:
+    """The lines of ``lexicons/NAME`` that are not blank once their comment is dropped."""
+    try:
+        raw = (LEXICON_DIR / name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the lexicon {name}: {exc.strerror or exc}",
+                          hint=f"it belongs in {LEXICON_DIR}; reinstall sourcetrace") from exc
+    for line in raw.splitlines():
+        line = _COMMENT.sub("", line).rstrip()
+        if line.strip():
+            yield line
+
+
+def read_sections(name: str, *, lower: bool = False) -> dict[str, list[str]]:
+    """A "[section]" lexicon: its entries per section, in file order (lower-cased when
+    ``lower``); entries before the first section header are in section ""."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for line in _lexicon_lines(name):
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+            sections.setdefault(current, [])
+            continue
+        sections.setdefault(current, []).append(line.lower() if lower else line)
+    return sections
+
+
+def read_table(name: str) -> list[list[str]]:
+    """A tab-separated lexicon: the stripped cells of each line."""
+    return [[part.strip() for part in line.split("\t")] for line in _lexicon_lines(name)]

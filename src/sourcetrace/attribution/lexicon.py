@@ -15,9 +15,8 @@ File formats (``#`` starts a comment, blank lines are ignored):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
+from ..config import LEXICON_DIR, read_table  # noqa: F401  LEXICON_DIR: where they live
 
 
 @dataclass(frozen=True)
@@ -47,16 +46,9 @@ class Lexicons:
         return self.words.get(key, frozenset())
 
 
-def _lines(name: str):
-    for raw in (LEXICON_DIR / name).read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if line.strip():
-            yield [part.strip() for part in line.split("\t")]
-
-
 def _entries(name: str) -> dict[str, Entry]:
     out = {}
-    for parts in _lines(name):
+    for parts in read_table(name):
         lemma = parts[0].lower()
         frames = {}
         for item in (parts[1] if len(parts) > 1 else "").split(","):
@@ -70,7 +62,7 @@ def _entries(name: str) -> dict[str, Entry]:
 def load() -> Lexicons:
     """Read the lexicon files (call once, e.g. in a component's __init__)."""
     words: dict[str, set[str]] = {}
-    for parts in _lines("attribution_words.txt"):
+    for parts in read_table("attribution_words.txt"):
         if len(parts) >= 2:
             words.setdefault(parts[0], set()).add(parts[1].lower())
     from spacy.strings import hash_string

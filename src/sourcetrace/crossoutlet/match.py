@@ -53,6 +53,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..config import read_sections
 from ..errors import ConfigError, SourcetraceError
 
 __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
@@ -130,18 +131,7 @@ class _Lexicon:
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    raw = resources.files("sourcetrace").joinpath("lexicons/claim_match.txt").read_text("utf-8")
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in raw.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1]
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
+    sections = read_sections("claim_match.txt")
     antonyms = []
     for line in sections.get("antonyms", []):
         left, right = line.split("|", 1)

@@ -26,8 +26,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 
+from ..config import read_sections
+from ..errors import ConfigError
 from ..model import Span
 
 __all__ = ["Residue", "explain_boilerplate", "find_boilerplate", "is_boilerplate"]
@@ -53,20 +54,9 @@ class _Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    raw = resources.files("sourcetrace").joinpath("lexicons/boilerplate.txt").read_text("utf-8")
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in raw.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = stripped[1:-1]
-            sections.setdefault(current, [])
-            continue
-        if current is None:
-            raise ValueError(f"boilerplate lexicon: rule outside a section: {line!r}")
-        sections[current].append(stripped)
+    sections = read_sections("boilerplate.txt")
+    if sections.get(""):
+        raise ConfigError(f"boilerplate lexicon: rule outside a section: {sections[''][0]!r}")
 
     def rules(name: str, whole_line: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
         out = []

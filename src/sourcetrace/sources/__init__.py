@@ -55,18 +55,15 @@ from .channel import attribution_channel, hearsay_depths
 from .context import quote_regions, sentence_bounds
 from .names import appositive_role, title_before
 from .resolve import resolve_sources
-from .wordlists import LEXICON_DIR, lexicons, phrase_regex, read_sections, read_table
+from .wordlists import lexicons, phrase_regex
 
 __all__ = [
-    "LEXICON_DIR",
     "appositive_role",
     "attribution_channel",
     "hearsay_depths",
     "lexicons",
     "phrase_regex",
     "quote_regions",
-    "read_sections",
-    "read_table",
     "resolve_sources",
     "sentence_bounds",
     "title_before",

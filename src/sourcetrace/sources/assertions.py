@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 from ..model import Assertion, Span
 from .context import sentence_bounds
-from .wordlists import phrase_regex, read_sections
+from ..config import read_sections
+from .wordlists import phrase_regex
 
 CHECKWORTHY = "checkworthy"
 OPINION = "opinion"
@@ -54,8 +55,8 @@ class _Markers:
 
 @functools.lru_cache(maxsize=1)
 def markers() -> _Markers:
-    sections = read_sections("assertions_markers.txt")
-    hedges = [w for ws in read_sections("assertions_hedges.txt").values() for w in ws]
+    sections = read_sections("assertions_markers.txt", lower=True)
+    hedges = [w for ws in read_sections("assertions_hedges.txt", lower=True).values() for w in ws]
     return _Markers(
         words={k: frozenset(w for w in v if " " not in w) for k, v in sections.items()},
         phrases={k: phrase_regex(w for w in v if " " in w) for k, v in sections.items()},

@@ -1,39 +1,13 @@
-"""The source lexicons: word lists read once from ``lexicons/sources_*.txt`` and lookups in them."""
+"""The source lexicons: word lists read once from ``lexicons/sources_*.txt`` (by the
+lexicon reader of config.py) and lookups in them."""
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
-
-
-def read_sections(name: str) -> dict[str, list[str]]:
-    """Read a "[section]" word list from ``lexicons/NAME`` (comments and blanks dropped)."""
-    sections: dict[str, list[str]] = {}
-    current = ""
-    for raw in (LEXICON_DIR / name).read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if not line:
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1].strip()
-            sections.setdefault(current, [])
-            continue
-        sections.setdefault(current, []).append(line.lower())
-    return sections
-
-
-def read_table(name: str) -> list[list[str]]:
-    """Read a tab-separated table from ``lexicons/NAME`` (lines starting with # dropped)."""
-    rows = []
-    for raw in (LEXICON_DIR / name).read_text(encoding="utf-8").splitlines():
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        rows.append([part.strip() for part in raw.split("\t")])
-    return rows
+from ..config import read_sections, read_table
 
 
 def phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -59,8 +33,8 @@ class _Lexicons:
 @functools.lru_cache(maxsize=1)
 def lexicons() -> _Lexicons:
     """The source lexicons, read once from the data files."""
-    ident = read_sections("sources_identity.txt")
-    kinds = read_sections("sources_kinds.txt")
+    ident = read_sections("sources_identity.txt", lower=True)
+    kinds = read_sections("sources_kinds.txt", lower=True)
     outlet_names = kinds.get("media_outlet", [])
     outlet_alt = "|".join(re.escape(o) for o in sorted(outlet_names, key=len, reverse=True))
     outlet_group = rf"(?P<outlet>(?=[A-Z0-9])(?:{outlet_alt}))(?![\w-])"
