@@ -40,3 +40,137 @@ def test_corpus_ray_engine_stores_what_the_local_engine_stores(ray_local):
     got = {a.input: a.analysis for a in on_ray.iter_articles()}
     assert got == expected
     assert [f.input for f in on_ray.failures()] == ["bad.warc"]
+
+
+# ---------------------------------------------------------------- an existing two-node cluster
+
+PG_ENV = "SOURCETRACE_TEST_POSTGRES"
+RAY_SCHEMA = "sourcetrace_ray_test"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _processes_of(session: str) -> list[int]:
+    """Ids of this machine's processes whose command line names the Ray session."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if session.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def _stop(session: str, ray_bin: str, temp_dir: str) -> list[int]:
+    """Stop the cluster's processes (ours only, by id: `ray stop` would also stop every
+    other Ray of this user on the machine); the ids still alive after 10 s."""
+    import os
+    import signal
+    import time
+
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        for pid in _processes_of(session):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        end = time.time() + wait
+        while _processes_of(session) and time.time() < end:
+            time.sleep(0.2)
+    return _processes_of(session)
+
+
+@pytest.fixture
+def two_node_cluster(monkeypatch):
+    """`ray start --head` and a second `ray start --address`, one CPU each, from the venv's
+    ray binary; the head's address. Stopped (every process of the session) afterwards."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install '.[ray]')")
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"{PG_ENV} is not set: a cluster needs a shared PostgreSQL store "
+                    "(.ci/run starts one and sets it)")
+    ray_bin = Path(sys.executable).with_name("ray")
+    if not ray_bin.exists():
+        pytest.skip(f"no ray command beside {sys.executable}")
+    if ray.is_initialized():
+        ray.shutdown()
+    temp_dir = tempfile.mkdtemp(prefix="st-ray-", dir="/tmp")   # short: socket paths
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    # no token authentication on this loopback test cluster (Ray turns it on by itself
+    # where ~/.ray/auth_token exists): the same setting for both nodes and this driver
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    common = ["--num-cpus", "1", "--num-gpus", "0", "--disable-usage-stats"]
+    session = None
+    try:
+        subprocess.run([str(ray_bin), "start", "--head", "--port", str(port), "--temp-dir",
+                        temp_dir, "--include-dashboard", "false", *common], check=True,
+                       env=env, capture_output=True, timeout=120)
+        session = os.path.basename(os.path.realpath(os.path.join(temp_dir, "session_latest")))
+        subprocess.run([str(ray_bin), "start", "--address", address, *common], check=True,
+                       env=env, capture_output=True, timeout=120)
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        left = _stop(session, str(ray_bin), temp_dir) if session else []
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        assert not left, f"Ray processes still running: {left}"
+
+
+def test_corpus_ray_ingests_into_postgresql_through_a_two_node_cluster(two_node_cluster):
+    import os
+
+    import psycopg
+    import ray
+    from psycopg.conninfo import make_conninfo
+
+    from sourcetrace.corpus.store.postgres import PostgresStore
+
+    dsn = os.environ[PG_ENV]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {RAY_SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {RAY_SCHEMA}")
+    try:
+        store = PostgresStore(make_conninfo(dsn, options=f"-c search_path={RAY_SCHEMA}"))
+        items = [Collected(f"a{i}.txt", Document(t, {"path": f"a{i}.txt"}), "text")
+                 for i, t in enumerate(TEXTS)]
+        report = corpus.ingest([], store, items=items, engine="ray", workers=2, chunk_size=2,
+                               address=two_node_cluster)
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        assert (report.added, report.failed) == (3, 0)
+        local = MemoryStore()
+        corpus.ingest([], local, items=items)
+        expected = {a.input: a.analysis for a in local.iter_articles()}
+        assert {a.input: a.analysis for a in store.iter_articles()} == expected
+        store.close()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {RAY_SCHEMA} CASCADE")
+
+
+def test_corpus_ray_refuses_a_sqlite_store_for_a_cluster(tmp_path):
+    from sourcetrace.corpus.store.sqlite import SqliteStore
+    from sourcetrace.errors import ConfigError
+
+    store = SqliteStore(str(tmp_path / "c.db"))
+    with pytest.raises(ConfigError, match="PostgreSQL|postgresql://"):
+        corpus.ingest([], store, items=[], engine="ray", address="127.0.0.1:6379")
+    store.close()
