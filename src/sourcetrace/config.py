@@ -43,6 +43,8 @@ from typing import Any, Iterator
 
 from .errors import ConfigError
 
+MODEL_SETTINGS = ("fast", "accurate")  # the trained role taggers shipped (Config.model_setting)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -67,8 +69,9 @@ class Config:
         for name in ("max_input_bytes", "max_text_chars", "fetch_max_bytes", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.model_setting not in ("fast", "accurate"):
-            raise ConfigError(f"model_setting must be 'fast' or 'accurate', got {self.model_setting!r}")
+        if self.model_setting not in MODEL_SETTINGS:
+            raise ConfigError(f"model_setting must be one of {', '.join(MODEL_SETTINGS)}, "
+                              f"got {self.model_setting!r}")
         if not self.time_budget >= 0:  # NaN fails too
             raise ConfigError(f"time_budget must be 0 (no limit) or positive, got {self.time_budget!r}")
         if self.fetch_timeout <= 0:

@@ -7,6 +7,7 @@ shown by ``sourcetrace --help`` and in the README).
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import Optional
 
 import typer
@@ -105,6 +106,15 @@ def open_existing_store(db: Optional[str]):
                               hint="check --db (or $SOURCETRACE_DB); `sourcetrace ingest ... "
                                    f"--db {name}` creates one")
     return open_store(name)
+
+
+def choices(name: str, values: "tuple[str, ...]") -> "type[Enum]":
+    """The fixed choices of an option as a str Enum built from the library's tuple, so that
+    the command line never restates what the library accepts."""
+    return Enum(name, [(v, v) for v in values], type=str)
+
+
+Out = choices("Out", ("table", "json"))  # --format of the listing commands
 
 
 def choice(name: str, valid: "tuple[str, ...]"):

@@ -2,27 +2,19 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from . import PARTIAL, app, fail
+from . import PARTIAL, app, choices, fail
+from ..config import MODEL_SETTINGS
 from ..errors import ConfigError, SourcetraceError
+from ..output.formats import FORMATS
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-    brat = "brat"
-    html = "html"
-
-
-class ModelSetting(str, Enum):
-    fast = "fast"
-    accurate = "accurate"
+Format = choices("Format", FORMATS)
+ModelSetting = choices("ModelSetting", MODEL_SETTINGS)
 
 
 def _selection(acts: str | None, min_confidence: float) -> dict:

@@ -6,19 +6,13 @@ the cross-outlet state up to date with it (incremental) and calls one function.
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Optional
 
 import typer
 
-from . import NO_MATCH, app, check_date, choice, db_option, fail, open_existing_store, print_table
+from . import NO_MATCH, Out, app, check_date, choice, db_option, fail, open_existing_store, print_table
 from ..errors import ConfigError, SourcetraceError
 from ..model import IDENTITIES, SOURCE_KINDS
-
-
-class Out(str, Enum):
-    table = "table"
-    json = "json"
 
 
 def _cross(db: Optional[str]):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
-from . import (PARTIAL, NO_MATCH, app, check_date, choice, db_option, fail, open_existing_store,
-               print_table)
+from . import (PARTIAL, NO_MATCH, Out, app, check_date, choice, choices, db_option, fail,
+               open_existing_store, print_table)
+from ..corpus.runner import ENGINES, EXPORT_FORMATS, EXPORT_TABLES
+from ..corpus.store import GROUPINGS, SEARCH_WHAT
+from ..inputs.collect import KINDS as INPUT_KINDS
 from ..errors import ConfigError, SourcetraceError
 from ..model import IDENTITIES, SOURCE_KINDS
 
@@ -20,49 +22,12 @@ def _open(db: Optional[str]):
     return open_existing_store(db)
 
 
-class Engine(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-class InputKind(str, Enum):
-    auto = "auto"
-    file = "file"
-    feed = "feed"
-    warc = "warc"
-    urls = "urls"
-    url = "url"
-
-
-class Out(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class By(str, Enum):
-    overall = "overall"
-    outlet = "outlet"
-    kind = "kind"
-    identity = "identity"
-
-
-class ExportFormat(str, Enum):
-    jsonl = "jsonl"
-    csv = "csv"
-    parquet = "parquet"
-
-
-class Table(str, Enum):
-    articles = "articles"
-    attributions = "attributions"
-    sources = "sources"
-
-
-class What(str, Enum):
-    any = "any"
-    article = "article"
-    quote = "quote"
-    source = "source"
+Engine = choices("Engine", ENGINES)
+InputKind = choices("InputKind", INPUT_KINDS)
+By = choices("By", ("overall",) + tuple(g for g in GROUPINGS if g))
+ExportFormat = choices("ExportFormat", EXPORT_FORMATS)
+Table = choices("Table", EXPORT_TABLES)
+What = choices("What", ("any",) + SEARCH_WHAT)
 
 
 @app.command()
@@ -265,7 +230,7 @@ def export(
                                hint="give one, as -o FILE"))
     output = output_option or out or "-"
     fmt = format.value if format else next(
-        (f for f in ("jsonl", "csv", "parquet") if output.lower().endswith("." + f)), "jsonl")
+        (f for f in EXPORT_FORMATS if output.lower().endswith("." + f)), "jsonl")
     try:
         if output != "-":
             check_output(output, force=force)

@@ -3,21 +3,17 @@ sourcetrace.corpus.report)."""
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from . import app, db_option, fail
+from . import app, choices, db_option, fail
+from ..corpus.report import FORMATS as REPORT_FORMATS
 from ..errors import ConfigError, SourcetraceError
 
 
-class ReportFormat(str, Enum):
-    text = "text"
-    json = "json"
-    csv = "csv"
-    html = "html"
+ReportFormat = choices("ReportFormat", REPORT_FORMATS)
 
 
 @app.command()

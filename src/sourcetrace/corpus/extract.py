@@ -14,9 +14,10 @@ A bad record (invalid JSON or UTF-8, not an object, no text, empty text, text to
 long or not printable) is reported through ``on_error(line_number, message)`` and
 skipped; when it has an id, a line ``{"id": ..., "attributions": [], "error": "..."}`` keeps its place in the
 output (the scorer ignores the extra key and counts the article as predicting
-nothing). A failure inside one document's analysis is isolated the same way: the
-batch it was in is re-run document by document. Output lines are flushed as they
-are written, so a killed run keeps everything it finished.
+nothing). A failure inside one document's analysis is isolated the same way: what
+its batch had not finished is re-run document by document (``runner.analyze_chunk``,
+as the corpus ingest does). Output lines are flushed as they are written, so a killed
+run keeps everything it finished.
 
     stats = extract_file("in.jsonl", "out.jsonl", nested=False)
     for record in extract_lines(lines): ...
@@ -34,6 +35,7 @@ from ..config import DEFAULT, Config
 from ..errors import ConfigError, InputError
 from ..inputs import read as ingest
 from ..model import Analysis
+from .runner import analyze_chunk
 
 ErrorHandler = Callable[[int, str], None]
 PROGRESS_MIN_RECORDS = 50  # the progress bar shows from this many input lines up
@@ -115,33 +117,6 @@ def prediction(doc_id: Any, analysis: Analysis, *, nested: bool) -> dict[str, An
     return {"id": doc_id, "attributions": out}
 
 
-def _analyse_batch(items: list[_Item], config: Config
-                   ) -> Iterator[tuple[_Item, Analysis | None, str | None]]:
-    """Analyse a batch through nlp.pipe; if it fails, re-run its documents one by one."""
-    from ..pipeline import analyze_documents
-
-    done = 0
-    try:
-        for analysis in analyze_documents([it.document for it in items], config=config,
-                                          attributions_only=True):
-            yield items[done], analysis, None
-            done += 1
-        return
-    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run
-        first_error = exc
-    if len(items) - done == 1:
-        yield items[done], None, _describe(first_error)
-        return
-    for item in items[done:]:
-        try:
-            analysis = next(analyze_documents([item.document], config=config,
-                                              attributions_only=True))
-        except Exception as exc:  # noqa: BLE001
-            yield item, None, _describe(exc)
-        else:
-            yield item, analysis, None
-
-
 def _describe(exc: Exception) -> str:
     return f"analysis failed: {type(exc).__name__}: {exc}"
 
@@ -173,8 +148,10 @@ def _extract(lines: Iterable[str | bytes], config: Config, nested: bool
         if not chunk:
             return
         good = [it for it in chunk if it.document is not None]
-        results = {id(it): (a, err) for it, a, err in _analyse_batch(good, config)} \
-            if good else {}
+        analysed = analyze_chunk([it.document for it in good], config, attributions_only=True) \
+            if good else []
+        results = {id(it): (r, None) if isinstance(r, Analysis) else (None, _describe(r))
+                   for it, r in zip(good, analysed)}
         for it in chunk:
             analysis, error = results.get(id(it), (None, it.error))
             if analysis is not None:

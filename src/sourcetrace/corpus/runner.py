@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..inputs import collect as collect_mod
 from ..config import DEFAULT, Config
 from ..errors import ConfigError, DocumentTimeoutError, SourcetraceError, StoreError
-from ..inputs.metadata import MetaOptions, parse_date
+from ..inputs.metadata import MetaOptions, outlet_of, parse_date
 from ..inputs.read import Document
 from ..model import Analysis
 from .store import ArticleRecord, Store, content_hash
@@ -86,18 +86,6 @@ def canonical_url(url: str | None) -> str | None:
         return None
     parts = urlsplit(clean)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-
-
-def outlet_of(url: str | None) -> str | None:
-    """The registered domain of a URL ("www.bbc.co.uk/..." -> "bbc.co.uk")."""
-    if not url:
-        return None
-    try:
-        from courlan import extract_domain
-
-        return extract_domain(url) or None
-    except Exception:
-        return None
 
 
 def _iso_date(value: Any) -> str | None:
@@ -187,31 +175,38 @@ def exit_with_parent(poll: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT
-                  ) -> list[Analysis | SourcetraceError | Exception]:
-    """Analyse documents as one batch; when the batch fails, one by one, so that a bad
-    article costs only itself. One Analysis or exception per document, in order; a
-    document over the time budget gets its DocumentTimeoutError and is not retried."""
+def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT, *,
+                  attributions_only: bool = False) -> list[Analysis | Exception]:
+    """Analyse documents as one batch (through nlp.pipe); when the batch fails, the
+    documents it had not finished one by one, so that a bad article costs only itself.
+    One Analysis or exception per document, in order; a document over the time budget
+    gets its DocumentTimeoutError, is not retried, and the rest of the batch goes on.
+    ``attributions_only``: see ``pipeline.analyze_documents`` (what extract needs)."""
     from ..pipeline import analyze_documents
 
-    done: list[Analysis | SourcetraceError | Exception] = []
+    def run(batch: Sequence[Document]) -> Iterator[Analysis]:
+        return analyze_documents(batch, config=config, attributions_only=attributions_only)
+
+    out: list[Analysis | Exception] = []
     try:
-        for analysis in analyze_documents(documents, config=config):
-            done.append(analysis)
-        return done
-    except DocumentTimeoutError as exc:  # raised for the document after the last done
-        rest = documents[len(done) + 1:]
-        return done + [exc] + (analyze_chunk(rest, config) if rest else [])
-    except Exception:
-        if len(documents) == 1:
-            try:
-                return list(analyze_documents(documents, config=config))
-            except Exception as exc:
-                return [exc]
-        out: list[Analysis | SourcetraceError | Exception] = []
-        for doc in documents:
-            out.extend(analyze_chunk([doc], config))
+        for analysis in run(documents):
+            out.append(analysis)
         return out
+    except DocumentTimeoutError as exc:  # raised for the document after the last done
+        rest = documents[len(out) + 1:]
+        return [*out, exc, *(analyze_chunk(rest, config, attributions_only=attributions_only)
+                             if rest else [])]
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
+        first_error = exc
+    rest = documents[len(out):]
+    if len(rest) == 1:  # the one left is the one that failed
+        return [*out, first_error]
+    for document in rest:
+        try:
+            out.append(next(run([document])))
+        except Exception as exc:  # noqa: BLE001
+            out.append(exc)
+    return out
 
 
 def _worker_chunk(documents: list[Document]) -> list[Any]:

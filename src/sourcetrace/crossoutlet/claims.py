@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import InputError
+from ..inputs.metadata import outlet_of
 from ..model import Analysis, Attribution, Span, extent
 
 __all__ = ["Claim", "ClaimSource", "extract_claims", "ATTRIBUTED", "UNATTRIBUTED"]
@@ -112,16 +113,6 @@ def _join(analysis: Analysis, spans: Iterable[Span]) -> str:
     return analysis.span_text(spans, sep=" ", strip=_STRIP)
 
 
-def _host(url: str | None) -> str | None:
-    """The host of a URL without "www." (the outlet when none is given)."""
-    if not url:
-        return None
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else (host or None)
-
-
 def _source_of(analysis: Analysis, attribution: Attribution) -> ClaimSource | None:
     s = analysis.source_of(attribution)
     if s is not None:
@@ -143,7 +134,7 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
     """Every claim of an article: attributed contents, then check-worthy assertions.
 
     Metadata not given is taken from ``analysis.meta`` (id, outlet, date, url); without
-    an outlet, the host of the URL stands for it.
+    an outlet, the registered domain of the URL stands for it (``outlet_of``).
     Raises InputError when no article id can be found.
     """
     meta = analysis.meta or {}
@@ -154,7 +145,7 @@ def extract_claims(analysis: Analysis, *, article_id: str | None = None,
     article_id = str(article_id)
     date = date or meta.get("date")
     url = url or meta.get("url")
-    outlet = outlet or meta.get("outlet") or meta.get("publisher") or _host(url)
+    outlet = outlet or meta.get("outlet") or meta.get("publisher") or outlet_of(url)
     title = meta.get("title")
     text = analysis.text
     boilerplate = analysis.boilerplate

@@ -4,6 +4,7 @@
                                        to ours (text, title, outlet, date, url)
     apply_defaults(meta, outlet, date) --outlet / --date for inputs that carry neither
     parse_date(value)                  -> (ISO 8601 date or None, warning or None)
+    outlet_of(url)                     the registered domain of a URL, the outlet it stands for
     parse_fields(["text=body", ...])   the --field mapping of the command line
     finish(document, options)          a Document with canonical, parsed metadata
 
@@ -22,7 +23,7 @@ Dates are parsed with python-dateutil into ISO 8601 (``YYYY-MM-DD``; ``YYYY-MM``
 ``meta["date_original"]``. A date that cannot be parsed is never stored as text: the
 article keeps no date, ``date_original`` keeps what was written, and the Document
 carries a warning that is stored with the article's analysis. Where a record gives
-no outlet, the corpus takes the registered domain of its URL (``runner.outlet_of``).
+no outlet, the corpus and the claims take the registered domain of its URL (``outlet_of``).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
 
-__all__ = ["FIELD_NAMES", "MetaOptions", "apply_defaults", "canonical_record", "finish",
+__all__ = ["FIELD_NAMES", "MetaOptions", "apply_defaults", "canonical_record", "finish", "outlet_of",
            "parse_date", "parse_fields", "fields_help"]
 
 #: our field -> the input field names recognised for it, in order of preference
@@ -124,6 +125,18 @@ def canonical_record(record: Mapping[str, Any], fields: Mapping[str, str] | None
             out[ours] = value
             out[f"{ours}_field"] = key
     return out
+
+
+def outlet_of(url: str | None) -> str | None:
+    """The registered domain of a URL ("https://www.bbc.co.uk/..." -> "bbc.co.uk"), or None."""
+    if not url:
+        return None
+    try:
+        from courlan import extract_domain
+
+        return extract_domain(url) or None
+    except Exception:  # courlan raises on malformed URLs in several ways
+        return None
 
 
 def parse_date(value: Any, *, dayfirst: bool = False) -> tuple[str | None, str | None]:

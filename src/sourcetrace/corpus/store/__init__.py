@@ -32,6 +32,7 @@ __all__ = [
     "FailureRecord",
     "SearchHit",
     "SourceCount",
+    "SqlStore",
     "Store",
     "StoredArticle",
     "content_hash",
@@ -166,7 +167,10 @@ class FailureRecord:
 
 @runtime_checkable
 class Store(Protocol):
-    """What every backend does. Writes are atomic per call; ids are positive ints."""
+    """What every backend does. Writes are atomic per call; ids are positive ints.
+    A store is a context manager: ``with open_store(db) as store:`` closes it."""
+
+    backend: str  # "sqlite" | "postgres" | "memory"
 
     def add(self, record: ArticleRecord) -> int | None:
         """Store one article; its id, or None when its content hash is already stored."""
@@ -214,6 +218,22 @@ class Store(Protocol):
         """The schema versions applied, in order."""
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> "Store": ...
+
+    def __exit__(self, *exc: Any) -> None:
+        """Close the store."""
+
+
+@runtime_checkable
+class SqlStore(Store, Protocol):
+    """A store with SQL over the documented views (SQLite and PostgreSQL): the report."""
+
+    def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
+        """Rows of one read-only query with ``?`` parameters."""
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table or view of this name exists."""
 
 
 # -- helpers shared by the backends ------------------------------------------------
