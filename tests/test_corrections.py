@@ -168,3 +168,129 @@ def test_corrections_retraining_changes_the_prediction(tmp_path):
     n_before = sum(tag != "O" for tags in before for tag in tags)
     n_after = sum(tag != "O" for tags in after for tag in tags)
     assert after != before and n_after < n_before
+
+
+# --- reanalyze: the store records the model; a model change re-runs each article once ----
+
+ARTICLES = [
+    f'{name} said on {day} that the {thing} would close. "It is over," {name} told reporters.'
+    for name, day, thing in (("Ann Lee", "Monday", "bridge"), ("Bob Stone", "Tuesday", "school"),
+                             ("Carla Diaz", "Friday", "airport"), ("Dan Wu", "Sunday", "museum"),
+                             ("Eve Park", "Monday", "port"), ("Finn Holt", "Tuesday", "mine"))]
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    from sourcetrace.config import Config
+    from sourcetrace.corpus import runner
+    from sourcetrace.corpus.store import open_store
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, text in enumerate(ARTICLES):
+        (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
+    db = str(tmp_path / "corpus.db")
+    store = open_store(db)
+    report = runner.ingest([str(folder)], store, config=Config(rules_only=True))
+    assert report.added == len(ARTICLES)
+    yield db, store
+    store.close()
+
+
+def test_corrections_store_records_the_model_behind_each_analysis(corpus):
+    from sourcetrace.corpus.store import open_store
+
+    db, store = corpus
+    assert 5 in store.migrations()
+    models = {(a.model, a.model_version) for a in store.iter_articles()}
+    assert len(models) == 1 and next(iter(models))[0] == "rules"
+    again = open_store(db)                     # read back by a new connection
+    assert {a.model for a in again.iter_articles()} == {"rules"}
+    again.close()
+
+
+def test_corrections_reanalyze_killed_midway_then_rerun_updates_each_article_once(corpus):
+    from sourcetrace import pipeline
+    from sourcetrace.config import Config
+    from sourcetrace.corpus import runner
+
+    db, store = corpus
+    config = Config()                          # the fast tagger: another model than "rules"
+    name, version = pipeline.model_info(config)
+    assert name == "fast"
+    done_first: list[int] = []
+
+    def killed_after_two(article_id):
+        done_first.append(article_id)
+        if len(done_first) == 2:
+            raise KeyboardInterrupt            # the run dies between two articles
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.reanalyze(store, config=config, batch_size=4, on_update=killed_after_two)
+    stored = {a.id: a.model for a in store.iter_articles()}
+    assert sorted(i for i, m in stored.items() if m == "fast") == sorted(done_first)
+
+    second = runner.reanalyze(store, config=config)
+    assert second.current == 2 and second.updated == len(ARTICLES) - 2
+    assert not set(second.ids) & set(done_first)
+    assert sorted(second.ids + done_first) == sorted(stored)
+    third = runner.reanalyze(store, config=config)
+    assert third.updated == 0 and third.current == len(ARTICLES)
+    for article in store.iter_articles():
+        assert (article.model, article.model_version) == (name, version)
+        fresh = pipeline.analyze(article.text, config=config)
+        assert article.analysis.attributions == fresh.attributions
+
+
+def test_corrections_reanalyze_cli_where_and_json(corpus):
+    db, store = corpus
+    run = [sys.executable, "-m", "sourcetrace", "reanalyze", "--db", db, "--json"]
+    out = subprocess.run(run + ["--where", "model=none"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["updated"] == 0          # every article has a model
+    out = subprocess.run(run + ["--rules-only"], capture_output=True, text=True, timeout=300)
+    report = json.loads(out.stdout)
+    assert report["updated"] == 0 and report["current"] == len(ARTICLES)
+    bad = subprocess.run(run + ["--where", "colour=red"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode != 0 and "unknown reanalyze filter" in bad.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "memory", "postgres"])
+def test_corrections_replace_analysis_rewrites_the_derived_rows(tmp_path, backend):
+    import os
+    import uuid
+
+    from sourcetrace import pipeline
+    from sourcetrace.config import Config
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+
+    if backend == "postgres":
+        dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
+        if not dsn:
+            pytest.skip("SOURCETRACE_TEST_POSTGRES is not set: no PostgreSQL to test on")
+        store = open_store(dsn)
+    else:
+        store = open_store(str(tmp_path / "c.db") if backend == "sqlite" else ":memory:")
+    try:
+        # a text of its own: a PostgreSQL test database outlives the run
+        tag = uuid.uuid4().hex[:8]
+        text = f'The mayor said the bridge {tag} would close. "Nonsense," Ann Lee replied.'
+        first = pipeline.analyze(text, config=Config(rules_only=True))
+        article_id = store.add(ArticleRecord(analysis=first, input=f"{backend}-{tag}",
+                                             model="rules", model_version="0"))
+        assert article_id is not None
+        # a corrected analysis: the second attribution removed
+        corrected = first.replace(attributions=first.attributions[:1], sources=(),
+                                  profile=None)
+        assert store.replace_analysis(article_id, corrected, model="path:/x",
+                                      model_version="0.1.0+abc")
+        got = store.get(article_id)
+        assert got.analysis == corrected and got.text == text
+        assert (got.model, got.model_version) == ("path:/x", "0.1.0+abc")
+        quotes = store.search("Nonsense", what="quote")
+        assert not [h for h in quotes if h.article_id == article_id]
+        assert not store.replace_analysis(10**9, corrected, model="x", model_version="y")
+    finally:
+        store.close()

@@ -584,6 +584,39 @@ def load_base(model: str = DEFAULT_MODEL):
     return _spacy_load(model)
 
 
+@functools.lru_cache(maxsize=8)
+def _weights_digest(folder: str) -> str:
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for name in ("model", "cfg", "component.json"):
+        path = Path(folder) / name
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def model_info(config: Config = DEFAULT) -> tuple[str, str]:
+    """The model behind an analysis made with ``config``, as the store records it:
+    (name, version). name: ``rules``, ``fast``, ``accurate`` or ``path:<folder>``;
+    version: sourcetrace's version, ``+`` the weights' sha256 (12 hex digits)."""
+    from importlib import resources
+
+    from . import __version__
+    from .attribution import learned
+
+    if config.rules_only or not (config.model_path or learned.has_model(config.model_setting)):
+        return "rules", __version__
+    if config.model_path:
+        from pathlib import Path
+
+        folder = Path(config.model_path).resolve()
+        return f"path:{folder}", f"{__version__}+{_weights_digest(str(folder))}"
+    with resources.as_file(learned.model_path(config.model_setting)) as folder:
+        return config.model_setting, f"{__version__}+{_weights_digest(str(folder))}"
+
+
 def load_for(config: Config):
     """The pipeline a Config asks for (model, rules only or with the trained tagger)."""
     return load(config.spacy_model, config.rules_only, config.model_setting, config.model_path)

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import ConfigError, InputError, ModelError
+from ..errors import ConfigError, InputError
 
 SEED = 1234
 VAL_EVERY = 10          # one article in VAL_EVERY (by id hash) is the validation split
