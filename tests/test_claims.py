@@ -111,3 +111,58 @@ def test_claims_from_the_pipeline_slice_the_article(seed_analysis):
 def test_claims_outlet_falls_back_to_the_url_host():
     claims = extract_claims(_analysis(), article_id="a1", url="https://www.example.org/news/1")
     assert claims[0].outlet == "example.org"
+
+
+# -- claims kept in the store (migration 0003) ---------------------------------------
+
+CLAIMS_SCHEMA = "sourcetrace_claims_test"
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def claim_store(request, tmp_path):
+    import os
+
+    from sourcetrace.corpus.store import open_store
+
+    if request.param == "memory":
+        s = open_store(":memory:")
+    elif request.param == "sqlite":
+        s = open_store(str(tmp_path / "corpus.db"))
+    else:
+        dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
+        if not dsn:
+            pytest.skip("SOURCETRACE_TEST_POSTGRES is not set: set it to a postgresql:// DSN "
+                        "to run the PostgreSQL claim-store tests")
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        from sourcetrace.corpus.store.postgres import PostgresStore
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {CLAIMS_SCHEMA} CASCADE")
+            conn.execute(f"CREATE SCHEMA {CLAIMS_SCHEMA}")
+        s = PostgresStore(make_conninfo(dsn, options=f"-c search_path={CLAIMS_SCHEMA}"))
+    yield s
+    s.close()
+
+
+def test_claims_store_keeps_batches_in_order_and_once(claim_store):
+    from sourcetrace.corpus.store import ArticleRecord
+
+    ids = [claim_store.add(ArticleRecord(analysis=Analysis(text=f"article {i}"), input=f"{i}"))
+           for i in range(3)]
+    first = claim_store.add_claim_batch(ids[0], b"\x01\x02", 7, outlet="a.com", site_name="A",
+                                        claims=[(f"{ids[0]}#a0", '{"x": 1}', b"\x00\x3c")])
+    second = claim_store.add_claim_batch(ids[1], b"\x03", 2, claims=[
+        (f"{ids[1]}#a1", "{}", b"\x00\x00"), (f"{ids[1]}#a0", "{}", b"\x00\x00")],
+        matches=[(f"{ids[0]}#a0", f"{ids[1]}#a0", '{"same": true}')])
+    assert second > first
+    assert claim_store.add_claim_batch(ids[0], b"", 0) is None          # already stored
+    batches = claim_store.claim_batches()
+    assert [b.article_id for b in batches] == ids[:2]
+    a, b = batches
+    assert (a.signature, a.size, a.outlet, a.site_name) == (b"\x01\x02", 7, "a.com", "A")
+    assert a.claims == ((f"{ids[0]}#a0", '{"x": 1}', b"\x00\x3c"),)
+    assert [c[0] for c in b.claims] == [f"{ids[1]}#a1", f"{ids[1]}#a0"]      # article order
+    assert b.matches == ((f"{ids[0]}#a0", f"{ids[1]}#a0", '{"same": true}'),)
+    assert [x.article_id for x in claim_store.claim_batches(after=first)] == [ids[1]]

@@ -183,11 +183,11 @@ def test_corroboration_filter_claims(embedder):
     assert [c.id for c in x.filter_claims(text="troops refused")] == ["a#a0"]
 
 
-def test_corroboration_store_sync_and_cli(embedder, tmp_path):
+def test_corroboration_claims_live_in_the_store_and_the_cli_reads_them(embedder, tmp_path):
     from typer.testing import CliRunner
 
     from sourcetrace.cli import _register_commands, app
-    from sourcetrace.crossoutlet.corroboration import state_dir_for, sync_with_store
+    from sourcetrace.crossoutlet.corroboration import sync_with_store
     from sourcetrace.corpus.store import ArticleRecord, open_store
 
     db = str(tmp_path / "corpus.db")
@@ -205,13 +205,17 @@ def test_corroboration_store_sync_and_cli(embedder, tmp_path):
                               "about 300 Russian soldiers refused to follow orders near Avdiivka",
                               "The military command"),
             input="b.txt", outlet="apnews.com", date="2024-02-28"))
-        folder = state_dir_for(db)
-        x = sync_with_store(store, folder, cross=CrossOutlet(embedder=embedder))
-        x.save(folder)
+        x = sync_with_store(store, cross=CrossOutlet(embedder=embedder))
         assert sorted(x.claims) == ["1#a0", "2#a0"]
-        # a second sync adds nothing and keeps the same state
-        again = sync_with_store(store, folder, cross=CrossOutlet.load(folder, embedder=embedder))
-        assert sorted(again.claims) == ["1#a0", "2#a0"]
+        # the claims, vectors and matches are in the store: read back without embedding
+        batches = store.claim_batches()
+        assert [b.article_id for b in batches] == [1, 2]
+        assert [c[0] for c in batches[0].claims] == ["1#a0"] and batches[1].matches
+        again = CrossOutlet(embedder=object())          # an embedder call would fail
+        assert again.load_store(store) == 2 and sorted(again.claims) == ["1#a0", "2#a0"]
+        assert set(again.matches) == set(x.matches)
+        assert sync_with_store(store, cross=again) is again and len(store.claim_batches()) == 2
+    assert not (tmp_path / "corpus.db.claims").exists()
 
     _register_commands()
     runner = CliRunner()
@@ -264,3 +268,52 @@ def test_corroboration_first_appearances_one_per_outlet_by_date_then_arrival():
               claim("2", "b.com", "2024-01-02"), claim("4", "a.com", None)]
     timeline = first_appearances(claims, {"2": 0, "3": 1, "1": 2, "4": 3})
     assert [(t["outlet"], t["claim_id"]) for t in timeline] == [("b.com", "2"), ("a.com", "1")]
+
+
+def test_corroboration_relay_chain_lists_each_voice_once():
+    trump = ClaimSource("Trump", "named", "person")
+    claim = _claim("nyp#a0", "nypost.com", "2016-05-01", trump,
+                   via=[ClaimSource("Donald Trump", "named", "person"),
+                        ClaimSource("Mr. Trump", "named", "person")])
+    chain = relay_chain(claim, [claim])
+    assert [s.label for s in chain] == ["nypost.com", "Donald Trump"]
+
+
+def test_corroboration_relay_chain_keeps_distinct_unnamed_voices_in_order():
+    claim = _claim("r#a0", "reuters.com", "2024-02-28",
+                   ClaimSource("his commander", "described", "official"),
+                   via=[ClaimSource("a Ukrainian official", "anonymous", "official")])
+    assert relay_chain(claim, [claim])[0].label == "reuters.com"
+    text = build_cluster([claim]).relay_chain_text
+    assert text == "reuters.com, citing a Ukrainian official, citing his commander"
+
+
+def test_corroboration_outlet_relaying_its_own_reporting_is_not_x_on_x():
+    own = ClaimSource("New York Post", "named", "media", "New York Post")
+    claim = _claim("nyp#a0", "nypost.com", "2016-05-01", MILITARY, via=[own])
+    chain = relay_chain(claim, [claim])
+    assert [s.label for s in chain] == ["nypost.com", "the Ukrainian military command on Telegram"]
+    assert all(" on New York Post" not in s.label for s in chain)
+
+
+def test_corroboration_headline_is_never_the_original_source():
+    title = "Trump demands accountability"
+    head = Claim(id="h#a0", article_id="h", text="Trump demands accountability", span=Span(0, 28),
+                 source=ClaimSource("Trump", "named", "person"), outlet="a.com",
+                 date="2016-01-01", title=title)
+    body = Claim(id="b#a3", article_id="b", text=TEXT, span=Span(300, 360),
+                 source=MILITARY, outlet="b.com", date="2016-01-02", title="Another story")
+    cluster = build_cluster([head, body])
+    assert cluster.earliest == "b#a3" and cluster.original_source.startswith("the Ukrainian")
+    assert build_cluster([head]).original_source.startswith("unknown")
+
+
+def test_corroboration_first_appearances_show_ties_and_unknown_dates():
+    from sourcetrace.crossoutlet.corroboration import first_appearances
+
+    claims = [_claim("a#a0", "a.com", "2024-02-28"), _claim("b#a0", "b.com", "2024-02-28"),
+              _claim("c#a0", "c.com", None), _claim("d#a0", "d.com", "2024-02-27")]
+    rows = first_appearances(claims, {})
+    assert [r["outlet"] for r in rows] == ["d.com", "a.com", "b.com", "c.com"]
+    assert rows[1]["tied_with"] == ["b.com"] and rows[0]["tied_with"] == []
+    assert rows[3]["date_known"] is False and rows[0]["date_known"] is True

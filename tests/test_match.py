@@ -228,9 +228,11 @@ def test_match_empty_query_is_a_clear_error(embedder):
 
 @pytest.mark.slow
 def test_match_labelled_polnear_pairs_stay_above_the_floor(embedder):
-    """bench/labels/claim_pairs.jsonl: score and thresholds as shipped (fitted on the
-    "tune" half), scored on the "test" half. Measured: P 0.704, R 0.894, F1 0.788, 67% of
-    the hard negatives rejected (bench/RESULTS.md)."""
+    """bench/labels/claim_pairs.jsonl (read by a person) and claim_pairs_edited.jsonl
+    (a claim and a copy with a changed number, a negation, another actor, or
+    synonyms): score and thresholds as shipped (fitted on the "tune" halves), scored
+    on the "test" halves. Measured: P 0.923, R 0.872 on both; P 0.875, R 0.741 on the
+    read pairs alone; 94% of the hard negatives rejected (bench/RESULTS.md)."""
     import sys
 
     from conftest import POLNEAR_DEV, ROOT, _need
@@ -241,13 +243,19 @@ def test_match_labelled_polnear_pairs_stay_above_the_floor(embedder):
         import eval_match
     finally:
         sys.path.pop(0)
-    pairs = eval_match.load_pairs(eval_match.load_articles(POLNEAR_DEV.parent))
-    assert len(pairs) >= 300 and sum(p["hard"] for p in pairs) >= len(pairs) / 2
-    test = [p for p in pairs if p["split"] == "test"]
+    articles = eval_match.load_articles(POLNEAR_DEV.parent)
+    read = eval_match.load_pairs(articles)
+    edited = eval_match.load_edited_pairs(articles)
+    assert len(read) >= 300 and sum(p["hard"] for p in read) >= len(read) / 2
+    assert sum(p["label"] == "different" for p in edited) >= 150
+    assert sum(p["label"] == "same" for p in edited) >= 150
+    test = [p for p in read + edited if p["split"] == "test"]
     eval_match.add_cosines(test, embedder)
-    score = eval_match.prf(test, eval_match.matcher_predict(MatchOptions()))
-    assert score["f1"] >= 0.78, score
-    assert score["precision"] >= 0.69 and score["recall"] >= 0.88, score
+    predict = eval_match.matcher_predict(MatchOptions())
+    score = eval_match.prf(test, predict)
+    assert score["precision"] >= 0.88 and score["recall"] >= 0.80, score
+    alone = eval_match.prf([p for p in test if "edits" not in p], predict)
+    assert alone["precision"] >= 0.85 and alone["recall"] >= 0.72, alone
     hard = [p for p in test if p["hard"]]
-    rejected = sum(not eval_match.matcher_predict(MatchOptions())(p) for p in hard) / len(hard)
-    assert rejected >= 0.65, rejected
+    rejected = sum(not predict(p) for p in hard) / len(hard)
+    assert rejected >= 0.9, rejected

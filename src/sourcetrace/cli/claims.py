@@ -1,7 +1,7 @@
 """Claims across outlets: `claims` (list and filter) and `trace` (provenance of one claim).
 
-Thin shells over sourcetrace.corroboration: each opens the corpus store, brings
-the cross-outlet state up to date with it (incremental) and calls one function.
+Thin shells over crossoutlet.corroboration: each opens the corpus store, reads the
+claims kept in it (written at ingest time) and calls one function.
 """
 from __future__ import annotations
 
@@ -16,19 +16,20 @@ from ..model import IDENTITIES, SOURCE_KINDS
 
 
 def _cross(db: Optional[str]):
-    """Open the store and bring its claims up to date (a progress bar on a terminal)."""
+    """The store's claims; articles stored before claims were kept in the store are
+    added once (a progress bar on a terminal)."""
     import sys
 
     from tqdm import tqdm
 
-    from ..crossoutlet.corroboration import CrossOutlet, state_dir_for, sync_with_store
+    from ..crossoutlet.corroboration import CrossOutlet, sync_with_store
 
     with open_existing_store(db) as store:
-        folder = state_dir_for(db)
-        cross = CrossOutlet.load(folder)
+        cross = CrossOutlet()
+        cross.load_store(store)          # the claims written at ingest time
         with tqdm(total=store.count(), initial=len(cross.articles), desc="claims",
                   unit="article", leave=False, disable=not sys.stderr.isatty()) as bar:
-            return sync_with_store(store, folder, cross=cross,
+            return sync_with_store(store, cross=cross,
                                    progress=lambda _article_id: bar.update(1))
 
 

@@ -23,14 +23,17 @@ the connected components of confirmed matches. For each cluster:
                          sources are the same person). Named people are keyed by
                          surname ("Donald J. Trump" = "Mr. Trump").
 
-``CrossOutlet`` ties it together incrementally as articles arrive and can be
-saved next to the corpus store and reloaded::
+``CrossOutlet`` ties it together incrementally as articles arrive. With a corpus
+store, each article's claims, their vectors and new matches are written to the
+store as one batch at ingest time (corpus/runner.py calls ``add_stored``), and every
+reader gets them back with ``load_store`` (or ``sync_with_store``): the clusters are
+the connected components of the stored matches::
 
     x = CrossOutlet()
     x.add_article(analysis, article_id="a1", outlet="apnews.com", date="2024-02-28")
     matches, cluster = x.trace_text("Some 300 Russian troops refused to obey orders")
     print(cluster.relay_chain_text, cluster.corroboration)
-    x.save("sourcetrace.db.claims")              # or: sync_with_store(store, folder)
+    x = sync_with_store(store)                   # the claims a corpus store keeps
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ from .match import Match, Matcher, MatchOptions
 from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
 
 __all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster_claims",
-           "relay_chain", "outlet_matches", "first_appearances"]
+           "relay_chain", "outlet_matches", "first_appearances", "is_headline_claim"]
 
 _UNNAMED = ("anonymous", "unspecified", "described")
 _BODIES = {"ministry", "command", "department", "office", "council", "committee", "agency",
@@ -195,6 +198,36 @@ def _cited_outlet(claim: Claim, outlets: Sequence[str],
     return None
 
 
+def _describe(src: ClaimSource) -> str:
+    """"Name on channel", but an outlet relaying its own reporting is just its name."""
+    if src.channel and (_key(src.channel) == _key(src.name)
+                        or outlet_matches(src.name, src.channel)):
+        return src.name
+    return src.describe()
+
+
+def _voice_key(label: str) -> str:
+    """One key per voice: "Mr. Trump", "Donald J. Trump" and "Trump" are one voice
+    (a name of up to three capitalised words is keyed by its last word)."""
+    words = [w for w in re.findall(r"[\w'’.-]+", label)
+             if w.lower().rstrip(".") not in _HONORIFICS and w.lower() not in ("the", "a", "an")]
+    if 1 <= len(words) <= 3 and all(w[0].isupper() for w in words) \
+            and not {w.lower() for w in words} & _BODIES:
+        return re.sub(r"['’]s$", "", words[-1].lower().rstrip("."))
+    return " ".join(w.lower() for w in words)
+
+
+def is_headline_claim(claim: Claim) -> bool:
+    """Whether a claim (or its source) comes from the article's headline or title."""
+    title = (claim.title or "").strip()
+    if not title:
+        return False
+    if claim.span.start < len(title) and (claim.text in title or title.startswith(claim.text[:40])):
+        return True
+    return claim.source is not None and len(claim.source.name.split()) > 1 \
+        and claim.source.name in title and claim.source.name not in claim.text
+
+
 def relay_chain(claim: Claim, members: Sequence[Claim],
                 arrival: dict[str, int] | None = None,
                 aliases: dict[str, set[str]] | None = None) -> tuple[RelayStep, ...]:
@@ -202,7 +235,9 @@ def relay_chain(claim: Claim, members: Sequence[Claim],
 
     Within the article: its relays (``via``) and source. Across articles: when a
     cited source names an outlet that also carries the claim, the chain goes on
-    with that outlet's earliest claim of the cluster.
+    with that outlet's earliest claim of the cluster. Each distinct voice appears
+    once, in order: a source that repeats an earlier voice ("Trump, citing Trump")
+    or names the outlet itself ("the Post" in the Post) is left out.
     """
     arrival = arrival or {}
     aliases = aliases or {}
@@ -211,20 +246,30 @@ def relay_chain(claim: Claim, members: Sequence[Claim],
         if c.outlet:
             by_outlet.setdefault(c.outlet, []).append(c)
     steps: list[RelayStep] = []
+    voices: set[str] = set()
     seen: set[str] = set()
     current: Claim | None = claim
     while current is not None and current.id not in seen:
         seen.add(current.id)
-        steps.append(RelayStep(current.outlet or current.article_id, "outlet", current.id))
+        label = current.outlet or current.article_id
+        steps.append(RelayStep(label, "outlet", current.id))
+        voices.add(_key(label))
         nxt: Claim | None = None
         for src in current.chain():
+            if current.outlet and outlet_matches(src.name, current.outlet,
+                                                 aliases.get(current.outlet, ())):
+                continue                     # the outlet citing its own reporting
             target = next((o for o in by_outlet if o != current.outlet
                            and o not in {s.label for s in steps}
                            and outlet_matches(src.name, o, aliases.get(o, ()))), None)
             if target is not None:
                 nxt = min(by_outlet[target], key=lambda c: _sort_key(c, arrival))
                 break
-            steps.append(RelayStep(src.describe(), "source", None, src))
+            key = _voice_key(src.name)
+            if key in voices or _key(src.name) in voices:
+                continue
+            voices.add(key)
+            steps.append(RelayStep(_describe(src), "source", None, src))
         current = nxt
     return tuple(steps)
 
@@ -299,10 +344,16 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
             used.add(fresh)
             corroboration += 1
 
-    earliest = ordered[0]
-    chain = relay_chain(earliest, ordered, arrival, aliases)
+    body = [c for c in ordered if not is_headline_claim(c)]
+    earliest = (body or ordered)[0]
+    chain = relay_chain(earliest, body or ordered, arrival, aliases)
     last = chain[-1]
-    original = last.label if last.kind == "source" else f"{last.label} (own voice)"
+    if not body:
+        original = "unknown (only headlines carry it)"
+    elif last.kind == "source":
+        original = last.label
+    else:
+        original = f"{last.label} (own voice)"
     return ClaimCluster(
         id=earliest.id, text=earliest.text,
         claim_ids=tuple(c.id for c in ordered), outlets=outlets,
@@ -333,6 +384,7 @@ class CrossOutlet:
         self.matches: dict[tuple[str, str], Match] = {}
         self.articles: set[str] = set()
         self.aliases: dict[str, set[str]] = {}
+        self.batch_seq = 0                 # the last claim batch read from a store
 
     # -- adding ------------------------------------------------------------------
     def add_article(self, analysis, *, article_id: str | None = None, outlet: str | None = None,
@@ -358,17 +410,77 @@ class CrossOutlet:
         self._add_claims(claims)
         return claims
 
-    def _add_claims(self, claims: Sequence[Claim], vectors: np.ndarray | None = None) -> None:
+    def _add_claims(self, claims: Sequence[Claim], vectors: np.ndarray | None = None,
+                    *, match: bool = True) -> list[Match]:
+        """Index claims and match them with those before; the new matches."""
         claims = [c for c in claims if c.id not in self.claims]
         if not claims:
-            return
+            return []
         for c in claims:
             self.claims[c.id] = c
             self.arrival[c.id] = len(self.arrival)
         self.matcher.add(claims, vectors)
-        for c in claims:
-            for m in self.matcher.matches_for(c):
-                self.matches[tuple(sorted((m.claim_id, m.other_id)))] = m
+        found = []
+        if match:
+            for c in claims:
+                for m in self.matcher.matches_for(c):
+                    key = tuple(sorted((m.claim_id, m.other_id)))
+                    if key not in self.matches:
+                        found.append(m)
+                    self.matches[key] = m
+        return found
+
+    # -- the corpus store ----------------------------------------------------------
+    def load_store(self, store) -> int:
+        """Read the claim batches the store has and this state lacks (written at
+        ingest time by any process); how many articles were read."""
+        from .match import MatchEvidence
+
+        read = 0
+        for batch in store.claim_batches(after=self.batch_seq):
+            self.batch_seq = max(self.batch_seq, batch.seq)
+            aid = str(batch.article_id)
+            if aid in self.articles:
+                continue
+            self.syndication.add_signature(aid, batch.signature, batch.size)
+            self.articles.add(aid)
+            if batch.site_name and batch.outlet:
+                self.aliases.setdefault(batch.outlet, set()).add(batch.site_name)
+            claims = [Claim.from_dict(json.loads(data)) for _, data, _ in batch.claims]
+            if claims:
+                vectors = np.stack([np.frombuffer(v, dtype=np.float16) for _, _, v in batch.claims])
+                self._add_claims(claims, vectors.astype(np.float32), match=False)
+            for a, b, evidence in batch.matches:
+                m = Match(a, b, MatchEvidence.from_dict(json.loads(evidence)))
+                self.matches[tuple(sorted((a, b)))] = m
+            read += 1
+        return read
+
+    def add_stored(self, store, article_id: int, analysis, *, outlet: str | None = None,
+                   date: str | None = None, url: str | None = None) -> list[Claim]:
+        """Add one article of ``store`` (by its store id) and write its claims, their
+        vectors and their new matches to the store as one batch."""
+        aid = str(article_id)
+        if aid in self.articles:
+            return []
+        claims = extract_claims(analysis, article_id=aid, outlet=outlet, date=date, url=url)
+        name = (analysis.meta or {}).get("site_name")
+        if name and outlet:
+            self.aliases.setdefault(outlet, set()).add(name)
+        self.syndication.add(aid, cleaned_text(analysis))
+        self.articles.add(aid)
+        found = self._add_claims(claims)
+        signature, size = self.syndication.signature_bytes(aid)
+        rows = tuple((c.id, json.dumps(c.to_dict(), ensure_ascii=False),
+                      self.matcher.index.vector(c.id).astype(np.float16).tobytes())
+                     for c in claims)
+        links = tuple((m.claim_id, m.other_id, json.dumps(m.evidence.to_dict()))
+                      for m in found)
+        seq = store.add_claim_batch(article_id, signature, size, outlet=outlet,
+                                    site_name=name, claims=rows, matches=links)
+        if seq is not None and seq == self.batch_seq + 1:
+            self.batch_seq = seq
+        return claims
 
     # -- reading -----------------------------------------------------------------
     def voices(self) -> dict[str, str]:
@@ -553,60 +665,48 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def state_dir_for(db: str | None) -> Path:
-    """Where the cross-outlet state of a corpus lives.
+def sync_with_store(store, folder: None = None, *, cross: CrossOutlet | None = None,
+                    progress=None) -> CrossOutlet:
+    """The claims of a corpus store, up to date (incremental). (``folder`` is not
+    used: the claims live in the store, no longer in a folder beside it.)
 
-    Next to a SQLite file (``sourcetrace.db`` -> ``sourcetrace.db.claims/``); for a
-    PostgreSQL URL under ``$SOURCETRACE_CACHE`` (default ``~/.cache/sourcetrace``),
-    in a folder named after a hash of the URL. The state is derived: deleting it
-    only makes the next command rebuild it from the store.
+    Reads the claim batches written at ingest time (by any process, on any machine
+    reading the same store) that ``cross`` lacks, then adds, and writes back, every
+    stored article that has no batch yet (a store made before claims were kept in
+    it). ``progress`` is called with each article added that way.
     """
-    import hashlib
-    import os
-
-    from ..corpus.store import DEFAULT_DB
-
-    db = db or DEFAULT_DB
-    if db == ":memory:":
-        raise ConfigError("an in-memory store keeps no claims between commands",
-                          hint="use a SQLite file or a postgresql:// URL")
-    if db.startswith(("postgresql://", "postgres://")):
-        base = Path(os.environ.get("SOURCETRACE_CACHE") or Path.home() / ".cache" / "sourcetrace")
-        return base / f"claims-{hashlib.sha256(db.encode()).hexdigest()[:16]}"
-    return Path(db + ".claims")
-
-
-def sync_with_store(store, folder: str | Path | None = None, *,
-                    cross: CrossOutlet | None = None, progress=None) -> CrossOutlet:
-    """Bring the cross-outlet state up to date with a corpus store (incremental).
-
-    Loads the state saved in ``folder`` (if any), adds every stored article it has
-    not seen (claim ids are ``<store article id>#a<n>``), and saves it back.
-    ``progress`` is called with each added article id.
-    """
-    x = cross if cross is not None else (CrossOutlet.load(folder) if folder else CrossOutlet())
-    added = 0
-    for stored in store.iter_articles():
-        aid = str(stored.id)
-        if aid in x.articles:
-            continue
-        x.add_article(stored.analysis, article_id=aid, outlet=stored.outlet, date=stored.date,
-                      url=stored.canonical_url or stored.url)
-        added += 1
-        if progress is not None:
-            progress(aid)
-    if folder and (added or not Path(folder, "articles.json").exists()):
-        x.save(folder)
+    x = cross if cross is not None else CrossOutlet()
+    x.load_store(store)
+    if len(x.articles) < store.count():
+        for stored in store.iter_articles():
+            if str(stored.id) in x.articles:
+                continue
+            x.add_stored(store, stored.id, stored.analysis, outlet=stored.outlet,
+                         date=stored.date, url=stored.canonical_url or stored.url)
+            if progress is not None:
+                progress(str(stored.id))
+        x.load_store(store)
     return x
 
 
 def first_appearances(claims, arrival: dict[str, int]) -> list[dict[str, Any]]:
-    """The first claim of each outlet, in order of date (then of arrival)."""
+    """The first claim of each outlet, in order of publication date (then of arrival).
+
+    ``date_known`` is False for an outlet whose first claim has no date (those come
+    last); ``tied_with`` lists the other outlets first seen on the same date, since
+    a date alone cannot tell which came first.
+    """
     first: dict[Any, Any] = {}
     for c in sorted(claims, key=lambda c: (c.date or "9999", arrival.get(c.id, 0))):
         first.setdefault(c.outlet, c)
-    return [{"outlet": c.outlet, "date": c.date, "claim_id": c.id, "article_id": c.article_id,
+    by_date: dict[str, list[Any]] = {}
+    for c in first.values():
+        if c.date:
+            by_date.setdefault(c.date, []).append(c.outlet)
+    return [{"outlet": c.outlet, "date": c.date, "date_known": bool(c.date),
+             "tied_with": [o for o in by_date.get(c.date, []) if o != c.outlet] if c.date else [],
+             "claim_id": c.id, "article_id": c.article_id,
              "title": c.title, "url": c.url, "text": c.text,
-             "source": c.source.describe() if c.source else None,
-             "via": [v.describe() for v in c.via]}
+             "source": _describe(c.source) if c.source else None,
+             "via": [_describe(v) for v in c.via]}
             for c in first.values()]

@@ -2,9 +2,9 @@
 
 Two stages, each explainable:
 
-1. **Candidates** by cosine of sentence embeddings (embed.py), from an
-   approximate nearest-neighbour index (hnswlib HNSW) that grows as claims
-   arrive. (hnswlib rather than usearch: importing usearch 2.26 before
+1. **Candidates** by cosine of sentence embeddings (embed.py): an exact
+   search over the unit vectors, and past 100,000 claims an approximate
+   nearest-neighbour index (hnswlib HNSW) that grows as claims arrive. (hnswlib rather than usearch: importing usearch 2.26 before
    onnxruntime 1.31 crashes the interpreter.)
 2. **Confirmation checks** that keep distinct claims apart even when their
    wording is close. A candidate above ``min_cosine`` becomes a match only if
@@ -18,9 +18,13 @@ Two stages, each explainable:
               ("will not pass" / "will pass"; the word after the cue is its scope)
    polarity   no antonym pair across the two ("refused" / "agreed"), unless a
               negation flips it back ("not allowing" / "banning")
+   claim      neither text is a topic fragment: a noun phrase that states
+              nothing ("his tax records") is not a claim and matches nothing
    entities   capitalised names, aliases merged ("U.S." = "United States",
               "Mexican" = "Mexico"): when both claims have names the other lacks,
-              their overlap must reach ``entity_min_overlap``
+              their overlap must reach ``entity_min_overlap``, and the other
+              words must not be the same ("Obama's plan" / "Bush's plan": the
+              names that differ are what differs)
    (word lists and aliases: lexicons/claim_match.txt)
    score      a small logistic regression over three features of the pair:
               the cosine, how many words the wordier claim has that the other
@@ -59,6 +63,7 @@ from ..errors import ConfigError, SourcetraceError
 __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "confirm",
            "pair_features", "pair_score", "scorer_model",
            "extract_numbers", "extract_dates", "extract_entities", "negation_count",
+           "predicate_kind", "is_topic_fragment",
            "negation_conflict", "negation_scopes", "polarity_conflict"]
 
 
@@ -66,7 +71,7 @@ __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "c
 class MatchOptions:
     """Every option of claim matching, with its default.
 
-    min_cosine=0.73           candidates below this cosine are never the same claim
+    min_cosine=0.80           candidates below this cosine are never the same claim
                               (tuned on the "tune" half of bench/labels/claim_pairs.jsonl
                               with the score; the "min_cosine" of claim_match_scorer.json)
     use_scorer=True           run the score check (logistic regression over cosine,
@@ -82,13 +87,14 @@ class MatchOptions:
     check_negation=True       run the negation-parity check
     check_polarity=True       run the antonym check
     check_entities=True       run the named-entity check
+    check_claims=True         run the claim check (a topic fragment is not a claim)
     same_article=False        also match claims of the same article
     connectivity=16           HNSW graph degree ("M")
     expansion_add=128         HNSW construction depth (efConstruction)
     expansion_search=128      HNSW search depth (ef)
     """
 
-    min_cosine: float = 0.73
+    min_cosine: float = 0.80
     use_scorer: bool = True
     min_score: float | None = None
     accept_cosine: float = 0.0
@@ -99,6 +105,7 @@ class MatchOptions:
     check_negation: bool = True
     check_polarity: bool = True
     check_entities: bool = True
+    check_claims: bool = True
     same_article: bool = False
     connectivity: int = 16
     expansion_add: int = 128
@@ -127,6 +134,9 @@ class _Lexicon:
     scope_end: frozenset[str]
     phrase_aliases: tuple[tuple[re.Pattern, str], ...]
     word_aliases: dict[str, str]
+    auxiliaries: frozenset[str] = frozenset()
+    verbs: frozenset[str] = frozenset()
+    ing_nouns: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1)
@@ -158,6 +168,9 @@ def _lexicon() -> _Lexicon:
         scope_end=frozenset(sections.get("negation_scope_end", [])),
         phrase_aliases=tuple(phrases),
         word_aliases=words,
+        auxiliaries=frozenset(sections.get("predicate_auxiliaries", [])),
+        verbs=frozenset(sections.get("predicate_verbs", [])),
+        ing_nouns=frozenset(sections.get("ing_nouns", [])),
     )
 
 
@@ -381,6 +394,53 @@ def polarity_conflict(a: str, b: str) -> tuple[str, str] | None:
     return None
 
 
+_SUBJECTS = frozenset("he she it they we i you who which there".split())
+_DETERMINERS = frozenset("the a an his her their its our my your this these those".split())
+_CONTRACTED = re.compile(r"^(he|she|it|there|that|what|who|they|we|i|you|here)'(s|re|ll|d|ve|m)$")
+
+
+def predicate_kind(text: str) -> str:
+    """Whether a claim text states something: "finite" (a clause: "Clinton used a
+    private email server"), "nonfinite" (an infinitive, gerund or participle
+    phrase: "to ban Muslims from entering the U.S."), or "none" (a noun phrase,
+    a topic: "his tax records", "Hillary Clinton's use of a private email server").
+
+    Word shapes and the word lists of lexicons/claim_match.txt, no tagger: on the
+    555 texts of bench/labels/claim_pairs.jsonl it agrees with spaCy's tagger on
+    "none" or not for 97% of them.
+    """
+    lex = _lexicon()
+    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?", _norm(text))
+    kind = "none"
+    for i, word in enumerate(words):
+        w = word.lower()
+        prev = words[i - 1].lower() if i else ""
+        if w.endswith("n't") or _CONTRACTED.match(w) or w in lex.auxiliaries:
+            return "finite"
+        if prev in _SUBJECTS and prev != "there" and w not in _DETERMINERS:
+            return "finite"
+        if prev in _DETERMINERS or prev.endswith("'s"):
+            continue
+        if w in lex.verbs:
+            return "finite"
+        if w.endswith("ed") and len(w) >= 4:
+            if prev in ("that", "who", "which") or (i and words[i - 1][0].isupper()):
+                return "finite"
+            kind = "nonfinite"
+        elif w.endswith("ing") and len(w) > 4 and w not in lex.ing_nouns:
+            kind = "nonfinite"
+        elif prev == "to" and not word[0].isupper() and w not in lex.entity_stopwords:
+            kind = "nonfinite"
+        elif w in ("be", "been", "being", "having"):
+            kind = "nonfinite"
+    return kind
+
+
+def is_topic_fragment(text: str) -> bool:
+    """A noun phrase that names a topic and states nothing ("his tax records")."""
+    return predicate_kind(text) == "none"
+
+
 def extract_entities(text: str) -> frozenset[str]:
     """Capitalised names, as lower-case words ("Hillary Clinton's" -> {"hillary", "clinton"}).
 
@@ -515,6 +575,19 @@ class MatchEvidence:
                    None if d.get("score") is None else float(d["score"]))
 
 
+def _same_words_but_names(a: str, b: str, names: frozenset[str]) -> bool:
+    """Whether two texts say the same words once their names are left out: then
+    the names that differ are what differs ("Obama's plan" / "Bush's plan")."""
+    stems = {_stem(n) for n in names}
+    wa = {k.split("'")[0] for k in _content_words(a)} - stems - names
+    wb = {k.split("'")[0] for k in _content_words(b)} - stems - names
+    return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= 0.8
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3].rstrip() + "..."
+
+
 def _set_conflict(a: frozenset, b: frozenset) -> bool:
     return bool(a - b) and bool(b - a)
 
@@ -533,6 +606,11 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
         checks.append(Check("cosine", False, f"{cosine:.3f} < {o.min_cosine:.3f}"))
         return MatchEvidence(cosine, tuple(checks), False)
     checks.append(Check("cosine", True, f"{cosine:.3f} >= {o.min_cosine:.3f}"))
+    if o.check_claims:
+        topics = [t for t in (a, b) if is_topic_fragment(t)]
+        checks.append(Check("claim", not topics,
+                            f"'{_clip(topics[0])}' names a topic and states nothing" if topics
+                            else "both state something"))
     dates_a, spans_a = extract_dates(a)
     dates_b, spans_b = extract_dates(b)
     if o.check_numbers:
@@ -565,6 +643,9 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
             overlap = len(ea & eb) / len(ea | eb)
             ok = overlap >= o.entity_min_overlap or (0 < o.accept_cosine <= cosine)
             detail += f", overlap {overlap:.2f}"
+            if ok and _same_words_but_names(a, b, ea | eb):
+                ok = False
+                detail += ", the same words about other names"
         checks.append(Check("entities", ok, detail))
     score = None
     if o.use_scorer:
@@ -586,31 +667,24 @@ def confirm(a: str, b: str, cosine: float, options: MatchOptions | None = None) 
 # The index
 
 class ClaimIndex:
-    """Nearest-neighbour index of claim vectors (hnswlib HNSW, cosine), keyed by claim id.
+    """Nearest-neighbour index of claim vectors, keyed by claim id.
 
-    Small indexes (up to ``EXACT_UP_TO`` claims) are searched exactly with one
-    matrix product; larger ones through the HNSW graph, which grows as claims
-    are added.
+    Up to ``EXACT_UP_TO`` claims it is searched exactly with one matrix product
+    over the unit vectors (a few milliseconds for 100,000 claims); past that an
+    HNSW graph (hnswlib, cosine) is built once and grows as claims are added.
     """
 
-    EXACT_UP_TO = 2000
+    EXACT_UP_TO = 100_000
 
     def __init__(self, ndim: int = 384, options: MatchOptions | None = None,
                  _empty: bool = True) -> None:
-        import hnswlib
-
         self.options = options or MatchOptions()
         self.ndim = ndim
-        self._index = hnswlib.Index(space="cosine", dim=ndim)
-        self._capacity = 1024
-        if _empty:
-            self._index.init_index(max_elements=self._capacity,
-                                   ef_construction=self.options.expansion_add,
-                                   M=self.options.connectivity)
-            self._index.set_ef(self.options.expansion_search)
+        self._index = None                     # hnswlib.Index, once past EXACT_UP_TO
+        self._capacity = 0
         self._ids: list[str] = []
         self._keys: dict[str, int] = {}
-        self._vectors = np.zeros((0, ndim), dtype=np.float32)   # for exact search when small
+        self._unit = np.zeros((1024, ndim), dtype=np.float32)     # rows [0, len) in use
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -630,23 +704,45 @@ class ClaimIndex:
                 new.append(i)
         if not new:
             return
-        keys = np.arange(len(self._ids), len(self._ids) + len(new), dtype=np.int64)
-        need = len(self._ids) + len(new)
+        rows = vectors[new]
+        rows = rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+        n, need = len(self._ids), len(self._ids) + len(new)
+        if need > len(self._unit):
+            grown = np.zeros((max(need, 2 * len(self._unit)), self.ndim), dtype=np.float32)
+            grown[:n] = self._unit[:n]
+            self._unit = grown
+        self._unit[n:need] = rows
+        for i in new:
+            self._keys[claim_ids[i]] = len(self._ids)
+            self._ids.append(claim_ids[i])
+        if self._index is not None:
+            self._hnsw_add(np.arange(n, need, dtype=np.int64))
+
+    def _hnsw_add(self, keys: np.ndarray) -> None:
+        need = int(keys[-1]) + 1
         if need > self._capacity:
             while self._capacity < need:
                 self._capacity *= 2
             self._index.resize_index(self._capacity)
-        self._index.add_items(vectors[new], keys, num_threads=1)
-        for i in new:
-            self._keys[claim_ids[i]] = len(self._ids)
-            self._ids.append(claim_ids[i])
-        if len(self._ids) <= self.EXACT_UP_TO:
-            self._vectors = np.vstack([self._vectors, vectors[new]])
-        else:
-            self._vectors = self._vectors[:0]
+        self._index.add_items(self._unit[keys], keys, num_threads=1)
+
+    def _hnsw(self):
+        """The HNSW graph over every claim (built on first use)."""
+        if self._index is None:
+            import hnswlib
+
+            self._index = hnswlib.Index(space="cosine", dim=self.ndim)
+            self._capacity = max(1024, len(self._ids))
+            self._index.init_index(max_elements=self._capacity,
+                                   ef_construction=self.options.expansion_add,
+                                   M=self.options.connectivity)
+            self._index.set_ef(self.options.expansion_search)
+            if self._ids:
+                self._hnsw_add(np.arange(len(self._ids), dtype=np.int64))
+        return self._index
 
     def vector(self, claim_id: str) -> np.ndarray:
-        return np.asarray(self._index.get_items([self._keys[claim_id]])[0], dtype=np.float32)
+        return self._unit[self._keys[claim_id]].copy()
 
     def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first."""
@@ -654,25 +750,28 @@ class ClaimIndex:
         if not self._ids:
             return [[] for _ in range(len(vectors))]
         k = min(k, len(self._ids))
-        if len(self._vectors) == len(self._ids):          # small: exact cosine
+        if len(self._ids) <= self.EXACT_UP_TO:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            sims = (vectors / np.clip(norms, 1e-12, None)) @ self._unit().T
-            order = np.argsort(-sims, axis=1)[:, :k]
-            return [[(self._ids[int(j)], float(sims[r, j])) for j in order[r]]
-                    for r in range(len(vectors))]
-        self._index.set_ef(max(self.options.expansion_search, k))
-        labels, distances = self._index.knn_query(vectors, k=k, num_threads=1)
+            sims = (vectors / np.clip(norms, 1e-12, None)) @ self._unit[:len(self._ids)].T
+            if k < sims.shape[1]:
+                part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            else:
+                part = np.tile(np.arange(sims.shape[1]), (len(sims), 1))
+            out = []
+            for r in range(len(vectors)):
+                order = part[r][np.argsort(-sims[r, part[r]], kind="stable")]
+                out.append([(self._ids[int(j)], float(sims[r, j])) for j in order])
+            return out
+        index = self._hnsw()
+        index.set_ef(max(self.options.expansion_search, k))
+        labels, distances = index.knn_query(vectors, k=k, num_threads=1)
         return [[(self._ids[int(labels[r, j])], float(1.0 - distances[r, j]))
                  for j in range(labels.shape[1])] for r in range(len(vectors))]
-
-    def _unit(self) -> np.ndarray:
-        norms = np.linalg.norm(self._vectors, axis=1, keepdims=True)
-        return self._vectors / np.clip(norms, 1e-12, None)
 
     def save(self, path: str) -> None:
         import json
 
-        self._index.save_index(path)
+        self._hnsw().save_index(path)
         with open(path + ".ids.json", "w", encoding="utf-8") as f:
             json.dump(self._ids, f)
 
@@ -680,21 +779,19 @@ class ClaimIndex:
     def load(cls, path: str, options: MatchOptions | None = None) -> "ClaimIndex":
         import json
 
-        index = cls(options=options, _empty=False)
+        import hnswlib
+
+        index = cls(options=options)
+        graph = hnswlib.Index(space="cosine", dim=index.ndim)
         try:
             with open(path + ".ids.json", encoding="utf-8") as f:
                 ids = json.load(f)
-            index._capacity = max(1024, len(ids))
-            index._index.load_index(path, max_elements=index._capacity)
+            graph.load_index(path, max_elements=max(1024, len(ids)))
         except (OSError, RuntimeError, ValueError) as exc:
             raise SourcetraceError(f"cannot load the claim index from {path}: {exc}",
                                    hint="rebuild it (the claims state keeps the vectors)") from exc
-        index._index.set_ef(index.options.expansion_search)
-        index._ids = ids
-        index._keys = {cid: i for i, cid in enumerate(ids)}
-        if len(ids) <= cls.EXACT_UP_TO and ids:
-            index._vectors = np.asarray(index._index.get_items(list(range(len(ids)))),
-                                        dtype=np.float32)
+        if ids:
+            index.add(ids, np.asarray(graph.get_items(list(range(len(ids)))), dtype=np.float32))
         return index
 
 

@@ -29,6 +29,7 @@ from ...model import Analysis
 
 __all__ = [
     "ArticleRecord",
+    "ClaimBatch",
     "FailureRecord",
     "SearchHit",
     "SourceCount",
@@ -71,8 +72,6 @@ class ArticleRecord:
     input_kind: str | None = None
     raw: str | None = None
     record_id: str | None = None               # the input record's own id, where it has one
-    model: str | None = None                   # the model behind the analysis (migration 0005;
-    model_version: str | None = None           # pipeline.model_info)
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -97,8 +96,6 @@ class StoredArticle:
     raw: str | None = None
     added_at: str = ""
     record_id: str | None = None
-    model: str | None = None
-    model_version: str | None = None
 
     @property
     def text(self) -> str:
@@ -169,6 +166,26 @@ class FailureRecord:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class ClaimBatch:
+    """The claims of one article as the store keeps them (migration 0003): written at
+    ingest time by crossoutlet.corroboration, read back by every command and server.
+
+    ``claims``: (claim id, the Claim as JSON, its embedding as float16 bytes);
+    ``matches``: (claim id, other claim id, the MatchEvidence as JSON) found when the
+    article arrived; ``seq``: the store's order of batches (0 before it is stored).
+    """
+
+    article_id: int
+    signature: bytes
+    size: int
+    outlet: str | None = None
+    site_name: str | None = None
+    claims: tuple[tuple[str, str, bytes], ...] = ()
+    matches: tuple[tuple[str, str, str], ...] = ()
+    seq: int = 0
+
+
 @runtime_checkable
 class Store(Protocol):
     """What every backend does. Writes are atomic per call; ids are positive ints.
@@ -181,12 +198,6 @@ class Store(Protocol):
 
     def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
         """Store several articles in one transaction (all or none)."""
-
-    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
-                         model_version: str | None) -> bool:
-        """Replace a stored article's analysis, the rows derived from it and its model
-        in one transaction (``sourcetrace reanalyze``); False when there is no such
-        article. The text, columns and claims stay as they are."""
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
         """The subset of ``hashes`` already stored."""
@@ -226,6 +237,16 @@ class Store(Protocol):
 
     def migrations(self) -> list[int]:
         """The schema versions applied, in order."""
+
+    def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
+                        outlet: str | None = None, site_name: str | None = None,
+                        claims: Iterable[tuple[str, str, bytes]] = (),
+                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+        """Store one article's claims, vectors and matches (see ClaimBatch) in one
+        transaction; the batch's seq, or None when that article's claims are stored."""
+
+    def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
+        """The claim batches with seq > ``after``, in seq order."""
 
     def close(self) -> None: ...
 
@@ -321,6 +342,23 @@ def group_limit(rows: list[SourceCount], limit: int) -> list[SourceCount]:
     return out
 
 
+def claim_batches_from_rows(heads: Iterable[tuple], claims: Iterable[tuple],
+                            matches: Iterable[tuple]) -> list[ClaimBatch]:
+    """ClaimBatch records from (seq, article_id, signature, size, outlet, site_name),
+    (batch, id, data, vector) and (batch, claim_id, other_id, evidence) rows."""
+    by_batch: dict[int, tuple[list, list]] = {}
+    for batch, *rest in claims:
+        by_batch.setdefault(int(batch), ([], []))[0].append((rest[0], rest[1], bytes(rest[2])))
+    for batch, *rest in matches:
+        by_batch.setdefault(int(batch), ([], []))[1].append(tuple(rest))
+    out = []
+    for seq, article_id, signature, size, outlet, site_name in heads:
+        cs, ms = by_batch.get(int(seq), ([], []))
+        out.append(ClaimBatch(int(article_id), bytes(signature), int(size), outlet, site_name,
+                              tuple(cs), tuple(ms), int(seq)))
+    return out
+
+
 def migration_files(backend: str) -> list[tuple[int, str, str]]:
     """(version, name, sql) of the packaged migrations of ``backend``, in order."""
     folder = resources.files("sourcetrace.corpus.store") / "migrations" / backend
@@ -367,13 +405,11 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
         "raw": record.raw if record.raw != a.text else None, "text": a.text,
         "analysis": a.to_json(), "profile": json.dumps(a.profile) if a.profile is not None else None,
         "n_attributions": len(a.attributions), "n_sources": len(a.sources), "added_at": now_iso(),
-        "model": record.model, "model_version": record.model_version,
     }
 
 
 ARTICLE_COLUMNS = ("id", "content_hash", "outlet", "url", "canonical_url", "title", "author",
-                   "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id",
-                   "model", "model_version")
+                   "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id")
 
 
 def article_from_row(row: Iterable[Any]) -> StoredArticle:

@@ -9,9 +9,10 @@ import re
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
-from ...model import Analysis
+from ...errors import StoreError
 from . import (
     ArticleRecord,
+    ClaimBatch,
     FailureRecord,
     SearchHit,
     SourceCount,
@@ -51,9 +52,28 @@ class MemoryStore:
         self._by_hash: dict[str, int] = {}
         self._failures: dict[str, FailureRecord] = {}
         self._index: list[tuple[int, dict[str, Any], list[str]]] = []
+        self._claim_batches: dict[int, ClaimBatch] = {}       # article id -> its batch
 
     def migrations(self) -> list[int]:
         return []
+
+    def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
+                        outlet: str | None = None, site_name: str | None = None,
+                        claims: Iterable[tuple[str, str, bytes]] = (),
+                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+        batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
+                           tuple(claims), tuple(matches))
+        if batch.article_id in self._claim_batches:
+            return None
+        if batch.article_id not in self._articles:
+            raise StoreError(f"no article {batch.article_id} for these claims")
+        seq = len(self._claim_batches) + 1
+        self._claim_batches[batch.article_id] = dataclasses.replace(batch, seq=seq)
+        return seq
+
+    def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
+        return sorted((b for b in self._claim_batches.values() if b.seq > after),
+                      key=lambda b: b.seq)
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]
@@ -70,26 +90,13 @@ class MemoryStore:
                 id=article_id, content_hash=r.content_hash, input=r.input, analysis=r.analysis,
                 outlet=r.outlet, url=r.url, canonical_url=r.canonical_url, title=r.title,
                 author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso(),
-                record_id=r.record_id, model=r.model, model_version=r.model_version)
+                record_id=r.record_id)
             self._by_hash[r.content_hash] = article_id
             for row in index_rows(r):
                 self._index.append((article_id, row, _tokens(row["body"])))
             self._failures.pop(r.input, None)
             ids.append(article_id)
         return ids
-
-    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
-                         model_version: str | None) -> bool:
-        old = self._articles.get(article_id)
-        if old is None:
-            return False
-        self._articles[article_id] = dataclasses.replace(
-            old, analysis=analysis, model=model, model_version=model_version)
-        record = ArticleRecord(analysis=analysis, input=old.input, title=old.title)
-        self._index = [entry for entry in self._index if entry[0] != article_id]
-        for row in index_rows(record):
-            self._index.append((article_id, row, _tokens(row["body"])))
-        return True
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
         return {h for h in hashes if h in self._by_hash}

@@ -12,10 +12,10 @@ import threading
 from typing import Any, Iterable, Iterator
 
 from ...errors import StoreError
-from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
+    ClaimBatch,
     FailureRecord,
     SearchHit,
     SourceCount,
@@ -24,6 +24,7 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
+    claim_batches_from_rows,
     group_limit,
     index_rows,
     migration_files,
@@ -115,13 +116,6 @@ class PostgresStore:
         if row is None:
             return None
         article_id = row[0]
-        self._derived(cur, article_id, record)
-        cur.execute("DELETE FROM failures WHERE input = %s", (record.input,))
-        return article_id
-
-    def _derived(self, cur, article_id: int, record: ArticleRecord) -> None:
-        """The rows derived from an article's analysis: attributions, sources, figures
-        and the search index."""
         atts = attribution_rows(record.analysis)
         if atts:
             keys = list(atts[0])
@@ -139,34 +133,8 @@ class PostgresStore:
                         "VALUES (%s, %s, %s, %s, %s)",
                         [(article_id, r["what"], r["ref"], r["source_ref"], r["body"])
                          for r in index_rows(record)])
-
-    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
-                         model_version: str | None) -> bool:
-        import json
-
-        try:
-            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
-                cur.execute("SELECT title FROM articles WHERE id = %s FOR UPDATE", (article_id,))
-                found = cur.fetchone()
-                if found is None:
-                    return False
-                cur.execute("UPDATE articles SET analysis = %s, profile = %s, "
-                            "n_attributions = %s, n_sources = %s, model = %s, "
-                            "model_version = %s WHERE id = %s",
-                            (analysis.to_json(), json.dumps(analysis.profile)
-                             if analysis.profile is not None else None,
-                             len(analysis.attributions), len(analysis.sources), model,
-                             model_version, article_id))
-                for table in ("attributions", "sources", "article_figures", "search_index"):
-                    cur.execute("SELECT to_regclass(%s)", (table,))
-                    if cur.fetchone()[0] is not None:      # figures: from migration 0004
-                        cur.execute(f"DELETE FROM {table} WHERE article_id = %s", (article_id,))
-                self._derived(cur, article_id,
-                              ArticleRecord(analysis=analysis, input="", title=found[0]))
-        except self._psycopg.Error as exc:
-            raise StoreError(f"could not replace the analysis of article {article_id} in "
-                             f"PostgreSQL: {_one_line(exc)}") from exc
-        return True
+        cur.execute("DELETE FROM failures WHERE input = %s", (record.input,))
+        return article_id
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]
@@ -180,6 +148,51 @@ class PostgresStore:
                 return [self._insert(cur, r) for r in records]
         except self._psycopg.Error as exc:
             raise StoreError(f"could not store articles in PostgreSQL: {_one_line(exc)}") from exc
+
+    def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
+                        outlet: str | None = None, site_name: str | None = None,
+                        claims: Iterable[tuple[str, str, bytes]] = (),
+                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+        batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
+                           tuple(claims), tuple(matches))
+        try:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute("INSERT INTO claim_batches (article_id, signature, size, outlet, "
+                            "site_name) VALUES (%s, %s, %s, %s, %s) "
+                            "ON CONFLICT (article_id) DO NOTHING RETURNING seq",
+                            (batch.article_id, batch.signature, batch.size, batch.outlet,
+                             batch.site_name))
+                row = cur.fetchone()
+                if row is None:
+                    return None
+                if batch.claims:
+                    cur.executemany("INSERT INTO claims (id, pos, batch, data, vector) VALUES "
+                                    "(%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                                    "pos = EXCLUDED.pos, batch = EXCLUDED.batch, "
+                                    "data = EXCLUDED.data, vector = EXCLUDED.vector",
+                                    [(cid, i, row[0], data, vec)
+                                     for i, (cid, data, vec) in enumerate(batch.claims)])
+                if batch.matches:
+                    cur.executemany("INSERT INTO claim_matches (claim_id, other_id, batch, "
+                                    "evidence) VALUES (%s, %s, %s, %s) ON CONFLICT (claim_id, "
+                                    "other_id) DO UPDATE SET batch = EXCLUDED.batch, "
+                                    "evidence = EXCLUDED.evidence",
+                                    [(a, b, row[0], ev) for a, b, ev in batch.matches])
+                return int(row[0])
+        except self._psycopg.Error as exc:
+            raise StoreError(f"could not store the claims of article {batch.article_id} in "
+                             f"PostgreSQL: {_one_line(exc)}") from exc
+
+    def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
+        with self._lock:
+            heads = self._query_locked("SELECT seq, article_id, signature, size, outlet, site_name "
+                                       "FROM claim_batches WHERE seq > %s ORDER BY seq", (after,))
+            claims = self._query_locked("SELECT batch, id, data, vector FROM claims "
+                                        "WHERE batch > %s ORDER BY batch, pos", (after,))
+            matches = self._query_locked("SELECT batch, claim_id, other_id, evidence FROM "
+                                         "claim_matches WHERE batch > %s ORDER BY batch, "
+                                         "claim_id, other_id", (after,))
+        return claim_batches_from_rows(heads, claims, matches)
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()

@@ -6,16 +6,15 @@ articles only.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from typing import Any, Iterable, Iterator
 
 from ...errors import StoreError
-from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
+    ClaimBatch,
     FailureRecord,
     SearchHit,
     SourceCount,
@@ -24,6 +23,7 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
+    claim_batches_from_rows,
     group_limit,
     index_rows,
     migration_files,
@@ -90,14 +90,6 @@ class SqliteStore:
         if row is None:
             return None
         article_id = row[0]
-        self._derived(article_id, record)
-        c.execute("DELETE FROM failures WHERE input = ?", (record.input,))
-        return article_id
-
-    def _derived(self, article_id: int, record: ArticleRecord) -> None:
-        """The rows derived from an article's analysis: attributions, sources, figures
-        and the search index."""
-        c = self.conn
         atts = attribution_rows(record.analysis)
         if atts:
             keys = list(atts[0])
@@ -114,36 +106,8 @@ class SqliteStore:
                       "VALUES (?, ?, ?, ?, ?)",
                       [(r["body"], article_id, r["what"], r["ref"], r["source_ref"])
                        for r in index_rows(record)])
-
-    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
-                         model_version: str | None) -> bool:
-        c = self.conn
-        try:
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                found = c.execute("SELECT title FROM articles WHERE id = ?",
-                                  (article_id,)).fetchone()
-                if found is not None:
-                    record = ArticleRecord(analysis=analysis, input="", title=found[0])
-                    c.execute("UPDATE articles SET analysis = ?, profile = ?, n_attributions = ?, "
-                              "n_sources = ?, model = ?, model_version = ? WHERE id = ?",
-                              (analysis.to_json(), json.dumps(analysis.profile)
-                               if analysis.profile is not None else None,
-                               len(analysis.attributions), len(analysis.sources), model,
-                               model_version, article_id))
-                    for table in ("attributions", "sources", "article_figures", "search_index"):
-                        if c.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
-                                     (table,)).fetchone():   # figures: from migration 0004
-                            c.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
-                    self._derived(article_id, record)
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"could not replace the analysis of article {article_id} in "
-                             f"{self.path!r}: {exc}") from exc
-        return found is not None
+        c.execute("DELETE FROM failures WHERE input = ?", (record.input,))
+        return article_id
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]
@@ -164,6 +128,52 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"could not store articles in {self.path!r}: {exc}") from exc
         return ids
+
+    def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
+                        outlet: str | None = None, site_name: str | None = None,
+                        claims: Iterable[tuple[str, str, bytes]] = (),
+                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+        batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
+                           tuple(claims), tuple(matches))
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                row = c.execute(
+                    "INSERT INTO claim_batches (article_id, signature, size, outlet, site_name) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING RETURNING seq",
+                    (batch.article_id, batch.signature, batch.size, batch.outlet,
+                     batch.site_name)).fetchone()
+                if row is not None:
+                    c.executemany("INSERT OR REPLACE INTO claims (id, pos, batch, data, vector) "
+                                  "VALUES (?, ?, ?, ?, ?)",
+                                  [(cid, i, row[0], data, vec)
+                                   for i, (cid, data, vec) in enumerate(batch.claims)])
+                    c.executemany("INSERT OR REPLACE INTO claim_matches (claim_id, other_id, "
+                                  "batch, evidence) VALUES (?, ?, ?, ?)",
+                                  [(a, b, row[0], ev) for a, b, ev in batch.matches])
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not store the claims of article {batch.article_id} in "
+                             f"{self.path!r}: {exc}") from exc
+        return None if row is None else int(row[0])
+
+    def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
+        c = self.conn
+        try:
+            heads = c.execute("SELECT seq, article_id, signature, size, outlet, site_name FROM "
+                              "claim_batches WHERE seq > ? ORDER BY seq", (after,)).fetchall()
+            claims = c.execute("SELECT batch, id, data, vector FROM claims WHERE batch > ? "
+                               "ORDER BY batch, pos", (after,)).fetchall()
+            matches = c.execute("SELECT batch, claim_id, other_id, evidence FROM claim_matches "
+                                "WHERE batch > ? ORDER BY batch, claim_id, other_id",
+                                (after,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not read the claims of {self.path!r}: {exc}") from exc
+        return claim_batches_from_rows(heads, claims, matches)
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()

@@ -1,0 +1,169 @@
+"""Claims kept in the store: what ingest pays for them and how fast they are read back.
+
+1. Ingests the first ``--n`` PolNeAR train articles (JSON lines made from
+   ../shared, in a temporary folder; nothing is written into the repository) into a
+   fresh SQLite store twice: once without claims (``ingest(..., claims=False)``) and
+   once with them (the default: each article's claims are extracted, embedded,
+   matched and written to the store as it is stored). The throughput of both, and
+   the drop.
+2. From the store with claims, in fresh processes through the real entry point:
+   ``sourcetrace claims --clusters``, ``sourcetrace trace --claim ID`` and
+   ``sourcetrace trace "TEXT"`` (wall time of the whole command, Python start
+   included), and a fresh server's first ``/claims`` page and ``/api/claims``
+   (an ASGI client on a new app in a new process).
+3. With ``--postgres DSN``: the same articles and claim batches copied into a
+   schema of their own (``sourcetrace_bench_claims``, dropped first) and the same
+   commands against it.
+
+    nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 1000 [--postgres DSN]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
+BIN = Path(sys.executable).parent / "sourcetrace"
+SCHEMA = "sourcetrace_bench_claims"
+
+
+def write_inputs(folder: Path, n: int) -> Path:
+    path = folder / "articles.jsonl"
+    with (POLNEAR / "train.jsonl").open(encoding="utf-8") as f, path.open("w") as out:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            r = json.loads(line)
+            out.write(json.dumps({"id": r["id"], "text": r["text"], "title": r["title"],
+                                  "date": r["date"], "outlet": r["publisher"]}) + "\n")
+    return path
+
+
+def ingest_into(db: str, inputs: Path, claims: bool) -> dict:
+    from sourcetrace.corpus.runner import ingest
+    from sourcetrace.corpus.store import open_store
+
+    with open_store(db) as store:
+        t = time.perf_counter()
+        report = ingest([str(inputs)], store, claims=claims)
+        seconds = time.perf_counter() - t
+        batches = store.claim_batches() if claims else []
+    return {"articles": report.added, "failed": report.failed, "seconds": round(seconds, 1),
+            "articles_per_second": round(report.added / seconds, 3),
+            "claims": sum(len(b.claims) for b in batches),
+            "matches": sum(len(b.matches) for b in batches)}
+
+
+def timed(cmd: list[str]) -> dict:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return {"seconds": round(time.perf_counter() - t, 3), "exit": p.returncode,
+            "first_line": (p.stdout or p.stderr).strip().splitlines()[:1]}
+
+
+SERVER = """
+import sys, time
+import httpx, asyncio
+from sourcetrace.web.app import create_app
+from sourcetrace.corpus.store import open_store
+t = time.perf_counter()
+app = create_app(store=open_store(sys.argv[1]))
+async def main():
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        out = []
+        for path in sys.argv[2:]:
+            t1 = time.perf_counter()
+            r = await c.get(path)
+            out.append((path, r.status_code, round(time.perf_counter() - t1, 3)))
+        return out
+print(asyncio.run(main()), round(time.perf_counter() - t, 3))
+"""
+
+
+def read_side(db: str) -> dict:
+    from sourcetrace.corpus.store import open_store
+
+    with open_store(db) as store:
+        batches = store.claim_batches()
+    claim_id = next(b.claims[0][0] for b in batches if b.matches and b.claims)
+    text = json.loads(next(b.claims[0][1] for b in batches if b.claims))["text"]
+    return {
+        "claims_clusters": timed([str(BIN), "claims", "--clusters", "--db", db, "-n", "5"]),
+        "trace_claim": timed([str(BIN), "trace", "--claim", claim_id, "--db", db]),
+        "trace_text": timed([str(BIN), "trace", text, "--db", db]),
+        "fresh_server": timed([sys.executable, "-c", SERVER, db, "/claims", "/api/claims"]),
+    }
+
+
+def copy_to_postgres(db: str, dsn: str) -> str:
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+    target = make_conninfo(dsn, options=f"-c search_path={SCHEMA}")
+    url = "postgresql://" if not target.startswith("postgres") else target
+    with open_store(db) as src, open_store(dsn if False else _pg_url(target)) as dst:
+        ids = {}
+        for a in src.iter_articles():
+            ids[a.id] = dst.add(ArticleRecord(analysis=a.analysis, input=a.input, outlet=a.outlet,
+                                              url=a.url, title=a.title, date=a.date))
+        assert all(k == v for k, v in ids.items()), "article ids differ in PostgreSQL"
+        for b in src.claim_batches():
+            dst.add_claim_batch(b.article_id, b.signature, b.size, outlet=b.outlet,
+                                site_name=b.site_name, claims=b.claims, matches=b.matches)
+    return _pg_url(target)
+
+
+def _pg_url(conninfo: str) -> str:
+    """A postgresql:// URL for a key=value conninfo (open_store picks the backend by it)."""
+    from psycopg.conninfo import conninfo_to_dict
+    from urllib.parse import quote
+
+    d = conninfo_to_dict(conninfo)
+    auth = quote(d.get("user", "")) + (":" + quote(d["password"]) if d.get("password") else "")
+    host = d.get("host", "localhost") + (":" + str(d["port"]) if d.get("port") else "")
+    return (f"postgresql://{auth}@{host}/{d.get('dbname', '')}?options="
+            + quote(d.get("options", "")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--postgres", default=os.environ.get("SOURCETRACE_TEST_POSTGRES"))
+    parser.add_argument("--skip-plain", action="store_true",
+                        help="do not ingest without claims (no throughput comparison)")
+    args = parser.parse_args(argv)
+    if not POLNEAR.exists():
+        print(f"{POLNEAR} is absent: this benchmark reads PolNeAR from ../shared", file=sys.stderr)
+        return 2
+    out: dict = {"n": args.n}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        inputs = write_inputs(tmp, args.n)
+        if not args.skip_plain:
+            out["ingest_without_claims"] = ingest_into(str(tmp / "plain.db"), inputs, False)
+        out["ingest_with_claims"] = ingest_into(str(tmp / "claims.db"), inputs, True)
+        if not args.skip_plain:
+            a = out["ingest_without_claims"]["articles_per_second"]
+            b = out["ingest_with_claims"]["articles_per_second"]
+            out["throughput_drop"] = round(1 - b / a, 3)
+        out["sqlite"] = read_side(str(tmp / "claims.db"))
+        if args.postgres:
+            out["postgres"] = read_side(copy_to_postgres(str(tmp / "claims.db"), args.postgres))
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
