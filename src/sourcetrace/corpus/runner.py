@@ -3,6 +3,7 @@
     ingest(inputs, store, config=..., workers=1, engine="local")  -> IngestReport
     export(store, path_or_file, format="jsonl", table="articles")  -> rows written
     make_record(collected, analysis)                                -> store.ArticleRecord
+    reanalyze(store, config=..., where={...})                       -> ReanalyzeReport
 
 Idempotent by content hash: an article whose cleaned text (whitespace collapsed)
 is already stored is not analysed again, so a second run of the same input adds
@@ -35,6 +36,7 @@ import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,7 +50,7 @@ from .store import ArticleRecord, Store, content_hash
 
 __all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport", "RayAnalyzer",
            "analyze_chunk", "canonical_url", "export", "ingest", "limit_blas_threads",
-           "make_record", "outlet_of"]
+           "make_record", "outlet_of", "reanalyze", "ReanalyzeReport", "REANALYZE_FILTERS"]
 
 ENGINES = ("local", "ray")
 WORKER_CHUNKS = 64  # chunks a local worker analyses before it is replaced
@@ -97,7 +99,8 @@ def _iso_date(value: Any) -> str | None:
     return iso
 
 
-def make_record(item: collect_mod.Collected, analysis: Analysis) -> ArticleRecord:
+def make_record(item: collect_mod.Collected, analysis: Analysis,
+                model: tuple[str, str] | None = None) -> ArticleRecord:
     """An analysed article with its corpus columns: outlet = the outlet the input's record
     names or --outlet gave, else the URL's domain, else the page's site name; canonical
     URL, title, author, date (ISO 8601), the input record's id."""
@@ -113,7 +116,9 @@ def make_record(item: collect_mod.Collected, analysis: Analysis) -> ArticleRecor
         canonical_url=canonical_url(url), title=_str(meta.get("title")),
         author=_str(meta.get("author")), date=_iso_date(meta.get("date")),
         input_kind=item.kind, raw=item.raw,
-        record_id=None if record_id is None or isinstance(record_id, bool) else str(record_id))
+        record_id=None if record_id is None or isinstance(record_id, bool) else str(record_id),
+        # the (name, version) of the model behind the analysis (pipeline.model_info)
+        model=model[0] if model else None, model_version=model[1] if model else None)
 
 
 def _str(value: Any) -> str | None:
@@ -258,6 +263,7 @@ class _Run:
         self.report = report
         self.progress = progress
         self.seen: set[str] = set()
+        self.model: tuple[str, str] | None = None   # recorded with each article (0005)
         self.claims = claims and hasattr(store, "add_claim_batch")
         self.cross: Any = None          # crossoutlet.corroboration.CrossOutlet, on first use
 
@@ -273,7 +279,6 @@ class _Run:
         for article_id, record in stored:
             self.cross.add_stored(self.store, article_id, record.analysis, outlet=record.outlet,
                                   date=record.date, url=record.canonical_url or record.url)
-
 
     def fail(self, input: str, reason: str, code: str) -> None:
         self.store.record_failure(input, reason, code)
@@ -306,7 +311,7 @@ class _Run:
         records = []
         for item, result in zip(items, results):
             if isinstance(result, Analysis):
-                records.append(make_record(item, result))
+                records.append(make_record(item, result, self.model))
             elif isinstance(result, SourcetraceError):
                 self.fail(item.input, str(result), result.code)
             else:
@@ -389,6 +394,9 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
         bar = tqdm(total=total, unit="article", desc="ingest", dynamic_ncols=True,
                    smoothing=0.1)
     run = _Run(store, report, bar, claims)
+    from ..pipeline import model_info
+
+    run.model = model_info(config)
     if items is None:
         def skip(url: str) -> bool:
             return bool(store.known_inputs([url]))
@@ -764,3 +772,114 @@ def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str
         if batch or n == 0:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     return n
+
+
+# --------------------------------------------------------------------------- reanalyze
+
+REANALYZE_FILTERS = ("outlet", "since", "until", "model")
+
+
+@dataclass
+class ReanalyzeReport:
+    """What a reanalyze run did. ``updated``: articles analysed again with the current
+    model (their ids in ``ids``); ``current``: already analysed by it, left alone;
+    ``failed``: the analysis failed (the stored one is kept)."""
+
+    model: str = ""
+    model_version: str = ""
+    updated: int = 0
+    current: int = 0
+    failed: int = 0
+    ids: list[int] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _matches(article: Any, where: dict[str, str]) -> bool:
+    for key, value in where.items():
+        if key == "outlet" and article.outlet != value:
+            return False
+        if key == "since" and not (article.date and article.date >= value):
+            return False
+        if key == "until" and not (article.date and article.date[:len(value)] <= value):
+            return False
+        if key == "model" and (article.model or "none") != value:
+            return False
+    return True
+
+
+def reanalyze(store: Store, *, config: Config = DEFAULT, where: dict[str, str] | None = None,
+              batch_size: int = 16, progress: bool = False,
+              on_update: Callable[[int], None] | None = None) -> ReanalyzeReport:
+    """Analyse again, with the model ``config`` selects, every stored article that another
+    model (or an unrecorded one) analysed; ``where`` narrows them (outlet, since, until:
+    the article's date, ISO; model: the stored model's name, ``none`` for unrecorded).
+
+    Resumable and idempotent: each article's new analysis, derived rows and model are
+    replaced in one transaction, and an article the current model analysed is skipped,
+    so a run killed at any point and run again analyses each remaining article once.
+    The text and columns stay; the claims of cross-outlet matching are left as stored.
+    """
+    from ..pipeline import analyze_documents, model_info
+
+    where = dict(where or {})
+    unknown = sorted(set(where) - set(REANALYZE_FILTERS))
+    if unknown:
+        raise ConfigError(f"unknown reanalyze filter {unknown[0]!r}",
+                          hint=f"use {', '.join(REANALYZE_FILTERS)} (KEY=VALUE)")
+    name, version = model_info(config)
+    report = ReanalyzeReport(model=name, model_version=version)
+    todo: list[int] = []
+    for article in store.iter_articles():
+        if not _matches(article, where):
+            continue
+        if article.model == name and article.model_version == version:
+            report.current += 1
+        else:
+            todo.append(article.id)
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), unit="article", desc="reanalyze", dynamic_ncols=True)
+
+    def documents() -> Iterator[tuple[int, Document]]:
+        for article_id in todo:
+            article = store.get(article_id)
+            if article is None or (article.model == name and article.model_version == version):
+                continue              # deleted, or done meanwhile by another run
+            a = article.analysis
+            yield article_id, Document(text=a.text, meta=dict(a.meta), warnings=a.warnings)
+
+    pending = documents()
+    while True:
+        chunk = list(islice(pending, batch_size))
+        if not chunk:
+            break
+        try:
+            results: list[Any] = list(analyze_documents([d for _, d in chunk], config=config))
+        except SourcetraceError:
+            results = []
+            for _, document in chunk:          # one bad article must not cost the others
+                try:
+                    results.extend(analyze_documents([document], config=config))
+                except SourcetraceError as exc:
+                    results.append(exc)
+        for (article_id, _), result in zip(chunk, results):
+            if isinstance(result, Analysis) and store.replace_analysis(
+                    article_id, result, model=name, model_version=version):
+                report.updated += 1
+                report.ids.append(article_id)
+                if on_update is not None:
+                    on_update(article_id)
+            elif not isinstance(result, Analysis):
+                report.failed += 1
+                report.failures.append((article_id, str(result)))
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return report
+

@@ -72,6 +72,8 @@ class ArticleRecord:
     input_kind: str | None = None
     raw: str | None = None
     record_id: str | None = None               # the input record's own id, where it has one
+    model: str | None = None                   # the model behind the analysis (migration 0005;
+    model_version: str | None = None           # pipeline.model_info)
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -96,6 +98,8 @@ class StoredArticle:
     raw: str | None = None
     added_at: str = ""
     record_id: str | None = None
+    model: str | None = None
+    model_version: str | None = None
 
     @property
     def text(self) -> str:
@@ -198,6 +202,12 @@ class Store(Protocol):
 
     def add_many(self, records: Iterable[ArticleRecord]) -> list[int | None]:
         """Store several articles in one transaction (all or none)."""
+
+    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
+                         model_version: str | None) -> bool:
+        """Replace a stored article's analysis, the rows derived from it and its model
+        in one transaction (``sourcetrace reanalyze``); False when there is no such
+        article. The text, columns and claims stay as they are."""
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
         """The subset of ``hashes`` already stored."""
@@ -405,11 +415,13 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
         "raw": record.raw if record.raw != a.text else None, "text": a.text,
         "analysis": a.to_json(), "profile": json.dumps(a.profile) if a.profile is not None else None,
         "n_attributions": len(a.attributions), "n_sources": len(a.sources), "added_at": now_iso(),
+        "model": record.model, "model_version": record.model_version,
     }
 
 
 ARTICLE_COLUMNS = ("id", "content_hash", "outlet", "url", "canonical_url", "title", "author",
-                   "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id")
+                   "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id",
+                   "model", "model_version")
 
 
 def article_from_row(row: Iterable[Any]) -> StoredArticle:

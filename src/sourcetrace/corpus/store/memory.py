@@ -5,10 +5,12 @@ Search matches lower-cased word tokens (no stemming): exact words and phrases.
 from __future__ import annotations
 
 import dataclasses
+import dataclasses
 import re
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
+from ...model import Analysis
 from ...errors import StoreError
 from . import (
     ArticleRecord,
@@ -90,13 +92,26 @@ class MemoryStore:
                 id=article_id, content_hash=r.content_hash, input=r.input, analysis=r.analysis,
                 outlet=r.outlet, url=r.url, canonical_url=r.canonical_url, title=r.title,
                 author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso(),
-                record_id=r.record_id)
+                record_id=r.record_id, model=r.model, model_version=r.model_version)
             self._by_hash[r.content_hash] = article_id
             for row in index_rows(r):
                 self._index.append((article_id, row, _tokens(row["body"])))
             self._failures.pop(r.input, None)
             ids.append(article_id)
         return ids
+
+    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
+                         model_version: str | None) -> bool:
+        old = self._articles.get(article_id)
+        if old is None:
+            return False
+        self._articles[article_id] = dataclasses.replace(
+            old, analysis=analysis, model=model, model_version=model_version)
+        record = ArticleRecord(analysis=analysis, input=old.input, title=old.title)
+        self._index = [entry for entry in self._index if entry[0] != article_id]
+        for row in index_rows(record):
+            self._index.append((article_id, row, _tokens(row["body"])))
+        return True
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
         return {h for h in hashes if h in self._by_hash}
