@@ -197,8 +197,15 @@ def test_attribution_made_clear_and_noun_frames(run):
 
 
 def test_attribution_seem_takes_subject_and_complement(run):
-    a = by_cue(run("Intro line.\n\nTrump's supporters seemed equally unperturbed."), "seemed")
-    assert a.source == () and texts(a.content) == ["Trump's supporters", "equally unperturbed"]
+    a = by_cue(run("Intro line.\n\nThe economy appears to many analysts to be slowing."),
+               "appears")
+    assert texts(a.source) == ["many analysts"]
+    assert texts(a.content)[0] == "The economy"
+
+
+def test_attribution_seem_without_anyone_it_seems_to_is_no_attribution(run):
+    assert run("Intro line.\n\nTrump's supporters seemed equally unperturbed.") == ()
+    assert run("The economy appears to be slowing down.") == ()
 
 
 def test_attribution_clause_on_both_sides_of_cue(run):
@@ -337,3 +344,35 @@ def test_attribution_lexicons_parse_with_valid_confidences():
         for entry in table.values():
             assert entry.frames and all(0.0 <= c <= 1.0 for c in entry.frames.values())
     assert "said:say" in lex.word_set("irregular")
+
+
+# --- cues that name, label, charge or ship rather than report ------------------------
+
+@pytest.mark.parametrize("text", [
+    "The couple named their son Misha after his grandfather.",
+    "His dog, called Rex, barked at the mailman all night.",
+    "The new law, called the Safe Streets Act, took effect on Monday.",
+    "The bakery was named after the founder's mother.",
+    "The group was named in the lawsuit filed on Tuesday.",
+    "The town, known as the gateway to the lakes, grew fast.",
+    "He was charged with fraud and money laundering last year.",
+    "Apple released the new iPhone on Friday in six countries.",
+])
+def test_attribution_naming_legal_and_product_verbs_are_no_cues(run, text):
+    assert [texts(a.cue) for a in run(text)] == []
+
+
+@pytest.mark.parametrize("text, cue", [
+    ("The mayor called the decision a disgrace.", "called"),
+    ("The company released a statement saying the plant would close.", "released"),
+    ("Prosecutors charged that the firm hid its losses.", "charged"),
+])
+def test_attribution_report_uses_of_the_same_verbs_stay(run, text, cue):
+    by_cue(run(text), cue)
+
+
+def test_attribution_verb_inside_a_quotation_is_no_nested_attribution(run):
+    atts = run('"My men were refusing to go back to the front," Andrusiv said.')
+    assert [texts(a.cue) for a in atts] == [["said"]]
+    nested = run('"I told him they were lying," she said.')
+    assert by_cue(nested, "told").parent == 0  # a report inside the quotation stays

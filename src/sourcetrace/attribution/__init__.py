@@ -34,8 +34,10 @@ The function a learned proposer feeds is ``group.assemble(ctx, proposals)``: bui
 ``base.Context`` and pass them, alone or with the rules' ones, through
 ``extract(doc, proposer=...)``. Every attribution is typed by its act (``acts.py``: speech, belief, finding,
 intention, perception, with ``act_evidence``). ``rule`` and ``confidence`` explain each result:
-the rule that fired and, for lexicon cues, the share of the cue's occurrences that
-PolNeAR train annotates. Lexicons are data files in ``sourcetrace/lexicons``.
+the rule that fired and the probability that the attribution is right: the rule's raw
+score (for lexicon cues, the share of the cue's occurrences that PolNeAR train annotates)
+mapped through the calibration fitted on held-out PolNeAR train (``calibration.py``).
+Lexicons are data files in ``sourcetrace/lexicons``.
 Text inside ``doc._.boilerplate`` is never mined. When the trained role tagger
 (``learned.py``, component ``sourcetrace_roles``) ran before this component and
 ``rules_only`` is off, the rules' attributions are combined with the model's
@@ -48,8 +50,8 @@ from typing import Callable
 
 from ..errors import ModelError
 from ..model import Attribution, Span
-from . import according, acts, adjectives, colon, direct, headline, nouns, verbs
-from .base import Context, Proposal
+from . import according, acts, adjectives, calibration, colon, direct, headline, nouns, verbs
+from .base import Context, Proposal, check_rule_names
 from .group import assemble
 from .lexicon import Lexicons
 from .lexicon import load as load_lexicons
@@ -64,6 +66,7 @@ COMBINE_MIN_SUPPORT = 0.1
 
 # rule modules in the order they claim cue tokens
 RULES = (direct, according, colon, headline, nouns, verbs, adjectives)
+check_rule_names(RULES)  # a misspelt rule name or priority fails here, at import
 
 Proposer = Callable[[Context], list[Proposal]]
 
@@ -90,6 +93,11 @@ def with_acts(doc, attributions, lexicons: Lexicons | None = None) -> tuple[Attr
     """The attributions typed by act (speech, belief, finding, intention, perception)."""
     return acts.label(doc, attributions, lexicon=_act_lexicon(),
                       cue_words=lexicons or _default_lexicons())
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration() -> calibration.Calibration | None:
+    return calibration.load()
 
 
 def _boilerplate(doc, text: str) -> tuple:
@@ -123,13 +131,21 @@ def extract(doc, lexicons: Lexicons | None = None,
 
 def attribute(doc, *, lexicons: Lexicons | None = None, rules_only: bool = False,
               min_confidence: float = COMBINE_MIN_CONFIDENCE,
-              min_support: float = COMBINE_MIN_SUPPORT) -> tuple[Attribution, ...]:
+              min_support: float = COMBINE_MIN_SUPPORT,
+              calibrated: bool = True) -> tuple[Attribution, ...]:
     """The attributions of a parsed Doc: the rules combined with the trained role tagger
-    when it ran before (``doc._.roles``) and ``rules_only`` is off, else the rules alone."""
+    when it ran before (``doc._.roles``) and ``rules_only`` is off, else the rules alone.
+
+    With ``calibrated`` (the default) each confidence is the calibrated probability that
+    the attribution is right (``calibration.py``, fitted on held-out PolNeAR train);
+    otherwise the raw score of the rule or model."""
     if not rules_only and doc.has_extension("roles") and doc._.roles is not None:
         from . import learned
 
-        return with_acts(doc, learned.combined(
+        found = with_acts(doc, learned.combined(
             doc, prefer="rules", min_confidence=min_confidence, min_support=min_support,
             lexicons=lexicons or _default_lexicons()), lexicons)
-    return extract(doc, lexicons)
+    else:
+        found = extract(doc, lexicons)
+    mapping = _calibration() if calibrated else None
+    return mapping.apply(found) if mapping is not None else found

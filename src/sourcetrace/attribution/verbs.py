@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from .base import CharSpan, Context, Proposal
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("verb_ccomp", "verb_xcomp", "verb_dobj", "verb_prep", "passive",
+              "parenthetical_verb", "raising_verb")
+
 SUBJ = {"nsubj", "csubj"}
 PASS_SUBJ = {"nsubjpass", "csubjpass"}
 PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at", "over", "as",
@@ -371,9 +375,11 @@ def parenthetical_content(ctx: Context, tok) -> list[CharSpan]:
 
 
 def _raising(ctx: Context, tok, entry) -> Proposal | None:
-    """"Trump's supporters seemed equally unperturbed": PolNeAR gives "seem"/"appear"
-    the subject and the complement as content, and as source only the one it seems
-    to ("to the public", "among voters"), often none."""
+    """"Trump's supporters seemed equally unperturbed to voters": PolNeAR gives
+    "seem"/"appear" the subject and the complement as content, and as source the one it
+    seems to ("to the public", "among voters"). Without such a source the verb states
+    how things look, a perception of a state that nobody reports: no proposal (on PolNeAR
+    dev fewer than 4 in 10 of those matched a gold attribution)."""
     subj, _ = _own_subject(tok)
     comp = next((c for c in tok.children if c.dep_ in ("xcomp", "acomp", "attr", "oprd", "ccomp")
                  and c.i > tok.i), None)
@@ -393,10 +399,52 @@ def _raising(ctx: Context, tok, entry) -> Proposal | None:
             obj = next((g for g in c.children if g.dep_ == "pobj"), None)
             if obj is not None:
                 source = mention_span(ctx, obj)
+    if source is None:
+        return None  # "the plan seems unlikely": a state, reported by no one
     frame = "xcomp" if comp.dep_ == "xcomp" else "ccomp"
     return Proposal(cue=token_spans(ctx, cue_ids), content=spans, source=[source] if source else [],
                     kind="indirect", rule="raising_verb", confidence=entry.conf(frame),
                     speaker=source, cue_tokens=tuple(cue_ids))
+
+
+def _not_a_report(ctx: Context, tok, frame: str, comp, prep) -> bool:
+    """A cue verb in a frame where it names, labels, charges or ships rather than reports:
+
+    naming     "named their son Misha", "a law called the Safe Streets Act", "named after",
+               "known as" / "known for" (naming_verbs, with a proper-name complement or as
+               a participle; "called the decision a disgrace" stays)
+    legal      "charged with fraud" (legal_preps after the verb)
+    product    "released the new iPhone" (release_objects: what a release reports)
+    in quotes  "'My men were refusing to go back,' he said": a verb inside a quotation
+               with an object or infinitive frame is the quoted story, not a report
+    """
+    words = ctx.lex.word_set
+    lemma = tok.lemma_.lower()
+    if lemma in words("naming_verbs"):
+        if prep is not None and prep.lower_ in ("after", "as", "for"):
+            return True
+        if any(c.dep_ == "prep" and c.lower_ == "after" for c in tok.children):
+            return True  # "named after his grandfather"
+        named = [c for c in tok.children if c.dep_ in ("oprd", "attr", "xcomp", "appos")]
+        named += [g for c in tok.children if c.dep_ == "dobj" for g in c.children
+                  if g.dep_ == "appos"]  # "named their son Misha"
+        if any(c.pos_ == "PROPN" or c.ent_type_ for c in named):
+            return True  # a name as the complement: "named their son Misha"
+        if tok.dep_ == "acl" and tok.tag_ == "VBN":
+            return True  # "a law called ...", "a man named ..."
+        if frame == "passive" and not named and lemma != "call":
+            return True  # "was named in the lawsuit"
+    if lemma == "know" and prep is not None and prep.lower_ in ("as", "for"):
+        return True
+    if prep is not None and prep.lower_ in words(f"legal_preps:{lemma}"):
+        return True
+    if lemma in words("product_verbs") and frame == "dobj":
+        objs = [c for c in comp if c.dep_ in ("dobj", "nsubjpass")] or list(comp)
+        if objs and not any(o.lemma_.lower() in words("release_objects") for o in objs):
+            return True
+    if frame in ("xcomp", "dobj", "prep") and ctx.quote_at(tok.idx) is not None:
+        return True
+    return False
 
 
 def propose(ctx: Context) -> list[Proposal]:
@@ -413,6 +461,8 @@ def propose(ctx: Context) -> list[Proposal]:
         if entry is None:
             continue
         if tok.lemma_.lower() in raising:
+            if ctx.quote_at(tok.idx) is not None:
+                continue  # "it seems" inside a quotation is the quoted story
             p = _raising(ctx, tok, entry)
             if p is not None:
                 out.append(p)
@@ -445,6 +495,8 @@ def propose(ctx: Context) -> list[Proposal]:
                     continue
             else:
                 continue
+        if _not_a_report(ctx, tok, frame, comp, prep):
+            continue
         if spans is None and frame == "ccomp":
             # "said that X, and that Y" / "said X but had not seen Y": a conjunct of the
             # cue verb that is no cue of its own continues the content
