@@ -168,6 +168,17 @@ def test_corrections_retraining_changes_the_prediction(tmp_path):
     n_before = sum(tag != "O" for tags in before for tag in tags)
     n_after = sum(tag != "O" for tags in after for tag in tags)
     assert after != before and n_after < n_before
+    # --model DIR selects the fine-tuned weights from the command line
+    (tmp_path / "a.txt").write_text(texts[0], encoding="utf-8")
+    cmd = [sys.executable, "-m", "sourcetrace", "analyze", tmp_path / "a.txt", "--format",
+           "json", "--model"]
+    out = subprocess.run([*map(str, cmd), str(tmp_path / "mine")], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["text"] == texts[0]
+    bad = subprocess.run([*map(str, cmd), str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode != 0 and "holds no role-tagger weights" in bad.stderr
 
 
 # --- reanalyze: the store records the model; a model change re-runs each article once ----

@@ -612,6 +612,9 @@ def model_info(config: Config = DEFAULT) -> tuple[str, str]:
         from pathlib import Path
 
         folder = Path(config.model_path).resolve()
+        if not (folder / "component.json").is_file():
+            raise ModelError(f"{config.model_path} holds no role-tagger weights (component.json)",
+                             hint="give the folder `sourcetrace train --output DIR` wrote")
         return f"path:{folder}", f"{__version__}+{_weights_digest(str(folder))}"
     with resources.as_file(learned.model_path(config.model_setting)) as folder:
         return config.model_setting, f"{__version__}+{_weights_digest(str(folder))}"
@@ -632,8 +635,13 @@ def load(model: str = DEFAULT_MODEL, rules_only: bool = False, model_setting: st
     ``sourcetrace train --output``), runs after the lemmatizer and the attribution
     component combines its proposals with the rules'.
     """
+    from pathlib import Path
+
     from .attribution import learned
 
+    if model_path and not rules_only and not (Path(model_path) / "component.json").is_file():
+        raise ModelError(f"{model_path} holds no role-tagger weights (component.json)",
+                         hint="give the folder `sourcetrace train --output DIR` wrote")
     nlp = _spacy_load(model)
     register_components()
     if "parser" in nlp.pipe_names:

@@ -67,7 +67,6 @@ COMBINE_MIN_SUPPORT = 0.1
 # rule modules in the order they claim cue tokens
 RULES = (direct, according, colon, headline, nouns, verbs, adjectives)
 check_rule_names(RULES)  # a misspelt rule name or priority fails here, at import
-check_rule_names(RULES)  # a misspelt rule name or priority fails here, at import
 
 Proposer = Callable[[Context], list[Proposal]]
 

@@ -18,10 +18,6 @@ from .base import CharSpan, Context, Proposal
 RULE_NAMES = ("verb_ccomp", "verb_xcomp", "verb_dobj", "verb_prep", "passive",
               "parenthetical_verb", "raising_verb")
 
-# the rule names its proposals carry (each has a priority in base.PRIORITY)
-RULE_NAMES = ("verb_ccomp", "verb_xcomp", "verb_dobj", "verb_prep", "passive",
-              "parenthetical_verb", "raising_verb")
-
 SUBJ = {"nsubj", "csubj"}
 PASS_SUBJ = {"nsubjpass", "csubjpass"}
 PHRASAL_PREPS = {"about", "on", "of", "to", "for", "against", "with", "in", "at", "over", "as",

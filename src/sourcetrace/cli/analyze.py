@@ -48,6 +48,10 @@ def analyze(
                                                case_sensitive=False,
                                                help="The trained tagger beside the rules: fast "
                                                     "(default) or accurate (slower)."),
+    model: Optional[Path] = typer.Option(None, "--model",
+                                         help="Role-tagger weights written by `sourcetrace "
+                                              "train --output DIR` (instead of the shipped "
+                                              "--model-setting)."),
     no_nested: bool = typer.Option(False, "--no-nested",
                                    help="Leave out nested attributions (those inside another's "
                                         "content)."),
@@ -72,7 +76,7 @@ def analyze(
 
     try:
         config = Config(rules_only=rules_only, model_setting=model_setting.value,
-                        nested=not no_nested,
+                        model_path=str(model) if model else None, nested=not no_nested,
                         allow_private=allow_private, require_english=not any_language,
                         **_selection(acts, min_confidence))
         if force and output is None:
@@ -123,6 +127,10 @@ def extract(
                                                case_sensitive=False,
                                                help="The trained tagger beside the rules: fast "
                                                     "(default) or accurate (slower)."),
+    model: Optional[Path] = typer.Option(None, "--model",
+                                         help="Role-tagger weights written by `sourcetrace "
+                                              "train --output DIR` (instead of the shipped "
+                                              "--model-setting)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing -o file (never the "
                                                       "input)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
@@ -160,6 +168,7 @@ def extract(
         elif force:
             raise ConfigError("--force is for replacing an -o file", hint="give -o FILE too")
         config = Config(rules_only=rules_only, model_setting=model_setting.value,
+                        model_path=str(model) if model else None,
                         **_selection(acts, min_confidence))
         if batch_size is not None:
             config = config.replace(batch_size=batch_size)

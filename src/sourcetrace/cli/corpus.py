@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -75,6 +76,10 @@ def ingest(
                                             "sites you may crawl)."),
     rules_only: bool = typer.Option(False, "--rules-only",
                                     help="Use the rules alone, ignoring any trained model."),
+    model: Optional[Path] = typer.Option(None, "--model",
+                                         help="Role-tagger weights written by `sourcetrace "
+                                              "train --output DIR` (instead of the shipped "
+                                              "--model-setting)."),
     any_language: bool = typer.Option(False, "--any-language",
                                       help="Keep articles not detected as English."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
@@ -106,6 +111,7 @@ def ingest(
         meta = MetaOptions(fields=parse_fields(field), outlet=outlet, date=date,
                            dayfirst=day_first)
         config = Config(rules_only=rules_only, allow_private=allow_private,
+                        model_path=str(model) if model else None,
                         require_english=not any_language)
         fetcher = Fetcher(config, min_interval=rate, respect_robots=not ignore_robots)
         show = sys.stderr.isatty() if progress is None else progress

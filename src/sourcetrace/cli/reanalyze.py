@@ -49,9 +49,6 @@ def reanalyze(
             filters[key.strip()] = value.strip()
         config = Config(rules_only=rules_only, model_setting=model_setting or "fast",
                         model_path=str(model) if model else None)
-        if model is not None and not (model / "component.json").is_file():
-            raise ConfigError(f"{model} holds no role-tagger weights (component.json)",
-                              hint="give the folder `sourcetrace train --output DIR` wrote")
         store = open_existing_store(db)
         try:
             report = run(store, config=config, where=filters,

@@ -12,6 +12,7 @@ import threading
 from typing import Any, Iterable, Iterator
 
 from ...errors import StoreError
+from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
@@ -24,7 +25,6 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
-    figure_row,
     claim_batches_from_rows,
     group_limit,
     index_rows,
@@ -117,6 +117,13 @@ class PostgresStore:
         if row is None:
             return None
         article_id = row[0]
+        self._derived(cur, article_id, record)
+        cur.execute("DELETE FROM failures WHERE input = %s", (record.input,))
+        return article_id
+
+    def _derived(self, cur, article_id: int, record: ArticleRecord) -> None:
+        """The rows derived from an article's analysis: attributions, sources, figures
+        and the search index."""
         atts = attribution_rows(record.analysis)
         if atts:
             keys = list(atts[0])
@@ -130,15 +137,38 @@ class PostgresStore:
                             f"VALUES (%s, {', '.join(['%s'] * len(keys))}) "
                             "ON CONFLICT (article_id, idx) DO NOTHING",
                             [(article_id, *r.values()) for r in srcs])
-        fig = figure_row(record)
-        cur.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
-                    f"VALUES (%s, {', '.join(['%s'] * len(fig))})", (article_id, *fig.values()))
         cur.executemany("INSERT INTO search_index (article_id, what, ref, source_ref, body) "
                         "VALUES (%s, %s, %s, %s, %s)",
                         [(article_id, r["what"], r["ref"], r["source_ref"], r["body"])
                          for r in index_rows(record)])
-        cur.execute("DELETE FROM failures WHERE input = %s", (record.input,))
-        return article_id
+
+    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
+                         model_version: str | None) -> bool:
+        import json
+
+        try:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute("SELECT title FROM articles WHERE id = %s FOR UPDATE", (article_id,))
+                found = cur.fetchone()
+                if found is None:
+                    return False
+                cur.execute("UPDATE articles SET analysis = %s, profile = %s, "
+                            "n_attributions = %s, n_sources = %s, model = %s, "
+                            "model_version = %s WHERE id = %s",
+                            (analysis.to_json(), json.dumps(analysis.profile)
+                             if analysis.profile is not None else None,
+                             len(analysis.attributions), len(analysis.sources), model,
+                             model_version, article_id))
+                for table in ("attributions", "sources", "article_figures", "search_index"):
+                    cur.execute("SELECT to_regclass(%s)", (table,))
+                    if cur.fetchone()[0] is not None:      # figures: from migration 0004
+                        cur.execute(f"DELETE FROM {table} WHERE article_id = %s", (article_id,))
+                self._derived(cur, article_id,
+                              ArticleRecord(analysis=analysis, input="", title=found[0]))
+        except self._psycopg.Error as exc:
+            raise StoreError(f"could not replace the analysis of article {article_id} in "
+                             f"PostgreSQL: {_one_line(exc)}") from exc
+        return True
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]

@@ -6,11 +6,13 @@ articles only.
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from typing import Any, Iterable, Iterator
 
 from ...errors import StoreError
+from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
@@ -23,7 +25,6 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
-    figure_row,
     claim_batches_from_rows,
     group_limit,
     index_rows,
@@ -91,6 +92,14 @@ class SqliteStore:
         if row is None:
             return None
         article_id = row[0]
+        self._derived(article_id, record)
+        c.execute("DELETE FROM failures WHERE input = ?", (record.input,))
+        return article_id
+
+    def _derived(self, article_id: int, record: ArticleRecord) -> None:
+        """The rows derived from an article's analysis: attributions, sources, figures
+        and the search index."""
+        c = self.conn
         atts = attribution_rows(record.analysis)
         if atts:
             keys = list(atts[0])
@@ -103,15 +112,40 @@ class SqliteStore:
             c.executemany(f"INSERT OR REPLACE INTO sources (article_id, {', '.join(keys)}) "
                           f"VALUES (?, {', '.join('?' for _ in keys)})",
                           [(article_id, *r.values()) for r in srcs])
-        fig = figure_row(record)
-        c.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
-                  f"VALUES (?, {', '.join('?' for _ in fig)})", (article_id, *fig.values()))
         c.executemany("INSERT INTO search_index (body, article_id, what, ref, source_ref) "
                       "VALUES (?, ?, ?, ?, ?)",
                       [(r["body"], article_id, r["what"], r["ref"], r["source_ref"])
                        for r in index_rows(record)])
-        c.execute("DELETE FROM failures WHERE input = ?", (record.input,))
-        return article_id
+
+    def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
+                         model_version: str | None) -> bool:
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                found = c.execute("SELECT title FROM articles WHERE id = ?",
+                                  (article_id,)).fetchone()
+                if found is not None:
+                    record = ArticleRecord(analysis=analysis, input="", title=found[0])
+                    c.execute("UPDATE articles SET analysis = ?, profile = ?, n_attributions = ?, "
+                              "n_sources = ?, model = ?, model_version = ? WHERE id = ?",
+                              (analysis.to_json(), json.dumps(analysis.profile)
+                               if analysis.profile is not None else None,
+                               len(analysis.attributions), len(analysis.sources), model,
+                               model_version, article_id))
+                    for table in ("attributions", "sources", "article_figures", "search_index"):
+                        if c.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                     (table,)).fetchone():   # figures: from migration 0004
+                            c.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+                    self._derived(article_id, record)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not replace the analysis of article {article_id} in "
+                             f"{self.path!r}: {exc}") from exc
+        return found is not None
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]
