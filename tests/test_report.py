@@ -22,6 +22,8 @@ from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
 from sourcetrace.sources.profile import build_profile
 
 PG_ENV = "SOURCETRACE_TEST_POSTGRES"
+HAS_REFERRED = "referred_as" in Source.__dataclass_fields__
+REFERRED = {"Ann Lee": "she", "a senior official": "he"}   # Bo Chen: a person, not said
 
 
 def article(outlet, date, quotes, *, checkworthy=0, n=0, title=None):
@@ -54,7 +56,8 @@ def article(outlet, date, quotes, *, checkworthy=0, n=0, title=None):
         Source(id=sid, name=name, mentions=(Span.of(text, text.index(name),
                                                      text.index(name) + len(name)),),
                identity=identity, kind=kind,
-               attributions=tuple(i for i, a in enumerate(attributions) if a.source_id == sid))
+               attributions=tuple(i for i, a in enumerate(attributions) if a.source_id == sid),
+               **({"referred_as": REFERRED.get(name)} if HAS_REFERRED else {}))
         for name, (sid, identity, kind) in sources.items())
     assertions = tuple(Assertion(Span.of(text, c.start, c.end), "checkworthy") for c in claims)
     a = Analysis(text=text, attributions=attributions, sources=srcs, assertions=assertions,
@@ -65,6 +68,7 @@ def article(outlet, date, quotes, *, checkworthy=0, n=0, title=None):
 
 
 NAMED = ("Ann Lee", "named", "person", "direct")
+NAMED2 = ("Bo Chen", "named", "person", "indirect")
 OFFICIAL = ("the ministry", "named", "official", "indirect")
 DESCRIBED = ("a senior official", "described", "official", "indirect")
 ANON = ("a source", "anonymous", None, "mixed")
@@ -76,7 +80,7 @@ def corpus() -> list[ArticleRecord]:
         article("x.com", "2024-04-15", [NAMED, DESCRIBED, ANON], n=2),
         article("y.org", "2024-03-20", [DESCRIBED], checkworthy=2, n=3),
         article("y.org", "2024-04-02", [], n=4),
-        article("y.org", None, [NAMED], n=5),
+        article("y.org", None, [NAMED, NAMED2], n=5),
     ]
 
 
@@ -89,14 +93,23 @@ def store(request, tmp_path):
         if not dsn:
             pytest.skip(f"{PG_ENV} is not set: set it to a postgresql:// DSN to run the report "
                         "on PostgreSQL")
-        from test_store_contract import reset_postgres
-
         from sourcetrace.corpus.store.postgres import PostgresStore
 
         s = PostgresStore(reset_postgres(dsn))
     s.add_many(corpus())
     yield s
     s.close()
+
+
+def reset_postgres(dsn: str) -> str:
+    """A fresh schema of the report tests' own (never ``public``); the DSN that uses it."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS sourcetrace_report_test CASCADE")
+        conn.execute("CREATE SCHEMA sourcetrace_report_test")
+    return make_conninfo(dsn, options="-c search_path=sourcetrace_report_test")
 
 
 def by_key(report):
@@ -118,7 +131,7 @@ def test_report_by_outlet_counts_shares_and_intervals(store):
     x, y = g[("x.com",)], g[("y.org",)]
     assert (x["articles"], y["articles"]) == (2, 3)
     assert r["total"]["articles"] == 5
-    assert (x["attributions"]["count"], y["attributions"]["count"]) == (5, 2)
+    assert (x["attributions"]["count"], y["attributions"]["count"]) == (5, 3)
     assert x["attributions"]["per_article"] == 2.5
     assert {k: v["count"] for k, v in x["identity"].items()} == {
         "named": 3, "described": 1, "anonymous": 1, "unspecified": 0}
@@ -211,9 +224,23 @@ def test_report_bad_grouping_and_dates_are_config_errors(store):
 
 def test_report_unavailable_figures_are_said_not_invented(store):
     r = reports.build_report(store)
-    for name in ("gender", "syndication", "first_reports"):
+    for name in ("syndication", "first_reports"):
         assert r["available"][name]["available"] is False and r["available"][name]["reason"]
         assert all(g[name] is None for g in r["groups"])
+    if not store.has_table("entities"):
+        assert r["available"]["gender"]["available"] is False
+        assert all(g["gender"] is None for g in r["groups"])
+
+
+def test_report_people_by_how_the_article_refers_to_them(store):
+    if not (HAS_REFERRED and store.has_table("entities")):
+        pytest.skip("the store has no entity work (Source.referred_as, the entities table)")
+    g = by_key(reports.build_report(store, by="outlet"))
+    x, y = g[("x.com",)]["gender"], g[("y.org",)]["gender"]
+    assert {k: v["count"] for k, v in x.items()} == {"she": 2, "he": 1, "they": 0, "not_said": 0}
+    assert {k: v["count"] for k, v in y.items()} == {"she": 1, "he": 1, "they": 0, "not_said": 1}
+    assert y["she"]["of"] == 3 and y["she"]["ci"] == pytest.approx(list(reports.wilson(1, 3)))
+    assert math.isclose(sum(v["share"] for v in y.values()), 1.0)
 
 
 def test_report_views_give_profile_components_by_name(tmp_path):
@@ -227,8 +254,8 @@ def test_report_views_give_profile_components_by_name(tmp_path):
         assert values["transparency"] == rec.analysis.profile["transparency"]["score"]
         for c in rec.analysis.profile["transparency"]["components"]:
             assert values[f"{c['name']}_component"] == c["value"]
-    assert s.read_sql("SELECT count(*) FROM attribution_view")[0][0] == 7
-    assert s.read_sql("SELECT count(*) FROM source_view")[0][0] == 7
+    assert s.read_sql("SELECT count(*) FROM attribution_view")[0][0] == 8
+    assert s.read_sql("SELECT count(*) FROM source_view")[0][0] == 8
 
 
 def test_report_csv_has_one_row_per_group_with_intervals(store):
@@ -246,7 +273,8 @@ def test_report_html_is_self_contained_with_charts(tmp_path):
     s.add_many(corpus())
     r = reports.build_report(s)
     page = reports.render(r, "html", reports.time_report(s, r))
-    assert page.count("<img class=chart") == 6          # 4 per group + 2 over time
+    people = 1 if r["available"]["gender"]["available"] else 0
+    assert page.count("<img class=chart") == 6 + people   # 4 (5) per group + 2 over time
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     import base64
     import re
@@ -337,3 +365,43 @@ def test_report_export_has_profile_columns_typed_dates_and_record_ids(tmp_path):
     assert pq.read_table(path).num_rows == 5
     runner.export(s, str(tmp_path / "s.parquet"), format="parquet", table="sources")
     assert str(pq.read_table(str(tmp_path / "s.parquet")).schema.field("date").type) == "date32[day]"
+
+
+def test_report_migration_backfills_figures_of_older_articles(tmp_path, monkeypatch):
+    from sourcetrace.corpus.store import figure_row, migration_files
+
+    path = str(tmp_path / "old.db")
+    first = [m for m in migration_files("sqlite") if m[0] == 1]
+    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files", lambda backend: first)
+    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.figure_row", None)
+    old = SqliteStore(path)
+    for rec in corpus():   # stored as before migration 0004: no figures, no record_id column
+        a = rec.analysis
+        old.conn.execute(
+            "INSERT INTO articles (content_hash, outlet, date, input, text, analysis, profile, "
+            "n_attributions, n_sources, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'now')",
+            (rec.content_hash, rec.outlet, rec.date, rec.input, a.text, a.to_json(),
+             json.dumps(a.profile), len(a.attributions), len(a.sources)))
+        article_id = old.conn.execute("SELECT max(id) FROM articles").fetchone()[0]
+        from sourcetrace.corpus.store import attribution_rows, source_rows
+
+        for table, rows in (("attributions", attribution_rows(a)), ("sources", source_rows(a))):
+            have = {c[1] for c in old.conn.execute(f"PRAGMA table_info({table})")}
+            for row in ({k: v for k, v in r.items() if k in have} for r in rows):
+                old.conn.execute(f"INSERT INTO {table} (article_id, {', '.join(row)}) VALUES "
+                                 f"(?, {', '.join('?' for _ in row)})", (article_id, *row.values()))
+    old.close()
+    monkeypatch.undo()
+    new = SqliteStore(path)   # applies 0004: record ids and figures from the stored JSON
+    cols = [d[1] for d in new.conn.execute("PRAGMA table_info(article_figures)")][1:]
+    got = new.read_sql(f"SELECT {', '.join(cols)} FROM article_figures ORDER BY article_id")
+    for rec, row in zip(corpus(), got):
+        assert dict(zip(cols, row)) == figure_row(rec)
+    assert [r[0] for r in new.read_sql("SELECT record_id FROM articles ORDER BY id")] == [
+        r.record_id for r in corpus()]
+    ref = SqliteStore(str(tmp_path / "new.db"))
+    ref.add_many(corpus())
+    a, b = reports.build_report(new, by="outlet,month"), reports.build_report(ref, by="outlet,month")
+    for r in (a, b):
+        r.pop("generated_at")
+    assert rounded(a) == rounded(b)

@@ -26,6 +26,7 @@ MAX_GROUPS = 25  # groups drawn in a bar chart (the largest by articles); tables
 MAX_LINES = 8    # outlets drawn in a chart over time (the largest by articles)
 IDENTITY_COLOURS = {"named": "#1b7837", "described": "#7fbf7b", "anonymous": "#c2a5cf",
                     "unspecified": "#bdbdbd"}
+REFERRED_COLOURS = {"she": "#d6604d", "he": "#4393c3", "they": "#9970ab", "not_said": "#bdbdbd"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,25 @@ def figures(report: dict[str, Any], over_time: dict[str, Any] | None = None) -> 
     ax.set_xlabel("share of attributions")
     ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     out.append(Figure("identity", "Who is quoted: attributions by source identity" + more, _svg(fig)))
+
+    # 1b. people among the sources by how the text refers to them (where the store says)
+    if any(g.get("gender") for g in groups):
+        fig, ax = plt.subplots(figsize=(7.5, height))
+        left = [0.0] * len(groups)
+        for ref, colour in REFERRED_COLOURS.items():
+            vals = [((g.get("gender") or {}).get(ref) or {}).get("share") or 0.0 for g in groups]
+            ax.barh(labels, vals, left=left, color=colour, label=ref.replace("_", " "),
+                    edgecolor="white")
+            left = [a + b for a, b in zip(left, vals)]
+        for y, g in enumerate(groups):
+            people = next(iter((g.get("gender") or {}).values()), {}).get("of", 0)
+            ax.text(1.01, y, f"n={people}", va="center", fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        ax.set_xlabel("share of the people quoted")
+        ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+        out.append(Figure("referred", "People quoted, by how the article refers to them" + more,
+                          _svg(fig)))
 
     # 2. transparency mean (bar) and median (marker)
     fig, ax = plt.subplots(figsize=(7.5, height))

@@ -4,9 +4,12 @@
     render_text(report) / render_csv(report, file) / render_html(report) -> str
     wilson(count, n) -> (low, high)
 
-Everything is aggregated in SQL by the store (the views of migration 0004:
-article_view, attribution_view, source_view), a handful of GROUP BY queries whatever
-the corpus size; Python only shapes one row per group. Per group:
+Everything is aggregated in SQL by the store, a handful of GROUP BY queries whatever the
+corpus size; Python only shapes one row per group. The queries read the views of migration
+0004: article_view carries each article's profile figures and its attributions counted by
+source identity, source kind and quote kind (the article_figures table, written with the
+article), so the shares are sums over articles, not a pass over every attribution; only
+the top sources read source_view. Per group:
 
     articles                      number of articles
     attributions                  count and attributions per article
@@ -15,8 +18,9 @@ the corpus size; Python only shapes one row per group. Per group:
     source_kind                   attributions by their source's kind (person, official, ...,
                                   none when the text does not say)
     quote_kind                    attributions by how they quote (direct, indirect, mixed)
-    gender                        sources referred to as women, men, or not said: only where
-                                  the store has an entity table that records it
+    gender                        sources that are people, by how the article refers to them
+                                  (she, he, they, not said): count, share, 95% CI; where the
+                                  store has the entity work (how each source is referred to)
     transparency                  score (0-100) mean, median, distribution in bins of 10,
                                   and the mean of each profile component (docs/profile.md)
     checkworthy_unattributed      check-worthy statements left unattributed, out of those
@@ -62,6 +66,8 @@ BY = ("outlet", "month", "week")
 FORMATS = ("text", "json", "csv", "html")
 COMPONENTS = tuple(WEIGHTS)
 SOURCE_KINDS_ALL = (*SOURCE_KINDS, "none")
+COUNTED = (*IDENTITIES, *SOURCE_KINDS_ALL, *KINDS)   # the att_* columns of article_view
+REFERRED = ("she", "he", "they", "not_said")         # the src_* columns of article_view
 NO_GROUP = {"outlet": "(no outlet)", "month": "(no date)", "week": "(no date)"}
 Z95 = 1.959963984540054
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -164,17 +170,15 @@ class _Sql:
     # -- the queries
     def articles(self) -> list[tuple]:
         comps = ", ".join(f"avg({c}_component)" for c in COMPONENTS)
+        counts = ", ".join([f"coalesce(sum(att_{v}), 0)" for v in COUNTED]
+                           + [f"coalesce(sum(src_{v}), 0)" for v in REFERRED])
         return self.rows(
             f"SELECT {self.keys()}, count(*), coalesce(sum(n_attributions), 0), avg(transparency), "
             "count(transparency), coalesce(sum(checkworthy_unattributed), 0), "
             "coalesce(sum(top_level_attributions), 0), coalesce(max(longest_chain), 0), "
             "sum(CASE WHEN longest_chain >= 2 THEN 1 ELSE 0 END), coalesce(sum(n_sources), 0), "
-            f"{comps} FROM {self.filtered('article_view')} GROUP BY {self.group()} "
+            f"{comps}, {counts} FROM {self.filtered('article_view')} GROUP BY {self.group()} "
             f"ORDER BY {self.group()}")
-
-    def counts(self, view: str, column: str) -> list[tuple]:
-        return self.rows(f"SELECT {self.keys()}, {column}, count(*) FROM "
-                         f"{self.filtered(view)} GROUP BY {self.group()}, {column}")
 
     def median(self) -> list[tuple]:
         return self.rows(
@@ -246,7 +250,10 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     for r in q.articles():
         key, v = tuple(r[:n]), r[n:]
         articles, atts, mean, scored, cw, top_level, longest, chained, n_sources = v[:9]
-        comps = v[9:]
+        comps = v[9:9 + len(COMPONENTS)]
+        rest = [int(x) for x in v[9 + len(COMPONENTS):]]
+        counted = dict(zip(COUNTED, rest))
+        referred = dict(zip(REFERRED, rest[len(COUNTED):]))
         g = {b: k for b, k in zip(by, key)}
         g.update({
             "articles": int(articles),
@@ -265,19 +272,16 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
                         "chains": []},
             "top_sources": [],
         })
+        for field, values in (("identity", IDENTITIES), ("source_kind", SOURCE_KINDS_ALL),
+                              ("quote_kind", KINDS)):
+            c = {k: counted[k] for k in values}
+            other = int(atts) - sum(c.values())   # a value outside our lists (none so far)
+            if other > 0:
+                c["other"] = other
+            g[field] = {k: share(c[k], int(atts)) for k in c}
+        people = sum(referred.values())
+        g["gender"] = {k: share(c, people) for k, c in referred.items()}
         groups[key] = g
-    for field, view, column, values in (("identity", "attribution_view", "source_identity", IDENTITIES),
-                                        ("source_kind", "attribution_view", "source_kind",
-                                         SOURCE_KINDS_ALL),
-                                        ("quote_kind", "attribution_view", "kind", KINDS)):
-        counts: dict[tuple, dict[str, int]] = {}
-        for r in q.counts(view, column):
-            counts.setdefault(tuple(r[:n]), {})[r[n] if r[n] is not None else "none"] = int(r[n + 1])
-        for key, g in groups.items():
-            c = counts.get(key, {})
-            names = list(values) + sorted(k for k in c if k not in values)
-            base = sum(c.values())
-            g[field] = {k: share(c.get(k, 0), base) for k in names}
     for r in q.median():
         if tuple(r[:n]) in groups:
             groups[tuple(r[:n])]["transparency"]["median"] = r[n]
@@ -318,7 +322,10 @@ def _optional(store: Any) -> dict[str, dict[str, Any]]:
     has = getattr(store, "has_table", lambda _n: False)
     out = {}
     if has("entities"):
-        out["gender"] = _not_available("the entity table has no reader in this report yet")
+        out["gender"] = {"available": True,
+                         "reason": "sources that are people, by how the article refers to them: "
+                                   "she, he, they, or not said (a person the text gives no "
+                                   "pronoun or honorific for); never guessed from names"}
     else:
         out["gender"] = _not_available("the store has no entity table (how each source is "
                                        "referred to: she, he, they, not said)")
@@ -392,6 +399,9 @@ def render_text(report: dict[str, Any]) -> str:
                   f"distribution {' '.join(str(c) for c in tr['distribution'])}\n")
         out.write("  components  " + "  ".join(f"{k} {_num(v, '.2f')}"
                                               for k, v in tr["components"].items()) + "\n")
+        if g.get("gender"):
+            out.write("  people      " + "  ".join(f"{k.replace('_', ' ')} {_pct(v)}"
+                                                   for k, v in g["gender"].items()) + "\n")
         out.write(f"  check-worthy left unattributed {_pct(g['checkworthy_unattributed'])}\n")
         h = g["hearsay"]
         out.write(f"  hearsay: longest chain {h['longest']}, articles with a chain "
@@ -416,8 +426,8 @@ def csv_rows(report: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         row["attributions"] = g["attributions"]["count"]
         row["attributions_per_article"] = g["attributions"]["per_article"]
         row["sources"] = g["sources"]
-        for field in ("identity", "source_kind", "quote_kind"):
-            for k, s in g[field].items():
+        for field in ("identity", "source_kind", "quote_kind", "gender"):
+            for k, s in (g.get(field) or {}).items():
                 row[f"{field}_{k}_count"] = s["count"]
                 row[f"{field}_{k}_share"] = s["share"]
                 row[f"{field}_{k}_ci_low"] = s["ci"][0] if s["ci"] else None

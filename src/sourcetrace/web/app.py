@@ -99,6 +99,7 @@ from .services import (
     ingest_request,
     list_articles,
     list_claims,
+    outlet_report,
     require_token,
     services,
     standalone_response,
@@ -110,7 +111,6 @@ log = logging.getLogger("sourcetrace.web.app")
 __all__ = ["create_app", "create_app_from_env", "NotFoundError", "UnauthorizedError",
            "STATUS", "CSP", "is_loopback"]
 
-    outlet_report,
 ENVELOPE_BYTES = 65_536   # what a request may carry beyond the input itself (JSON, form fields)
 
 

@@ -416,28 +416,5 @@ def standalone_response(analysis, filename: str | None = None) -> HTMLResponse:
     if filename:
         headers["content-disposition"] = f'attachment; filename="{filename}"'
     return HTMLResponse(render_analysis_html(analysis, standalone=True), headers=headers)
-def outlet_report(s: Services, *, by: str = "outlet", outlets: list[str] | None = None,
-                  since: str | None = None, until: str | None = None, top: int = 5,
-                  charts: bool = False) -> dict[str, Any]:
-    """The outlet report (corpus.report) as JSON; with ``charts`` also its figures (SVG)
-    and the report over time they draw from: ``{"report", "figures", "note"}`` (``note``
-    says why there are no charts)."""
-    from ..corpus import report as reports
-    from ..errors import ConfigError as ChartsMissing
-
-    store = s.store()
-    result = reports.build_report(store, by=by, outlets=outlets or (), since=since,
-                                  until=until, top=top)
-    if not charts:
-        return result
-    figures: list[Any] = []
-    note = None
-    try:
-        from ..corpus import charts as drawing
-
-        figures = drawing.figures(result, reports.time_report(store, result))
-    except ChartsMissing as exc:  # matplotlib (the report extra) is missing: tables only
-        note = f"{exc}"
-    return {"report": result, "figures": figures, "note": note}
 
 

@@ -419,6 +419,57 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
     }
 
 
+#: attribution counts per article in article_figures (migration 0004): by the identity and
+#: the kind of their source, and by how they quote
+FIGURE_IDENTITIES = ("named", "described", "anonymous", "unspecified")
+FIGURE_SOURCE_KINDS = ("person", "official", "organization", "media", "document", "social", "none")
+FIGURE_QUOTE_KINDS = ("direct", "indirect", "mixed")
+FIGURE_COMPONENTS = ("identity", "sourcing", "directness", "corroboration", "diversity")
+#: sources referred to as she, he, they, or people (kind person) the text gives no pronoun
+FIGURE_REFERRED = ("she", "he", "they", "not_said")
+
+
+def figure_row(record: ArticleRecord) -> dict[str, Any]:
+    """The article_figures row of an article: its profile's figures as columns and its
+    attributions counted by source identity, source kind and quote kind, so that the
+    outlet report sums columns over articles instead of reading JSON or joining rows."""
+    a = record.analysis
+    profile = a.profile if isinstance(a.profile, dict) else {}
+    t = profile.get("transparency") or {}
+    comps = {c.get("name"): c.get("value") for c in t.get("components") or ()}
+    hearsay = profile.get("hearsay") or {}
+    row: dict[str, Any] = {
+        "n_attributions": len(a.attributions), "n_sources": len(a.sources),
+        "transparency": t.get("score"),
+        **{f"{c}_component": comps.get(c) for c in FIGURE_COMPONENTS},
+        "checkworthy_unattributed": ((profile.get("assertions") or {}).get("by_label") or {})
+        .get("checkworthy"),
+        "top_level_attributions": (profile.get("attributions") or {}).get("top_level"),
+        "longest_chain": hearsay.get("longest_chain"),
+        "hearsay_chain": (json.dumps(hearsay["chain"], separators=(",", ":"))
+                          if isinstance(hearsay.get("chain"), list) else None),
+        "single_source_claims": (profile.get("single_source_claims") or {}).get("count"),
+    }
+    sources = {s.id: s for s in a.sources}
+    counts: dict[str, int] = {}
+    for att in a.attributions:
+        s = sources.get(att.source_id) if att.source_id is not None else None
+        for key in (f"att_{(s.identity if s and s.identity else 'unspecified')}",
+                    f"att_{(s.kind if s and s.kind else 'none')}", f"att_{att.kind}"):
+            counts[key] = counts.get(key, 0) + 1
+    for value in (*FIGURE_IDENTITIES, *FIGURE_SOURCE_KINDS, *FIGURE_QUOTE_KINDS):
+        row[f"att_{value}"] = counts.get(f"att_{value}", 0)
+    for value in FIGURE_REFERRED:   # people among the sources, by how the text refers to them
+        row[f"src_{value}"] = 0
+    for s in a.sources:
+        referred = getattr(s, "referred_as", None)
+        if referred in ("she", "he", "they"):
+            row[f"src_{referred}"] += 1
+        elif s.kind == "person":
+            row["src_not_said"] += 1
+    return row
+
+
 ARTICLE_COLUMNS = ("id", "content_hash", "outlet", "url", "canonical_url", "title", "author",
                    "date", "input", "input_kind", "raw", "analysis", "added_at", "record_id",
                    "model", "model_version")

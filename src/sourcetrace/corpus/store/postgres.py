@@ -25,6 +25,7 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
+    figure_row,
     claim_batches_from_rows,
     group_limit,
     index_rows,
@@ -137,6 +138,9 @@ class PostgresStore:
                             f"VALUES (%s, {', '.join(['%s'] * len(keys))}) "
                             "ON CONFLICT (article_id, idx) DO NOTHING",
                             [(article_id, *r.values()) for r in srcs])
+        fig = figure_row(record)
+        cur.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
+                    f"VALUES (%s, {', '.join(['%s'] * len(fig))})", (article_id, *fig.values()))
         cur.executemany("INSERT INTO search_index (article_id, what, ref, source_ref, body) "
                         "VALUES (%s, %s, %s, %s, %s)",
                         [(article_id, r["what"], r["ref"], r["source_ref"], r["body"])

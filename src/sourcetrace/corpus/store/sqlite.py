@@ -25,6 +25,7 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
+    figure_row,
     claim_batches_from_rows,
     group_limit,
     index_rows,
@@ -112,6 +113,9 @@ class SqliteStore:
             c.executemany(f"INSERT OR REPLACE INTO sources (article_id, {', '.join(keys)}) "
                           f"VALUES (?, {', '.join('?' for _ in keys)})",
                           [(article_id, *r.values()) for r in srcs])
+        fig = figure_row(record)
+        c.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
+                  f"VALUES (?, {', '.join('?' for _ in fig)})", (article_id, *fig.values()))
         c.executemany("INSERT INTO search_index (body, article_id, what, ref, source_ref) "
                       "VALUES (?, ?, ?, ?, ?)",
                       [(r["body"], article_id, r["what"], r["ref"], r["source_ref"])

@@ -1,90 +1,133 @@
--- (PostgreSQL) Views for reading the corpus with any SQL tool (sqlite3, datasette, pandas.read_sql,
--- R's DBI) and for the outlet report (corpus/report.py), which aggregates over them in
--- SQL. One row per article, attribution and source, with the article's outlet and its
--- dates; the transparency score and each component of the sourcing profile as their own
--- columns (docs/profile.md explains each). Dates: `date` as stored
--- (YYYY-MM-DD, or YYYY-MM / YYYY where the input gave no more), `day` (type date) only for full
--- dates, `month` YYYY-MM, `week` (type date) the Monday that starts the date's ISO week.
--- The input record's own id (a JSON record's or CSV row's "id") gets a column.
+-- (PostgreSQL) The outlet report's tables and views (corpus/report.py), also for reading the corpus
+-- with any SQL tool (sqlite3, datasette, pandas.read_sql, R's DBI).
+--
+-- article_figures: one row per article, written with it (store.figure_row): the sourcing
+-- profile's figures as columns (docs/profile.md) and the article's attributions counted by
+-- their source's identity (att_named ... att_unspecified), their source's kind
+-- (att_person ... att_social, att_none when the text does not say) and how they quote
+-- (att_direct, att_indirect, att_mixed), and its sources that are people by how the text
+-- refers to them (src_she, src_he, src_they; src_not_said: kind person, no pronoun or
+-- honorific). The report sums these columns per outlet or
+-- period: one pass over the articles, no JSON read and no join over attributions (and
+-- no read of the articles' large text columns: the counts live here too).
+--
+-- Views: article_view (an article with its figures and its dates), attribution_view and
+-- source_view (one row per attribution or source with the article's outlet and dates).
+-- Dates: `date` as stored (ISO 8601: YYYY-MM-DD, or YYYY-MM / YYYY where the input gave no
+-- more), `day` the full date (type date), `month` YYYY-MM, `week` the Monday that starts
+-- the date's ISO week (type date). articles.record_id is the input record's own id.
 
 ALTER TABLE articles ADD COLUMN record_id TEXT;
 UPDATE articles SET record_id = analysis::jsonb -> 'meta' ->> 'id'
     WHERE jsonb_typeof(analysis::jsonb -> 'meta' -> 'id') IN ('string', 'number');
 
--- One row per article. The component columns follow the profile's fixed order
--- (sources/profile.py WEIGHTS: identity, sourcing, directness, corroboration, diversity).
-CREATE VIEW article_view AS
-SELECT
-    a.id                                                        AS article_id,
-    a.record_id                                                 AS record_id,
-    a.outlet                                                    AS outlet,
-    a.title                                                     AS title,
-    a.url                                                       AS url,
-    a.author                                                    AS author,
-    a.date                                                      AS date,
-    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN a.date::date END          AS day,
-    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}' THEN substr(a.date, 1, 7) END AS month,
-    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN date_trunc('week', a.date::date)::date END AS week,
-    a.input                                                     AS input,
-    a.input_kind                                                AS input_kind,
-    a.n_attributions                                            AS n_attributions,
-    a.n_sources                                                 AS n_sources,
-    (a.profile::jsonb #>> '{transparency,score}')::float8             AS transparency,
-    (a.profile::jsonb #>> '{transparency,components,0,value}')::float8 AS identity_component,
-    (a.profile::jsonb #>> '{transparency,components,1,value}')::float8 AS sourcing_component,
-    (a.profile::jsonb #>> '{transparency,components,2,value}')::float8 AS directness_component,
-    (a.profile::jsonb #>> '{transparency,components,3,value}')::float8 AS corroboration_component,
-    (a.profile::jsonb #>> '{transparency,components,4,value}')::float8 AS diversity_component,
-    (a.profile::jsonb #>> '{attributions,top_level}')::int        AS top_level_attributions,
-    (a.profile::jsonb #>> '{assertions,by_label,checkworthy}')::int AS checkworthy_unattributed,
-    (a.profile::jsonb #>> '{assertions,checkworthy_unattributed_share}')::float8 AS checkworthy_unattributed_share,
-    (a.profile::jsonb #>> '{hearsay,longest_chain}')::int         AS longest_chain,
-    (a.profile::jsonb #>> '{hearsay,chain}')                 AS hearsay_chain,
-    (a.profile::jsonb #>> '{single_source_claims,count}')::int    AS single_source_claims,
-    a.added_at                                                  AS added_at
+CREATE TABLE article_figures (
+    article_id BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    n_attributions             INTEGER,
+    n_sources                  INTEGER,
+    transparency               DOUBLE PRECISION,
+    identity_component         DOUBLE PRECISION,
+    sourcing_component         DOUBLE PRECISION,
+    directness_component       DOUBLE PRECISION,
+    corroboration_component    DOUBLE PRECISION,
+    diversity_component        DOUBLE PRECISION,
+    checkworthy_unattributed   INTEGER,
+    top_level_attributions     INTEGER,
+    longest_chain              INTEGER,
+    hearsay_chain              TEXT,
+    single_source_claims       INTEGER,
+    att_named                  INTEGER NOT NULL DEFAULT 0,
+    att_described              INTEGER NOT NULL DEFAULT 0,
+    att_anonymous              INTEGER NOT NULL DEFAULT 0,
+    att_unspecified            INTEGER NOT NULL DEFAULT 0,
+    att_person                 INTEGER NOT NULL DEFAULT 0,
+    att_official               INTEGER NOT NULL DEFAULT 0,
+    att_organization           INTEGER NOT NULL DEFAULT 0,
+    att_media                  INTEGER NOT NULL DEFAULT 0,
+    att_document               INTEGER NOT NULL DEFAULT 0,
+    att_social                 INTEGER NOT NULL DEFAULT 0,
+    att_none                   INTEGER NOT NULL DEFAULT 0,
+    att_direct                 INTEGER NOT NULL DEFAULT 0,
+    att_indirect               INTEGER NOT NULL DEFAULT 0,
+    att_mixed                  INTEGER NOT NULL DEFAULT 0,
+    src_she                    INTEGER NOT NULL DEFAULT 0,
+    src_he                     INTEGER NOT NULL DEFAULT 0,
+    src_they                   INTEGER NOT NULL DEFAULT 0,
+    src_not_said               INTEGER NOT NULL DEFAULT 0
+);
+
+-- figures of the articles stored before this migration (components in the profile's
+-- fixed order, sources/profile.py WEIGHTS)
+INSERT INTO article_figures (article_id, n_attributions, n_sources, transparency, identity_component, sourcing_component, directness_component, corroboration_component, diversity_component, checkworthy_unattributed, top_level_attributions, longest_chain, hearsay_chain, single_source_claims, att_named, att_described, att_anonymous, att_unspecified, att_person, att_official, att_organization, att_media, att_document, att_social, att_none, att_direct, att_indirect, att_mixed, src_she, src_he, src_they, src_not_said)
+SELECT a.id,
+    a.n_attributions,
+    a.n_sources,
+    (a.profile::jsonb #>> '{transparency,score}')::float8,
+    (a.profile::jsonb #>> '{transparency,components,0,value}')::float8,
+    (a.profile::jsonb #>> '{transparency,components,1,value}')::float8,
+    (a.profile::jsonb #>> '{transparency,components,2,value}')::float8,
+    (a.profile::jsonb #>> '{transparency,components,3,value}')::float8,
+    (a.profile::jsonb #>> '{transparency,components,4,value}')::float8,
+    (a.profile::jsonb #>> '{assertions,by_label,checkworthy}')::int,
+    (a.profile::jsonb #>> '{attributions,top_level}')::int,
+    (a.profile::jsonb #>> '{hearsay,longest_chain}')::int,
+    (a.profile::jsonb #>> '{hearsay,chain}'),
+    (a.profile::jsonb #>> '{single_source_claims,count}')::int,
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.identity, 'unspecified') = 'named'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.identity, 'unspecified') = 'described'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.identity, 'unspecified') = 'anonymous'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.identity, 'unspecified') = 'unspecified'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'person'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'official'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'organization'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'media'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'document'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'social'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND coalesce(s.kind, 'none') = 'none'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND t.kind = 'direct'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND t.kind = 'indirect'),
+    (SELECT count(*) FROM attributions t LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id WHERE t.article_id = a.id AND t.kind = 'mixed'),
+    (SELECT count(*) FROM jsonb_array_elements(a.analysis::jsonb -> 'sources') x WHERE x ->> 'referred_as' = 'she'),
+    (SELECT count(*) FROM jsonb_array_elements(a.analysis::jsonb -> 'sources') x WHERE x ->> 'referred_as' = 'he'),
+    (SELECT count(*) FROM jsonb_array_elements(a.analysis::jsonb -> 'sources') x WHERE x ->> 'referred_as' = 'they'),
+    (SELECT count(*) FROM jsonb_array_elements(a.analysis::jsonb -> 'sources') x WHERE coalesce(x ->> 'referred_as', '') NOT IN ('she', 'he', 'they') AND x ->> 'kind' = 'person')
 FROM articles a;
 
--- One row per attribution, with its source's identity and kind ('unspecified' and
--- 'none' when the attribution has no source).
-CREATE VIEW attribution_view AS
+CREATE VIEW article_view AS
 SELECT
-    t.article_id                        AS article_id,
-    t.idx                               AS idx,
-    a.outlet                            AS outlet,
-    a.date                              AS date,
+    a.id AS article_id, a.record_id, a.outlet, a.title, a.url, a.author, a.date,
+    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN a.date::date END AS day,
     CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}' THEN substr(a.date, 1, 7) END AS month,
     CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN date_trunc('week', a.date::date)::date END AS week,
-    t.kind                              AS kind,
-    t.speaker                           AS speaker,
-    t.source_id                         AS source_id,
+    a.input, a.input_kind, a.added_at,
+    f.n_attributions, f.n_sources, f.transparency, f.identity_component, f.sourcing_component, f.directness_component, f.corroboration_component, f.diversity_component,
+    f.checkworthy_unattributed, f.top_level_attributions, f.longest_chain, f.hearsay_chain, f.single_source_claims,
+    f.att_named, f.att_described, f.att_anonymous, f.att_unspecified,
+    f.att_person, f.att_official, f.att_organization, f.att_media, f.att_document, f.att_social, f.att_none,
+    f.att_direct, f.att_indirect, f.att_mixed,
+    f.src_she, f.src_he, f.src_they, f.src_not_said
+FROM articles a
+LEFT JOIN article_figures f ON f.article_id = a.id;
+
+CREATE VIEW attribution_view AS
+SELECT
+    t.article_id, t.idx, a.outlet, a.date,
+    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}' THEN substr(a.date, 1, 7) END AS month,
+    CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN date_trunc('week', a.date::date)::date END AS week,
+    t.kind, t.speaker, t.source_id,
     coalesce(s.identity, 'unspecified') AS source_identity,
-    coalesce(s.kind, 'none')            AS source_kind,
-    t.parent                            AS parent,
-    t.rule                              AS rule,
-    t.confidence                        AS confidence,
-    t.source_text                       AS source_text,
-    t.cue_text                          AS cue_text,
-    t.content_text                      AS content_text
+    coalesce(s.kind, 'none') AS source_kind,
+    t.parent, t.rule, t.confidence, t.source_text, t.cue_text, t.content_text
 FROM attributions t
 JOIN articles a ON a.id = t.article_id
 LEFT JOIN sources s ON s.article_id = t.article_id AND s.idx = t.source_id;
 
--- One row per source of an article (a voice, merged over its mentions).
 CREATE VIEW source_view AS
 SELECT
-    s.article_id                        AS article_id,
-    s.idx                               AS source_id,
-    a.outlet                            AS outlet,
-    a.date                              AS date,
+    s.article_id, s.idx AS source_id, a.outlet, a.date,
     CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}' THEN substr(a.date, 1, 7) END AS month,
     CASE WHEN a.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN date_trunc('week', a.date::date)::date END AS week,
-    s.name                              AS name,
-    s.identity                          AS identity,
-    coalesce(s.kind, 'none')            AS kind,
-    s.role                              AS role,
-    s.channel                           AS channel,
-    s.hearsay_depth                     AS hearsay_depth,
-    s.n_attributions                    AS n_attributions,
-    s.n_mentions                        AS n_mentions
+    s.name, s.identity, coalesce(s.kind, 'none') AS kind, s.role, s.channel,
+    s.hearsay_depth, s.n_attributions, s.n_mentions
 FROM sources s
 JOIN articles a ON a.id = s.article_id;
