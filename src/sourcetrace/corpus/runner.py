@@ -822,7 +822,7 @@ def reanalyze(store: Store, *, config: Config = DEFAULT, where: dict[str, str] |
     so a run killed at any point and run again analyses each remaining article once.
     The text and columns stay; the claims of cross-outlet matching are left as stored.
     """
-    from ..pipeline import analyze_documents, model_info
+    from ..pipeline import model_info
 
     where = dict(where or {})
     unknown = sorted(set(where) - set(REANALYZE_FILTERS))
@@ -858,15 +858,8 @@ def reanalyze(store: Store, *, config: Config = DEFAULT, where: dict[str, str] |
         chunk = list(islice(pending, batch_size))
         if not chunk:
             break
-        try:
-            results: list[Any] = list(analyze_documents([d for _, d in chunk], config=config))
-        except SourcetraceError:
-            results = []
-            for _, document in chunk:          # one bad article must not cost the others
-                try:
-                    results.extend(analyze_documents([document], config=config))
-                except SourcetraceError as exc:
-                    results.append(exc)
+        # one bad article must not cost the others
+        results = analyze_chunk([d for _, d in chunk], config)
         for (article_id, _), result in zip(chunk, results):
             if isinstance(result, Analysis) and store.replace_analysis(
                     article_id, result, model=name, model_version=version):
