@@ -205,11 +205,16 @@ class Source:
     hearsay_depth: int = 1
     attributions: tuple[int, ...] = ()
     evidence: tuple[tuple[str, str], ...] = ()
+    referred_as: str | None = None     # she | he | they, from the article's own pronouns and honorifics
+    entity: tuple[tuple[str, Any], ...] | None = None  # (key, name, aliases[, id, external_id]) pairs
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
+            "referred_as": self.referred_as,
+            "entity": ({k: list(v) if isinstance(v, tuple) else v for k, v in self.entity}
+                       if self.entity is not None else None),
             "mentions": spans_to_dicts(self.mentions),
             "identity": self.identity,
             "kind": self.kind,
@@ -233,6 +238,9 @@ class Source:
             hearsay_depth=int(d.get("hearsay_depth", 1)),
             attributions=tuple(d.get("attributions") or ()),
             evidence=tuple((k, v) for k, v in (d.get("evidence") or {}).items()),
+            referred_as=d.get("referred_as"),
+            entity=(tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in d["entity"].items())
+                    if d.get("entity") else None),
         )
 
 

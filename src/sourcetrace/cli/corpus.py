@@ -87,6 +87,10 @@ def ingest(
                                                  "(default: on a terminal)."),
     strict: bool = typer.Option(False, "--strict",
                                 help="Exit with status 2 when any input failed."),
+    entities: Optional[str] = typer.Option(None, "--entities", metavar="FILE",
+                                           help="Gazetteer of source entities (CSV or JSON lines: name, "
+                                                "aliases, kind, role, id such as a Wikidata QID): pins "
+                                                "how sources link and their kind."),
 ) -> None:
     """Collect, analyse and store articles; safe to rerun (nothing is added twice) and to
     kill (the next run resumes). Failed inputs are recorded: see `sourcetrace failures`.
@@ -117,7 +121,12 @@ def ingest(
         show = sys.stderr.isatty() if progress is None else progress
         from ..corpus.store import open_store
 
+        from ..sources.entities import Gazetteer
+
+        gazetteer = Gazetteer.load(entities) if entities else None
         with open_store(db) as store:   # the one command that creates a corpus
+            if gazetteer is not None:
+                store.gazetteer = gazetteer
             report = corpus.ingest(inputs, store, config=config, workers=workers,
                                    engine=engine.value, address=address, kind=kind.value,
                                    fetcher=fetcher, text_column=text_column, progress=show,
@@ -177,39 +186,76 @@ def search(
                    h.date, h.title, h.snippet.replace("\n", " ")] for h in hits])
 
 
+SourcesFormat = choices("SourcesFormat", ("text", "table", "json", "csv"))
+
+
+def _counts(d: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in d.items())
+
+
 @app.command()
 def sources(
     db: Optional[str] = db_option(),
     by: By = typer.Option(By.overall, "--by", case_sensitive=False, help="Top sources overall, or per outlet, "
                                                     "kind or identity."),
     outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
-    source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind.",
+    source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind (by the majority "
+                                                                   "of its mentions).",
                                               callback=choice("--kind", SOURCE_KINDS)),
-    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity.",
+    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity (by majority).",
                                            callback=choice("--identity", IDENTITIES)),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Sources shown (per group)."),
-    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
+    output: SourcesFormat = typer.Option(SourcesFormat.text, "--format", "-f", case_sensitive=False,
+                                         help="text (a table), json (JSON lines) or csv."),
+    entities: Optional[str] = typer.Option(None, "--entities", metavar="FILE",
+                                           help="Gazetteer (CSV or JSON lines: name, aliases, kind, "
+                                                "role, id): relink the stored sources with it first."),
+    relink: bool = typer.Option(False, "--relink", help="Link every stored source to the entities again "
+                                                        "(after a gazetteer or rule change)."),
 ) -> None:
-    """The most cited sources, by number of articles then attributions."""
+    """The most cited source entities ("Donald Trump" = "Trump" = "President Trump"), by
+    number of articles then attributions, with aliases, identity and kind by majority of
+    mentions (counts shown), how the articles refer to them, and outlets. Sources that
+    refer to no one (unspecified) are an attribution category, not an entity."""
+    from ..sources.entities import Gazetteer
+
     try:
+        gazetteer = Gazetteer.load(entities) if entities else None
         with _open(db) as store:
+            if gazetteer is not None or relink:
+                store.gazetteer = gazetteer
+                store.relink_entities()
             rows = store.top_sources(by=None if by is By.overall else by.value, outlet=outlet,
                                      kind=source_kind, identity=identity, limit=limit)
     except SourcetraceError as exc:
         raise fail(exc)
-    if output is Out.json:
+    if output is SourcesFormat.json:
         for r in rows:
             typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        return
+    if output is SourcesFormat.csv:
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(["group", "entity_id", "name", "aliases", "identity", "identity_counts", "kind",
+                    "kind_counts", "referred_as", "articles", "attributions", "outlets", "role", "external_id"])
+        for r in rows:
+            w.writerow([r.group or "", r.entity_id, r.name, " | ".join(r.aliases), r.identity,
+                        _counts(r.identity_counts), r.kind, _counts(r.kind_counts), _counts(r.referred_as),
+                        r.articles, r.attributions, _counts(r.outlets), r.role or "", r.external_id or ""])
         return
     if not rows:
         typer.echo("no sources stored", err=True)
         return
-    cols = ["source", "identity", "kind", "articles", "attributions"]
+    cols = ["source", "aliases", "identity", "kind", "referred as", "articles", "attributions", "outlets"]
     if by is not By.overall:
         cols.insert(0, by.value)
     print_table("top sources", cols,
-                 [([r.group] if by is not By.overall else [])
-                  + [r.name, r.identity, r.kind, r.articles, r.attributions] for r in rows])
+                [([r.group] if by is not By.overall else [])
+                 + [r.name + (f" [{r.external_id}]" if r.external_id else ""),
+                    ", ".join(a for a in r.aliases if a != r.name)[:60],
+                    f"{r.identity} ({_counts(r.identity_counts)})", f"{r.kind} ({_counts(r.kind_counts)})",
+                    _counts(r.referred_as), r.articles, r.attributions, len(r.outlets)] for r in rows])
 
 
 @app.command()

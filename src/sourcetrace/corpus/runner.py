@@ -633,14 +633,17 @@ def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
         }
 
 
-def _source_rows(a: Any) -> Iterator[dict[str, Any]]:
+def _source_rows(a: Any, links: dict[int, tuple[int, str, str | None]] | None = None) -> Iterator[dict[str, Any]]:
+    """One row per source; ``links`` (``store.entity_links``) gives its corpus entity."""
     for s in a.analysis.sources:
+        entity_id, entity, external_id = (links or {}).get(s.id, (None, None, None))
         yield {
             "article_id": a.id, "outlet": a.outlet, "date": a.date, "source_id": s.id,
             "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
             "channel": s.channel, "hearsay_depth": s.hearsay_depth,
             "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
-            "record_id": a.record_id,
+            "record_id": a.record_id, "entity_id": entity_id, "entity": entity,
+            "entity_external_id": external_id, "referred_as": s.referred_as,
         }
 
 
@@ -676,6 +679,9 @@ def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
     else:
         def rows() -> Iterator[dict[str, Any]]:
             for a in store.iter_articles():
+                if table == "sources" and hasattr(store, "entity_links"):
+                    yield from _source_rows(a, store.entity_links(a.id))
+                    continue
                 yield from _ROWS[table](a)
     if format == "parquet":
         return _write_parquet(rows(), out, table)
@@ -727,7 +733,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "sources": {"article_id": "int", "outlet": "str", "date": "date", "source_id": "int",
                 "name": "str", "identity": "str", "kind": "str", "role": "str", "channel": "str",
                 "hearsay_depth": "int", "n_attributions": "int", "n_mentions": "int",
-                "record_id": "str"},
+                "record_id": "str", "entity_id": "int", "entity": "str", "entity_external_id": "str",
+                "referred_as": "str"},
 }
 
 

@@ -145,13 +145,65 @@ def _former_before(words: list[str], text: str, word: str) -> bool:
     return any(w.strip(",-") in lex.kinds["former"] or w.startswith("ex-") for w in pre)
 
 
+@dataclass
+class _Focus:
+    """The mention a source is typed from (its longest name, else its longest description)."""
+
+    best: _Mention
+    name: str
+    mention_text: str
+    words: list[str]
+    head: object
+    head_lemma: str
+    head_word: str
+    ent: object
+
+
+_PEOPLE_WORDS = {"you", "anyone", "anybody", "everyone", "everybody", "someone", "somebody", "one", "some",
+                 "many", "others", "few", "most", "people", "nobody"}
+
+
 def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attribution, ...]) -> _Typed:
+    """Identity, kind and role of one source, each with its evidence, in named steps:
+    the special forms (no source, the author, an unresolved pronoun), the mention typed
+    from, its identity, its role, its kind."""
+    ms = [m for m in cl.mentions if m.form != "none"]
+    special = _type_special(ctx, cl, ms, attributions)
+    if special is not None:
+        return special
     lex = lexicons()
     ev: list[tuple[str, str]] = []
-    ms = [m for m in cl.mentions if m.form != "none"]
-    text = ctx.text
+    f = _focus(ctx, cl, ms)
+    if f.best.issuer_note:
+        ev.append(("source", f.best.issuer_note))
+    identity = _identity(ctx, f, lex, ev, cl.form)
+    role = _role(ctx, ms)
+    named = [m for m in ms if m.form == "name"]
+    if f.best.form == "name" and (f.ent is not None or _clean_name(f.mention_text).lower() in lex.kinds["capital"]
+                                  or lex.outlets.fullmatch(_clean_name(f.mention_text))):
+        kind, why = _kind_of_name(ctx, f, lex, role, named)
+    else:
+        kind, why = _kind_of_description(ctx, f, lex, role, identity)
+    ev.append(("kind", why))
+    if identity == "unspecified" and kind == "person" and f.head is not None and f.head_word in {"it", "there"}:
+        kind = None
+    return _Typed(identity, kind, ev, role, _display_name(ctx, f.best, f.name))
+
+
+def _type_special(ctx: _DocContext, cl: _Cluster, ms: list[_Mention],
+                  attributions: tuple[Attribution, ...]) -> _Typed | None:
+    """No source (or one that refers to no one), the author's or outlet's own voice, or a
+    pronoun with no antecedent; None for any other source."""
+    lex = lexicons()
     if cl.form == "none" or not ms and not cl.extra:
-        a = attributions[cl.mentions[0].index]
+        m0 = cl.mentions[0]
+        if m0.non_referring:
+            low = m0.head.lower_ if m0.head is not None else ""
+            kind = "person" if low in _PEOPLE_WORDS else None
+            return _Typed("unspecified", kind, [("identity", m0.non_referring),
+                                                ("kind", f"{m0.head.text!r}: people in general" if kind else "nothing in the text says")],
+                          None, "unspecified")
+        a = attributions[m0.index]
         cue = " ".join(s.text for s in a.cue)
         hit = lex.unspecified_cue.search(cue)
         why = f"no source in the text; cue {cue!r}" + (f" ({hit.group(0).lower()!r} in unspecified-cue lexicon)" if hit else "")
@@ -160,39 +212,49 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
         if cl.plural:
             return _Typed("named", "media", [("identity", "first person plural outside any quotation: the outlet"),
                                              ("kind", "the outlet speaking as 'we'")], None, "the outlet")
-        return _Typed("named", "person", [("identity", "first person outside any quotation: the author"),
-                                          ("kind", "the author")], None, "the author")
+        return _Typed("named", "person", [("identity", "first person outside any quotation: the writer's own voice"),
+                                          ("kind", "the article's author")], "the article's author", "the author")
     if cl.form == "unresolved":
         m = ms[0]
         return _Typed("unspecified", None, [("identity", f"pronoun {m.head.text!r} with no antecedent in the text")],
                       None, m.head.text)
+    return None
 
+
+def _focus(ctx: _DocContext, cl: _Cluster, ms: list[_Mention]) -> _Focus:
+    """The longest name of the source, else its longest description (else the antecedent
+    a pronoun was resolved to)."""
+    text = ctx.text
     named = [m for m in ms if m.form == "name"]
     nominal = [m for m in ms if m.form == "nominal"]
     best = max(named, key=lambda m: (len(m.name), -m.start)) if named else (
         max(nominal, key=lambda m: (m.end - m.start, -m.start)) if nominal else None)
+    if not named and cl.notes and cl.extra and cl.form in {"person", "org"}:
+        # descriptions resolved to a name written earlier ("the president" -> "Barack Obama")
+        best = None
     if best is None:
-        # only pronouns resolved to an antecedent that is not a speaker
+        # only pronouns (or descriptions) resolved to an antecedent that is not a speaker
         s, e = cl.extra[0]
-        tok = ctx.tokens(s, e)
-        head = _head_of(tok)
-        best = _Mention(-1, s, e, "name" if cl.form == "person" else "nominal", head=head, name=cl.name)
-    name = best.name or cl.name
+        head = _head_of(ctx.tokens(s, e))
+        best = _Mention(-1, s, e, "name" if cl.form == "person" or cl.notes else "nominal", head=head, name=cl.name)
     mention_text = text[best.full[0]:best.full[1]] if best.full else text[best.start:best.end]
-    words = _words(mention_text)
     head = best.head
-    head_lemma = head.lemma_.lower() if head is not None else ""
-    ent = ctx.ent_of.get(head.i) if head is not None else None
-    if best.issuer_note:
-        ev.append(("source", best.issuer_note))
+    return _Focus(best=best, name=best.name or cl.name, mention_text=mention_text, words=_words(mention_text),
+                  head=head, head_lemma=head.lemma_.lower() if head is not None else "",
+                  head_word=head.lower_ if head is not None else "",
+                  ent=ctx.ent_of.get(head.i) if head is not None else None)
 
-    # ---- identity
+
+def _identity(ctx: _DocContext, f: _Focus, lex: _Lexicons, ev: list[tuple[str, str]], cluster_form: str) -> str:
+    """named | described | anonymous | unspecified, with its evidence appended to ``ev``."""
+    best, name, mention_text, head, head_lemma, head_word, ent = (
+        f.best, f.name, f.mention_text, f.head, f.head_lemma, f.head_word, f.ent)
+    text = ctx.text
     anon_window = mention_text
     if head is not None:
         tail_end = min(ctx.sentence_of(head.idx)[1], best.end + 140)
         anon_window = mention_text + " " + text[best.end:tail_end]
     anon = lex.anonymity.search(anon_window)
-    head_word = head.lower_ if head is not None else ""
     has_complement = head is not None and any(c.dep_ in {"prep", "amod", "compound", "relcl", "acl", "appos"} for c in head.children)
     if best.form == "name" and ent is not None and ent.label_ == "NORP" and anon is not None:
         identity = "anonymous"
@@ -200,7 +262,7 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
     elif best.form == "name" and ent is not None and ent.label_ == "NORP" and (best.plural or ent.text.endswith("s")):
         identity = "described"
         ev.append(("identity", f"a group described by nationality or affiliation ({ent.text!r}, NORP plural)"))
-    elif best.form == "name" or cl.form == "person":
+    elif best.form == "name" or cluster_form == "person":
         identity = "named"
         label = ent.label_ if ent is not None else head.pos_ if head is not None else ""
         ev.append(("identity", f"name {name!r} ({label})"))
@@ -219,33 +281,34 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
     else:
         identity = "described"
         ev.append(("identity", f"unnamed, described as {mention_text.strip()!r}"))
+    return identity
 
-    # ---- role
-    role = None
-    full_role = None
+
+def _role(ctx: _DocContext, ms: list[_Mention]) -> str | None:
+    """The first apposition written with a mention, else a title before a name."""
     for m in sorted(ms, key=lambda x: x.start):
         r = _role_text(ctx, m)
         if r:
-            full_role = r
-            break
-    if full_role is None:
-        for m in ms:
-            t = _pre_title(ctx, m)
-            if t:
-                full_role = t
-                break
-    role = full_role
+            return r
+    for m in ms:
+        t = _pre_title(ctx, m)
+        if t:
+            return t
+    return None
 
-    # ---- kind
-    kind = None
+
+def _kind_of_name(ctx: _DocContext, f: _Focus, lex: _Lexicons, role: str | None,
+                  named: list[_Mention]) -> tuple[str | None, str]:
+    """The kind of a named source: a capital or outlet, a person (by the roles written
+    with the name), a place speaking as its government, or an organisation."""
+    best, name, mention_text, words, ent = f.best, f.name, f.mention_text, f.words, f.ent
     bare = _clean_name(mention_text)
     if best.form == "name" and ent is None and (bare.lower() in lex.kinds["capital"] or lex.outlets.fullmatch(bare)):
         if bare.lower() in lex.kinds["capital"]:
             kind, why = "official", f"place {bare!r} speaking (capital): its government"
         else:
             kind, why = "media", f"{bare!r} in media-outlet lexicon"
-        ev.append(("kind", why))
-    elif best.form == "name" and ent is not None:
+    else:
         low = _clean_name(ent.text).lower()
         if lex.outlets.fullmatch(_clean_name(ent.text)):
             kind, why = "media", f"{ent.text!r} in media-outlet lexicon"
@@ -279,52 +342,54 @@ def _type_cluster(ctx: _DocContext, cl: _Cluster, attributions: tuple[Attributio
                 kind, why = "document", f"{ent.label_} {ent.text!r}"
             else:
                 kind, why = "person", f"{ent.label_} {ent.text!r}"
-        ev.append(("kind", why))
+    return kind, why
+
+
+def _kind_of_description(ctx: _DocContext, f: _Focus, lex: _Lexicons, role: str | None,
+                         identity: str) -> tuple[str | None, str]:
+    """The kind of a described source: head noun first, then its modifiers and apposition."""
+    mention_text, words, head, head_lemma, head_word, ent = (
+        f.mention_text, f.words, f.head, f.head_lemma, f.head_word, f.ent)
+    head_words = [head_lemma, head_word] if head is not None else []
+    w = _has(lex, "social", head_words)
+    doc_w = _has(lex, "document", head_words)
+    platform = _has(lex, "social_platform", words, mention_text)
+    mod_text = _without_clauses(head) if head is not None else mention_text
+    mod_words = _words(mod_text)
+    if w and (platform or any(x in {"@"} for x in mention_text)):
+        kind, why = "social", f"{w!r} + platform {platform!r}"
+    elif platform and head_lemma in {"user", "some", "many", "people", "follower"} | set(lex.kinds["social"]):
+        kind, why = "social", f"platform {platform!r}"
+    elif platform and "on" in words:
+        kind, why = "social", f"'on {platform}'"
+    elif head is not None and head_lemma in lex.kinds["org_role"] and _names_in(ctx, head, {"PERSON", "ORG"}):
+        kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'PERSON', 'ORG'})!r}: speaks for them"
+    elif head is not None and head_lemma in {"official", "officials", "executive", "executives"} and (
+            _names_in(ctx, head, {"ORG"}) and not _has(lex, "official", _words(_names_in(ctx, head, {"ORG"}))) ):
+        kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'ORG'})!r}, not a government body"
+    elif doc_w and platform:
+        kind, why = "social", f"{head.text!r} on {platform!r}"
+    elif doc_w:
+        kind, why = "document", f"head noun {head.text!r} in documents lexicon"
     else:
-        # a description: head noun first, then its modifiers and apposition
-        head_words = [head_lemma, head_word] if head is not None else []
-        w = _has(lex, "social", head_words)
-        doc_w = _has(lex, "document", head_words)
-        platform = _has(lex, "social_platform", words, mention_text)
-        mod_text = _without_clauses(head) if head is not None else mention_text
-        mod_words = _words(mod_text)
-        if w and (platform or any(x in {"@"} for x in mention_text)):
-            kind, why = "social", f"{w!r} + platform {platform!r}"
-        elif platform and head_lemma in {"user", "some", "many", "people", "follower"} | set(lex.kinds["social"]):
-            kind, why = "social", f"platform {platform!r}"
-        elif platform and "on" in words:
-            kind, why = "social", f"'on {platform}'"
-        elif head is not None and head_lemma in lex.kinds["org_role"] and _names_in(ctx, head, {"PERSON", "ORG"}):
-            kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'PERSON', 'ORG'})!r}: speaks for them"
-        elif head is not None and head_lemma in {"official", "officials", "executive", "executives"} and (
-                _names_in(ctx, head, {"ORG"}) and not _has(lex, "official", _words(_names_in(ctx, head, {"ORG"}))) ):
-            kind, why = "organization", f"{head.text!r} of {_names_in(ctx, head, {'ORG'})!r}, not a government body"
-        elif doc_w and platform:
-            kind, why = "social", f"{head.text!r} on {platform!r}"
-        elif doc_w:
-            kind, why = "document", f"head noun {head.text!r} in documents lexicon"
+        np_text = _np_tokens(head).text if head is not None else mention_text
+        k2, w2 = _kind_from_words(lex, _words(np_text), np_text)
+        if k2 is None:
+            k2, w2 = _kind_from_words(lex, head_words, head.text if head is not None else "")
+        if k2 is None:
+            k2, w2 = _kind_from_words(lex, mod_words, mod_text)
+        if k2 is None and role:
+            k2, w2 = _kind_from_words(lex, _words(role), role)
+        if k2 is not None:
+            kind, why = k2, w2
+        elif ent is not None and ent.label_ == "GPE":
+            kind, why = "official", f"place {ent.text!r} speaking: its government"
+        elif identity in {"anonymous", "unspecified"} and head is not None and (
+                head_lemma in lex.identity["anonymous_head"] or head_lemma in {"it", "there", "report", "rumor", "word"}):
+            kind, why = None, "nothing in the text says"
         else:
-            np_text = _np_tokens(head).text if head is not None else mention_text
-            k2, w2 = _kind_from_words(lex, _words(np_text), np_text)
-            if k2 is None:
-                k2, w2 = _kind_from_words(lex, head_words, head.text if head is not None else "")
-            if k2 is None:
-                k2, w2 = _kind_from_words(lex, mod_words, mod_text)
-            if k2 is None and role:
-                k2, w2 = _kind_from_words(lex, _words(role), role)
-            if k2 is not None:
-                kind, why = k2, w2
-            elif ent is not None and ent.label_ == "GPE":
-                kind, why = "official", f"place {ent.text!r} speaking: its government"
-            elif identity in {"anonymous", "unspecified"} and head is not None and (
-                    head_lemma in lex.identity["anonymous_head"] or head_lemma in {"it", "there", "report", "rumor", "word"}):
-                kind, why = None, "nothing in the text says"
-            else:
-                kind, why = "person", f"people: {mention_text.strip()!r}"
-        ev.append(("kind", why))
-    if identity == "unspecified" and kind == "person" and head is not None and head_word in {"it", "there"}:
-        kind = None
-    return _Typed(identity, kind, ev, role, _display_name(ctx, best, name))
+            kind, why = "person", f"people: {mention_text.strip()!r}"
+    return kind, why
 
 
 def _names_in(ctx: _DocContext, head, labels: set[str]) -> str:
@@ -394,7 +459,10 @@ def _display_name(ctx: _DocContext, m: _Mention, name: str) -> str:
     np = _np_tokens(head)
     poss = [c for c in head.children if c.dep_ == "poss" and c.lower_ in {"his", "her", "their", "its"}]
     if not poss:
-        return _strip_det(np.text)
+        shown = _strip_det(np.text)
+        if not shown:   # "those close to him", "some who saw it": the head is a determiner
+            shown = _strip_det(_without_clauses(head)) or _strip_det(ctx.text[m.start:m.end])
+        return shown or head.text
     p = poss[0]
     gender, plural = _PERSONAL.get(p.lower_, (None, False))
     # the most recent earlier PERSON (not the speaker of the enclosing quotation) of that gender

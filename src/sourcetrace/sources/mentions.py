@@ -37,6 +37,7 @@ class _Mention:
     plural: bool = False
     full: tuple[int, int] | None = None   # the fullest text of this mention (with apposition)
     issuer_note: str = ""
+    non_referring: str = ""    # why the mention refers to no one (then ``form`` is "none")
 
 
 @dataclass
@@ -50,6 +51,7 @@ class _Cluster:
     surname: str = ""
     key: str = ""
     last_pos: int = -1
+    notes: list[str] = field(default_factory=list)   # how mentions were resolved (the chain, for evidence)
 
 
 def _head_of(span):
@@ -139,7 +141,8 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
         m.name = head.text
         m.plural = False
         return m
-    if head.pos_ == "PROPN" or name_ent is not None:
+    written_as_name = any(t.text[:1].isupper() for t in np if t.pos_ == "PROPN") or name_ent is not None
+    if (head.pos_ == "PROPN" and written_as_name) or name_ent is not None:
         m.form = "name"
         if name_ent is not None:
             m.name = _clean_name(name_ent.text)

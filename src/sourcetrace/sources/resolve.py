@@ -11,7 +11,7 @@ from ..model import Attribution, Source, Span, extent
 from .context import _DocContext
 from .wordlists import lexicons
 from .mentions import _Cluster, _enclosing, _gender_of, _make_mention, _Mention, _np_tokens
-from .names import _clean_name, _surname
+from .names import _clean_name, _surname, title_before
 from .registry import _build
 
 _ANTECEDENT_WINDOW = 400   # tokens searched back for a pronoun's antecedent among sentence subjects
@@ -59,13 +59,29 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
     Returns the attributions with ``speaker``, ``speaker_span`` and ``source_id``
     filled (records are frozen: new ones are made with ``dataclasses.replace``)
     and the sources, each distinct voice once, in order of first mention.
+
+    The steps: the speaking mention of each attribution (``_speaking_mentions``);
+    mentions that refer to no one set aside with the reason (``_set_aside_non_referring``);
+    the rest merged into clusters in text order (``_Merger``); an unspecified
+    source for each attribution left without a mention; the registry built from
+    the clusters (``registry._build``).
     """
     attributions = tuple(attributions)
     if not attributions:
         return attributions, ()
     ctx = _DocContext(doc, attributions)
-    text = ctx.text
+    mentions = _speaking_mentions(ctx, attributions)
+    _set_aside_non_referring(ctx, mentions)
+    merger = _Merger(ctx, attributions)
+    merger.merge(mentions)
+    merger.unspecified(mentions)
+    return _build(ctx, attributions, mentions, merger.clusters, merger.owner)
 
+
+def _speaking_mentions(ctx: _DocContext, attributions) -> list[_Mention]:
+    """One mention per attribution: its speaker span, else its source, else the implicit
+    subject of its cue; a subject-less participle continues the previous attribution."""
+    text = ctx.text
     mentions: list[_Mention] = []
     for i, a in enumerate(attributions):
         span = a.speaker_span if a.speaker_span is not None else extent(a.source)
@@ -91,121 +107,299 @@ def resolve_sources(doc, attributions) -> tuple[tuple[Attribution, ...], tuple[S
             mentions[i] = dataclasses.replace(
                 pm, index=i, issuer_note=f"implicit source: {a.cue[0].text!r} continues the attribution "
                                          f"of {text[pm.start:pm.end]!r} in the same sentence")
+    return mentions
 
-    clusters: list[_Cluster] = []
-    owner: dict[int, int] = {}        # attribution index -> cluster index
-    by_name: dict[str, int] = {}
-    by_surname: dict[str, int] = {}
-    person_clusters: dict[int, int] = {}  # token index of a non-speaker PERSON/subject antecedent -> cluster
 
-    def new_cluster(m: _Mention | None, *, form: str, name: str, pos: int) -> int:
-        cl = _Cluster(name=name, form=form, last_pos=pos)
-        clusters.append(cl)
-        return len(clusters) - 1
+_GENERIC = {"you", "anyone", "anybody", "everyone", "everybody", "one", "nobody", "some", "many", "people", "it",
+            "there"}
+_DEMONSTRATIVES = {"this", "that", "these", "those", "all", "such", "what", "whatever", "both", "each",
+                   "either", "neither", "another", "something", "anything", "everything", "nothing"}
 
-    def add(ci: int, m: _Mention) -> None:
-        cl = clusters[ci]
+
+def _non_referring(ctx: _DocContext, m: _Mention) -> str:
+    """Why a speaking mention refers to no one ("" when it may refer): generic "you",
+    "it", "anyone" and other bare heads of the unspecified lexicon, demonstratives
+    ("That makes me smart"), caption and page words ("WATCH", "post"), and fragments
+    (no noun or name at their head, nothing left once determiners are dropped)."""
+    head = m.head
+    if m.form in {"none", "relative", "first"} or head is None:
+        return ""
+    lex = lexicons()
+    low, lemma = head.lower_, head.lemma_.lower()
+    bare = not any(c.dep_ in {"prep", "amod", "compound", "relcl", "acl", "appos", "poss", "nmod", "nummod"}
+                   for c in head.children)
+    ent = ctx.ent_of.get(head.i)
+    if m.form == "pronoun":
+        if low in {"it", "its", "itself"} and head.dep_ == "expl":
+            return f"expletive {head.text!r}: refers to no one"
+        return ""
+    if bare and low in _GENERIC and ent is None:
+        return f"generic {head.text!r}: no source named or described, refers to no one in particular"
+    if bare and low in _DEMONSTRATIVES:
+        return f"demonstrative {head.text!r}: refers to something said or done, no source named"
+    alone = not any(True for _ in head.children) and m.end - m.start <= len(head.text) + 1
+    if alone and ent is None and (low in lex.identity.get("non_referring", ()) or lemma in lex.identity.get("non_referring", ())):
+        return f"{head.text!r} is a headline, caption or page word: no source named"
+    if ent is None and head.text.isupper() and len(head.text) >= 4 and head.is_alpha and bare:
+        return f"{head.text!r} in capitals outside any name: a headline or caption word, no source named"
+    toks = ctx.tokens(m.start, m.end)
+    if head.pos_ in {"VERB", "AUX", "ADV", "ADP", "CCONJ", "SCONJ", "PART", "INTJ", "PUNCT", "SYM"} and ent is None and not any(
+            t.pos_ in {"NOUN", "PROPN", "PRON", "NUM"} or t.ent_type_ for t in toks):
+        return f"fragment: its head {head.text!r} is a {head.pos_.lower()}, not a name or description"
+    if m.form in {"name", "nominal"} and not any(ch.isalpha() for ch in _clean_name(m.name)) and bare:
+        return f"fragment {ctx.text[m.start:m.end]!r}: no word that names anyone"
+    return ""
+
+
+def _set_aside_non_referring(ctx: _DocContext, mentions: list[_Mention]) -> None:
+    """Mentions that refer to no one become "none" (an unspecified source) with the reason."""
+    for m in mentions:
+        why = _non_referring(ctx, m)
+        if why:
+            m.form, m.non_referring = "none", why
+
+
+class _Merger:
+    """Mentions merged, in text order, into clusters (one per voice of the article)."""
+
+    def __init__(self, ctx: _DocContext, attributions) -> None:
+        self.ctx = ctx
+        self.attributions = attributions
+        self.clusters: list[_Cluster] = []
+        self.owner: dict[int, int] = {}          # attribution index -> cluster index
+        self.by_name: dict[str, int] = {}
+        self.by_surname: dict[str, int] = {}
+        self.person_clusters: dict[int, int] = {}  # token index of a non-speaker antecedent -> cluster
+        self.deferred: list[_Mention] = []
+
+    def new_cluster(self, m: _Mention | None, *, form: str, name: str, pos: int) -> int:
+        self.clusters.append(_Cluster(name=name, form=form, last_pos=pos))
+        return len(self.clusters) - 1
+
+    def add(self, ci: int, m: _Mention) -> None:
+        cl = self.clusters[ci]
         cl.mentions.append(m)
         cl.last_pos = max(cl.last_pos, m.start)
-        if m.form in {"name", "nominal"}:
-            if m.gender and not cl.gender:
-                cl.gender = m.gender
+        if m.form in {"name", "nominal"} and m.gender and not cl.gender:
+            cl.gender = m.gender
         if m.form == "pronoun" and m.gender in {"m", "f"} and not cl.gender and not cl.plural:
             cl.gender = m.gender
-        owner[m.index] = ci
+        self.owner[m.index] = ci
 
-    def first_person(m: _Mention, final: bool) -> bool:
+    def merge(self, mentions: list[_Mention]) -> None:
+        order = sorted(range(len(mentions)),
+                       key=lambda k: (mentions[k].start if mentions[k].start >= 0 else 10**12, k))
+        for k in order:
+            m = mentions[k]
+            if m.form == "none":
+                continue
+            if m.form == "relative":
+                m = mentions[k] = self._relative_noun(m)
+            if m.form == "none":
+                continue
+            if m.form == "first":
+                if not self.first_person(m, final=False):
+                    self.deferred.append(m)
+            elif m.form == "pronoun":
+                self.pronoun(m)
+            else:
+                self.name_or_description(m)
+        for m in self.deferred:
+            self.first_person(m, final=True)
+
+    def _relative_noun(self, m: _Mention) -> _Mention:
+        """"who" stands for the noun the relative clause modifies."""
+        verb = m.head.head
+        noun = verb.head if verb.dep_ in {"relcl", "acl"} else None
+        if noun is not None and noun.pos_ in {"NOUN", "PROPN", "PRON", "NUM"}:
+            np = _np_tokens(noun)
+            sub = _make_mention(self.ctx, m.index, Span.of(self.ctx.text, np.start_char, np.end_char))
+            sub.start, sub.end = m.start, m.end
+            sub.full = (np.start_char, np.end_char)
+            why = _non_referring(self.ctx, sub)
+            if why:
+                sub.form, sub.non_referring = "none", why
+            return sub
+        m.form = "none"
+        m.non_referring = f"relative {m.head.text!r} with no noun it stands for: no source named"
+        return m
+
+    def first_person(self, m: _Mention, final: bool) -> bool:
         """'I'/'we' in a quotation is its speaker; outside any, the author or outlet."""
-        enclosing = _enclosing(ctx, m)
-        if enclosing is not None and enclosing in owner:
-            add(owner[enclosing], m)
+        if m.form == "none":
+            return True
+        enclosing = _enclosing(self.ctx, m)
+        if enclosing is not None and enclosing in self.owner:
+            self.add(self.owner[enclosing], m)
             return True
         if enclosing is not None and not final:
             return False          # the quotation's speaker comes later in the text
         key = "\x00author" if not m.plural else "\x00outlet"
-        ci = by_name.get(key)
+        ci = self.by_name.get(key)
         if ci is None:
-            ci = new_cluster(m, form="author", name="the outlet" if m.plural else "the author", pos=m.start)
-            clusters[ci].plural = m.plural
-            by_name[key] = ci
-        add(ci, m)
+            ci = self.new_cluster(m, form="author", name="the outlet" if m.plural else "the author", pos=m.start)
+            self.clusters[ci].plural = m.plural
+            self.by_name[key] = ci
+        self.add(ci, m)
         return True
 
-    deferred: list[_Mention] = []
-    order = sorted(range(len(mentions)), key=lambda k: (mentions[k].start if mentions[k].start >= 0 else 10**12, k))
-    for k in order:
-        m = mentions[k]
-        a = attributions[m.index]
-        if m.form == "none":
-            continue
-        if m.form == "relative":
-            # "who" stands for the noun the relative clause modifies
-            verb = m.head.head
-            noun = verb.head if verb.dep_ in {"relcl", "acl"} else None
-            if noun is not None and noun.pos_ in {"NOUN", "PROPN", "PRON", "NUM"}:
-                np = _np_tokens(noun)
-                sub = _make_mention(ctx, m.index, Span.of(text, np.start_char, np.end_char))
-                sub.start, sub.end = m.start, m.end
-                sub.full = (np.start_char, np.end_char)
-                m = sub
-                mentions[k] = m
-            else:
-                m.form = "nominal"
-                m.name = m.head.text
-        if m.form == "first":
-            if not first_person(m, final=False):
-                deferred.append(m)
-            continue
-        if m.form == "pronoun":
-            ci = _antecedent(ctx, m, a, clusters, person_clusters, new_cluster)
-            if ci is None:
-                ci = new_cluster(m, form="unresolved", name=m.head.text, pos=m.start)
-                clusters[ci].plural = m.plural
-                clusters[ci].gender = m.gender
-            add(ci, m)
-            continue
-        # names and descriptions
+    def pronoun(self, m: _Mention) -> None:
+        a = self.attributions[m.index]
+        ci = _antecedent(self.ctx, m, a, self.clusters, self.person_clusters, self.new_cluster)
+        if ci is None:
+            ci = self.new_cluster(m, form="unresolved", name=m.head.text, pos=m.start)
+            self.clusters[ci].plural = m.plural
+            self.clusters[ci].gender = m.gender
+        self.add(ci, m)
+
+    def name_or_description(self, m: _Mention) -> None:
+        ctx = self.ctx
         key = _name_key(m)
-        ci = by_name.get(key)
-        if ci is None and m.form == "name" and _is_person_name(ctx, m):
+        ci = self.by_name.get(key)
+        person = m.form == "name" and _is_person_name(ctx, m)
+        if ci is None and person:
             sur = _surname(m.name)
-            ci = by_surname.get(sur) if sur else None
-            if ci is not None and not _first_names_agree(clusters[ci].name, m.name):
+            ci = self.by_surname.get(sur) if sur else None
+            if ci is not None and not _first_names_agree(self.clusters[ci].name, m.name):
                 ci = None
         if ci is None and m.form == "nominal" and _is_definite(m) and not m.plural:
             # "the council" after "the St. Paul City Council": same head noun, earlier, named or described
-            ci = _definite_antecedent(clusters, m)
+            ci = _definite_antecedent(self.clusters, m)
+            if ci is None:
+                ci = self._described_antecedent(m)
         if ci is None:
-            form = "person" if m.form == "name" and _is_person_name(ctx, m) else ("org" if _is_org_like(ctx, m) else m.form)
-            if form == "name" and (lexicons().outlets.fullmatch(_clean_name(m.name))
-                                   or _clean_name(m.name).lower() in lexicons().kinds["capital"]):
-                form = "org"
-            if form == "nominal" and m.head is not None and (m.head.lemma_.lower() in lexicons().kinds["document"]
-                                                              or m.head.lemma_.lower() in lexicons().kinds["social"]):
-                form = "document"
-            ci = new_cluster(m, form=form, name=m.name, pos=m.start)
-            clusters[ci].plural = m.plural
-            clusters[ci].gender = _gender_of(ctx, m)
-            if m.form == "name" and _is_person_name(ctx, m):
-                clusters[ci].surname = _surname(m.name)
-                by_surname.setdefault(clusters[ci].surname, ci)
-            clusters[ci].key = key
-        by_name.setdefault(key, ci)
+            ci = self._new_source_cluster(m, key, person)
+        self.by_name.setdefault(key, ci)
         if m.head is not None:
-            person_clusters[m.head.i] = ci
-        add(ci, m)
+            self.person_clusters[m.head.i] = ci
+        self.add(ci, m)
 
-    for m in deferred:
-        first_person(m, final=True)
+    def _described_antecedent(self, m: _Mention) -> int | None:
+        """"the president" -> the person written earlier with that title ("President Obama");
+        "the agency", "the campaign" -> the organisation named earlier with that word
+        ("the Environmental Protection Agency", "the Clinton campaign"). The chain goes to
+        the cluster's notes (evidence)."""
+        ctx, head = self.ctx, m.head
+        if head is None or any(c.dep_ in {"poss", "compound"} or ctx.ent_of.get(c.i) is not None
+                               for c in head.children):
+            return None
+        lemma = head.lemma_.lower()
+        found = _titled_person_before(ctx, lemma, m.start) if lemma in _PERSON_TITLES else (
+            _named_body_before(ctx, lemma, m.start) if lemma in _BODY_WORDS else None)
+        if found is None:
+            return None
+        start, end, name, why = found
+        said = ctx.text[m.start:m.end]
+        if lemma in _PERSON_TITLES:
+            sur = _surname(name)
+            ci = self.by_surname.get(sur)
+            if ci is not None and not _first_names_agree(self.clusters[ci].name, name):
+                ci = None
+            if ci is None:
+                ci = self.new_cluster(None, form="person", name=name, pos=start)
+                self.clusters[ci].surname = sur
+                self.clusters[ci].gender = ctx.gender_of.get(sur)
+                self.by_surname.setdefault(sur, ci)
+                self.by_name.setdefault("N:" + " ".join(name.lower().split()), ci)
+        else:
+            key = "N:" + " ".join(re.sub(r"[^\w\s-]", "", name.lower()).split())
+            ci = self.by_name.get(key)
+            if ci is None:
+                ci = self.new_cluster(None, form="org", name=name, pos=start)
+                self.by_name[key] = ci
+        self.clusters[ci].extra.append((start, end))
+        self.clusters[ci].notes.append(f"{said!r} at {m.start} -> {ctx.text[start:end]!r} at {start} ({why})")
+        return ci
 
-    # attributions without any mention: each an unspecified source of its own
-    for m in mentions:
-        if m.form == "none":
-            ci = new_cluster(m, form="none", name="unspecified", pos=attributions[m.index].cue[0].start if attributions[m.index].cue else -1)
-            clusters[ci].mentions.append(m)
-            owner[m.index] = ci
+    def _new_source_cluster(self, m: _Mention, key: str, person: bool) -> int:
+        lex = lexicons()
+        form = "person" if person else ("org" if _is_org_like(self.ctx, m) else m.form)
+        if form == "name" and (lex.outlets.fullmatch(_clean_name(m.name))
+                               or _clean_name(m.name).lower() in lex.kinds["capital"]):
+            form = "org"
+        if form == "nominal" and m.head is not None and (m.head.lemma_.lower() in lex.kinds["document"]
+                                                          or m.head.lemma_.lower() in lex.kinds["social"]):
+            form = "document"
+        ci = self.new_cluster(m, form=form, name=m.name, pos=m.start)
+        cl = self.clusters[ci]
+        cl.plural = m.plural
+        cl.gender = _gender_of(self.ctx, m)
+        if person:
+            cl.surname = _surname(m.name)
+            self.by_surname.setdefault(cl.surname, ci)
+        cl.key = key
+        return ci
 
-    return _build(ctx, attributions, mentions, clusters, owner)
+    def unspecified(self, mentions: list[_Mention]) -> None:
+        """Attributions without any mention (or with one that refers to no one): each an
+        unspecified source of its own."""
+        for m in mentions:
+            if m.form == "none":
+                a = self.attributions[m.index]
+                ci = self.new_cluster(m, form="none", name="unspecified", pos=a.cue[0].start if a.cue else -1)
+                self.clusters[ci].mentions.append(m)
+                self.owner[m.index] = ci
+
+
+_PERSON_TITLES = {"president", "senator", "governor", "candidate", "nominee", "minister", "secretary", "mayor",
+                  "spokesman", "spokeswoman", "spokesperson", "chairman", "chairwoman", "director", "judge",
+                  "lawyer", "attorney", "businessman", "businesswoman", "billionaire", "mogul", "congressman",
+                  "congresswoman", "chancellor", "ambassador", "commander", "general", "prosecutor", "sheriff",
+                  "chief", "leader", "adviser", "advisor", "founder", "ceo", "economist", "professor", "author",
+                  "speaker", "manager", "strategist", "pollster", "official", "analyst", "senator-elect"}
+_BODY_WORDS = {"agency", "campaign", "company", "committee", "department", "ministry", "group", "organization",
+               "organisation", "firm", "office", "network", "newspaper", "paper", "court", "council", "commission",
+               "bureau", "union", "party", "administration", "government", "foundation", "institute", "center",
+               "centre", "board", "service", "corporation", "bank", "university", "association", "coalition",
+               "panel", "report", "survey", "poll", "study"}
+_LOOKBACK = 6000   # characters searched back for the name a description stands for
+
+
+def _titled_person_before(ctx: _DocContext, title: str, before: int):
+    """The most recent person written before ``before`` with ``title`` in a title or
+    apposition ("President Barack Obama", "Josh Earnest, the White House spokesman")."""
+    for ent in reversed([e for e in ctx.ents if e.end_char <= before and e.start_char >= before - _LOOKBACK]):
+        if ent.label_ != "PERSON":
+            continue
+        roles = ctx.roles_of(ent.text)
+        pre = title_before(ent) or ""
+        words = {w.strip(".,").lower() for r in [*roles, pre, ent.text] for w in r.replace("-", " ").split()}
+        if title in words:
+            why = f"title {title!r} written with {_clean_name(ent.text)!r}"
+            # the fullest name this person has in the article
+            sur = _surname(ent.text)
+            full = max((e for e in ctx.ents if e.label_ == "PERSON" and _surname(e.text) == sur
+                        and _first_names_agree(e.text, ent.text)), key=lambda e: len(e.text), default=ent)
+            return full.start_char, full.end_char, _clean_name(full.text), why
+    return None
+
+
+def _named_body_before(ctx: _DocContext, word: str, before: int):
+    """The most recent name before ``before`` of an organisation, document or campaign
+    whose name (or a built-in alias) holds ``word`` ("the Clinton campaign", "the
+    Environmental Protection Agency" / "EPA")."""
+    from .entities import builtin_gazetteer
+
+    gaz = builtin_gazetteer()
+    lo = max(0, before - _LOOKBACK)
+    best = None
+    for ent in ctx.ents:
+        if ent.end_char > before or ent.start_char < lo or ent.label_ not in {"ORG", "FAC", "GPE", "NORP", "PERSON",
+                                                                            "WORK_OF_ART", "LAW"}:
+            continue
+        root = ent.root
+        if ent.label_ in {"ORG", "FAC", "WORK_OF_ART", "LAW"}:
+            entry = gaz.lookup(ent.text)
+            names = [ent.text, *(entry.aliases if entry else ()), *((entry.name,) if entry else ())]
+            if any(word in n.lower().replace("-", " ").split() for n in names):
+                best = (ent.start_char, ent.end_char, _clean_name(ent.text), f"{word!r} in the name {ent.text!r}")
+                continue
+        # "the Clinton campaign", "Trump's campaign": a name that modifies the word
+        head = root.head
+        if root.dep_ in {"compound", "poss"} and head.lemma_.lower() == word and head.idx < before:
+            np = _np_tokens(head)
+            best = (np.start_char, np.end_char, _clean_name(np.text), f"{np.text!r} names the {word}")
+    return best
 
 
 def _previous_in_sentence(ctx: _DocContext, attributions, mentions, i: int) -> int | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
@@ -142,7 +142,10 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SourceCount:
-    """A source aggregated over the corpus (by lower-cased name within a group)."""
+    """A source entity aggregated over the corpus (sources.entities: "Donald Trump" =
+    "Trump" = "President Trump"), within a group. ``identity`` and ``kind`` are those of
+    the majority of its mentions (a gazetteer's kind wins), with the counts beside them;
+    ``referred_as`` counts she / he / they / not said over its articles."""
 
     name: str
     articles: int
@@ -150,9 +153,19 @@ class SourceCount:
     group: str | None = None
     identity: str | None = None
     kind: str | None = None
+    entity_id: int | None = None
+    aliases: tuple[str, ...] = ()
+    identity_counts: dict[str, int] = field(default_factory=dict)
+    kind_counts: dict[str, int] = field(default_factory=dict)
+    referred_as: dict[str, int] = field(default_factory=dict)
+    outlets: dict[str, int] = field(default_factory=dict)
+    role: str | None = None
+    external_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        d["aliases"] = list(self.aliases)
+        return d
 
 
 @dataclass(frozen=True)
@@ -320,7 +333,101 @@ def source_rows(analysis: Analysis) -> list[dict[str, Any]]:
         "idx": s.id, "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
         "channel": s.channel, "hearsay_depth": s.hearsay_depth,
         "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
+        "referred_as": s.referred_as,
     } for s in analysis.sources]
+
+
+# -- source entities (migration 0002) -------------------------------------------------
+
+ENTITY_COLUMNS = ("id", "key", "name", "surname", "person", "kind", "role", "external_id", "articles")
+ENTITY_ROW_SQL = ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identity, s.kind, "
+                  "s.n_attributions, s.referred_as FROM sources s JOIN articles a ON a.id = s.article_id "
+                  "WHERE s.entity_id IS NOT NULL")
+
+
+def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysis,
+                  outlet: str | None, gazetteer=None) -> None:
+    """Link an article's sources to the corpus's entities and write the changes.
+
+    ``run(sql, args)`` executes one statement with ``?`` parameters in the caller's
+    transaction and returns its rows; ``cache`` keeps the store's ``EntityIndex`` between
+    calls (reloaded when another writer changed the entities table)."""
+    from ...sources.entities import Entity, EntityIndex
+
+    sig = tuple(run("SELECT count(*), coalesce(max(id), 0) FROM entities", ())[0])
+    index = cache.get("index")
+    if index is None or cache.get("sig") != sig or cache.get("gazetteer") is not gazetteer:
+        index = EntityIndex((Entity(id=r[0], key=r[1], name=r[2], surname=r[3] or "", person=bool(r[4]),
+                                    kind=r[5], role=r[6], external_id=r[7], articles=r[8] or 0)
+                             for r in run(f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities", ())),
+                            gazetteer=gazetteer)
+    links = index.link(analysis.sources, outlet=outlet)
+    new, merged, updated = index.drain()
+    for e in new:
+        run(f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' for _ in ENTITY_COLUMNS)})",
+            (e.id, e.key, e.name, e.surname, int(e.person), e.kind, e.role, e.external_id, 0))
+    for link in links:
+        run("UPDATE sources SET entity_id = ? WHERE article_id = ? AND idx = ?",
+            (link.entity_id, article_id, link.source_idx))
+    for old, new_id in merged:
+        run("UPDATE sources SET entity_id = ? WHERE entity_id = ?", (new_id, old))
+        run("DELETE FROM entities WHERE id = ?", (old,))
+    for e in updated:
+        run("UPDATE entities SET name = ?, kind = ?, role = ?, external_id = ? WHERE id = ?",
+            (e.name, e.kind, e.role, e.external_id, e.id))
+    for eid in {link.entity_id for link in links} | {n for _, n in merged}:
+        n = run("SELECT count(DISTINCT article_id) FROM sources WHERE entity_id = ?", (eid,))[0][0]
+        index.by_id[eid].articles = n
+        run("UPDATE entities SET articles = ? WHERE id = ?", (n, eid))
+    cache.update(index=index, gazetteer=gazetteer,
+                 sig=tuple(run("SELECT count(*), coalesce(max(id), 0) FROM entities", ())[0]))
+
+
+def aggregate_entities(rows: Iterable[tuple], entities: dict[int, tuple], *, by: str | None = None,
+                       kind: str | None = None, identity: str | None = None,
+                       limit: int = 20) -> list[SourceCount]:
+    """Entity counts from source rows (outlet, article_id, entity_id, name, identity, kind,
+    n_attributions, referred_as) and the entities (id -> (name, kind, role, external_id)):
+    identity and kind by majority of mentions, ``limit`` per group, most articles first."""
+    from ...sources.entities import majority
+
+    groups: dict[tuple[Any, int], dict[str, Any]] = {}
+    for outlet, article_id, eid, name, ident, knd, n_att, referred in rows:
+        for grp in ([None] if by is None else [outlet] if by == "outlet" else [None]):
+            g = groups.setdefault((grp, eid), {"articles": set(), "att": 0, "aliases": {}, "identity": {},
+                                               "kind": {}, "outlets": {}, "referred": {}, "ref_articles": {}})
+            g["articles"].add(article_id)
+            g["att"] += n_att or 0
+            g["aliases"][name] = g["aliases"].get(name, 0) + 1
+            g["identity"][ident] = g["identity"].get(ident, 0) + 1
+            g["kind"][knd] = g["kind"].get(knd, 0) + 1
+            if outlet:
+                g["outlets"].setdefault(outlet, set()).add(article_id)
+            g["ref_articles"].setdefault(article_id, set()).add(referred)
+    out = []
+    for (grp, eid), g in groups.items():
+        ename, ekind, erole, ext = entities.get(eid, (None, None, None, None))
+        ident = majority(g["identity"])
+        knd = ekind or majority(g["kind"])
+        if (kind and knd != kind) or (identity and ident != identity):
+            continue
+        referred: dict[str, int] = {}
+        for vals in g["ref_articles"].values():
+            said = {v for v in vals if v}
+            key = said.pop() if len(said) == 1 else ("not said" if not said else "mixed")
+            referred[key] = referred.get(key, 0) + 1
+        aliases = tuple(sorted(g["aliases"], key=lambda a: (-g["aliases"][a], a)))
+        group = grp if by in (None, "outlet") else (knd if by == "kind" else ident)
+        out.append(SourceCount(
+            name=ename or aliases[0], articles=len(g["articles"]), attributions=g["att"], group=group,
+            identity=ident, kind=knd, entity_id=eid, aliases=aliases,
+            identity_counts={str(k): v for k, v in sorted(g["identity"].items(), key=lambda kv: -kv[1])},
+            kind_counts={str(k): v for k, v in sorted(g["kind"].items(), key=lambda kv: -kv[1])},
+            referred_as=referred,
+            outlets={o: len(a) for o, a in sorted(g["outlets"].items(), key=lambda kv: -len(kv[1]))},
+            role=erole, external_id=ext))
+    out.sort(key=lambda r: (r.group is not None, str(r.group or ""), -r.articles, -r.attributions, r.name))
+    return group_limit(out, limit)
 
 
 def index_rows(record: ArticleRecord) -> list[dict[str, Any]]:

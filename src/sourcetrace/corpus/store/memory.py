@@ -5,13 +5,11 @@ Search matches lower-cased word tokens (no stemming): exact words and phrases.
 from __future__ import annotations
 
 import dataclasses
-import dataclasses
 import re
-from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
-from ...model import Analysis
 from ...errors import StoreError
+from ...model import Analysis
 from . import (
     ArticleRecord,
     ClaimBatch,
@@ -19,8 +17,8 @@ from . import (
     SearchHit,
     SourceCount,
     StoredArticle,
+    aggregate_entities,
     check_filters,
-    group_limit,
     index_rows,
     now_iso,
     parse_query,
@@ -94,11 +92,53 @@ class MemoryStore:
                 author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso(),
                 record_id=r.record_id, model=r.model, model_version=r.model_version)
             self._by_hash[r.content_hash] = article_id
+            self._link_entities(article_id, r.analysis, r.outlet)
             for row in index_rows(r):
                 self._index.append((article_id, row, _tokens(row["body"])))
             self._failures.pop(r.input, None)
             ids.append(article_id)
         return ids
+
+    # -- source entities ---------------------------------------------------------------
+    def _entities(self):
+        from ...sources.entities import EntityIndex
+
+        index = self.__dict__.get("_entity_index")
+        if index is None or index.gazetteer_source is not getattr(self, "gazetteer", None):
+            index = EntityIndex(gazetteer=getattr(self, "gazetteer", None))
+            index.gazetteer_source = getattr(self, "gazetteer", None)
+            self.__dict__["_entity_index"] = index
+            self.__dict__["_entity_links"] = {}
+            skip = self.__dict__.get("_linking")
+            for a in list(self._articles.values()):
+                if a.id != skip:
+                    self._link_entities(a.id, a.analysis, a.outlet)
+        return index
+
+    def _link_entities(self, article_id: int, analysis: Analysis, outlet: str | None) -> None:
+        self.__dict__["_linking"] = article_id
+        index = self._entities()
+        links = self.__dict__["_entity_links"]
+        for k in [k for k in links if k[0] == article_id]:
+            del links[k]
+        for link in index.link(analysis.sources, outlet=outlet):
+            links[(article_id, link.source_idx)] = link.entity_id
+        _, merged, _ = index.drain()
+        for old, new in merged:
+            for k, v in links.items():
+                if v == old:
+                    links[k] = new
+        self.__dict__["_linking"] = None
+
+    def relink_entities(self) -> int:
+        self.__dict__.pop("_entity_index", None)
+        self._entities()
+        return len(self._articles)
+
+    def entity_links(self, article_id: int) -> dict[int, tuple[int, str, str | None]]:
+        index = self._entities()
+        return {idx: (eid, index.by_id[eid].name, index.by_id[eid].external_id)
+                for (aid, idx), eid in self.__dict__["_entity_links"].items() if aid == article_id}
 
     def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
                          model_version: str | None) -> bool:
@@ -111,6 +151,7 @@ class MemoryStore:
         self._index = [entry for entry in self._index if entry[0] != article_id]
         for row in index_rows(record):
             self._index.append((article_id, row, _tokens(row["body"])))
+        self._link_entities(article_id, analysis, old.outlet)
         return True
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
@@ -177,33 +218,19 @@ class MemoryStore:
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20) -> list[SourceCount]:
         check_filters(None, by)
-        groups: dict[tuple[Any, str], dict[str, Any]] = defaultdict(
-            lambda: {"names": [], "articles": set(), "attributions": 0, "identity": [], "kind": []})
+        index = self._entities()
+        links = self.__dict__["_entity_links"]
+        rows = []
         for a in self._articles.values():
             if outlet and a.outlet != outlet:
                 continue
             for s in a.analysis.sources:
-                if (kind and s.kind != kind) or (identity and s.identity != identity):
-                    continue
-                grp = {"outlet": a.outlet, "kind": s.kind, "identity": s.identity}.get(by or "")
-                g = groups[(grp, s.name.lower())]
-                g["names"].append(s.name)
-                g["articles"].add(a.id)
-                g["attributions"] += len(s.attributions)
-                g["identity"].append(s.identity)
-                g["kind"].append(s.kind)
-
-        def first(values: list[Any]) -> Any:
-            values = [v for v in values if v is not None]
-            return min(values) if values else None
-
-        rows = [SourceCount(name=min(g["names"]), articles=len(g["articles"]),
-                            attributions=g["attributions"], group=grp,
-                            identity=first(g["identity"]), kind=first(g["kind"]))
-                for (grp, _), g in groups.items()]
-        rows.sort(key=lambda r: ((r.group is not None, r.group or ""), -r.articles,
-                                 -r.attributions, r.name))
-        return group_limit(rows, limit)
+                eid = links.get((a.id, s.id))
+                if eid is not None:
+                    rows.append((a.outlet, a.id, eid, s.name, s.identity, s.kind, len(s.attributions),
+                                 s.referred_as))
+        entities = {e.id: (e.name, e.kind, e.role, e.external_id) for e in index.by_id.values()}
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()

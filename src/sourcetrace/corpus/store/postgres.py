@@ -25,14 +25,16 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
-    figure_row,
     claim_batches_from_rows,
-    group_limit,
+    figure_row,
     index_rows,
     migration_files,
     now_iso,
     parse_query,
     source_rows,
+    ENTITY_ROW_SQL,
+    aggregate_entities,
+    link_entities,
 )
 
 _LOCK_ID = 7_203_114  # advisory lock key for migrations
@@ -81,6 +83,8 @@ class PostgresStore:
                 if version in done:
                     continue
                 cur.execute(sql)
+                if version == 2:
+                    self._link_all(cur)   # a store made before entities: link what it holds
                 cur.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
                             (version, name, now_iso()))
 
@@ -138,6 +142,7 @@ class PostgresStore:
                             f"VALUES (%s, {', '.join(['%s'] * len(keys))}) "
                             "ON CONFLICT (article_id, idx) DO NOTHING",
                             [(article_id, *r.values()) for r in srcs])
+        self._link_entities(cur, article_id, record.analysis)
         fig = figure_row(record)
         cur.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
                     f"VALUES (%s, {', '.join(['%s'] * len(fig))})", (article_id, *fig.values()))
@@ -325,22 +330,52 @@ class PostgresStore:
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20) -> list[SourceCount]:
         check_filters(None, by)
-        group = {"outlet": "a.outlet", "kind": "s.kind", "identity": "s.identity"}.get(by or "", "NULL")
-        where, args = ["TRUE"], []
-        for col, val in (("a.outlet", outlet), ("s.kind", kind), ("s.identity", identity)):
-            if val:
-                where.append(f"{col} = %s")
-                args.append(val)
-        sql = (f"SELECT {group}::text AS grp, min(s.name COLLATE \"C\") AS nm, "
-               "count(DISTINCT s.article_id) AS n_art, sum(s.n_attributions) AS n_att, "
-               "min(s.identity COLLATE \"C\"), min(s.kind COLLATE \"C\") "
-               "FROM sources s JOIN articles a ON a.id = s.article_id "
-               f"WHERE {' AND '.join(where)} GROUP BY grp, lower(s.name) "
-               f"ORDER BY {group}::text COLLATE \"C\" NULLS FIRST, n_art DESC, n_att DESC, nm")
-        rows = [SourceCount(name=r[1], articles=int(r[2]), attributions=int(r[3] or 0), group=r[0],
-                            identity=r[4], kind=r[5])
-                for r in self._query(sql, args)]
-        return group_limit(rows, limit)
+        sql, args = ENTITY_ROW_SQL, []
+        if outlet:
+            sql += " AND a.outlet = %s"
+            args.append(outlet)
+        rows = self._query(sql, args)
+        entities = {r[0]: tuple(r[1:]) for r in self._query(
+            "SELECT id, name, kind, role, external_id FROM entities")}
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
+
+    # -- source entities (migration 0002) ------------------------------------------------
+    def _link_entities(self, cur, article_id: int, analysis: Analysis) -> None:
+        def run(sql: str, args: Any = ()) -> list[tuple]:
+            cur.execute(sql.replace("?", "%s"), args)
+            return cur.fetchall() if cur.description is not None else []
+
+        cur.execute("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE")  # one writer links at a time
+        cur.execute("SELECT outlet FROM articles WHERE id = %s", (article_id,))
+        outlet = cur.fetchone()
+        link_entities(run, self.__dict__.setdefault("_entity_cache", {}), article_id, analysis,
+                      outlet[0] if outlet else None, getattr(self, "gazetteer", None))
+
+    def _link_all(self, cur) -> int:
+        cur.execute("UPDATE sources SET entity_id = NULL")
+        cur.execute("DELETE FROM entities")
+        self.__dict__["_entity_cache"] = {}
+        cur.execute("SELECT id FROM articles ORDER BY id")
+        ids = [r[0] for r in cur.fetchall()]
+        for article_id in ids:
+            cur.execute("SELECT analysis FROM articles WHERE id = %s", (article_id,))
+            self._link_entities(cur, article_id, Analysis.from_json(cur.fetchone()[0]))
+        return len(ids)
+
+    def relink_entities(self) -> int:
+        """Link every stored source to the entities again; the number of articles."""
+        try:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute("LOCK TABLE entities IN EXCLUSIVE MODE")
+                return self._link_all(cur)
+        except self._psycopg.Error as exc:
+            self.__dict__["_entity_cache"] = {}
+            raise StoreError(f"could not relink the source entities: {_one_line(exc)}") from exc
+
+    def entity_links(self, article_id: int) -> dict[int, tuple[int, str, str | None]]:
+        return {r[0]: (r[1], r[2], r[3]) for r in self._query(
+            "SELECT s.idx, e.id, e.name, e.external_id FROM sources s JOIN entities e ON e.id = s.entity_id "
+            "WHERE s.article_id = %s", (article_id,))}
 
     def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
         """Rows of one read-only query with ``?`` parameters (the report's aggregations;

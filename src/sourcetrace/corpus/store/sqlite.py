@@ -25,14 +25,16 @@ from . import (
     article_from_row,
     attribution_rows,
     check_filters,
-    figure_row,
     claim_batches_from_rows,
-    group_limit,
+    figure_row,
     index_rows,
     migration_files,
     now_iso,
     parse_query,
     source_rows,
+    ENTITY_ROW_SQL,
+    aggregate_entities,
+    link_entities,
 )
 
 _CHUNK = 500  # host parameters per IN (...) list
@@ -73,6 +75,8 @@ class SqliteStore:
                     continue
                 for statement in _statements(sql):
                     c.execute(statement)
+                if version == 2:
+                    self._link_all()   # a store made before entities: link what it holds
                 c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_iso()))
                 c.execute("COMMIT")
             except BaseException:
@@ -113,6 +117,7 @@ class SqliteStore:
             c.executemany(f"INSERT OR REPLACE INTO sources (article_id, {', '.join(keys)}) "
                           f"VALUES (?, {', '.join('?' for _ in keys)})",
                           [(article_id, *r.values()) for r in srcs])
+        self._link_entities(article_id, record.analysis)
         fig = figure_row(record)
         c.execute(f"INSERT INTO article_figures (article_id, {', '.join(fig)}) "
                   f"VALUES (?, {', '.join('?' for _ in fig)})", (article_id, *fig.values()))
@@ -150,6 +155,45 @@ class SqliteStore:
             raise StoreError(f"could not replace the analysis of article {article_id} in "
                              f"{self.path!r}: {exc}") from exc
         return found is not None
+
+    # -- source entities (migration 0002) ------------------------------------------------
+    def _run(self, sql: str, args: Any = ()) -> list[tuple]:
+        return self.conn.execute(sql, args).fetchall()
+
+    def _link_entities(self, article_id: int, analysis: Analysis) -> None:
+        outlet = self.conn.execute("SELECT outlet FROM articles WHERE id = ?", (article_id,)).fetchone()
+        link_entities(self._run, self.__dict__.setdefault("_entity_cache", {}), article_id, analysis,
+                      outlet[0] if outlet else None, getattr(self, "gazetteer", None))
+
+    def relink_entities(self) -> int:
+        """Link every stored source to the entities again (after a gazetteer or rule change);
+        the number of articles relinked."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            n = self._link_all()
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return n
+
+    def _link_all(self) -> int:
+        c = self.conn
+        c.execute("UPDATE sources SET entity_id = NULL")
+        c.execute("DELETE FROM entities")
+        self.__dict__["_entity_cache"] = {}
+        ids = [r[0] for r in c.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+        for article_id in ids:
+            row = c.execute("SELECT analysis FROM articles WHERE id = ?", (article_id,)).fetchone()
+            self._link_entities(article_id, Analysis.from_json(row[0]))
+        return len(ids)
+
+    def entity_links(self, article_id: int) -> dict[int, tuple[int, str, str | None]]:
+        """Source index -> (entity id, entity name, external id) for one article."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(
+            "SELECT s.idx, e.id, e.name, e.external_id FROM sources s JOIN entities e ON e.id = s.entity_id "
+            "WHERE s.article_id = ?", (article_id,))}
 
     def add(self, record: ArticleRecord) -> int | None:
         return self.add_many([record])[0]
@@ -312,21 +356,14 @@ class SqliteStore:
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20) -> list[SourceCount]:
         check_filters(None, by)
-        group = {"outlet": "a.outlet", "kind": "s.kind", "identity": "s.identity"}.get(by or "", "NULL")
-        where, args = ["1 = 1"], []
-        for col, val in (("a.outlet", outlet), ("s.kind", kind), ("s.identity", identity)):
-            if val:
-                where.append(f"{col} = ?")
-                args.append(val)
-        sql = (f"SELECT {group} AS grp, min(s.name), count(DISTINCT s.article_id), "
-               "sum(s.n_attributions), min(s.identity), min(s.kind) "
-               "FROM sources s JOIN articles a ON a.id = s.article_id "
-               f"WHERE {' AND '.join(where)} GROUP BY grp, lower(s.name) "
-               "ORDER BY grp NULLS FIRST, 3 DESC, 4 DESC, 2")
-        rows = [SourceCount(name=r[1], articles=r[2], attributions=r[3] or 0, group=r[0],
-                            identity=r[4], kind=r[5])
-                for r in self.conn.execute(sql, args)]
-        return group_limit(rows, limit)
+        sql, args = ENTITY_ROW_SQL, []
+        if outlet:
+            sql += " AND a.outlet = ?"
+            args.append(outlet)
+        rows = self.conn.execute(sql, args).fetchall()
+        entities = {r[0]: tuple(r[1:]) for r in self.conn.execute(
+            "SELECT id, name, kind, role, external_id FROM entities")}
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
 
     def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
         """Rows of one read-only query with ``?`` parameters (the report's aggregations)."""
