@@ -46,3 +46,42 @@ def test_model_span_rejects_negative():
 
     with pytest.raises(ValueError):
         Span(5, 2)
+
+
+def _nested(*parents):
+    text = "Ann said Bob told Cy that it rained."
+    return Analysis(text=text, attributions=tuple(
+        Attribution(source=(), cue=(), content=(), parent=p) for p in parents))
+
+
+def test_model_ancestors_walk_the_parent_chain_innermost_first():
+    a = _nested(None, 0, 1, 5)            # 2 in 1 in 0; 3 points past the end
+    assert a.ancestors(2) == [1, 0]
+    assert a.ancestors(0) == [] and a.ancestors(3) == []
+
+
+def test_model_ancestors_stop_at_a_cycle():
+    assert _nested(1, 0).ancestors(0) == [1]
+    assert _nested(0).ancestors(0) == []
+
+
+def test_model_source_of_finds_the_source_by_id_not_position():
+    text = "Ann said it."
+    sources = (Source(id=7, name="Ann"), Source(id=0, name="Bob"))
+    a = Analysis(text=text, sources=sources, attributions=(
+        Attribution(source=(), cue=(), content=(), source_id=0),
+        Attribution(source=(), cue=(), content=(), source_id=7),
+        Attribution(source=(), cue=(), content=()),
+        Attribution(source=(), cue=(), content=(), source_id=3)))
+    assert [s.name if s else None for s in map(a.source_of, a.attributions)] == \
+        ["Bob", "Ann", None, None]
+    assert a.source_of(1).name == "Ann"
+
+
+def test_model_span_text_joins_fragments_in_text_order():
+    text = '"We won," Ann said, "again."'
+    a = Analysis(text=text)
+    second, first = Span.of(text, 19, 28), Span.of(text, 0, 9)
+    assert a.span_text((second, first)) == '"We won," …  "again."'
+    assert a.span_text((second, first), sep=" ", strip=' "') == "We won, again."
+    assert a.span_text((first, Span(3, 3)), strip=True) == '"We won,"'
