@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Fuzz the library: mutated articles through ``sourcetrace.analyze``.
 
-    python bench/fuzz.py [--n 10000] [--seed 13] [--report bench/out/fuzz.json]
+    python bench/fuzz.py [--n 10000] [--seed 13] [--shard K/N] [--report bench/out/fuzz.json]
+    python bench/fuzz.py --merge bench/out/fuzz-*.json    # one summary of the shards
 
-Each input is a window (100-1,500 characters) of a seed article (the bundled examples/
+Input i is generated from its own random stream (seed, i), so that shards (``--shard
+1/2`` and ``2/2`` in two processes) run disjoint halves of the same inputs. Each input
+is a window (100-1,000 characters) of a seed article (the bundled examples/
 and the news paragraphs of bench_adversarial.py) given as ``str`` or as ``bytes``, with
 one to four mutations: byte flips, truncation (also inside a multi-byte character),
 inserted quotes and punctuation (single marks and runs), control characters (NUL
@@ -53,7 +56,7 @@ def seeds() -> list[str]:
 
 def mutate(text: str, rng: random.Random) -> str | bytes:
     start = rng.randrange(max(len(text) - 200, 1))
-    s = text[start:start + rng.randint(100, 1500)]
+    s = text[start:start + rng.randint(100, 1000)]
     as_bytes = rng.random() < 0.4
     data: str | bytes = s.encode("utf-8") if as_bytes else s
     for _ in range(rng.randint(1, 4)):
@@ -124,13 +127,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--shard", default="1/1", help="K/N: run inputs i with i %% N == K-1")
     ap.add_argument("--report", default=str(ROOT / "bench" / "out" / "fuzz.json"))
+    ap.add_argument("--merge", nargs="*", help="merge these shard reports and exit")
     args = ap.parse_args()
+    if args.merge:
+        return merge(args.merge)
+    k, n_shards = (int(x) for x in args.shard.split("/"))
     import sourcetrace
     from sourcetrace import SourcetraceError
 
     config = sourcetrace.Config()
-    rng = random.Random(args.seed)
     texts = seeds()
     sourcetrace.analyze(texts[0], config=config)  # load the model outside the timings
     counts = {"inputs": 0, "analysed": 0, "refused": 0, "crashes": 0, "over_budget": 0,
@@ -139,7 +146,8 @@ def main() -> int:
     problems: list[dict] = []
     times: list[float] = []
     started = time.time()
-    for i in range(args.n):
+    for i in range(k - 1, args.n, n_shards):
+        rng = random.Random(f"{args.seed}-{i}")
         data = mutate(rng.choice(texts), rng)
         digest = hashlib.sha256(data if isinstance(data, bytes) else
                                 data.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -178,8 +186,8 @@ def main() -> int:
             except Exception as exc:  # noqa: BLE001
                 counts["json_errors"] += 1
                 problems.append({"i": i, "sha256_16": digest, "kind": "json", "error": str(exc)})
-        if (i + 1) % 500 == 0:
-            print(f"{i + 1} inputs, {time.time() - started:.0f}s: {counts}", flush=True)
+        if counts["inputs"] % 250 == 0:
+            print(f"{counts['inputs']} inputs, {time.time() - started:.0f}s: {counts}", flush=True)
     times.sort()
     summary = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "seed": args.seed,
@@ -188,13 +196,37 @@ def main() -> int:
                               "p99": round(times[int(len(times) * 0.99)], 3),
                               "max": round(times[-1], 3)},
         "time_budget": config.time_budget, "problems": problems[:50],
+        "shard": args.shard, "n": args.n, "times": [round(t, 4) for t in times],
     }
     os.makedirs(os.path.dirname(args.report), exist_ok=True)
     with open(args.report, "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
-    print(json.dumps({k: v for k, v in summary.items() if k != "problems"}, indent=1))
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("problems", "times")},
+                     indent=1))
     failed = counts["crashes"] + counts["over_budget"] + counts["offset_errors"] + counts["json_errors"]
     return 1 if failed else 0
+
+
+def merge(paths: list[str]) -> int:
+    """One summary of several shard reports (counts added, timings pooled)."""
+    parts = [json.load(open(p, encoding="utf-8")) for p in paths]
+    counts: dict[str, int] = {}
+    refusals: dict[str, int] = {}
+    for part in parts:
+        for key, value in part["counts"].items():
+            counts[key] = counts.get(key, 0) + value
+        for key, value in part["refusals"].items():
+            refusals[key] = refusals.get(key, 0) + value
+    times = sorted(t for part in parts for t in part["times"])
+    print(json.dumps({
+        "shards": [p["shard"] for p in parts], "counts": counts, "refusals": refusals,
+        "wall_seconds": max(p["wall_seconds"] for p in parts),
+        "seconds_per_input": {"median": times[len(times) // 2],
+                              "p99": times[int(len(times) * 0.99)], "max": times[-1]},
+        "time_budget": parts[0]["time_budget"],
+        "problems": [q for p in parts for q in p["problems"]][:20]}, indent=1))
+    bad = counts["crashes"] + counts["over_budget"] + counts["offset_errors"] + counts["json_errors"]
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
