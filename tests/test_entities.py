@@ -166,3 +166,24 @@ def test_entities_cli_sources_json_csv_and_export(tmp_path):
     srcs = [json.loads(line) for line in exp.stdout.splitlines() if line.strip()]
     trump_rows = [r for r in srcs if r["entity"] == "Donald Trump"]
     assert len({r["entity_id"] for r in trump_rows}) == 1 and len(trump_rows) >= 3
+
+
+def test_entities_api_and_web_page_show_entities_with_aliases():
+    from fastapi.testclient import TestClient
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.web.app import create_app
+
+    store = open_store(":memory:")
+    store.add_many(ArticleRecord(analysis=_analysis(t), input=f"in{i}", outlet=o)
+                   for i, (o, t) in enumerate(ARTICLES))
+    with TestClient(create_app(DEFAULT, store=store), base_url="http://127.0.0.1") as c:
+        resp = c.get("/api/sources")
+        assert resp.status_code == 200, resp.text
+        rows = resp.json()
+        trump = [r for r in rows if r["name"] == "Donald Trump"][0]
+        assert "Trump" in trump["aliases"] and trump["articles"] == 3 and trump["kind_counts"]
+        assert not any(r["name"] in {"unspecified", "You", "you"} for r in rows)
+        page = c.get("/sources")
+        assert page.status_code == 200
+        assert "Donald Trump" in page.text and "Also written" in page.text

@@ -229,6 +229,15 @@ class ClusterOut(BaseModel):
     outlets: list[str | None]
     voices: dict[str, list[str]]
     independent_outlets: list[str | None]
+    entity_id: int | None = None
+    aliases: list[str] = Field(default_factory=list, description="the names the articles use for it")
+    identity_counts: dict[str, int] = Field(default_factory=dict)
+    kind_counts: dict[str, int] = Field(default_factory=dict)
+    referred_as: dict[str, int] = Field(default_factory=dict,
+                                        description="articles by how they refer to it: she, he, they, not said")
+    outlets: dict[str, int] = Field(default_factory=dict, description="articles per outlet")
+    role: str | None = None
+    external_id: str | None = Field(None, description="from a gazetteer, e.g. a Wikidata QID")
     relays: dict[str, str]
     earliest: str
     earliest_date: str | None
