@@ -40,6 +40,10 @@ def typed(nlp):
     ("The council plans to close two libraries.", "plans", "intention"),
     ("Witnesses saw the car speed away from the bank.", "saw", "perception"),
     ("Critics see him as a threat to the party.", "see", "belief"),
+    ("Poll: Voters Abandon The Party\n\nThe poll was taken in May.", ":", "finding"),
+    ("The judges would rule that the mines posed a threat.", "would rule", "intention"),
+    ("Data show that women hold 41 percent of the jobs.", "show", "finding"),
+    ("The Battleground States average shows Clinton ahead in Ohio.", "shows", "finding"),
 ])
 def test_acts_typed_by_cue(typed, text, cue, act):
     found = {c: a for c, a, _ in typed(text)}

@@ -357,6 +357,8 @@ def test_attribution_lexicons_parse_with_valid_confidences():
     "The town, known as the gateway to the lakes, grew fast.",
     "He was charged with fraud and money laundering last year.",
     "Apple released the new iPhone on Friday in six countries.",
+    "The casino company declared bankruptcy in 1991.",
+    "He was dubbed the debate winner on social media.",
 ])
 def test_attribution_naming_legal_and_product_verbs_are_no_cues(run, text):
     assert [texts(a.cue) for a in run(text)] == []
@@ -376,3 +378,24 @@ def test_attribution_verb_inside_a_quotation_is_no_nested_attribution(run):
     assert [texts(a.cue) for a in atts] == [["said"]]
     nested = run('"I told him they were lying," she said.')
     assert by_cue(nested, "told").parent == 0  # a report inside the quotation stays
+
+
+def test_attribution_priorities_name_every_rule_and_nothing_else():
+    from sourcetrace.attribution import RULES
+    from sourcetrace.attribution.base import PRIORITY
+
+    assert {name for module in RULES for name in module.RULE_NAMES} == set(PRIORITY)
+
+
+def test_attribution_misspelt_rule_name_fails_loudly(monkeypatch):
+    from sourcetrace.attribution import RULES, base
+
+    with pytest.raises(ValueError, match="'verb_comp'"):
+        Proposal(cue=[(0, 4)], content=[(5, 9)], rule="verb_comp")   # in a rule module
+    monkeypatch.setitem(base.PRIORITY, "verb_comp", 60)              # in the priorities
+    with pytest.raises(ValueError, match="verb_comp"):
+        base.check_rule_names(RULES)
+    monkeypatch.delitem(base.PRIORITY, "verb_comp")
+    monkeypatch.delitem(base.PRIORITY, "verb_ccomp")                  # a rule without one
+    with pytest.raises(ValueError, match="verb_ccomp"):
+        base.check_rule_names(RULES)

@@ -179,8 +179,11 @@ def _document_source(doc, source, lex: ActLexicon) -> str | None:
         if head.lemma_.lower() in lex.document_sources and head.lemma_.lower() != "number":
             break
         head = obj
-    if head.pos_ in ("NOUN", "PROPN") and head.lemma_.lower() in lex.document_sources:
-        return head.lemma_.lower()
+    if head.pos_ in ("PRON", "VERB", "AUX"):
+        return None
+    for form in (head.lemma_.lower(), head.lower_):  # "average" is often tagged ADJ
+        if form in lex.document_sources:
+            return form
     return None
 
 

@@ -413,7 +413,8 @@ def _not_a_report(ctx: Context, tok, frame: str, comp, prep) -> bool:
     naming     "named their son Misha", "a law called the Safe Streets Act", "named after",
                "known as" / "known for" (naming_verbs, with a proper-name complement or as
                a participle; "called the decision a disgrace" stays)
-    legal      "charged with fraud" (legal_preps after the verb)
+    legal      "charged with fraud" (legal_preps after the verb), "declared bankruptcy",
+               "filed suit" (legal_objects)
     product    "released the new iPhone" (release_objects: what a release reports)
     in quotes  "'My men were refusing to go back,' he said": a verb inside a quotation
                with an object or infinitive frame is the quoted story, not a report
@@ -434,10 +435,14 @@ def _not_a_report(ctx: Context, tok, frame: str, comp, prep) -> bool:
             return True  # "a law called ...", "a man named ..."
         if frame == "passive" and not named and lemma != "call":
             return True  # "was named in the lawsuit"
+        if lemma in words("label_verbs") and (frame == "passive" or is_passive(tok)):
+            return True  # "was dubbed the debate winner"
     if lemma == "know" and prep is not None and prep.lower_ in ("as", "for"):
         return True
     if prep is not None and prep.lower_ in words(f"legal_preps:{lemma}"):
         return True
+    if frame == "dobj" and any(o.lemma_.lower() in words("legal_objects") for o in comp):
+        return True  # "declared bankruptcy", "filed suit"
     if lemma in words("product_verbs") and frame == "dobj":
         objs = [c for c in comp if c.dep_ in ("dobj", "nsubjpass")] or list(comp)
         if objs and not any(o.lemma_.lower() in words("release_objects") for o in objs):
