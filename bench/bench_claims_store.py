@@ -15,7 +15,7 @@
    schema of their own (``sourcetrace_bench_claims``, dropped first) and the same
    commands against it.
 
-    nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 1000 [--postgres DSN]
+    nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 1000 [--compare 200] [--postgres DSN]
 """
 from __future__ import annotations
 
@@ -62,10 +62,44 @@ def ingest_into(db: str, inputs: Path, claims: bool) -> dict:
 
 
 def timed(cmd: list[str]) -> dict:
+    """Wall time of a command, and the CPU time it used (user + system: on a machine
+    shared with other work the steadier figure)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    return {"seconds": round(time.perf_counter() - t, 3), "exit": p.returncode,
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "exit": p.returncode,
             "first_line": (p.stdout or p.stderr).strip().splitlines()[:1]}
+
+
+def in_process(db: str, claim_id: str, text: str) -> dict:
+    """Open the store, read its claims and trace, in this process (imports and the
+    embedding model already loaded): what the commands do after Python starts."""
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.crossoutlet.corroboration import CrossOutlet, sync_with_store
+    from sourcetrace.crossoutlet.embed import get_embedder
+
+    embedder = get_embedder()
+    t = time.perf_counter()
+    with open_store(db) as store:
+        x = sync_with_store(store, cross=CrossOutlet(embedder=embedder))
+    read = time.perf_counter() - t
+    t = time.perf_counter()
+    x.trace_claim(claim_id)
+    by_id = time.perf_counter() - t
+    t = time.perf_counter()
+    x.trace_text(text)
+    by_text = time.perf_counter() - t
+    t = time.perf_counter()
+    clusters = x.clusters(min_outlets=2)
+    listed = time.perf_counter() - t
+    return {"claims": len(x.claims), "matches": len(x.matches), "clusters_2_outlets": len(clusters),
+            "read_seconds": round(read, 3), "trace_claim_seconds": round(by_id, 3),
+            "trace_text_seconds": round(by_text, 3), "clusters_seconds": round(listed, 3)}
 
 
 SERVER = """
@@ -76,7 +110,7 @@ from sourcetrace.corpus.store import open_store
 t = time.perf_counter()
 app = create_app(store=open_store(sys.argv[1]))
 async def main():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
         out = []
         for path in sys.argv[2:]:
             t1 = time.perf_counter()
@@ -92,9 +126,11 @@ def read_side(db: str) -> dict:
 
     with open_store(db) as store:
         batches = store.claim_batches()
-    claim_id = next(b.claims[0][0] for b in batches if b.matches and b.claims)
-    text = json.loads(next(b.claims[0][1] for b in batches if b.claims))["text"]
+    linked = [m[0] for b in batches for m in b.matches] or [c[0] for b in batches for c in b.claims]
+    claim_id = linked[len(linked) // 2]
+    text = next(json.loads(c[1])["text"] for b in batches for c in b.claims if c[0] == claim_id)
     return {
+        "in_process": in_process(db, claim_id, text),
         "claims_clusters": timed([str(BIN), "claims", "--clusters", "--db", db, "-n", "5"]),
         "trace_claim": timed([str(BIN), "trace", "--claim", claim_id, "--db", db]),
         "trace_text": timed([str(BIN), "trace", text, "--db", db]),
@@ -111,9 +147,8 @@ def copy_to_postgres(db: str, dsn: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
-    target = make_conninfo(dsn, options=f"-c search_path={SCHEMA}")
-    url = "postgresql://" if not target.startswith("postgres") else target
-    with open_store(db) as src, open_store(dsn if False else _pg_url(target)) as dst:
+    target = _pg_url(make_conninfo(dsn, options=f"-c search_path={SCHEMA}"))
+    with open_store(db) as src, open_store(target) as dst:
         ids = {}
         for a in src.iter_articles():
             ids[a.id] = dst.add(ArticleRecord(analysis=a.analysis, input=a.input, outlet=a.outlet,
@@ -122,7 +157,7 @@ def copy_to_postgres(db: str, dsn: str) -> str:
         for b in src.claim_batches():
             dst.add_claim_batch(b.article_id, b.signature, b.size, outlet=b.outlet,
                                 site_name=b.site_name, claims=b.claims, matches=b.matches)
-    return _pg_url(target)
+    return target
 
 
 def _pg_url(conninfo: str) -> str:
@@ -141,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--postgres", default=os.environ.get("SOURCETRACE_TEST_POSTGRES"))
-    parser.add_argument("--skip-plain", action="store_true",
-                        help="do not ingest without claims (no throughput comparison)")
+    parser.add_argument("--compare", type=int, default=None,
+                        help="compare ingest with and without claims on the first N articles "
+                             "(default: all of --n)")
     args = parser.parse_args(argv)
     if not POLNEAR.exists():
         print(f"{POLNEAR} is absent: this benchmark reads PolNeAR from ../shared", file=sys.stderr)
@@ -151,13 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         inputs = write_inputs(tmp, args.n)
-        if not args.skip_plain:
-            out["ingest_without_claims"] = ingest_into(str(tmp / "plain.db"), inputs, False)
+        compare = args.compare or args.n
+        if compare != args.n:
+            (tmp / "first").mkdir()
+            first = write_inputs(tmp / "first", compare)
+            out["compare_n"] = compare
+            out["compare_with_claims"] = ingest_into(str(tmp / "first.db"), first, True)
+        else:
+            first = inputs
+        out["ingest_without_claims"] = ingest_into(str(tmp / "plain.db"), first, False)
         out["ingest_with_claims"] = ingest_into(str(tmp / "claims.db"), inputs, True)
-        if not args.skip_plain:
-            a = out["ingest_without_claims"]["articles_per_second"]
-            b = out["ingest_with_claims"]["articles_per_second"]
-            out["throughput_drop"] = round(1 - b / a, 3)
+        a = out["ingest_without_claims"]["articles_per_second"]
+        b = out.get("compare_with_claims", out["ingest_with_claims"])["articles_per_second"]
+        out["throughput_drop"] = round(1 - b / a, 3)
         out["sqlite"] = read_side(str(tmp / "claims.db"))
         if args.postgres:
             out["postgres"] = read_side(copy_to_postgres(str(tmp / "claims.db"), args.postgres))

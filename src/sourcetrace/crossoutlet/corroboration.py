@@ -442,7 +442,8 @@ class CrossOutlet:
             aid = str(batch.article_id)
             if aid in self.articles:
                 continue
-            self.syndication.add_signature(aid, batch.signature, batch.size)
+            self.syndication.add_known(aid, batch.signature, batch.size,
+                                       [str(c) for c in batch.copies])
             self.articles.add(aid)
             if batch.site_name and batch.outlet:
                 self.aliases.setdefault(batch.outlet, set()).add(batch.site_name)
@@ -467,7 +468,7 @@ class CrossOutlet:
         name = (analysis.meta or {}).get("site_name")
         if name and outlet:
             self.aliases.setdefault(outlet, set()).add(name)
-        self.syndication.add(aid, cleaned_text(analysis))
+        copies = self.syndication.add(aid, cleaned_text(analysis))
         self.articles.add(aid)
         found = self._add_claims(claims)
         signature, size = self.syndication.signature_bytes(aid)
@@ -477,7 +478,8 @@ class CrossOutlet:
         links = tuple((m.claim_id, m.other_id, json.dumps(m.evidence.to_dict()))
                       for m in found)
         seq = store.add_claim_batch(article_id, signature, size, outlet=outlet,
-                                    site_name=name, claims=rows, matches=links)
+                                    site_name=name, claims=rows, matches=links,
+                                    copies=[int(d.other_id) for d in copies])
         if seq is not None and seq == self.batch_seq + 1:
             self.batch_seq = seq
         return claims

@@ -120,12 +120,10 @@ class SyndicationIndex:
     """Incremental near-duplicate clustering (MinHash LSH + union-find)."""
 
     def __init__(self, options: SyndicationOptions | None = None) -> None:
-        from datasketch import MinHashLSH
-
         self.options = options or SyndicationOptions()
-        self._lsh = MinHashLSH(threshold=self.options.lsh_threshold,
-                               num_perm=self.options.num_perm)
-        self._signatures: dict[str, object] = {}
+        self._lsh = None                  # MinHashLSH, built when a new text arrives
+        self._unindexed: list[str] = []   # known articles not yet in the LSH
+        self._signatures: dict[str, object] = {}     # MinHash, or (bytes) until needed
         self._sizes: dict[str, int] = {}
         self._parent: dict[str, str] = {}
         self._order: dict[str, int] = {}
@@ -145,7 +143,50 @@ class SyndicationIndex:
     def signature_bytes(self, article_id: str) -> tuple[bytes, int]:
         """The stored signature of an article as bytes (for a store) and its shingle count."""
         mh = self._signatures[article_id]
+        if isinstance(mh, bytes):
+            return mh, self._sizes[article_id]
         return np.asarray(mh.hashvalues, dtype=np.uint32).tobytes(), self._sizes[article_id]
+
+    def _minhash(self, article_id: str):
+        mh = self._signatures[article_id]
+        if isinstance(mh, bytes):
+            from datasketch import MinHash
+
+            mh = MinHash(num_perm=self.options.num_perm, seed=self.options.seed,
+                         hashvalues=np.frombuffer(mh, dtype=np.uint32).copy(), scheme=SCHEME)
+            self._signatures[article_id] = mh
+        return mh
+
+    def _index(self):
+        """The LSH over every article's signature (built on first need)."""
+        if self._lsh is None:
+            from datasketch import MinHashLSH
+
+            self._lsh = MinHashLSH(threshold=self.options.lsh_threshold,
+                                   num_perm=self.options.num_perm)
+        for aid in self._unindexed:
+            if self._sizes[aid]:
+                self._lsh.insert(aid, self._minhash(aid))
+        self._unindexed = []
+        return self._lsh
+
+    def add_known(self, article_id: str, hashvalues: bytes, size: int,
+                  copies: Iterable[str] = ()) -> None:
+        """Add an article whose copies are already known (read back from a store):
+        no MinHash is computed and nothing is imported until a new text arrives."""
+        if article_id in self._signatures:
+            return
+        if len(hashvalues) != 4 * self.options.num_perm:
+            raise ConfigError(f"stored signature has {len(hashvalues) // 4} permutations, "
+                              f"the index uses {self.options.num_perm}")
+        self._signatures[article_id] = bytes(hashvalues)
+        self._sizes[article_id] = size
+        self._parent[article_id] = article_id
+        self._order[article_id] = len(self._order)
+        self._unindexed.append(article_id)
+        for other in copies:
+            if other in self._parent:
+                self._union(article_id, other)
 
     # -- adding -----------------------------------------------------------------
     def __contains__(self, article_id: str) -> bool:
@@ -175,8 +216,9 @@ class SyndicationIndex:
         if article_id in self._signatures:
             return self.evidence.get(article_id, [])
         found: list[Duplicate] = []
+        lsh = self._index()
         if size:
-            for other in self._lsh.query(mh):
+            for other in lsh.query(mh):
                 decision = self.compare(article_id, mh, size, other)
                 if decision is not None:
                     found.append(decision)
@@ -185,7 +227,7 @@ class SyndicationIndex:
         self._parent[article_id] = article_id
         self._order[article_id] = len(self._order)
         if size:
-            self._lsh.insert(article_id, mh)
+            lsh.insert(article_id, mh)
         for d in found:
             self._union(article_id, d.other_id)
         found.sort(key=lambda d: -d.jaccard)
@@ -196,7 +238,7 @@ class SyndicationIndex:
         """Decide whether an article (signature ``mh``, ``size`` shingles) copies ``other``."""
         o = self.options
         other_size = self._sizes[other]
-        jaccard = float(mh.jaccard(self._signatures[other]))
+        jaccard = float(mh.jaccard(self._minhash(other)))
         inter = jaccard * (size + other_size) / (1.0 + jaccard)
         smaller = min(size, other_size)
         containment = min(1.0, inter / smaller) if smaller else 0.0

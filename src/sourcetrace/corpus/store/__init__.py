@@ -190,7 +190,8 @@ class ClaimBatch:
 
     ``claims``: (claim id, the Claim as JSON, its embedding as float16 bytes);
     ``matches``: (claim id, other claim id, the MatchEvidence as JSON) found when the
-    article arrived; ``seq``: the store's order of batches (0 before it is stored).
+    article arrived; ``copies``: the ids of earlier articles it copies (syndication);
+    ``seq``: the store's order of batches (0 before it is stored).
     """
 
     article_id: int
@@ -201,6 +202,7 @@ class ClaimBatch:
     claims: tuple[tuple[str, str, bytes], ...] = ()
     matches: tuple[tuple[str, str, str], ...] = ()
     seq: int = 0
+    copies: tuple[int, ...] = ()
 
 
 @runtime_checkable
@@ -264,7 +266,8 @@ class Store(Protocol):
     def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
-                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+                        matches: Iterable[tuple[str, str, str]] = (),
+                        copies: Iterable[int] = ()) -> int | None:
         """Store one article's claims, vectors and matches (see ClaimBatch) in one
         transaction; the batch's seq, or None when that article's claims are stored."""
 
@@ -461,18 +464,20 @@ def group_limit(rows: list[SourceCount], limit: int) -> list[SourceCount]:
 
 def claim_batches_from_rows(heads: Iterable[tuple], claims: Iterable[tuple],
                             matches: Iterable[tuple]) -> list[ClaimBatch]:
-    """ClaimBatch records from (seq, article_id, signature, size, outlet, site_name),
-    (batch, id, data, vector) and (batch, claim_id, other_id, evidence) rows."""
+    """ClaimBatch records from (seq, article_id, signature, size, outlet, site_name,
+    copies as JSON), (batch, id, data, vector) and (batch, claim_id, other_id,
+    evidence) rows."""
     by_batch: dict[int, tuple[list, list]] = {}
     for batch, *rest in claims:
         by_batch.setdefault(int(batch), ([], []))[0].append((rest[0], rest[1], bytes(rest[2])))
     for batch, *rest in matches:
         by_batch.setdefault(int(batch), ([], []))[1].append(tuple(rest))
     out = []
-    for seq, article_id, signature, size, outlet, site_name in heads:
+    for seq, article_id, signature, size, outlet, site_name, copies in heads:
         cs, ms = by_batch.get(int(seq), ([], []))
         out.append(ClaimBatch(int(article_id), bytes(signature), int(size), outlet, site_name,
-                              tuple(cs), tuple(ms), int(seq)))
+                              tuple(cs), tuple(ms), int(seq),
+                              tuple(int(c) for c in json.loads(copies or "[]"))))
     return out
 
 
@@ -517,11 +522,11 @@ def article_fields(record: ArticleRecord) -> dict[str, Any]:
     return {
         "content_hash": record.content_hash, "outlet": record.outlet, "url": record.url,
         "canonical_url": record.canonical_url, "title": record.title, "author": record.author,
-        "record_id": record.record_id,
         "date": record.date, "input": record.input, "input_kind": record.input_kind,
         "raw": record.raw if record.raw != a.text else None, "text": a.text,
         "analysis": a.to_json(), "profile": json.dumps(a.profile) if a.profile is not None else None,
         "n_attributions": len(a.attributions), "n_sources": len(a.sources), "added_at": now_iso(),
+        "record_id": record.record_id,
         "model": record.model, "model_version": record.model_version,
     }
 

@@ -60,9 +60,10 @@ class MemoryStore:
     def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
-                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+                        matches: Iterable[tuple[str, str, str]] = (),
+                        copies: Iterable[int] = ()) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
-                           tuple(claims), tuple(matches))
+                           tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
         if batch.article_id in self._claim_batches:
             return None
         if batch.article_id not in self._articles:

@@ -8,6 +8,7 @@ each call holds the connection alone.
 """
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, Iterable, Iterator
 
@@ -195,16 +196,17 @@ class PostgresStore:
     def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
-                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+                        matches: Iterable[tuple[str, str, str]] = (),
+                        copies: Iterable[int] = ()) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
-                           tuple(claims), tuple(matches))
+                           tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
         try:
             with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
                 cur.execute("INSERT INTO claim_batches (article_id, signature, size, outlet, "
-                            "site_name) VALUES (%s, %s, %s, %s, %s) "
+                            "site_name, copies) VALUES (%s, %s, %s, %s, %s, %s) "
                             "ON CONFLICT (article_id) DO NOTHING RETURNING seq",
                             (batch.article_id, batch.signature, batch.size, batch.outlet,
-                             batch.site_name))
+                             batch.site_name, json.dumps(batch.copies)))
                 row = cur.fetchone()
                 if row is None:
                     return None
@@ -228,8 +230,9 @@ class PostgresStore:
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         with self._lock:
-            heads = self._query_locked("SELECT seq, article_id, signature, size, outlet, site_name "
-                                       "FROM claim_batches WHERE seq > %s ORDER BY seq", (after,))
+            heads = self._query_locked("SELECT seq, article_id, signature, size, outlet, site_name, "
+                                       "copies FROM claim_batches WHERE seq > %s ORDER BY seq",
+                                       (after,))
             claims = self._query_locked("SELECT batch, id, data, vector FROM claims "
                                         "WHERE batch > %s ORDER BY batch, pos", (after,))
             matches = self._query_locked("SELECT batch, claim_id, other_id, evidence FROM "

@@ -218,18 +218,19 @@ class SqliteStore:
     def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
-                        matches: Iterable[tuple[str, str, str]] = ()) -> int | None:
+                        matches: Iterable[tuple[str, str, str]] = (),
+                        copies: Iterable[int] = ()) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
-                           tuple(claims), tuple(matches))
+                           tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
         c = self.conn
         try:
             c.execute("BEGIN IMMEDIATE")
             try:
                 row = c.execute(
-                    "INSERT INTO claim_batches (article_id, signature, size, outlet, site_name) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING RETURNING seq",
-                    (batch.article_id, batch.signature, batch.size, batch.outlet,
-                     batch.site_name)).fetchone()
+                    "INSERT INTO claim_batches (article_id, signature, size, outlet, site_name, "
+                    "copies) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING "
+                    "RETURNING seq", (batch.article_id, batch.signature, batch.size, batch.outlet,
+                                      batch.site_name, json.dumps(batch.copies))).fetchone()
                 if row is not None:
                     c.executemany("INSERT OR REPLACE INTO claims (id, pos, batch, data, vector) "
                                   "VALUES (?, ?, ?, ?, ?)",
@@ -250,8 +251,9 @@ class SqliteStore:
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         c = self.conn
         try:
-            heads = c.execute("SELECT seq, article_id, signature, size, outlet, site_name FROM "
-                              "claim_batches WHERE seq > ? ORDER BY seq", (after,)).fetchall()
+            heads = c.execute("SELECT seq, article_id, signature, size, outlet, site_name, "
+                              "copies FROM claim_batches WHERE seq > ? ORDER BY seq",
+                              (after,)).fetchall()
             claims = c.execute("SELECT batch, id, data, vector FROM claims WHERE batch > ? "
                                "ORDER BY batch, pos", (after,)).fetchall()
             matches = c.execute("SELECT batch, claim_id, other_id, evidence FROM claim_matches "

@@ -1,7 +1,9 @@
 -- Claims across outlets (crossoutlet/): written at ingest time, one batch per article,
 -- so every process reading the store sees the same claims at once.
 -- claim_batches: one row per article whose claims are in (even with none), with its
--- syndication signature (MinHash, crossoutlet/syndication.py) and the outlet's own name.
+-- syndication signature (MinHash, crossoutlet/syndication.py), the outlet's own name and
+-- the earlier articles it was found to copy (a JSON list of article ids), so readers
+-- get the syndication clusters without hashing anything.
 -- claims: one row per claim, pos its order within the article: the Claim as JSON and its embedding (float16, 384 values).
 -- claim_matches: confirmed matches with their evidence (cosine, score, every check);
 -- the clusters are their connected components.
@@ -12,7 +14,8 @@ CREATE TABLE claim_batches (
     signature  BYTEA NOT NULL,
     size       INTEGER NOT NULL,
     outlet     TEXT,
-    site_name  TEXT
+    site_name  TEXT,
+    copies     TEXT NOT NULL DEFAULT '[]'
 );
 
 CREATE TABLE claims (
