@@ -376,6 +376,7 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
 
             await anyio.to_thread.run_sync(pipeline.load_for, config)
         yield
+        app.state.services.close()   # queued work is dropped at shutdown, never started
 
     app = FastAPI(
         lifespan=lifespan,
