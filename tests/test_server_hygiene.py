@@ -107,7 +107,6 @@ def test_server_hygiene_a_full_queue_answers_503_at_once(gate):
 
 
 def test_server_hygiene_a_request_past_the_time_limit_answers_504(gate):
-    events, _ = gate
     app = create_app(DEFAULT, time_limit=1.0)
     t0 = time.perf_counter()
     r = client(app).post("/api/analyze", json={"text": "slow"})
@@ -116,7 +115,7 @@ def test_server_hygiene_a_request_past_the_time_limit_answers_504(gate):
 
 
 def test_server_hygiene_claim_building_blocks_no_analysis(gate, monkeypatch):
-    events, started = gate
+    events, _started = gate
     building = threading.Event()
 
     def slow_sync(store, folder, *, cross=None, progress=None):
