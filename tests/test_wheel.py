@@ -118,3 +118,43 @@ def test_wheel_tiny_train_writes_only_where_it_is_told(installed, seed_gold):
     refused = _run([installed["bin"] / "sourcetrace", "train", "--data", "corrections.jsonl",
                     "--base", "fast"], cwd=work)
     assert refused.returncode != 0 and "--output" in refused.stderr
+
+
+def test_wheel_ingest_and_serve_answer_from_the_installed_package(installed):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ingest = _run([installed["bin"] / "sourcetrace", "ingest", "seed.txt", "--db", "served.db"],
+                  cwd=installed["work"])
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    server = subprocess.Popen([str(installed["bin"] / "sourcetrace"), "serve", "--db",
+                               "served.db", "--port", str(port)], cwd=installed["work"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
+                                            timeout=5) as response:
+                    assert response.status == 200
+                    health = json.loads(response.read())
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/articles",
+                                            timeout=30) as response:
+                    listed = json.loads(response.read())
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"serve did not answer: {server.stderr.read()[-2000:]}")
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert health["status"] == "ok" and health["store"] is True
+    assert listed["total"] == 1                      # the article ingested above
+
