@@ -119,16 +119,24 @@ def trace(
             matches, cluster = x.trace_text(text)
     except SourcetraceError as exc:
         raise fail(exc)
+    checked = x.checked(text=text, claim_ids=cluster.claim_ids if cluster else ())
     if output is Out.json:
         typer.echo(json.dumps({"matches": [m.to_dict() for m in matches],
-                               "cluster": cluster.to_dict() if cluster else None},
-                              ensure_ascii=False, indent=1))
+                               "cluster": cluster.to_dict() if cluster else None,
+                               "factchecks": checked}, ensure_ascii=False, indent=1))
     if cluster is None:
+        from ..output.text import printable
+
+        for fc in checked:
+            typer.echo(printable(f"fact-check: {_fact_check(fc)}"))
         typer.echo("no claim in the corpus states this", err=True)
         raise typer.Exit(NO_MATCH)
     if output is Out.json:
         return
     from ..output.text import printable
+
+    for fc in checked:
+        typer.echo(printable(f"fact-check: {_fact_check(fc)}"))
 
     typer.echo(printable(f"claim: {cluster.text}"))
     typer.echo(printable(f"first: {cluster.earliest_outlet} {cluster.earliest_date or ''} "
@@ -144,3 +152,32 @@ def trace(
         voice = next((v for v, ids in cluster.voices.items() if cid in ids), "")
         rows.append([cid, c.outlet, c.date, voice, _source(c), c.text])
     print_table("appearances", ["claim", "outlet", "date", "voice", "source", "text"], rows)
+
+
+def _fact_check(fc: dict) -> str:
+    from ..crossoutlet.factchecks import FactCheck
+
+    return f"{FactCheck.from_dict(fc).describe()}: \u201c{fc['claim']}\u201d"
+
+
+factchecks_app = typer.Typer(help="Fact-checks (schema.org ClaimReview) matched to claims.",
+                             no_args_is_help=True)
+app.add_typer(factchecks_app, name="factchecks")
+
+
+@factchecks_app.command("import")
+def factchecks_import(
+    file: str = typer.Argument(..., help="A fact-check page (HTML with JSON-LD), a JSON-LD file "
+                                         "or JSON lines of ClaimReview objects."),
+    db: Optional[str] = db_option(),
+) -> None:
+    """Import fact-checks into the store: `trace` shows the fact-checker, rating, date and
+    URL of every claim that states a checked claim."""
+    from ..crossoutlet.factchecks import import_factchecks
+
+    try:
+        with open_existing_store(db) as store:
+            checks = import_factchecks(store, file)
+    except SourcetraceError as exc:
+        raise fail(exc)
+    typer.echo(f"imported {len(checks)} fact-check(s) from {file}")

@@ -385,6 +385,8 @@ class CrossOutlet:
         self.articles: set[str] = set()
         self.aliases: dict[str, set[str]] = {}
         self.batch_seq = 0                 # the last claim batch read from a store
+        self.factchecks: list = []         # factchecks.FactCheck, read from a store
+        self.factcheck_vectors = np.zeros((0, 384), dtype=np.float32)
 
     # -- adding ------------------------------------------------------------------
     def add_article(self, analysis, *, article_id: str | None = None, outlet: str | None = None,
@@ -456,6 +458,38 @@ class CrossOutlet:
                 self.matches[tuple(sorted((a, b)))] = m
             read += 1
         return read
+
+    def load_factchecks(self, store) -> int:
+        """Read the fact-checks kept in the store (``sourcetrace factchecks import``)."""
+        from .factchecks import FactCheck
+
+        rows = store.factchecks() if hasattr(store, "factchecks") else []
+        self.factchecks = [FactCheck.from_dict(json.loads(data)) for _, data, _ in rows]
+        self.factcheck_vectors = (np.stack([np.frombuffer(v, dtype=np.float16) for *_, v in rows])
+                                  .astype(np.float32) if rows else np.zeros((0, 384), np.float32))
+        return len(rows)
+
+    def checked(self, *, text: str | None = None, claim_ids: Sequence[str] = ()
+                ) -> list[dict[str, Any]]:
+        """The fact-checks that state the same as ``text`` or as one of ``claim_ids``,
+        each once: the FactCheck's fields, the claim it matched and the evidence."""
+        from .factchecks import match_factchecks
+
+        if not self.factchecks:
+            return []
+        asked: list[tuple[str | None, str, np.ndarray]] = []
+        if text:
+            asked.append((None, text, self.matcher._embed([text])[0]))
+        for cid in claim_ids:
+            asked.append((cid, self.claims[cid].text, self.matcher.index.vector(cid)))
+        seen: dict[str, dict[str, Any]] = {}
+        for cid, words, vector in asked:
+            for fc, evidence in match_factchecks(words, self.factchecks, self.factcheck_vectors,
+                                                 vector, self.match_options):
+                if fc.id not in seen:
+                    seen[fc.id] = {**fc.to_dict(), "matched_claim": cid,
+                                   "evidence": evidence.to_dict()}
+        return list(seen.values())
 
     def add_stored(self, store, article_id: int, analysis, *, outlet: str | None = None,
                    date: str | None = None, url: str | None = None) -> list[Claim]:
@@ -679,6 +713,7 @@ def sync_with_store(store, folder: None = None, *, cross: CrossOutlet | None = N
     """
     x = cross if cross is not None else CrossOutlet()
     x.load_store(store)
+    x.load_factchecks(store)
     if len(x.articles) < store.count():
         for stored in store.iter_articles():
             if str(stored.id) in x.articles:

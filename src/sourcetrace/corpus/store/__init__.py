@@ -274,6 +274,13 @@ class Store(Protocol):
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         """The claim batches with seq > ``after``, in seq order."""
 
+    def add_factchecks(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
+        """Store fact-checks (id, the FactCheck as JSON, the float16 embedding of its
+        claim) in one transaction, replacing those with the same id; how many."""
+
+    def factchecks(self) -> list[tuple[str, str, bytes]]:
+        """Every stored fact-check as (id, JSON, vector), in id order."""
+
     def close(self) -> None: ...
 
     def __enter__(self) -> "Store": ...

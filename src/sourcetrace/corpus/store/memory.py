@@ -53,6 +53,7 @@ class MemoryStore:
         self._failures: dict[str, FailureRecord] = {}
         self._index: list[tuple[int, dict[str, Any], list[str]]] = []
         self._claim_batches: dict[int, ClaimBatch] = {}       # article id -> its batch
+        self._factchecks: dict[str, tuple[str, str, bytes]] = {}
 
     def migrations(self) -> list[int]:
         return []
@@ -71,6 +72,15 @@ class MemoryStore:
         seq = len(self._claim_batches) + 1
         self._claim_batches[batch.article_id] = dataclasses.replace(batch, seq=seq)
         return seq
+
+    def add_factchecks(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
+        rows = [(i, d, bytes(v)) for i, d, v in rows]
+        for i, d, v in rows:
+            self._factchecks[i] = (i, d, v)
+        return len(rows)
+
+    def factchecks(self) -> list[tuple[str, str, bytes]]:
+        return [self._factchecks[i] for i in sorted(self._factchecks)]
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         return sorted((b for b in self._claim_batches.values() if b.seq > after),

@@ -240,6 +240,22 @@ class PostgresStore:
                                          "claim_id, other_id", (after,))
         return claim_batches_from_rows(heads, claims, matches)
 
+    def add_factchecks(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
+        rows = [(i, d, bytes(v)) for i, d, v in rows]
+        try:
+            with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+                if rows:
+                    cur.executemany("INSERT INTO factchecks (id, data, vector) VALUES (%s, %s, %s) "
+                                    "ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, "
+                                    "vector = EXCLUDED.vector", rows)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"could not store fact-checks in PostgreSQL: {_one_line(exc)}") from exc
+        return len(rows)
+
+    def factchecks(self) -> list[tuple[str, str, bytes]]:
+        return [(i, d, bytes(v)) for i, d, v in
+                self._query("SELECT id, data, vector FROM factchecks ORDER BY id")]
+
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()
         self._execute(

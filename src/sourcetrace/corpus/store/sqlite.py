@@ -263,6 +263,26 @@ class SqliteStore:
             raise StoreError(f"could not read the claims of {self.path!r}: {exc}") from exc
         return claim_batches_from_rows(heads, claims, matches)
 
+    def add_factchecks(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
+        rows = [(i, d, bytes(v)) for i, d, v in rows]
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.executemany("INSERT OR REPLACE INTO factchecks (id, data, vector) "
+                              "VALUES (?, ?, ?)", rows)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not store fact-checks in {self.path!r}: {exc}") from exc
+        return len(rows)
+
+    def factchecks(self) -> list[tuple[str, str, bytes]]:
+        return [(i, d, bytes(v)) for i, d, v in self.read_sql(
+            "SELECT id, data, vector FROM factchecks ORDER BY id")]
+
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()
         self.conn.execute(

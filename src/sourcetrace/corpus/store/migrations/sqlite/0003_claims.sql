@@ -35,3 +35,11 @@ CREATE TABLE claim_matches (
     PRIMARY KEY (claim_id, other_id)
 );
 CREATE INDEX claim_matches_batch ON claim_matches (batch);
+
+-- factchecks: ClaimReview verdicts imported with `sourcetrace factchecks import`
+-- (crossoutlet/factchecks.py): the FactCheck as JSON and the embedding of its claim.
+CREATE TABLE factchecks (
+    id         TEXT PRIMARY KEY,
+    data       TEXT NOT NULL,
+    vector     BLOB NOT NULL
+);
