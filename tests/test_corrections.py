@@ -107,6 +107,11 @@ def test_corrections_brat_round_trip_keeps_sources_and_offsets(seed):
     assert [_key(a) for a in back.attributions] == [_key(a) for a in seed.attributions]
     assert _typed(back) == _typed(seed)
     assert [a.parent for a in back.attributions] == [a.parent for a in seed.attributions]
+    # the mentions of one voice stay one source ("Rosemary Thomas ...", "she", "Ms Thomas")
+    assert len(back.sources) == len({a.source_id for a in seed.attributions
+                                     if a.source_id is not None})
+    assert {s.name for s in back.sources} >= {seed.source_of(a).name for a in seed.attributions
+                                              if a.source}
     with pytest.raises(RecordError):
         labelstudio.read_brat(ann + "A99\tSourceKind T1 robot\n", seed.text)
 

@@ -41,6 +41,7 @@ A Label Studio task, one region per fragment of every attribution:
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -278,6 +279,10 @@ def to_brat(analysis: Analysis) -> str:
         A2<TAB>SourceKind T1 official
         A3<TAB>Kind E1 direct
         A4<TAB>Act E1 speech
+        #9<TAB>AnnotatorNotes T1<TAB>source 0: Belarus commanders
+
+    The note on a source span names its voice (the source's id and name): spans with
+    the same id are mentions of one source ("Rosemary Thomas", "she").
     """
     from . import formats
 
@@ -285,6 +290,7 @@ def to_brat(analysis: Analysis) -> str:
     lines = ann.splitlines() if ann else []
     spans, events = _brat_ids(ann)
     extra: list[str] = []
+    voices: dict[str, str] = {}
     for i, att in enumerate(analysis.attributions):
         eid = f"E{i + 1}"
         if eid not in events:
@@ -295,6 +301,8 @@ def to_brat(analysis: Analysis) -> str:
         source = analysis.source_of(att)
         tid = events[eid].get("source") or eid    # no source span: on the event itself
         if source is not None:
+            if tid != eid:
+                voices.setdefault(tid, f"source {source.id}: {source.name}")
             if source.identity:
                 extra.append(f"Identity {tid} {source.identity}")
             if source.kind:
@@ -304,6 +312,9 @@ def to_brat(analysis: Analysis) -> str:
         if line not in seen:
             seen.append(line)
     lines += [f"A{n}\t{line}" for n, line in enumerate(seen, 1)]
+    first = sum(1 for line in lines if line.startswith("#")) + 1
+    lines += [f"#{n}\tAnnotatorNotes {tid}\t{note}"
+              for n, (tid, note) in enumerate(voices.items(), first)]
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -334,7 +345,13 @@ def read_brat(ann: str, text: str) -> Analysis:
     base = formats.read_brat(ann, text)
     spans, events = _brat_ids(ann)
     attrs: dict[str, dict[str, str]] = defaultdict(dict)
+    voice_of: dict[str, tuple[str, str | None]] = {}
     for rec in formats._records(ann):
+        if rec.startswith("#"):
+            parts = rec.split("\t", 2)
+            note = re.match(r"\s*source (\d+)(?::\s*(.*))?", parts[2] if len(parts) == 3 else "")
+            if note and parts[1].split()[-1].startswith("T"):
+                voice_of[parts[1].split()[-1]] = (f"s{note.group(1)}", note.group(2))
         if rec.startswith("A"):
             try:
                 _, body = rec.split("\t", 1)
@@ -360,7 +377,9 @@ def read_brat(ann: str, text: str) -> Analysis:
             for span in getattr(att, role):
                 region: dict[str, Any] = {"role": role, "span": span}
                 if role == "source" and tid:
-                    region.update(source=tid, identity=attrs.get(tid, {}).get("Identity"),
+                    voice, name = voice_of.get(tid, (tid, None))
+                    region.update(source=voice, source_name=name,
+                                  identity=attrs.get(tid, {}).get("Identity"),
                                   source_kind=attrs.get(tid, {}).get("SourceKind"))
                 group.append(region)
         anchor = next((r for role in ("cue", "content", "source") for r in group
