@@ -102,9 +102,10 @@ def test_robustness_learned_pairing_is_linear():
     assert len(out) == 10_000
 
 
-def test_robustness_long_article_goes_through_spacy_in_chunks():
-    text = "\n\n".join(article(n) for n in range(90))  # ~45,000 characters
-    pieces = pipeline.split_chunks(text)
+def test_robustness_long_article_goes_through_spacy_in_chunks(monkeypatch):
+    monkeypatch.setattr(pipeline, "CHUNK_CHARS", 20_000)  # a shorter text to analyse
+    text = "\n\n".join(article(n) for n in range(90))  # ~48,000 characters
+    pieces = pipeline.split_chunks(text, pipeline.CHUNK_CHARS)
     assert "".join(pieces) == text and len(pieces) > 2
     assert max(len(p) for p in pieces) <= pipeline.CHUNK_CHARS + 10
     a = sourcetrace.analyze(text, config=CONFIG)
@@ -112,7 +113,8 @@ def test_robustness_long_article_goes_through_spacy_in_chunks():
     assert sum(1 for x in a.attributions if x.cue[0].text == "said") >= 100
 
 
-def test_robustness_time_budget_fails_one_document_and_the_batch_goes_on():
+def test_robustness_time_budget_fails_one_document_and_the_batch_goes_on(monkeypatch):
+    monkeypatch.setattr(pipeline, "CHUNK_CHARS", 20_000)
     long = "\n\n".join(article(n) for n in range(100))  # chunked: checked between chunks
     store = MemoryStore()
     config = Config(require_english=False, time_budget=1.5)

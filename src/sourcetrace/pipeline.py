@@ -129,7 +129,7 @@ def analyze_documents(documents: Iterable[read.Document], *, config: Config = DE
 
 # --------------------------------------------------------------------------- long inputs
 
-CHUNK_CHARS = 20_000  # a text longer than this goes through spaCy in chunks of about this size
+CHUNK_CHARS = 50_000  # a text longer than this goes through spaCy in chunks of about this size
 _RUN_CHARS = 80       # a run of this many non-space characters is tokenized in pieces ...
 _RUN_PIECE = 40       # ... of this many characters
 _MAX_SENTENCE_TOKENS = 150  # tokens without a sentence end before one is forced
@@ -223,7 +223,7 @@ def _long_doc(nlp, text: str, deadline: "_Deadline"):
     from spacy.tokens import Doc
 
     done = []
-    chunks = (make_doc(nlp, piece) for piece in split_chunks(text))
+    chunks = (make_doc(nlp, piece) for piece in split_chunks(text, CHUNK_CHARS))
     disable = [ATTRIBUTIONS] if ATTRIBUTIONS in nlp.pipe_names else []
     for chunk in nlp.pipe(chunks, batch_size=2, disable=disable):
         done.append(chunk)
