@@ -470,9 +470,10 @@ class SourcetraceComponent:
     """spaCy component ``sourcetrace``: everything in one step, on any English pipeline
     with a tagger, a parser and a lemmatizer (``nlp.add_pipe("sourcetrace")``).
 
-    It runs the trained role tagger (when ``rules_only`` is off and the Doc has the
-    96-wide ``doc.tensor`` of spaCy's CNN pipelines: sm, md, lg; otherwise the rules
-    alone), the attribution rules, then sources, assertions and profile, and sets
+    It runs the trained role tagger (when ``rules_only`` is off and the Doc has a
+    ``doc.tensor`` of the 96 columns it was trained on, as en_core_web_sm gives;
+    otherwise the rules alone), the attribution rules, then sources, assertions and
+    profile, and sets
     ``doc.spans["sourcetrace"]`` and the ``doc._`` extensions.
     """
 
