@@ -19,7 +19,31 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
+
+def test_wheel_lock_pins_every_dependency_within_its_range():
+    """requirements/lock.txt (what make setup installs) pins, with hashes, a version inside
+    pyproject.toml's range for every dependency, the dev and model extras included."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in ("dev", "model"):
+        wanted += project["optional-dependencies"][extra]
+    lock = (ROOT / "requirements" / "lock.txt").read_text(encoding="utf-8")
+    pins = {canonicalize_name(m.group(1)): m.group(2)
+            for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", lock, re.M)}
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 4)[-1])
+    assert all("--hash=sha256:" in b for b in blocks if "==" in b)
+    for line in wanted:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not pinned in requirements/lock.txt (make lock)"
+        assert req.specifier.contains(pins[name], prereleases=True), \
+            f"{req.name}=={pins[name]} is outside {req.specifier} (make lock)"
 
 
 def _run(args, cwd, timeout=300, **kwargs):
@@ -69,6 +93,7 @@ def installed(tmp_path_factory, seed_gold):
     return {"wheel": wheel, "py": py, "bin": env_dir / "bin", "work": work}
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_files_the_commands_need(installed):
     import zipfile
 
@@ -83,6 +108,7 @@ def test_wheel_carries_the_files_the_commands_need(installed):
     assert "[spacy_factories]" in points and "sourcetrace = sourcetrace.pipeline:factories" in points
 
 
+@pytest.mark.slow
 def test_wheel_analyze_and_extract_run_from_the_installed_package(installed):
     where = _run([installed["py"], "-c", "import sourcetrace; print(sourcetrace.__file__)"],
                  cwd=installed["work"])
@@ -101,6 +127,7 @@ def test_wheel_analyze_and_extract_run_from_the_installed_package(installed):
     assert spans["id"] == "seed" and spans["attributions"]
 
 
+@pytest.mark.slow
 def test_wheel_tiny_train_writes_only_where_it_is_told(installed, seed_gold):
     work = installed["work"]
     record = {"id": "seed", "text": seed_gold["text"],
@@ -120,6 +147,7 @@ def test_wheel_tiny_train_writes_only_where_it_is_told(installed, seed_gold):
     assert refused.returncode != 0 and "--output" in refused.stderr
 
 
+@pytest.mark.slow
 def test_wheel_ingest_and_serve_answer_from_the_installed_package(installed):
     import socket
     import time
