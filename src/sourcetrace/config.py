@@ -95,7 +95,8 @@ class Config:
 
 DEFAULT = Config()
 WEB_ACTS = ("speech",)     # the web UI shows speech first; its legend adds the other acts
-WEB_MIN_CONFIDENCE = 0.5   # and attributions at least this likely to be right
+WEB_MIN_CONFIDENCE = 0.6   # and attributions at least this likely to be right (on PolNeAR
+                           # dev: speech kept 1325 of 1493, right 87% instead of 85%)
 
 
 # --------------------------------------------------------------------------- lexicon files
