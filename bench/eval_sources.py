@@ -3,6 +3,7 @@
     python bench/eval_sources.py                 # tables for identity, kind and assertion classes
     python bench/eval_sources.py --json          # the same figures as JSON
     python bench/eval_sources.py --speed 40      # time sources+assertions+profile against analyze
+    python bench/eval_sources.py --speakers      # speaker references and entity pairs (found attributions)
 
 Typing is scored given the gold source span: every gold attribution of a labelled
 PolNeAR train article becomes a model.Attribution (source, cue, content from the
@@ -241,17 +242,105 @@ def _table(name: str, block: dict) -> str:
     return "\n".join(lines)
 
 
+_NAME_NOISE = {"the", "a", "an", "mr", "mrs", "ms", "dr", "rev", "sen", "rep", "gov", "president", "former", "s"}
+
+
+def _name_tokens(text: str) -> list[str]:
+    import re
+
+    return [t for t in re.findall(r"[\w-]+", text.lower().replace("’s", "").replace("'s", ""))
+            if t not in _NAME_NOISE]
+
+
+def same_reference(speaker: str | None, ref: str) -> bool:
+    """Whether a resolved speaker names the labelled reference: a shared name word (titles
+    and determiners dropped) and, where both give two words or more, the same first word
+    ("Clinton" = "Hillary Clinton", "Bill Clinton" != "Hillary Clinton")."""
+    if not speaker:
+        return False
+    a, b = _name_tokens(speaker), _name_tokens(ref)
+    if not a or not b or not set(a) & set(b):
+        return False
+    return len(a) < 2 or len(b) < 2 or a[0] == b[0] or " ".join(a) in " ".join(b) or " ".join(b) in " ".join(a)
+
+
+def evaluate_speakers(dev_path: Path = DEV, labels_dir: Path = LABELS) -> dict:
+    """Speaker references (bench/labels/speaker_refs.jsonl) and entity pairs over them.
+
+    Each labelled found attribution (by its cue offsets) is looked up in ``analyze``'s
+    output; its speaker is right when it names the labelled reference
+    (``same_reference``), or, for a reference labelled "unspecified", when its source
+    is unspecified. Entity pairs: every two labelled attributions with a reference;
+    gold "same" when the references are the same string, predicted "same" when their
+    sources link to the same entity in a store holding these articles."""
+    import sourcetrace
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+
+    labels = read_jsonl(labels_dir / "speaker_refs.jsonl")
+    rows = {r["id"]: r for r in read_jsonl(dev_path)}
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for item in labels:
+        check_hash(rows[item["id"]]["text"], item)
+        by_article[item["id"]].append(item)
+    store = open_store(":memory:")
+    results, missing = [], []
+    t0 = time.perf_counter()
+    for aid, items in by_article.items():
+        analysis = sourcetrace.analyze(rows[aid]["text"])
+        art = store.add(ArticleRecord(analysis=analysis, input=aid, outlet=rows[aid].get("publisher")))
+        for item in items:
+            att = next((a for a in analysis.attributions
+                        if a.cue and a.cue[0].start == item["start"] and a.cue[0].end == item["end"]), None)
+            if att is None:   # analyze no longer finds this attribution: not scored, counted
+                missing.append(item)
+                continue
+            src = analysis.sources[att.source_id] if att.source_id is not None else None
+            if item["ref"] == "unspecified":
+                ok = att is not None and (src is None or src.identity == "unspecified")
+            else:
+                ok = att is not None and same_reference(att.speaker, item["ref"])
+            results.append({"split": split_of(aid), "id": aid, "start": item["start"], "ref": item["ref"],
+                            "got": att.speaker if att is not None else "(attribution not found)", "ok": ok,
+                            "article": art, "source": src.id if src is not None else None})
+    for r in results:   # entities once every article is in (a later full name takes a bare surname)
+        r["entity"] = store.entity_links(r.pop("article")).get(r.pop("source"), (None,))[0]
+    out: dict = {"items": len(results), "not_found": len(missing), "articles": len(by_article), "seconds": round(time.perf_counter() - t0, 1)}
+    for split in ("all", "dev", "test"):
+        rs = [r for r in results if split == "all" or r["split"] == split]
+        pairs = [(a, b) for k, a in enumerate(rs) for b in rs[k + 1:]
+                 if a["ref"] != "unspecified" and b["ref"] != "unspecified"]
+        tp = sum(1 for a, b in pairs if a["ref"] == b["ref"] and a["entity"] is not None and a["entity"] == b["entity"])
+        fp = sum(1 for a, b in pairs if a["ref"] != b["ref"] and a["entity"] is not None and a["entity"] == b["entity"])
+        fn = sum(1 for a, b in pairs if a["ref"] == b["ref"] and not (a["entity"] is not None and a["entity"] == b["entity"]))
+        out[split] = {"n": len(rs), "speaker_share": round(sum(r["ok"] for r in rs) / max(1, len(rs)), 3),
+                      "pairs": len(pairs), "same_pairs": tp + fn,
+                      "pair_precision": round(tp / (tp + fp), 3) if tp + fp else None,
+                      "pair_recall": round(tp / (tp + fn), 3) if tp + fn else None}
+    out["errors"] = [r for r in results if not r["ok"]]
+    refs = defaultdict(list)
+    for r in results:
+        refs[r["ref"]].append(r)
+    out["split_references"] = {ref: [(r["got"], r["entity"]) for r in rs] for ref, rs in refs.items()
+                               if ref != "unspecified" and len({r["entity"] for r in rs}) > 1}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--errors", choices=["identity", "kind", "assertion"], help="list the errors of one axis (dev split)")
     ap.add_argument("--speed", type=int, metavar="N", help="time the stage on N PolNeAR dev articles")
+    ap.add_argument("--speakers", action="store_true",
+                    help="speaker references and entity pairs (bench/labels/speaker_refs.jsonl)")
     args = ap.parse_args(argv)
     if not TRAIN.exists():
         print(f"{TRAIN} is absent: the evaluation reads PolNeAR from ../shared", file=sys.stderr)
         return 2
     if args.speed:
         print(json.dumps(speed(args.speed), indent=1))
+        return 0
+    if args.speakers:
+        print(json.dumps(evaluate_speakers(), indent=1, ensure_ascii=False))
         return 0
     report = evaluate()
     if args.errors:

@@ -187,3 +187,25 @@ def test_entities_api_and_web_page_show_entities_with_aliases():
         page = c.get("/sources")
         assert page.status_code == 200
         assert "Donald Trump" in page.text and "Also written" in page.text
+
+
+SPEAKER_FLOORS = {"speaker_share": 0.88, "pair_precision": 0.95, "pair_recall": 0.55}
+
+
+@pytest.mark.slow
+def test_entities_speaker_references_and_pairs_floor_on_hand_labels():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    dev = root.parent / "shared" / "data" / "polnear" / "dev.jsonl"
+    if not dev.exists():
+        pytest.skip(f"{dev} is absent: the speaker labels point into PolNeAR dev")
+    sys.path.insert(0, str(root / "bench"))
+    try:
+        import eval_sources
+    finally:
+        sys.path.pop(0)
+    report = eval_sources.evaluate_speakers(dev)
+    assert report["items"] >= 50
+    for key, floor in SPEAKER_FLOORS.items():
+        assert report["all"][key] >= floor, (key, report["all"], report["errors"])

@@ -211,6 +211,15 @@ class _Merger:
         """"who" stands for the noun the relative clause modifies."""
         verb = m.head.head
         noun = verb.head if verb.dep_ in {"relcl", "acl"} else None
+        # "Trump ... is a serial liar, rampant xenophobe and birther who has pledged": the
+        # nouns predicated of a subject stand for that subject
+        top = noun
+        while top is not None and top.dep_ == "conj" and top.head.i != top.i:
+            top = top.head
+        if top is not None and top.dep_ == "attr" and top.head.lemma_ == "be":
+            subj = next((c for c in top.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+            if subj is not None and subj.pos_ in {"PROPN", "NOUN"}:
+                noun = subj
         if noun is not None and noun.pos_ in {"NOUN", "PROPN", "PRON", "NUM"}:
             np = _np_tokens(noun)
             sub = _make_mention(self.ctx, m.index, Span.of(self.ctx.text, np.start_char, np.end_char))
