@@ -135,32 +135,41 @@ def two_node_cluster(monkeypatch):
         assert not left, f"Ray processes still running: {left}"
 
 
-def test_corpus_ray_ingests_into_postgresql_through_a_two_node_cluster(two_node_cluster):
+def test_corpus_ray_ingests_into_postgresql_through_a_two_node_cluster(two_node_cluster,
+                                                                        tmp_path):
+    """Through the real entry point (a fresh driver process, as an operator runs it)."""
     import os
+    import subprocess
+    import sys
 
     import psycopg
-    import ray
-    from psycopg.conninfo import make_conninfo
 
-    from sourcetrace.corpus.store.postgres import PostgresStore
+    from sourcetrace.corpus.store import open_store
 
     dsn = os.environ[PG_ENV]
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {RAY_SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {RAY_SCHEMA}")
+    db = dsn + ("&" if "?" in dsn else "?") + f"options=-c%20search_path%3D{RAY_SCHEMA}"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, text in enumerate(TEXTS):
+        (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
     try:
-        store = PostgresStore(make_conninfo(dsn, options=f"-c search_path={RAY_SCHEMA}"))
-        items = [Collected(f"a{i}.txt", Document(t, {"path": f"a{i}.txt"}), "text")
-                 for i, t in enumerate(TEXTS)]
-        report = corpus.ingest([], store, items=items, engine="ray", workers=2, chunk_size=2,
-                               address=two_node_cluster)
-        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
-        assert (report.added, report.failed) == (3, 0)
+        result = subprocess.run(
+            [sys.executable, "-m", "sourcetrace", "ingest", str(folder), "--db", db,
+             "--engine", "ray", "--address", two_node_cluster, "--workers", "2",
+             "--no-progress"], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "added 3, already stored 0, failed 0" in result.stderr
         local = MemoryStore()
-        corpus.ingest([], local, items=items)
-        expected = {a.input: a.analysis for a in local.iter_articles()}
-        assert {a.input: a.analysis for a in store.iter_articles()} == expected
-        store.close()
+        corpus.ingest([], local, items=[
+            Collected(f"a{i}.txt", Document(t, {"path": f"a{i}.txt"}), "text")
+            for i, t in enumerate(TEXTS)])
+        expected = {a.analysis.text: a.analysis.attributions for a in local.iter_articles()}
+        with open_store(db) as store:
+            got = {a.analysis.text: a.analysis.attributions for a in store.iter_articles()}
+        assert got == expected
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {RAY_SCHEMA} CASCADE")
