@@ -70,6 +70,18 @@ def test_robustness_punctuation_run_is_analysed_in_linear_time(mark):
     assert a.text == text and spans_slice(a)
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".xml"])
+def test_robustness_comment_runs_do_not_backtrack(tmp_path, suffix):
+    """'<!---->' x 40 made the HTML and feed sniffers backtrack exponentially (2^39)."""
+    p = tmp_path / f"comments{suffix}"
+    p.write_text("<!---->" * 40 + "x " + article(1), encoding="utf-8")
+    code = ("import sys; from sourcetrace.inputs.collect import collect; "
+            "print(len(list(collect([sys.argv[1]]))))")
+    run = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "1"
+
+
 def test_robustness_make_doc_keeps_the_text_and_ordinary_tokens():
     nlp = pipeline.load_for(CONFIG)
     ordinary = SEED[:2000]

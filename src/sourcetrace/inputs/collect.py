@@ -57,7 +57,7 @@ _URL = re.compile(r"\Ahttps?://\S+\Z", re.I)
 _URL_START = re.compile(r"\Ahttps?://", re.I)  # then it must be a URL by fetch.URL_PATTERN
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
                "application/xml", "text/xml", "application/feed+json")
-_FEED_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+_FEED_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:[^-]|-(?!->))*-->\s*)*"
                          rb"<(?:rss|feed|rdf:RDF)[\s>]", re.S | re.I)
 
 

@@ -183,8 +183,11 @@ def decode(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
 
 # --------------------------------------------------------------------------- HTML
 
-_HTML_START = re.compile(r"\A(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|html[\s>]|head[\s>])",
-                         re.I | re.S)
+# A comment is matched so that it cannot run past its own "-->": with ".*?" a run of
+# comments could be split in exponentially many ways before a failing match.
+_COMMENT = r"<!--(?:[^-]|-(?!->))*-->"
+_HTML_START = re.compile(r"\A(?:\s|" + _COMMENT + r"|<\?xml[^>]*>)*"
+                         r"<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S)
 _HTML_BODY = re.compile(r"<(?:html|body)[\s>]", re.I)
 _BLOCK_TAG = re.compile(r"</?(?:p|div|br|article|section|h[1-6]|li|ul|ol|span|a)\b[^>]{0,500}>",
                         re.I)
