@@ -91,3 +91,36 @@ def test_factchecks_import_and_trace_show_the_rating(tmp_path):
     assert bad.exit_code == 2 and "line 2" in bad.output
     with open_store(db) as store:
         assert len(store.factchecks()) == 1          # the malformed file added nothing
+
+
+def test_factchecks_api_trace_lists_the_checks(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+    from sourcetrace.crossoutlet.corroboration import sync_with_store
+    from sourcetrace.crossoutlet.factchecks import import_factchecks
+    from sourcetrace.web.app import create_app
+
+    db = str(tmp_path / "c.db")
+    store = open_store(db)
+    store.add(ArticleRecord(
+        analysis=_article("The command said the strike on Kharkiv killed 12 people on Tuesday.",
+                          "the strike on Kharkiv killed 12 people on Tuesday", "The command"),
+        input="a.txt", outlet="kyivpost.com", date="2024-02-27"))
+    sync_with_store(store)
+    import_factchecks(store, FIXTURES / "reviews.jsonl")
+    store.close()
+    app = create_app(store=db)
+
+    async def get(params):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await c.get("/api/trace", params=params)
+
+    r = asyncio.run(get({"claim": "1#a0"}))
+    assert r.status_code == 200, r.text
+    (fc,) = r.json()["factchecks"]
+    assert (fc["checker"], fc["rating"], fc["url"]) == ("Feed Checks", "Mostly true",
+                                                        "https://feed.example/1")

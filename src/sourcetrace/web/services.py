@@ -399,13 +399,15 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
         else:
             matches, cluster = x.trace_text(text)
     if cluster is None:
-        return {"cluster": None, "claims": [], "timeline": [], "matches": []}
+        return {"cluster": None, "claims": [], "timeline": [], "matches": [],
+                "factchecks": x.checked(text=text)}
     from ..crossoutlet.corroboration import first_appearances
 
     claims = [x.claims[c] for c in cluster.claim_ids]
     return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
             "timeline": first_appearances(claims, x.arrival),
-            "matches": [m.to_dict() for m in matches]}
+            "matches": [m.to_dict() for m in matches],
+            "factchecks": x.checked(text=text, claim_ids=cluster.claim_ids)}
 
 
 
