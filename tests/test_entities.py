@@ -209,3 +209,19 @@ def test_entities_speaker_references_and_pairs_floor_on_hand_labels():
     assert report["items"] >= 50
     for key, floor in SPEAKER_FLOORS.items():
         assert report["all"][key] >= floor, (key, report["all"], report["errors"])
+
+
+def test_entities_cli_analyze_with_gazetteer_gives_the_external_id(tmp_path):
+    art = tmp_path / "a.txt"
+    art.write_text("President Trump said the wall would rise. Ann Lee said it would not.", encoding="utf-8")
+    gaz = tmp_path / "g.jsonl"
+    gaz.write_text(json.dumps({"name": "Donald Trump", "aliases": ["Trump"], "kind": "official",
+                               "id": "Q22686"}) + "\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "sourcetrace", "analyze", str(art), "--format", "json",
+                          "--entities", str(gaz)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    srcs = {s["name"]: s for s in json.loads(out.stdout)["sources"]}
+    trump = [s for n, s in srcs.items() if "Trump" in n][0]
+    assert trump["entity"]["external_id"] == "Q22686" and trump["kind"] == "official"
+    assert srcs["Ann Lee"]["entity"]["key"] == "person:ann lee"
+    assert "external_id" not in srcs["Ann Lee"]["entity"]

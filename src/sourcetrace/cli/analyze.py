@@ -68,6 +68,10 @@ def analyze(
                                          help="Leave out attributions whose confidence (the "
                                               "calibrated probability of being right) is below "
                                               "this."),
+    entities: Optional[Path] = typer.Option(None, "--entities", metavar="FILE",
+                                            help="Gazetteer (CSV or JSON lines: name, aliases, kind, "
+                                                 "role, id): sources it names take its entity, kind "
+                                                 "and external id."),
 ) -> None:
     """Analyse one article: attributions, sources, unattributed assertions, profile."""
     from ..output import formats
@@ -85,7 +89,12 @@ def analyze(
             formats.check_output(output, force=force, inputs=[target],
                                  append=format is Format.jsonl)
         _one_record(target)
+        from ..sources.entities import Gazetteer, apply_gazetteer
+
+        gazetteer = Gazetteer.load(entities) if entities is not None else None
         analysis = analyze_target(target, config=config)
+        if gazetteer is not None:
+            analysis = apply_gazetteer(analysis, gazetteer)
         if output is None:
             formats.write(analysis, format.value, sys.stdout)
         else:

@@ -343,6 +343,35 @@ class EntityIndex:
         return out
 
 
+def apply_gazetteer(analysis: Any, gazetteer: Gazetteer) -> Any:
+    """The analysis with each source a gazetteer names pinned to its entry: the entity's
+    name, key and external id, and the entry's kind and role (with the evidence)."""
+    import dataclasses
+
+    out = []
+    for s in analysis.sources:
+        ent = dict(s.entity) if s.entity else None
+        entry = None
+        if ent is not None:
+            entry = gazetteer.lookup(s.name) or gazetteer.lookup(ent.get("name", ""))
+        if entry is None:
+            out.append(s)
+            continue
+        person = ent["key"].startswith("person:")
+        ent.update(key=gazetteer_key(entry, person), name=entry.name)
+        if entry.external_id:
+            ent["external_id"] = entry.external_id
+        ev = [*s.evidence, ("entity", f"gazetteer entry {entry.name!r}"
+                            + (f" ({entry.external_id})" if entry.external_id else ""))]
+        changes: dict[str, Any] = {"entity": tuple(ent.items()), "evidence": tuple(ev)}
+        if entry.kind:
+            changes["kind"] = entry.kind
+        if entry.role:
+            changes["role"] = entry.role
+        out.append(dataclasses.replace(s, **changes))
+    return analysis.replace(sources=tuple(out))
+
+
 def source_entity(source: Any) -> dict[str, Any] | None:
     """The entity key of a stored ``model.Source`` analysed before sources carried one,
     read from its name, identity and evidence."""
