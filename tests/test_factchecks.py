@@ -124,3 +124,33 @@ def test_factchecks_api_trace_lists_the_checks(tmp_path):
     (fc,) = r.json()["factchecks"]
     assert (fc["checker"], fc["rating"], fc["url"]) == ("Feed Checks", "Mostly true",
                                                         "https://feed.example/1")
+
+
+def test_factchecks_web_trace_page_shows_the_rating(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+    from sourcetrace.crossoutlet.corroboration import sync_with_store
+    from sourcetrace.crossoutlet.factchecks import import_factchecks
+    from sourcetrace.web.app import create_app
+
+    db = str(tmp_path / "c.db")
+    with open_store(db) as store:
+        store.add(ArticleRecord(
+            analysis=_article("The command said the strike on Kharkiv killed 12 people on "
+                              "Tuesday.", "the strike on Kharkiv killed 12 people on Tuesday",
+                              "The command"), input="a.txt", outlet="kyivpost.com"))
+        sync_with_store(store)
+        import_factchecks(store, FIXTURES / "reviews.jsonl")
+    app = create_app(store=db)
+
+    async def get():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await c.get("/claims/trace", params={"claim": "1#a0"})
+
+    page = asyncio.run(get()).text
+    assert "Fact-checks" in page and "Feed Checks" in page and "Mostly true" in page
+    assert 'href="https://feed.example/1"' in page
