@@ -9,7 +9,7 @@ import spacy
 from spacy.tokens import Doc
 
 from sourcetrace.attribution import learned
-from sourcetrace.attribution.learned import Proposal, Proposals
+from sourcetrace.attribution.learned import RoleSpan, RoleSpans
 from sourcetrace.model import Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +36,11 @@ def _sentences(blank, text: str) -> Doc:
     return doc
 
 
-def _prop(doc, role: str, words: str, start_tok: int, conf: float = 0.9) -> Proposal:
+def _prop(doc, role: str, words: str, start_tok: int, conf: float = 0.9) -> RoleSpan:
     n = len(words.split())
     span = doc[start_tok:start_tok + n]
     assert span.text == words, (span.text, words)
-    return Proposal(role, Span.of(doc.text, span.start_char, span.end_char), start_tok,
+    return RoleSpan(role, Span.of(doc.text, span.start_char, span.end_char), start_tok,
                     start_tok + n, conf)
 
 
@@ -90,7 +90,7 @@ def test_learned_token_features_shape_and_dtype(blank):
 def test_learned_decoder_groups_split_quote_and_shared_source(blank):
     text = "We won , Ann said , and it was close . She added that rain fell ."
     doc = _sentences(blank, text)
-    props = Proposals((
+    props = RoleSpans((
         _prop(doc, "content", "We won", 0),
         _prop(doc, "source", "Ann", 3),
         _prop(doc, "cue", "said", 4),
@@ -112,7 +112,7 @@ def test_learned_decoder_groups_split_quote_and_shared_source(blank):
 def test_learned_decoder_keeps_sourceless_and_drops_contentless_cues(blank):
     text = "Polls show the race is close . Nobody said ."
     doc = _sentences(blank, text)
-    props = Proposals((
+    props = RoleSpans((
         _prop(doc, "cue", "Polls show", 0),
         _prop(doc, "content", "the race is close", 2),
         _prop(doc, "cue", "said", 8),
@@ -125,7 +125,7 @@ def test_learned_decoder_keeps_sourceless_and_drops_contentless_cues(blank):
 def test_learned_decoder_does_not_reach_across_paragraphs(blank):
     text = "Ann said .\n\nThe sky is blue ."
     doc = _sentences(blank, text)
-    props = Proposals((_prop(doc, "source", "Ann", 0), _prop(doc, "cue", "said", 1),
+    props = RoleSpans((_prop(doc, "source", "Ann", 0), _prop(doc, "cue", "said", 1),
                        _prop(doc, "content", "The sky is blue", 4)), tags=())
     assert learned.attributions_from_proposals(doc, props) == ()
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from .base import Context, Proposal
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("according_to", "in_source")
+
 
 def _sentence_bounds(ctx: Context, tok):
     a, b = ctx.sentence(tok.i)

@@ -17,6 +17,9 @@ from .verbs import (
     token_spans,
 )
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("made_clear", "adjective")
+
 _DEPS = {"acomp", "amod", "conj", "ROOT", "advcl", "ccomp", "xcomp", "oprd"}
 
 

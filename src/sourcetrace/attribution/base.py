@@ -16,7 +16,10 @@ from .quotes import Quote, find_quotes
 
 CharSpan = tuple[int, int]
 
-# Rule priorities when two proposals claim the same cue (higher wins).
+# Rule priorities when two proposals claim the same cue (higher wins). The keys are every
+# rule name there is: each rule module lists the names it emits in RULE_NAMES, checked
+# against these keys when the package is imported (``check_rule_names``), and a Proposal
+# with any other rule name fails at once (``check_rule``).
 PRIORITY = {
     "quote+speech_verb": 90,
     "cue_colon_quote": 85,
@@ -37,6 +40,30 @@ PRIORITY = {
     "verb_dobj": 40,
     "verb_prep": 35,
 }
+
+# Rule names of the learned tagger ("model:roles"): they rank below every rule (priority 0).
+MODEL_RULE_PREFIX = "model:"
+
+
+def check_rule(name: str) -> None:
+    """Raise ValueError unless ``name`` is a rule of PRIORITY or a model's rule."""
+    if name not in PRIORITY and not name.startswith(MODEL_RULE_PREFIX):
+        raise ValueError(f"unknown attribution rule {name!r}: every rule name needs a "
+                         "priority in attribution.base.PRIORITY (or the prefix 'model:')")
+
+
+def check_rule_names(modules) -> None:
+    """Raise ValueError unless the rule modules' RULE_NAMES are exactly PRIORITY's keys, so
+    that a misspelt name in either place fails when the package is imported."""
+    declared: dict[str, str] = {}
+    for module in modules:
+        for name in module.RULE_NAMES:
+            check_rule(name)
+            declared[name] = module.__name__
+    unused = sorted(set(PRIORITY) - set(declared))
+    if unused:
+        raise ValueError(f"attribution.base.PRIORITY names no rule module's rule: "
+                         f"{', '.join(unused)} (misspelt, or a RULE_NAMES entry is missing)")
 
 
 @dataclass
@@ -60,6 +87,9 @@ class Proposal:
     speaker: CharSpan | None = None
     cue_tokens: tuple[int, ...] = ()
     shares_subject: bool = False  # a participle or conjunct whose subject the parse lost
+
+    def __post_init__(self) -> None:
+        check_rule(self.rule)
 
     @property
     def cue_start(self) -> int:

@@ -8,6 +8,9 @@ import re
 
 from .base import Context, Proposal
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("headline_colon", "transcript_colon")
+
 _LABEL = re.compile(r"[ \t]*([^:\n]{2,60}?)[ \t]*:[ \t]+(?=\S)")
 _MAX_LABEL_WORDS = 6
 _SOURCE_ENTS = {"PERSON", "ORG", "NORP", "GPE"}

@@ -15,6 +15,9 @@ from .quotes import Quote
 from .headline import cue_forms
 from .verbs import cue_token_ids, is_cue_verb, mention_span, subject, token_spans
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("quote+speech_verb", "cue_colon_quote")
+
 _STARTERS = set(".!?:;\n—–-\"“”'’‘(")
 MAX_TAIL_GAP = 14   # tokens between a quotation and its tail cue
 MIN_HEAD_QUOTE_WORDS = 4

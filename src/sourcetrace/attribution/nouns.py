@@ -10,6 +10,9 @@ from __future__ import annotations
 from .base import Context, Proposal
 from .verbs import NO_SOURCE_FACTOR, content_span, mention_span, token_spans
 
+# the rule names its proposals carry (each has a priority in base.PRIORITY)
+RULE_NAMES = ("there_are_reports", "noun_cue")
+
 
 def _clause(noun):
     for c in noun.children:

@@ -42,14 +42,34 @@ LABELS = (CHECKWORTHY, OPINION, BACKGROUND)
 
 _NUMERIC = {"CARDINAL", "PERCENT", "MONEY", "QUANTITY"}
 _ACTORS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
-_SMALL_WORDS = {"one", "two", "both", "once", "single", "half"}
 _LEMMA_SECTIONS = {"event", "causal", "change", "prediction"}
+
+#: points each opinion marker adds (an [opinion] word counts "word", or "weak_word" when
+#: it is also in [opinion_weak]; a prediction only without a date; a modal only without one)
+OPINION_POINTS = {"word": 1.0, "weak_word": 0.5, "question": 2.0, "exclamation": 1.0,
+                  "prediction": 1.5, "modal": 1.5, "judging_adjective": 1.0,
+                  "degree_adverb": 0.5, "hedge": 1.0}
+
+#: points each check-worthy marker adds ("more_numbers" for each number after the first,
+#: up to THRESHOLDS["more_numbers"]; causal words count less beside change words; an event
+#: counts more when its subject is the named actor)
+CHECKWORTHY_POINTS = {"numbers": 2.0, "more_numbers": 0.5, "change": 1.5, "causal": 1.0,
+                      "causal_with_change": 0.5, "event_named_subject": 1.5, "event_actor": 1.0,
+                      "past_action": 1.0, "dated": 0.5, "two_actors": 0.5, "four_actors": 0.5}
+
+#: the decision: a score of ``decide`` settles a label (opinion wins a tie); under it,
+#: opinion still wins from ``lean_opinion``, or from ``weak_opinion`` while check-worthy
+#: stays under ``weak_checkworthy``. A sentence of more than ``heading_letters`` letters,
+#: all capitals, is a heading.
+THRESHOLDS = {"decide": 1.5, "lean_opinion": 1.0, "weak_opinion": 0.5, "weak_checkworthy": 1.0,
+              "more_numbers": 2, "heading_letters": 8}
 
 
 @dataclass(frozen=True)
 class _Markers:
-    words: dict[str, frozenset[str]]
-    phrases: dict[str, re.Pattern[str]]
+    words: dict[str, frozenset[str]]        # one-word entries per section
+    phrases: dict[str, re.Pattern[str]]     # multi-word entries per section
+    entries: dict[str, frozenset[str]]      # every entry per section
     hedges: re.Pattern[str]
 
 
@@ -60,6 +80,7 @@ def markers() -> _Markers:
     return _Markers(
         words={k: frozenset(w for w in v if " " not in w) for k, v in sections.items()},
         phrases={k: phrase_regex(w for w in v if " " in w) for k, v in sections.items()},
+        entries={k: frozenset(v) for k, v in sections.items()},
         hedges=phrase_regex(hedges),
     )
 
@@ -107,119 +128,158 @@ def _events(sent, low: str, *, headline: bool) -> list[str]:
 def classify_sentence(sent, *, headline: bool = False, ents=None) -> tuple[str, str]:
     """Label one sentence (a spaCy Span) checkworthy / opinion / background, with evidence.
 
+    Routine context and scheduled events are background at once; otherwise the opinion
+    and the check-worthy markers each add their points (OPINION_POINTS,
+    CHECKWORTHY_POINTS) and ``_decide`` weighs the two scores (THRESHOLDS).
     ``ents``: the sentence's entities when the caller has them (faster than ``sent.ents``)."""
     if ents is None:
         ents = list(sent.ents)
     toks = list(sent)
     text = sent.text
     low = text.lower()
-    ev_o: list[str] = []
-    ev_c: list[str] = []
-
-    background = _hits("background", toks, low)
-    has_verb = any(t.pos_ in {"VERB", "AUX"} and t.dep_ in {"ROOT", "ccomp", "conj", "advcl", "relcl"} for t in toks)
-    if background:
-        return BACKGROUND, f"routine context: {', '.join(repr(b) for b in background[:3])}"
-    if not has_verb:
-        return BACKGROUND, "no finite verb: a heading, caption or fragment"
-    letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) > 8 and all(ch.isupper() for ch in letters):
-        return BACKGROUND, "written in capitals: a heading"
-
-    # --- opinion markers
-    opinion = [w for w in _hits("opinion", toks, low)]
-    score_o = 0.0
-    strong = [w for w in opinion if w not in {"only", "even", "just", "big", "real", "key", "point", "matter", "test",
-                                              "question", "sign", "message", "signal", "strong", "weak", "hard", "tough",
-                                              "important", "significant", "true", "right", "good", "great", "bad",
-                                              "better", "best", "worse", "worst", "huge", "massive", "enormous", "problem",
-                                              "critical", "fair", "poor", "failed", "challenge", "easy", "difficult",
-                                              "wrong", "false", "i", "we", "our", "my", "us", "me", "in fact", "indeed",
-                                              "may", "could", "would", "might", "bet", "lesson", "perfect", "simply"}]
-    weak = [w for w in opinion if w not in strong]
-    score_o += 1.0 * len(strong) + 0.5 * len(weak)
-    if opinion:
-        ev_o.append("opinion words " + ", ".join(repr(w) for w in opinion[:4]))
-    if text.rstrip().rstrip("”’\"'").endswith("?"):
-        score_o += 2
-        ev_o.append("a question")
-    if text.rstrip().rstrip("”’\"'").endswith("!"):
-        score_o += 1
-        ev_o.append("an exclamation")
+    routine = _routine(toks, text, low)
+    if routine is not None:
+        return BACKGROUND, routine
     dates = [e for e in ents if e.label_ in {"DATE", "TIME"} and _POINT_IN_TIME.search(e.text)]
     future = _hits("prediction", toks, low)
-    schedule = [t for t in toks if t.pos_ == "VERB" and t.lemma_.lower() in markers().words.get("schedule", frozenset())]
+    scheduled = _scheduled(toks, low, future)
+    if scheduled is not None:
+        return BACKGROUND, scheduled
+    score_o, ev_o = _opinion_score(sent, toks, text, low, future=future, dates=dates)
+    score_c, ev_c = _checkworthy_score(sent, toks, low, ents, future=future, dates=dates,
+                                       headline=headline)
+    return _decide(score_o, ev_o, score_c, ev_c)
+
+
+def _routine(toks, text: str, low: str) -> str | None:
+    """Why the sentence is background whatever else it holds, or None: routine-context
+    words, no finite verb (a heading, caption or fragment), or all in capitals."""
+    background = _hits("background", toks, low)
+    if background:
+        return f"routine context: {', '.join(repr(b) for b in background[:3])}"
+    if not any(t.pos_ in {"VERB", "AUX"} and t.dep_ in {"ROOT", "ccomp", "conj", "advcl", "relcl"}
+               for t in toks):
+        return "no finite verb: a heading, caption or fragment"
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) > THRESHOLDS["heading_letters"] and all(ch.isupper() for ch in letters):
+        return "written in capitals: a heading"
+    return None
+
+
+def _scheduled(toks, low: str, future: list[str]) -> str | None:
+    """A future event with a scheduling verb and no opinion word: background, or None."""
+    schedule_words = markers().words.get("schedule", frozenset())
+    schedule = [t for t in toks if t.pos_ == "VERB" and t.lemma_.lower() in schedule_words]
     if future and schedule and not _hits("opinion", toks, low):
-        return BACKGROUND, f"scheduled: {future[0]!r} + {schedule[0].text!r}"
-    if future:
-        if dates:
-            ev_c.append(f"future with a date ({dates[0].text!r}): scheduled, not predicted")
-        else:
-            score_o += 1.5
-            ev_o.append(f"prediction ({future[0]!r}, no date)")
+        return f"scheduled: {future[0]!r} + {schedule[0].text!r}"
+    return None
+
+
+def _opinion_score(sent, toks, text: str, low: str, *, future: list[str],
+                   dates: list) -> tuple[float, list[str]]:
+    """The opinion score and its evidence: judging words, questions and exclamations,
+    undated predictions, modals, judging adjectives, degree adverbs, hedges."""
+    mk = markers()
+    points = OPINION_POINTS
+    score = 0.0
+    evidence: list[str] = []
+    opinion = _hits("opinion", toks, low)
+    weak_words = mk.entries.get("opinion_weak", frozenset())
+    strong = [w for w in opinion if w not in weak_words]
+    weak = [w for w in opinion if w not in strong]
+    score += points["word"] * len(strong) + points["weak_word"] * len(weak)
+    if opinion:
+        evidence.append("opinion words " + ", ".join(repr(w) for w in opinion[:4]))
+    end = text.rstrip().rstrip("”’\"'")
+    if end.endswith("?"):
+        score += points["question"]
+        evidence.append("a question")
+    if end.endswith("!"):
+        score += points["exclamation"]
+        evidence.append("an exclamation")
+    if future and not dates:
+        score += points["prediction"]
+        evidence.append(f"prediction ({future[0]!r}, no date)")
     root = sent.root
-    modal = [t for t in root.children if t.tag_ == "MD" and t.lower_ in {"could", "may", "might", "would", "should", "must", "ought"}]
+    modals = mk.entries.get("modal", frozenset())
+    modal = [t for t in root.children if t.tag_ == "MD" and t.lower_ in modals]
     if modal and not future:
-        score_o += 1.5
-        ev_o.append(f"modal {modal[0].text!r} on the main verb: speculation or advice")
-    pred_adj = [t for t in root.children if t.dep_ == "acomp" and t.pos_ == "ADJ"] if root.lemma_ in {
-        "be", "seem", "look", "appear", "remain", "become", "feel", "sound", "prove", "grow", "get"} else []
-    state = markers().words.get("state", frozenset())
+        score += points["modal"]
+        evidence.append(f"modal {modal[0].text!r} on the main verb: speculation or advice")
+    pred_adj = ([t for t in root.children if t.dep_ == "acomp" and t.pos_ == "ADJ"]
+                if root.lemma_ in mk.entries.get("linking_verb", frozenset()) else [])
+    state = mk.words.get("state", frozenset())
     pred_adj = [t for t in pred_adj if t.lower_ not in state]
     if pred_adj:
-        score_o += 1
-        ev_o.append(f"judged by an adjective ({pred_adj[0].text!r})")
-    degree = [t for t in toks if t.pos_ == "ADV" and t.lower_ in {"especially", "very", "so", "too", "quite", "rather",
-                                                                  "increasingly", "deeply", "highly", "extremely",
-                                                                  "largely", "hardly", "barely", "already", "still"}]
+        score += points["judging_adjective"]
+        evidence.append(f"judged by an adjective ({pred_adj[0].text!r})")
+    degrees = mk.entries.get("degree", frozenset())
+    degree = [t for t in toks if t.pos_ == "ADV" and t.lower_ in degrees]
     if degree:
-        score_o += 0.5
-        ev_o.append(f"degree adverb {degree[0].text!r}")
-    hedges = markers().hedges.findall(low)
+        score += points["degree_adverb"]
+        evidence.append(f"degree adverb {degree[0].text!r}")
+    hedges = mk.hedges.findall(low)
     if hedges:
-        score_o += 1
-        ev_o.append(f"hedged ({hedges[0]!r})")
+        score += points["hedge"]
+        evidence.append(f"hedged ({hedges[0]!r})")
+    return score, evidence
 
-    # --- check-worthy markers
-    score_c = 0.0
-    numbers = [e for e in ents if e.label_ in _NUMERIC and e.text.lower() not in _SMALL_WORDS]
+
+def _checkworthy_score(sent, toks, low: str, ents, *, future: list[str], dates: list,
+                       headline: bool) -> tuple[float, list[str]]:
+    """The check-worthy score and its evidence: numbers, change and causal words,
+    events and actions with a named actor, dates, several actors."""
+    points = CHECKWORTHY_POINTS
+    score = 0.0
+    evidence: list[str] = []
+    if future and dates:
+        evidence.append(f"future with a date ({dates[0].text!r}): scheduled, not predicted")
+    small = markers().entries.get("small_number", frozenset())
+    numbers = [e for e in ents if e.label_ in _NUMERIC and e.text.lower() not in small]
     if numbers:
-        score_c += 2 + 0.5 * min(len(numbers) - 1, 2)
-        ev_c.append("numbers " + ", ".join(repr(e.text) for e in numbers[:3]))
+        score += points["numbers"] + points["more_numbers"] * min(len(numbers) - 1,
+                                                                   THRESHOLDS["more_numbers"])
+        evidence.append("numbers " + ", ".join(repr(e.text) for e in numbers[:3]))
     causal = _hits("causal", toks, low)
     change = _hits("change", toks, low)
     if change:
-        score_c += 1.5
-        ev_c.append("change/comparison words " + ", ".join(repr(w) for w in change[:3]))
+        score += points["change"]
+        evidence.append("change/comparison words " + ", ".join(repr(w) for w in change[:3]))
     if causal:
-        score_c += 0.5 if change else 1
-        ev_c.append("causal words " + ", ".join(repr(w) for w in causal[:3]))
+        score += points["causal_with_change"] if change else points["causal"]
+        evidence.append("causal words " + ", ".join(repr(w) for w in causal[:3]))
     actors = [e for e in ents if e.label_ in _ACTORS]
     events = _events(toks, low, headline=headline)
     # "had" on its own is possession or a light verb ("had a rough day"), not an action
     past = [t for t in toks if t.tag_ in {"VBD", "VBN"} and t.pos_ == "VERB" and t.lemma_.lower() != "have"]
     subj_actor = _named_subject(toks)
     if events and (subj_actor or actors and not _pronoun_subject(sent)):
-        score_c += 1.5 if subj_actor else 1
-        ev_c.append(f"event {events[0]!r} with actor {(subj_actor or actors[0].text)!r}")
+        score += points["event_named_subject"] if subj_actor else points["event_actor"]
+        evidence.append(f"event {events[0]!r} with actor {(subj_actor or actors[0].text)!r}")
     elif past and subj_actor:
-        score_c += 1
-        ev_c.append(f"past action {past[0].text!r} by {subj_actor!r}")
+        score += points["past_action"]
+        evidence.append(f"past action {past[0].text!r} by {subj_actor!r}")
     if dates and past:
-        score_c += 0.5
-        ev_c.append(f"dated ({dates[0].text!r})")
-    if len({e.text for e in actors}) >= 2:
-        score_c += 0.5
-    if len({e.text for e in actors}) >= 4:
-        score_c += 0.5
+        score += points["dated"]
+        evidence.append(f"dated ({dates[0].text!r})")
+    n_actors = len({e.text for e in actors})
+    if n_actors >= 2:
+        score += points["two_actors"]
+    if n_actors >= 4:
+        score += points["four_actors"]
+    return score, evidence
 
+
+def _decide(score_o: float, ev_o: list[str], score_c: float, ev_c: list[str]) -> tuple[str, str]:
+    """The label from the two scores (THRESHOLDS), with the evidence that decided it."""
+    t = THRESHOLDS
     evidence_o = "; ".join(ev_o)
     evidence_c = "; ".join(ev_c)
-    if score_o >= 1.5 and score_o >= score_c:
+    if score_o >= t["decide"] and score_o >= score_c:
         return OPINION, f"opinion {score_o:g} >= check-worthy {score_c:g}: {evidence_o}"
-    if score_c >= 1.5:
+    if score_c >= t["decide"]:
         return CHECKWORTHY, f"check-worthy {score_c:g} > opinion {score_o:g}: {evidence_c}"
-    if score_o >= 1 or (score_o >= 0.5 and score_c < 1):
+    if score_o >= t["lean_opinion"] or (score_o >= t["weak_opinion"] and score_c < t["weak_checkworthy"]):
         return OPINION, f"opinion {score_o:g}, check-worthy {score_c:g}: {evidence_o}"
     return BACKGROUND, f"no claim markers strong enough (check-worthy {score_c:g}, opinion {score_o:g})" + (
         f": {evidence_c or evidence_o}" if evidence_c or evidence_o else "")
