@@ -5,7 +5,8 @@
    fresh SQLite store twice: once without claims (``ingest(..., claims=False)``) and
    once with them (the default: each article's claims are extracted, embedded,
    matched and written to the store as it is stored). The throughput of both, and
-   the drop.
+   the drop, on wall time and on the process's CPU time (the steadier figure on a
+   machine shared with other work).
 2. From the store with claims, in fresh processes through the real entry point:
    ``sourcetrace claims --clusters``, ``sourcetrace trace --claim ID`` and
    ``sourcetrace trace "TEXT"`` (wall time of the whole command, Python start
@@ -16,6 +17,7 @@
    commands against it.
 
     nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 1000 [--compare 200] [--postgres DSN]
+    nice -n 5 .venv/bin/python bench/bench_claims_store.py --replicate dev.db 12   # reading only
 """
 from __future__ import annotations
 
@@ -51,12 +53,14 @@ def ingest_into(db: str, inputs: Path, claims: bool) -> dict:
     from sourcetrace.corpus.store import open_store
 
     with open_store(db) as store:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         report = ingest([str(inputs)], store, claims=claims)
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
         batches = store.claim_batches() if claims else []
     return {"articles": report.added, "failed": report.failed, "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1),
             "articles_per_second": round(report.added / seconds, 3),
+            "articles_per_cpu_second": round(report.added / cpu, 3),
             "claims": sum(len(b.claims) for b in batches),
             "matches": sum(len(b.matches) for b in batches)}
 
@@ -106,9 +110,8 @@ SERVER = """
 import sys, time
 import httpx, asyncio
 from sourcetrace.web.app import create_app
-from sourcetrace.corpus.store import open_store
 t = time.perf_counter()
-app = create_app(store=open_store(sys.argv[1]))
+app = create_app(store=sys.argv[1])
 async def main():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
         out = []
@@ -152,11 +155,13 @@ def copy_to_postgres(db: str, dsn: str) -> str:
         ids = {}
         for a in src.iter_articles():
             ids[a.id] = dst.add(ArticleRecord(analysis=a.analysis, input=a.input, outlet=a.outlet,
-                                              url=a.url, title=a.title, date=a.date))
+                                              url=a.url, title=a.title, date=a.date,
+                                              content_hash=a.content_hash))
         assert all(k == v for k, v in ids.items()), "article ids differ in PostgreSQL"
         for b in src.claim_batches():
             dst.add_claim_batch(b.article_id, b.signature, b.size, outlet=b.outlet,
-                                site_name=b.site_name, claims=b.claims, matches=b.matches)
+                                site_name=b.site_name, claims=b.claims, matches=b.matches,
+                                copies=b.copies)
     return target
 
 
@@ -172,6 +177,43 @@ def _pg_url(conninfo: str) -> str:
             + quote(d.get("options", "")))
 
 
+def replicate(src_db: str, db: str, times: int) -> dict:
+    """A store holding every article of ``src_db`` ``times`` over, with its claim batch:
+    claims, vectors and matches copied (ids renumbered; matches only within a copy),
+    nothing analysed or embedded again. Measures reading at a larger scale."""
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+
+    with open_store(src_db) as src, open_store(db) as dst:
+        articles = list(src.iter_articles())
+        batches = {b.article_id: b for b in src.claim_batches()}
+        for k in range(times):
+            ids = {}
+            for a in articles:
+                ids[a.id] = dst.add(ArticleRecord(
+                    analysis=a.analysis, input=f"{a.input}#{k}", outlet=a.outlet, url=a.url,
+                    title=a.title, date=a.date, content_hash=f"{a.content_hash}-{k}"))
+            for a in articles:
+                b = batches.get(a.id)
+                if b is None:
+                    continue
+                new = ids[a.id]
+
+                def renum(cid: str) -> str:
+                    old_article, _, rest = cid.partition("#")
+                    return f"{ids[int(old_article)]}#{rest}"
+
+                claims = []
+                for cid, data, vec in b.claims:
+                    d = json.loads(data)
+                    d["id"], d["article_id"] = renum(cid), str(new)
+                    claims.append((d["id"], json.dumps(d), vec))
+                dst.add_claim_batch(new, b.signature, b.size, outlet=b.outlet,
+                                    site_name=b.site_name, claims=claims,
+                                    matches=[(renum(x), renum(y), ev) for x, y, ev in b.matches],
+                                    copies=[ids[c] for c in b.copies])
+        return {"articles": dst.count(), "claims": sum(len(b.claims) for b in dst.claim_batches())}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
@@ -179,13 +221,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=int, default=None,
                         help="compare ingest with and without claims on the first N articles "
                              "(default: all of --n)")
+    parser.add_argument("--no-entity-linking", action="store_true",
+                        help="skip the store's linking of sources to entities in every run "
+                             "(the same in the runs compared)")
+    parser.add_argument("--replicate", nargs=2, metavar=("STORE", "TIMES"),
+                        help="no ingest: read a store made of STORE's articles and claims "
+                             "copied TIMES over")
     args = parser.parse_args(argv)
+    if args.no_entity_linking:
+        from sourcetrace.corpus.store.sqlite import SqliteStore
+
+        from sourcetrace.corpus.store.postgres import PostgresStore
+
+        SqliteStore._link_entities = lambda self, article_id, analysis: None
+        PostgresStore._link_entities = lambda self, cur, article_id, analysis: None
+        out_note = "entity linking skipped in every run (--no-entity-linking)"
+    else:
+        out_note = None
     if not POLNEAR.exists():
         print(f"{POLNEAR} is absent: this benchmark reads PolNeAR from ../shared", file=sys.stderr)
         return 2
     out: dict = {"n": args.n}
+    if out_note:
+        out["note"] = out_note
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.replicate:
+            out = {"replicated_from": args.replicate[0], "times": int(args.replicate[1])}
+            out.update(replicate(args.replicate[0], str(tmp / "claims.db"), int(args.replicate[1])))
+            out["sqlite"] = read_side(str(tmp / "claims.db"))
+            if args.postgres:
+                out["postgres"] = read_side(copy_to_postgres(str(tmp / "claims.db"), args.postgres))
+            print(json.dumps(out, indent=1))
+            return 0
         inputs = write_inputs(tmp, args.n)
         compare = args.compare or args.n
         if compare != args.n:
@@ -197,9 +265,12 @@ def main(argv: list[str] | None = None) -> int:
             first = inputs
         out["ingest_without_claims"] = ingest_into(str(tmp / "plain.db"), first, False)
         out["ingest_with_claims"] = ingest_into(str(tmp / "claims.db"), inputs, True)
-        a = out["ingest_without_claims"]["articles_per_second"]
-        b = out.get("compare_with_claims", out["ingest_with_claims"])["articles_per_second"]
-        out["throughput_drop"] = round(1 - b / a, 3)
+        plain = out["ingest_without_claims"]
+        with_claims = out.get("compare_with_claims", out["ingest_with_claims"])
+        out["throughput_drop"] = round(1 - with_claims["articles_per_second"]
+                                       / plain["articles_per_second"], 3)
+        out["throughput_drop_cpu"] = round(1 - with_claims["articles_per_cpu_second"]
+                                           / plain["articles_per_cpu_second"], 3)
         out["sqlite"] = read_side(str(tmp / "claims.db"))
         if args.postgres:
             out["postgres"] = read_side(copy_to_postgres(str(tmp / "claims.db"), args.postgres))
