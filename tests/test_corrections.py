@@ -271,6 +271,18 @@ def test_corrections_reanalyze_cli_where_and_json(corpus):
     bad = subprocess.run(run + ["--where", "colour=red"], capture_output=True, text=True,
                          timeout=300)
     assert bad.returncode != 0 and "unknown reanalyze filter" in bad.stderr
+    # a stored article's analysis out for correction
+    first = next(store.iter_articles())
+    out = subprocess.run([sys.executable, "-m", "sourcetrace", "corrections", "export",
+                          "--article", str(first.id), "--db", db, "-o",
+                          str(Path(db).parent / "stored.json")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    back = labelstudio.read_labelstudio((Path(db).parent / "stored.json").read_text())
+    assert back.text == first.text
+    assert sorted(_key(a) for a in back.attributions) == sorted(
+        _key(a) for a in first.analysis.attributions)
+    assert first.analysis.attributions
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "memory", "postgres"])
@@ -286,7 +298,17 @@ def test_corrections_replace_analysis_rewrites_the_derived_rows(tmp_path, backen
         dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
         if not dsn:
             pytest.skip("SOURCETRACE_TEST_POSTGRES is not set: no PostgreSQL to test on")
-        store = open_store(dsn)
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        schema = "sourcetrace_corrections_test"      # a fresh schema of its own
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.execute(f"CREATE SCHEMA {schema}")
+        from sourcetrace.corpus.store.postgres import PostgresStore
+
+        store = PostgresStore(make_conninfo(dsn, options=f"-c search_path={schema}"))
+        assert store.backend == "postgres"
     else:
         store = open_store(str(tmp_path / "c.db") if backend == "sqlite" else ":memory:")
     try:

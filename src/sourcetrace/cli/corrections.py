@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from . import app, fail
+from . import app, db_option, fail, open_existing_store
 from ..errors import ConfigError, InputError, SourcetraceError
 
 corrections_app = typer.Typer(help="Correct analyses in Label Studio or BRAT and import "
@@ -27,7 +27,8 @@ def _format(value: str) -> str:
 
 @corrections_app.command("export")
 def export(
-    target: str = typer.Argument(..., help="The article: a file path, a URL or - (stdin)."),
+    target: Optional[str] = typer.Argument(None, help="The article: a file path, a URL or - "
+                                                      "(stdin); or none with --article."),
     output: Path = typer.Option(..., "--output", "-o",
                                 help="Label Studio: the task JSON file (its labeling config "
                                      "is written beside it, .xml); BRAT: the .ann file (the "
@@ -40,17 +41,35 @@ def export(
     model: Optional[Path] = typer.Option(None, "--model",
                                          help="Role-tagger weights written by `sourcetrace "
                                               "train --output DIR`."),
+    article: Optional[int] = typer.Option(None, "--article", min=1,
+                                          help="A stored article's id: its stored analysis "
+                                               "is exported (with --db)."),
+    db: Optional[str] = db_option(),
 ) -> None:
-    """Analyse an article and write it for correction (Label Studio JSON or BRAT)."""
+    """Analyse an article (or take a stored one's analysis) and write it for correction
+    (Label Studio JSON or BRAT)."""
     from .. import pipeline
     from ..config import Config
     from ..output import labelstudio
 
     try:
         fmt = _format(fmt)
-        config = Config(rules_only=rules_only, model_path=str(model) if model else None)
-        analysis = pipeline.analyze_target(target, config=config)
-        name = article_id or (Path(target).stem if target != "-" else "article")
+        if (target is None) == (article is None):
+            raise ConfigError("give the article to export: a file, URL or -, or --article ID")
+        if article is not None:
+            store = open_existing_store(db)
+            try:
+                stored = store.get(article)
+            finally:
+                store.close()
+            if stored is None:
+                raise InputError(f"there is no article {article} in the corpus")
+            analysis = stored.analysis
+            name = article_id or str(stored.record_id or article)
+        else:
+            config = Config(rules_only=rules_only, model_path=str(model) if model else None)
+            analysis = pipeline.analyze_target(target, config=config)
+            name = article_id or (Path(target).stem if target != "-" else "article")
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "labelstudio":
             task = labelstudio.to_labelstudio(analysis, name)
