@@ -4,6 +4,8 @@
     python bench/calibrate.py                  # dump raw scores (cached), fit, report
     python bench/calibrate.py --refresh        # re-run the pipeline for the dumps
     python bench/calibrate.py --no-write       # report without writing the mapping
+    python bench/calibrate.py --setting accurate --stored   # the stored mapping on the
+                                               # accurate setting's predictions
 
 1. Runs the default pipeline (rules + fast role tagger, top-level attributions, as
    `sourcetrace extract` does) with raw scores on two sets of articles:
@@ -68,7 +70,7 @@ def dump(which: str, setting: str) -> Path:
                                                                   attributions_only=True)):
             text = row["text"]
             preds = [a for a in analysis.attributions if a.parent is None]
-            norm = lambda a: {r: scorer.normalise(text, a[r]) for r in scorer.ROLES}
+            norm = lambda a, text=text: {r: scorer.normalise(text, a[r]) for r in scorer.ROLES}
             # merge by normalised cue as the scorer does; remember each group's members
             groups, by_cue = [], {}
             for k, a in enumerate(preds):
@@ -83,8 +85,9 @@ def dump(which: str, setting: str) -> Path:
                     if n["cue"]:
                         by_cue[n["cue"]] = len(groups) - 1
             gold = scorer.merge_by_cue([norm(a) for a in row["attributions"]])
-            agree = lambda a, b: bool(a & b) or not (a or b)
-            ok = lambda i, j: all(agree(groups[i][r], gold[j][r]) for r in ("source", "cue"))
+            def ok(i, j, groups=groups, gold=gold):
+                return all(bool(groups[i][r] & gold[j][r]) or not (groups[i][r] or gold[j][r])
+                           for r in ("source", "cue"))
             matched = {i for i, _, _ in scorer.pair([g["content"] for g in groups],
                                                    [g["content"] for g in gold], ok)}
             for i, g in enumerate(groups):
@@ -142,6 +145,8 @@ def main(argv=None) -> int:
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--setting", default="fast", choices=["fast", "accurate"])
+    ap.add_argument("--stored", action="store_true",
+                    help="report the stored mapping (what runs) instead of fitting one")
     args = ap.parse_args(argv)
     if not DATA.exists():
         print(f"PolNeAR is not at {DATA}: nothing to calibrate")
@@ -154,11 +159,12 @@ def main(argv=None) -> int:
         paths[which] = dump(which, args.setting) if args.refresh or not path.exists() else path
     held, dev = load_dump(paths["heldout"]), load_dump(paths["dev"])
     fitted = fit(held)
-    cal = calibration.from_dict(fitted)
-    if not args.no_write:
+    cal = calibration.load() if args.stored else calibration.from_dict(fitted)
+    if not args.no_write and not args.stored:
         TARGET.write_text(json.dumps(fitted, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {TARGET.relative_to(ROOT)}")
-    print(report(held, cal, f"held-out train ({args.setting}; fitted here)"))
+    print(report(held, cal, f"held-out train ({args.setting}; "
+                            f"{'stored mapping' if args.stored else 'fitted here'})"))
     print()
     print(report(dev, cal, f"PolNeAR dev ({args.setting})"))
     print("\nper rule on dev (n, right):",

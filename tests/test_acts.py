@@ -58,9 +58,9 @@ def test_acts_quoted_promise_is_speech_and_promise_to_is_intention(typed):
 
 
 def test_acts_evidence_names_the_rule_or_word(typed):
-    (cue, act, evidence), = typed("A new poll shows Smith leading by five points.")
+    (_, _, evidence), = typed("A new poll shows Smith leading by five points.")
     assert evidence == "rule:document-source:poll"
-    (cue, act, evidence), = typed("She hopes the vote will pass next week.")
+    (_, _, evidence), = typed("She hopes the vote will pass next week.")
     assert evidence.startswith("lexicon:")
 
 

@@ -32,8 +32,8 @@ above a confidence, and renumbers ``parent`` and the sources' attribution indice
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..errors import InputError
 from ..model import ACTS, Analysis, Attribution
@@ -145,9 +145,8 @@ def _frames(doc, text: str, cue_tokens, content) -> set[str]:
                 frames.add("to")
             elif child.dep_ == "ccomp" and any(c.lower_ == "that" for c in child.children):
                 frames.add("that")
-            elif child.dep_ in ("prep", "advcl") and child.lower_ == "as":
-                frames.add("as")
-            elif child.dep_ in ("oprd", "xcomp") and any(c.lower_ == "as" for c in child.children):
+            elif (child.dep_ in ("prep", "advcl") and child.lower_ == "as") or (
+                    child.dep_ in ("oprd", "xcomp") and any(c.lower_ == "as" for c in child.children)):
                 frames.add("as")
     return frames
 
@@ -224,9 +223,9 @@ def classify(doc, cue, source=(), content=(), *, lexicon: ActLexicon,
     if last is not None and last[0] is root and listed[-1][1][1][0] == SPEECH:
         last = listed[-1]  # "did not want to say", "bothered to tell": the speech word
     # 2. a direct quotation is speech unless the cue is a sight or a finding
-    if "quote" in frames and (last is None or last[1][1][0] not in ("perception", "finding")):
-        if last is None or "quote" not in last[1][1][1]:
-            return SPEECH, "rule:quote"
+    if "quote" in frames and (last is None or (
+            last[1][1][0] not in ("perception", "finding") and "quote" not in last[1][1][1])):
+        return SPEECH, "rule:quote"
     # 3. "see" with a judgement as its object
     if "as" not in frames and any(lm in ("see", "view") for lm in lemmas):
         content_tokens = [t for t in _tokens(doc, content) if not t.is_space]

@@ -21,8 +21,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..model import Attribution
 from .lexicon import LEXICON_DIR
