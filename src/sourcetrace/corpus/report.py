@@ -288,12 +288,12 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     for r in q.bins():
         if tuple(r[:n]) in groups:
             groups[tuple(r[:n])]["transparency"]["distribution"][max(0, min(9, int(r[n])))] += int(r[n + 1])
-    for r in q.chains(chains):
+    for r in (q.chains(chains) if chains > 0 else ()):
         if tuple(r[:n]) in groups:
             chain = json.loads(r[n + 3]) if isinstance(r[n + 3], str) else (r[n + 3] or [])
             groups[tuple(r[:n])]["hearsay"]["chains"].append(
                 {"article_id": int(r[n]), "title": r[n + 1], "depth": int(r[n + 2]), "chain": chain})
-    for r in q.top_sources(top):
+    for r in (q.top_sources(top) if top > 0 else ()):
         if tuple(r[:n]) in groups:
             groups[tuple(r[:n])]["top_sources"].append(
                 {"name": r[n], "articles": int(r[n + 1]), "attributions": int(r[n + 2] or 0),
