@@ -53,7 +53,8 @@ def _root(
                                 help="More log output on stderr (-v info, -vv debug; "
                                      "tracebacks of unexpected failures)."),
     quiet: bool = typer.Option(False, "--quiet", "-q",
-                               help="Only errors on stderr (no progress, no summaries' logs)."),
+                               help="Log errors only (warnings hidden); results, "
+                                    "errors and summaries are still printed."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
