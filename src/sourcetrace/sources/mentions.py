@@ -158,11 +158,26 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
         if g:
             m.gender = g
             break
-        if tok.lower_ in {"his", "himself"} and tok.i != head.i:
+        if tok.i == head.i or _in_apposition(tok, head):
+            continue      # "Donald Trump, her Republican opponent": "her" is someone else
+        if tok.lower_ in {"his", "himself"}:
             m.gender = m.gender or "m"
-        elif tok.lower_ in {"her", "herself"} and tok.i != head.i:
+        elif tok.lower_ in {"her", "herself"}:
             m.gender = m.gender or "f"
     return m
+
+
+def _in_apposition(tok, head) -> bool:
+    """Whether ``tok`` lies inside an apposition of ``head`` (its own noun phrase, not the
+    clause that says who the head is)."""
+    t = tok
+    for _ in range(12):
+        if t.i == head.i or t.head.i == t.i:
+            return False
+        if t.dep_ == "appos":
+            return True
+        t = t.head
+    return False
 
 
 def _gender_of(ctx: _DocContext, m: _Mention) -> str | None:
