@@ -166,10 +166,12 @@ def figures(report: dict[str, Any], over_time: dict[str, Any] | None = None) -> 
     ax.set_yticks(range(len(groups)), labels)
     ax.set_xticks(range(10), report["bins"], rotation=45)
     ax.set_xlabel("transparency score")
+    top = max(0.01, max(map(max, grid)))
     for y, g in enumerate(groups):
         for x, c in enumerate(g["transparency"]["distribution"]):
-            if c:
-                ax.text(x, y, str(c), ha="center", va="center", fontsize=7)
+            if c:   # white on the dark cells, so that every count stays readable
+                ax.text(x, y, str(c), ha="center", va="center", fontsize=7,
+                        color="white" if grid[y][x] > 0.55 * top else "black")
     fig.colorbar(im, ax=ax, label="share of the group's articles")
     out.append(Figure("distribution", "Transparency score distribution" + more, _svg(fig)))
 
