@@ -40,8 +40,10 @@ def report(
 ) -> None:
     """Compare how outlets source their reporting, and how it changes over time: articles,
     attributions per article, shares by source identity and kind (each with its count and
-    a 95% interval), transparency score mean, median and distribution, check-worthy
-    statements left unattributed, hearsay chains and top sources, per group."""
+    a 95% interval), people quoted by how the article refers to them (she, he, they, not
+    said; where the store has the entity work), transparency score mean, median and
+    distribution, check-worthy statements left unattributed, hearsay chains and top
+    sources, per group. Invalid dates or groupings exit 2."""
     from ..corpus import report as reports
     from ..corpus.store import DEFAULT_DB, open_store
 
