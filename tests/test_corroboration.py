@@ -214,6 +214,9 @@ def test_corroboration_claims_live_in_the_store_and_the_cli_reads_them(embedder,
         again = CrossOutlet(embedder=object())          # an embedder call would fail
         assert again.load_store(store) == 2 and sorted(again.claims) == ["1#a0", "2#a0"]
         assert set(again.matches) == set(x.matches)
+        for k in (1, 2, 5):     # the first k clusters without building the lone claims past k
+            assert [c.to_dict() for c in again.clusters(limit=k)] == \
+                [c.to_dict() for c in x.clusters()[:k]]
         assert sync_with_store(store, cross=again) is again and len(store.claim_batches()) == 2
     assert not (tmp_path / "corpus.db.claims").exists()
 

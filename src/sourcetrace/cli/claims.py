@@ -71,7 +71,7 @@ def claims(
                               "nothing with it", hint="drop --clusters to filter the claims")
         x = _cross(db)
         if clusters:
-            found = x.clusters(min_outlets=2)[:limit]
+            found = x.clusters(min_outlets=2, limit=limit)
         else:
             found = x.filter_claims(outlet=outlet, source=source, kind=kind, identity=identity,
                                     since=since, until=until, text=text, limit=limit)

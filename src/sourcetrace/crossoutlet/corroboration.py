@@ -41,6 +41,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -368,6 +369,34 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
 # ---------------------------------------------------------------------------
 # The incremental cross-outlet layer
 
+class _Claims(MutableMapping):
+    """Claims by id; those read from a store stay JSON until first asked for."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Claim:
+        value = self._d[key]
+        if isinstance(value, str):
+            value = self._d[key] = Claim.from_dict(json.loads(value))
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._d[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._d[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
 @dataclass
 class CrossOutlet:
     """Syndication, claims, matching and corroboration over a growing set of articles."""
@@ -379,7 +408,9 @@ class CrossOutlet:
     def __post_init__(self) -> None:
         self.syndication = SyndicationIndex(self.syndication_options)
         self.matcher = Matcher(self.match_options, self.embedder)
-        self.claims: dict[str, Claim] = {}
+        self.claims: MutableMapping[str, Claim] = _Claims()
+        self.matcher.claims = _Claims()
+        self._seen: dict[str, tuple[str | None, str | None]] = {}   # claim id -> (date, outlet)
         self.arrival: dict[str, int] = {}
         self.matches: dict[tuple[str, str], Match] = {}
         self.articles: set[str] = set()
@@ -449,10 +480,16 @@ class CrossOutlet:
             self.articles.add(aid)
             if batch.site_name and batch.outlet:
                 self.aliases.setdefault(batch.outlet, set()).add(batch.site_name)
-            claims = [Claim.from_dict(json.loads(data)) for _, data, _ in batch.claims]
-            if claims:
-                vectors = np.stack([np.frombuffer(v, dtype=np.float16) for _, _, v in batch.claims])
-                self._add_claims(claims, vectors.astype(np.float32), match=False)
+            fresh = [(cid, data, v) for cid, data, v in batch.claims if cid not in self.claims]
+            if fresh:
+                first = json.loads(fresh[0][1])         # one article: one date, one outlet
+                for cid, data, _ in fresh:
+                    self.claims[cid] = data
+                    self.matcher.claims[cid] = data
+                    self.arrival[cid] = len(self.arrival)
+                    self._seen[cid] = (first.get("date"), first.get("outlet"))
+                vectors = np.stack([np.frombuffer(v, dtype=np.float16) for *_, v in fresh])
+                self.matcher.index.add([cid for cid, *_ in fresh], vectors.astype(np.float32))
             for a, b, evidence in batch.matches:
                 m = Match(a, b, MatchEvidence.from_dict(json.loads(evidence)))
                 self.matches[tuple(sorted((a, b)))] = m
@@ -522,18 +559,43 @@ class CrossOutlet:
     def voices(self) -> dict[str, str]:
         return self.syndication.voices()
 
-    def clusters(self, *, min_outlets: int = 1) -> list[ClaimCluster]:
-        """Every claim cluster carried by at least ``min_outlets`` outlets, largest first."""
+    def clusters(self, *, min_outlets: int = 1, limit: int | None = None) -> list[ClaimCluster]:
+        """Every claim cluster carried by at least ``min_outlets`` outlets, most
+        corroborated first (the first ``limit`` of them when given).
+
+        A claim no other matches is a cluster of one: corroboration 1 and its one
+        outlet, so it is built only when it is among the first ``limit``.
+        """
         ids = sorted(self.claims, key=self.arrival.__getitem__)
         voices = self.voices()
-        out = []
+        out, alone = [], []
         for group in cluster_claims(ids, self.matches.values()):
+            if len(group) == 1:
+                alone.append(group[0])
+                continue
             cluster = build_cluster([self.claims[c] for c in group], voices, self.arrival,
                                     self.aliases)
             if len(cluster.outlets) >= min_outlets:
                 out.append(cluster)
-        out.sort(key=lambda c: (-c.corroboration, -len(c.outlets), c.earliest_date or "", c.id))
-        return out
+        key = lambda c: (-c.corroboration, -len(c.outlets), c.earliest_date or "", c.id)
+        if min_outlets <= 1 and alone:
+            def meta(cid: str) -> tuple[str | None, str | None]:
+                if cid not in self._seen:
+                    c = self.claims[cid]
+                    self._seen[cid] = (c.date, c.outlet)
+                return self._seen[cid]
+
+            rank = {cid: (-1, -(1 if meta(cid)[1] else 0), meta(cid)[0] or "", cid)
+                    for cid in alone}
+            if limit is not None:
+                keys = sorted(key(c) for c in out)
+                cut = keys[limit - 1] if len(keys) >= limit else None
+                alone = sorted((c for c in alone if cut is None or rank[c] < cut),
+                               key=rank.__getitem__)[:limit]
+            out += [build_cluster([self.claims[c]], voices, self.arrival, self.aliases)
+                    for c in alone]
+        out.sort(key=key)
+        return out if limit is None else out[:limit]
 
     def trace_claim(self, claim_id: str) -> ClaimCluster:
         """The cluster of a stored claim."""
