@@ -11,7 +11,6 @@ _DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "some", "any
 
 def title_before(ent) -> str | None:
     """Words written before a name inside its noun phrase ("former Defense Secretary Ash Carter")."""
-    doc = ent.doc
     root = ent.root
     toks = []
     for child in root.lefts:
