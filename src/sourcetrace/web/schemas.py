@@ -177,12 +177,23 @@ class ArticleOut(ArticleSummary):
 
 
 class SourceCountOut(BaseModel):
+    """A source entity over the corpus: identity and kind by majority of its mentions."""
+
     name: str
     articles: int
     attributions: int
     group: str | None
     identity: str | None
     kind: str | None
+    entity_id: int | None = None
+    aliases: list[str] = Field(default_factory=list, description="the names the articles use for it")
+    identity_counts: dict[str, int] = Field(default_factory=dict)
+    kind_counts: dict[str, int] = Field(default_factory=dict)
+    referred_as: dict[str, int] = Field(default_factory=dict,
+                                        description="articles by how they refer to it: she, he, they, not said")
+    outlets: dict[str, int] = Field(default_factory=dict, description="articles per outlet")
+    role: str | None = None
+    external_id: str | None = Field(None, description="from a gazetteer, e.g. a Wikidata QID")
 
 
 class SearchHitOut(BaseModel):
@@ -229,15 +240,6 @@ class ClusterOut(BaseModel):
     outlets: list[str | None]
     voices: dict[str, list[str]]
     independent_outlets: list[str | None]
-    entity_id: int | None = None
-    aliases: list[str] = Field(default_factory=list, description="the names the articles use for it")
-    identity_counts: dict[str, int] = Field(default_factory=dict)
-    kind_counts: dict[str, int] = Field(default_factory=dict)
-    referred_as: dict[str, int] = Field(default_factory=dict,
-                                        description="articles by how they refer to it: she, he, they, not said")
-    outlets: dict[str, int] = Field(default_factory=dict, description="articles per outlet")
-    role: str | None = None
-    external_id: str | None = Field(None, description="from a gazetteer, e.g. a Wikidata QID")
     relays: dict[str, str]
     earliest: str
     earliest_date: str | None
