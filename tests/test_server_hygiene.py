@@ -124,7 +124,7 @@ def test_server_hygiene_claim_building_blocks_no_analysis(gate, monkeypatch):
         return cross
 
     class Claims:  # no model to load: only the building is slow
-        def clusters(self, min_outlets=1):
+        def clusters(self, min_outlets=1, limit=None):
             return []
 
     monkeypatch.setattr(corroboration, "CrossOutlet", Claims)

@@ -376,7 +376,7 @@ def outlet_report(s: Services, *, by: str = "outlet", outlets: list[str] | None 
 def list_claims(s: Services, *, min_outlets: int = 1, limit: int = 50) -> list[dict[str, Any]]:
     """Claim clusters, best corroborated first."""
     with s.claims() as cross:
-        return [c.to_dict() for c in cross.clusters(min_outlets=min_outlets)[:limit]]
+        return [c.to_dict() for c in cross.clusters(min_outlets=min_outlets, limit=limit)]
 
 
 def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> dict[str, Any]:
