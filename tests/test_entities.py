@@ -79,6 +79,40 @@ def test_entities_index_bare_surname_joins_the_full_name_either_order():
     assert idx.link([_S(0, "person:~trump", "Trump")])[0].entity_id == full
 
 
+def test_entities_index_merged_id_never_reused_within_one_article():
+    # a bare surname, then its full name (which takes the bare entity), then a new entity,
+    # all in one article: the new entity must not get the merged-away id
+    idx = EntityIndex()
+    links = idx.link([_S(0, "person:~lee", "Lee"), _S(1, "person:ann lee", "Ann Lee"),
+                      _S(2, "org:city council", "the city council")])
+    new, merged, _ = idx.drain()
+    (bare, full), = merged
+    assert len({e.id for e in new}) == len(new)
+    assert links[2].entity_id not in {bare, full} and links[2].entity_id in idx.by_id
+
+
+def test_entities_store_survives_a_bare_surname_merged_by_a_later_full_name(tmp_path):
+    # article 1 names only "Lee"; article 2 has "Lee" and then "Ann Lee" as two sources:
+    # the full name takes the bare entity while article 2's links still point at it
+    # (regression: KeyError in link_entities ended the whole ingest)
+    from sourcetrace.model import Analysis, Source
+
+    def article(*names):
+        return Analysis(text=" ".join(names), sources=tuple(
+            Source(id=i, name=n, identity="named", kind="person",
+                   entity=(("key", "person:~lee" if n == "Lee" else "person:ann lee"), ("name", n)))
+            for i, n in enumerate(names)))
+
+    s = open_store(str(tmp_path / "m.db"))
+    try:
+        s.add_many([ArticleRecord(analysis=article("Lee"), input="in0", outlet="a.com")])
+        s.add_many([ArticleRecord(analysis=article("Lee", "Ann Lee"), input="in1", outlet="b.com")])
+        rows = s.top_sources(limit=10)
+        assert [r.name for r in rows] == ["Ann Lee"] and rows[0].articles == 2
+    finally:
+        s.close()
+
+
 def test_entities_index_bare_surname_follows_the_dominant_full_name():
     idx = EntityIndex()
     for _ in range(4):

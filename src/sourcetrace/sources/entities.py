@@ -253,6 +253,8 @@ class EntityIndex:
         self.updated: list[Entity] = []
         for e in entities:
             self._remember(e)
+        # ids only grow: an entity merged away never gives its id to a new one
+        self._next_id = max(self.by_id, default=0) + 1
 
     def _remember(self, e: Entity) -> None:
         self.by_id[e.id] = e
@@ -261,10 +263,11 @@ class EntityIndex:
             self.full_by_surname.setdefault(e.surname, []).append(e.id)
 
     def _create(self, key: str, name: str, person: bool, entry: GazetteerEntry | None = None) -> Entity:
-        e = Entity(id=max(self.by_id, default=0) + 1, key=key, name=entry.name if entry else name,
+        e = Entity(id=self._next_id, key=key, name=entry.name if entry else name,
                    surname=person_parts(name)[1] if person else "", person=person,
                    kind=entry.kind if entry else None, role=entry.role if entry else None,
                    external_id=entry.external_id if entry else None)
+        self._next_id += 1
         self._remember(e)
         self.new.append(e)
         return e

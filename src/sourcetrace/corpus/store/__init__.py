@@ -385,9 +385,11 @@ def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysi
     for e in updated:
         run("UPDATE entities SET name = ?, kind = ?, role = ?, external_id = ? WHERE id = ?",
             (e.name, e.kind, e.role, e.external_id, e.id))
-    for eid in {link.entity_id for link in links} | {n for _, n in merged}:
+    moved = dict(merged)
+    for eid in {moved.get(link.entity_id, link.entity_id) for link in links} | set(moved.values()):
         n = run("SELECT count(DISTINCT article_id) FROM sources WHERE entity_id = ?", (eid,))[0][0]
-        index.by_id[eid].articles = n
+        if eid in index.by_id:
+            index.by_id[eid].articles = n
         run("UPDATE entities SET articles = ? WHERE id = ?", (n, eid))
     cache.update(index=index, gazetteer=gazetteer,
                  sig=tuple(run("SELECT count(*), coalesce(max(id), 0) FROM entities", ())[0]))
