@@ -522,6 +522,23 @@ def _json_routes(app: FastAPI) -> None:
                                                      identity=identity, limit=limit)
         return JSONResponse([r.to_dict() for r in rows])
 
+    @app.get("/api/report", tags=["corpus"], responses=ERRORS)
+    def report(request: Request,
+               by: str = Query("outlet", pattern="^(outlet|month|week|outlet,month|outlet,week|"
+                                                "month,outlet|week,outlet)$",
+                               description="one group per outlet, month, week or outlet and "
+                                           "month/week"),
+               outlet: list[str] = Query([], description="only these outlets (repeat)"),
+               since: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or after"),
+               until: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or before"),
+               top: int = Query(5, ge=0, le=100)) -> JSONResponse:
+        """Sourcing compared by outlet and over time: per group, articles, attributions per
+        article, shares by source identity and kind with counts and 95% Wilson intervals,
+        transparency score mean, median and distribution, check-worthy statements left
+        unattributed, hearsay chains, top sources (the JSON of `sourcetrace report`)."""
+        return JSONResponse(outlet_report(services(request), by=by, outlets=outlet, since=since,
+                                          until=until, top=top))
+
     @app.get("/api/search", tags=["corpus"], response_model=list[schemas.SearchHitOut],
              responses=ERRORS)
     def search(request: Request, q: str = Query(..., min_length=1, max_length=1000,
@@ -563,20 +580,3 @@ def _json_routes(app: FastAPI) -> None:
     def failures(request: Request) -> JSONResponse:
         """Inputs that could not be ingested, with the reason."""
         return JSONResponse([f.to_dict() for f in services(request).store().failures()])
-    @app.get("/api/report", tags=["corpus"], responses=ERRORS)
-    def report(request: Request,
-               by: str = Query("outlet", pattern="^(outlet|month|week|outlet,month|outlet,week|"
-                                                "month,outlet|week,outlet)$",
-                               description="one group per outlet, month, week or outlet and "
-                                           "month/week"),
-               outlet: list[str] = Query([], description="only these outlets (repeat)"),
-               since: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or after"),
-               until: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or before"),
-               top: int = Query(5, ge=0, le=100)) -> JSONResponse:
-        """Sourcing compared by outlet and over time: per group, articles, attributions per
-        article, shares by source identity and kind with counts and 95% Wilson intervals,
-        transparency score mean, median and distribution, check-worthy statements left
-        unattributed, hearsay chains, top sources (the JSON of `sourcetrace report`)."""
-        return JSONResponse(outlet_report(services(request), by=by, outlets=outlet, since=since,
-                                          until=until, top=top))
-

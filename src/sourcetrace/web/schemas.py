@@ -49,7 +49,7 @@ class AnalyzeRequest(Strict):
                                                        "kept with the article")
     acts: list[Literal["speech", "belief", "finding", "intention", "perception"]] = Field(
         None, min_length=1, description="return only attributions of these acts (default: all)")
-    min_confidence: float = Field(None, ge=0.0, le=1.0,
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0, strict=True,
                                   description="return only attributions whose confidence (the "
                                               "calibrated probability of being right) is at "
                                               "least this (default: 0)")

@@ -94,11 +94,11 @@ class Services:
         self.public = public
         self.time_limit = float(time_limit)
         queue = 4 * threads if queue is None else queue
-        self._analyses = cf.ThreadPoolExecutor(threads, thread_name_prefix="sourcetrace-analyse")
+        self._sizes = (threads, fetchers)
+        self._pools_lock = threading.Lock()
+        self._open_pools()
         self._analysis_slots = threading.BoundedSemaphore(threads + queue)
-        self._fetches = cf.ThreadPoolExecutor(fetchers, thread_name_prefix="sourcetrace-fetch")
         self._fetch_slots = threading.BoundedSemaphore(fetchers + queue)
-        self._claims_pool = cf.ThreadPoolExecutor(1, thread_name_prefix="sourcetrace-claims")
         self._claims_sync: cf.Future | None = None
         self._claims_state = threading.Lock()     # guards _claims_sync, held for microseconds
         self.claims_lock = threading.Lock()       # held while the claims change or are read
@@ -140,8 +140,25 @@ class Services:
         """The monotonic time by which a request starting now must be answered."""
         return time.monotonic() + self.time_limit
 
-    def _submit(self, pool: cf.ThreadPoolExecutor, slots: threading.BoundedSemaphore,
+    def _open_pools(self) -> None:
+        threads, fetchers = self._sizes
+        self._analyses = cf.ThreadPoolExecutor(threads, thread_name_prefix="sourcetrace-analyse")
+        self._fetches = cf.ThreadPoolExecutor(fetchers, thread_name_prefix="sourcetrace-fetch")
+        self._claims_pool = cf.ThreadPoolExecutor(1, thread_name_prefix="sourcetrace-claims")
+        self._closed = False
+
+    def _reopen(self) -> None:
+        """Pools closed by an app shutdown come back for an app started again (the same
+        Services may serve several lifespans, e.g. in tests or an embedding server)."""
+        if self._closed:
+            with self._pools_lock:
+                if self._closed:
+                    self._open_pools()
+
+    def _submit(self, pool_name: str, slots: threading.BoundedSemaphore,
                 what: str, fn: Callable, *args: Any, **kwargs: Any) -> cf.Future:
+        self._reopen()
+        pool: cf.ThreadPoolExecutor = getattr(self, pool_name)
         if not slots.acquire(blocking=False):
             raise BusyError(f"the server is busy: every {what} slot is taken and the queue "
                             "is full", hint="retry in a few seconds")
@@ -168,18 +185,20 @@ class Services:
                 **kwargs: Any) -> Any:
         """Run one library call that analyses (or ingests) in the analysis pool, within
         the request's deadline."""
-        return self._wait(self._submit(self._analyses, self._analysis_slots, "analysis", fn,
+        return self._wait(self._submit("_analyses", self._analysis_slots, "analysis", fn,
                                        *args, **kwargs), deadline, "the analysis")
 
     def fetch(self, fn: Callable, *args: Any, deadline: float | None = None,
               **kwargs: Any) -> Any:
         """Run one library call that fetches a URL in the fetch pool, within the deadline."""
-        return self._wait(self._submit(self._fetches, self._fetch_slots, "fetch", fn,
+        return self._wait(self._submit("_fetches", self._fetch_slots, "fetch", fn,
                                        *args, **kwargs), deadline, "fetching the URL")
 
     def close(self) -> None:
-        for pool in (self._analyses, self._fetches, self._claims_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
+        with self._pools_lock:
+            self._closed = True
+            for pool in (self._analyses, self._fetches, self._claims_pool):
+                pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ claims
 
@@ -208,6 +227,7 @@ class Services:
         with self._claims_state:
             future = self._claims_sync
             if (future is None or future.done()) and n != self._cross_count:
+                self._reopen()
                 future = self._claims_sync = self._claims_pool.submit(self._sync_claims)
         if future is not None:
             try:
@@ -309,7 +329,7 @@ def ingest_request(s: Services, body: schemas.IngestRequest):
         label = meta.get("url") or f"api:{content_hash(document.text)[:16]}"
         item = collect.Collected(input=label, document=document, kind=kind,
                                  raw=value if kind == "html" else None)
-        report = s.analyze(corpus.ingest, [], store, config=s.config, items=[item])
+        report = s.analyze(lambda: corpus.ingest([], s.store(), config=s.config, items=[item]))
     if report.failed and not (report.added or report.duplicates):
         # the one article failed: answer with its error (recorded in /api/failures too)
         failure = next((f for f in reversed(store.failures()) if f.input == label), None)
@@ -398,16 +418,14 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
             cluster = x.trace_claim(claim)
         else:
             matches, cluster = x.trace_text(text)
-    if cluster is None:
-        return {"cluster": None, "claims": [], "timeline": [], "matches": [],
-                "factchecks": x.checked(text=text)}
-    from ..crossoutlet.corroboration import first_appearances
-
-    claims = [x.claims[c] for c in cluster.claim_ids]
-    return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
-            "timeline": first_appearances(claims, x.arrival),
-            "matches": [m.to_dict() for m in matches],
-            "factchecks": x.checked(text=text, claim_ids=cluster.claim_ids)}
+        if cluster is None:
+            return {"cluster": None, "claims": [], "timeline": [], "matches": [],
+                    "factchecks": x.checked(text=text)}
+        claims = [x.claims[c] for c in cluster.claim_ids]
+        return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
+                "timeline": first_appearances(claims, x.arrival),
+                "matches": [m.to_dict() for m in matches],
+                "factchecks": x.checked(text=text, claim_ids=cluster.claim_ids)}
 
 
 
@@ -418,5 +436,3 @@ def standalone_response(analysis, filename: str | None = None) -> HTMLResponse:
     if filename:
         headers["content-disposition"] = f'attachment; filename="{filename}"'
     return HTMLResponse(render_analysis_html(analysis, standalone=True), headers=headers)
-
-
