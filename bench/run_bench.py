@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     pred = OUT / f"pred-{args.split}.jsonl"
     with tempfile.TemporaryDirectory(prefix="sourcetrace-bench-") as tmp:
         gold = subset(data, args.limit, Path(tmp))
-        extract_cmd = [sys.executable, "-m", "sourcetrace", "extract", str(gold), "-o", str(pred),
+        extract_cmd = [sys.executable, "-m", "sourcetrace", "extract", str(gold), "-o", str(pred), "--force",
                        "--no-progress", "--batch-size", str(args.batch_size)]
         parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(gold),
                      "--batch-size", str(args.batch_size)]
