@@ -200,13 +200,14 @@ def _entry(tok, lex: ActLexicon):
 
 
 def classify(doc, cue, source=(), content=(), *, lexicon: ActLexicon,
-             cue_words: Lexicons | None = None) -> tuple[str, str]:
+             cue_words: Lexicons | None = None, text: str | None = None) -> tuple[str, str]:
     """The act of one attribution and the evidence: ``(act, evidence)``.
 
     ``cue``, ``source``, ``content``: character spans ((start, end) pairs) into
     ``doc.text``; ``cue_words``: the attribution lexicons, whose cue words not in the act
-    lexicon count as speech."""
-    text = doc.text
+    lexicon count as speech; ``text``: ``doc.text`` when the caller has it (spaCy builds
+    it anew on every access, so a caller typing many attributions passes it once)."""
+    text = doc.text if text is None else text
     cue_tokens = [t for t in _tokens(doc, cue) if not t.is_space]
     lemmas = [t.lemma_.lower() for t in cue_tokens]
     frames = _frames(doc, text, cue_tokens, content)
@@ -254,11 +255,14 @@ def label(doc, attributions: Iterable[Attribution], *, lexicon: ActLexicon,
           cue_words: Lexicons | None = None) -> tuple[Attribution, ...]:
     """The attributions with ``act`` and ``act_evidence`` set (those already typed kept)."""
     out = []
+    text = None
     for a in attributions:
         if a.act is None:
+            text = doc.text if text is None else text
             act, evidence = classify(
                 doc, [(s.start, s.end) for s in a.cue], [(s.start, s.end) for s in a.source],
-                [(s.start, s.end) for s in a.content], lexicon=lexicon, cue_words=cue_words)
+                [(s.start, s.end) for s in a.content], lexicon=lexicon, cue_words=cue_words,
+                text=text)
             a = dataclasses.replace(a, act=act, act_evidence=evidence)
         out.append(a)
     return tuple(out)

@@ -14,7 +14,9 @@ def sentence_bounds(doc) -> list[tuple[int, int]]:
     """(start, end) characters of the Doc's sentences, computed once per Doc."""
     key = "sourcetrace_sentence_bounds"
     cached = doc.user_data.get(key)
-    if cached is None or len(cached) and cached[-1][1] != len(doc.text):
+    # the Doc's length in characters without rebuilding doc.text (spaCy joins every token)
+    length = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+    if cached is None or len(cached) and cached[-1][1] != length:
         cached = [(s.start_char, s.end_char) for s in doc.sents] if len(doc) else []
         doc.user_data[key] = cached
     return cached
