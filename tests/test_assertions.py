@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sourcetrace.sources import assertions
 from sourcetrace.model import Attribution, Span
@@ -122,3 +124,14 @@ def test_assertions_floor_on_hand_labels():
     got = report["assertion"]["all"]["macro_f1"]
     assert got >= FLOOR, (f"assertion macro F1 {got:.3f} fell below the floor {FLOOR}: "
                           + json.dumps(report["assertion"]["all"]["classes"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 60)), max_size=40),
+       st.integers(0, 320), st.integers(0, 80))
+def test_assertions_covered_by_bisection_equals_the_walk_from_the_start(raw, start, width):
+    from sourcetrace.sources.assertions import _covered, _Spans
+
+    spans = sorted((s, s + w) for s, w in raw)
+    end = start + width
+    assert _Spans(spans).covered(start, end) == _covered(spans, start, end)
