@@ -35,9 +35,10 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..config import read_table
+from ..errors import ConfigError, InputError
 from ..model import ACTS, Analysis, Attribution
-from .lexicon import LEXICON_DIR, Lexicons
+from .lexicon import Lexicons
 
 SPEECH = "speech"
 QUOTE_MARKS = "\"“”‘’'«»`"
@@ -65,24 +66,22 @@ def load_lexicon(name: str = "attribution_acts.txt") -> ActLexicon:
     nouns: dict[str, tuple[str, dict[str, str]]] = {}
     lists: dict[str, set[str]] = {"@document_source": set(), "@finding_cue": set(),
                                   "@belief_object": set()}
-    path = LEXICON_DIR / name
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].rstrip()
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("\t") if p.strip()]
+    for row in read_table(name):
+        parts = [p for p in row if p]
         if parts[0] in lists:
             lists[parts[0]].add(parts[1].lower())
             continue
         lemma, act = parts[0].lower(), parts[1] if len(parts) > 1 else ""
         if act not in ACTS:
-            raise ValueError(f"{path.name}:{number}: unknown act {act!r} (one of {', '.join(ACTS)})")
+            raise ConfigError(f"{name}: {parts[0]!r} has an unknown act {act!r}",
+                              hint=f"use one of: {', '.join(ACTS)}")
         frames = {}
         for item in (parts[2] if len(parts) > 2 else "").split(","):
             frame, _, frame_act = item.strip().partition("=")
             if frame:
                 if frame not in FRAMES or frame_act not in ACTS:
-                    raise ValueError(f"{path.name}:{number}: bad frame override {item!r}")
+                    raise ConfigError(f"{name}: {parts[0]!r} has a bad frame override {item!r}",
+                                      hint=f"frames: {', '.join(FRAMES)}; acts: {', '.join(ACTS)}")
                 frames[frame] = frame_act
         if lemma.endswith(".n"):
             nouns[lemma[:-2]] = (act, frames)

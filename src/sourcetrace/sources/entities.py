@@ -34,7 +34,7 @@ from typing import Any, Iterable
 from ..errors import InputError
 from ..model import SOURCE_KINDS
 from .names import _clean_name
-from ..config import LEXICON_DIR
+from ..config import read_table
 from .wordlists import lexicons
 
 SURNAME_SHARE = 0.75   # a bare surname joins the full name holding this share of the surname's articles
@@ -193,11 +193,7 @@ def builtin_gazetteer() -> Gazetteer:
     global _BUILTIN
     if _BUILTIN is None:
         g = Gazetteer()
-        path = LEXICON_DIR / "sources_entities.tsv"
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            if not raw.strip() or raw.startswith("#"):
-                continue
-            parts = [x.strip() for x in raw.split("\t")]
+        for parts in read_table("sources_entities.tsv"):
             g.add(GazetteerEntry(name=parts[0], aliases=tuple(a for a in (parts[1] if len(parts) > 1 else "").split("|") if a),
                                  kind=parts[2] if len(parts) > 2 and parts[2] else None))
         _BUILTIN = g
