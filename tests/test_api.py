@@ -419,3 +419,61 @@ def test_api_ingest_of_a_refused_url_answers_with_its_error(monkeypatch):
     r = c.post("/api/ingest", json={"url": "http://127.0.0.1:9/story"})
     assert (r.status_code, error_of(r)["code"]) == (403, "blocked_address")
     assert [f.input for f in store.failures()] == ["http://127.0.0.1:9/story"]
+
+
+# ---------------------------------------------------------------- the same validation everywhere
+
+
+def _stores(tmp_path):
+    import os
+
+    yield "sqlite", str(tmp_path / "v.db")
+    dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
+    if dsn:
+        yield "postgres", dsn
+
+
+@pytest.mark.parametrize("url", [
+    "/api/search?q=bridge&since=2024-13-45", "/api/search?q=bridge&until=2024-02-30",
+    "/api/search?q=bridge&since=yesterday", "/api/report?since=2024-13-45"])
+def test_api_every_endpoint_refuses_an_impossible_date(url, tmp_path):
+    for _backend, db in _stores(tmp_path):
+        with TestClient(create_app(DEFAULT, store=db)) as c:
+            r = c.get(url)
+            assert r.status_code == 400, (db, r.text)
+            assert "not a date" in error_of(r)["message"]
+
+
+def test_api_search_takes_real_dates_and_times(tmp_path):
+    with TestClient(create_app(DEFAULT, store=str(tmp_path / "v.db"))) as c:
+        for since in ("2024", "2024-02", "2024-02-29", "2024-02-29T10:00:00Z"):
+            assert c.get("/api/search", params={"q": "bridge", "since": since}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "/api/search?q=bridge&outlet=a%00b", "/api/search?q=bri%00dge", "/api/search?q=x&kind=%01",
+    "/api/sources?outlet=a%00b", "/api/sources?identity=%1b", "/api/report?outlet=a%00b",
+    "/api/articles?outlet=%00", "/api/trace?text=300%00troops", "/api/search?q=x&since=2024%00",
+    "/search?q=bridge%00"])
+def test_api_a_control_character_in_any_filter_is_a_400_on_every_store(url, tmp_path):
+    for backend, db in _stores(tmp_path):
+        with TestClient(create_app(DEFAULT, store=db)) as c:
+            r = c.get(url)
+            assert r.status_code == 400, (backend, url, r.text)
+            if url.startswith("/api"):
+                err = error_of(r)
+                assert err["code"] == "bad_input" and "control character" in err["message"]
+
+
+def test_api_store_filters_refuse_control_characters_and_bad_dates_for_every_caller(tmp_path):
+    from sourcetrace.corpus.store import open_store
+
+    for backend, db in _stores(tmp_path):
+        with open_store(db) as store:
+            for call in (lambda: store.search("bridge", outlet="a\x00b"),
+                         lambda: store.search("bri\x00dge"),
+                         lambda: store.search("bridge", since="2024-13-45"),
+                         lambda: store.top_sources(kind="\x00")):
+                with pytest.raises(errors.ConfigError):
+                    call()
+            assert store.search("bridge", outlet="a\tb") == []

@@ -181,3 +181,189 @@ def test_server_hygiene_out_of_range_article_ids_are_422(article_id):
         assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request"), path
     assert c.get(f"/articles/{article_id}").status_code == 422
     assert c.get(f"/api/articles/{2**63 - 1}").status_code == 404
+
+
+# ---------------------------------------------------------------- fair serving
+
+
+def client_at(app, address: str) -> testclient.TestClient:
+    """A client whose requests come from ``address`` (the server tells clients apart by it)."""
+    return testclient.TestClient(app, base_url=LOCAL, raise_server_exceptions=False,
+                                 client=(address, 50000))
+
+
+LARGE = "slow " + "x" * 30_000     # over services.LARGE_CHARS
+
+
+@pytest.fixture
+def lanes(monkeypatch):
+    """pipeline.analyze blocks on a large text until released, and read.load on a URL
+    ending in /slow; each call records the config it was given."""
+    release = threading.Event()
+    running = {"large": 0, "fetch": 0}
+    seen: list = []
+    lock = threading.Lock()
+
+    def analyze(text, *, config=DEFAULT, meta=None):
+        seen.append(config)
+        if len(text) > 20_000:
+            with lock:
+                running["large"] += 1
+            release.wait(30)
+        return Analysis(text=text[:50])
+
+    def load(target, *, config=DEFAULT):
+        seen.append(config)
+        if target.endswith("/slow"):
+            with lock:
+                running["fetch"] += 1
+            release.wait(30)
+        return read.Document("fetched text", {"url": target})
+
+    def analyze_documents(docs, config=DEFAULT, **kw):
+        seen.append(config)
+        return (Analysis(text=d.text) for d in docs)
+
+    monkeypatch.setattr(pipeline, "analyze", analyze)
+    monkeypatch.setattr(read, "load", load)
+    monkeypatch.setattr(pipeline, "analyze_documents", analyze_documents)
+    yield release, running, seen
+    release.set()
+
+
+def wait_for(predicate, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_server_hygiene_a_small_analysis_completes_while_large_ones_are_in_flight(lanes):
+    release, running, _seen = lanes
+    app = create_app(DEFAULT, threads=2)
+    large = [in_background(lambda a=a: client_at(app, a).post("/api/analyze",
+                                                             json={"text": LARGE}))
+             for a in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")]
+    assert wait_for(lambda: running["large"] >= 1)
+    t0 = time.perf_counter()
+    r = client_at(app, "10.0.0.9").post("/api/analyze", json={"text": "a short article"})
+    assert r.status_code == 200 and r.json()["text"] == "a short article"
+    assert time.perf_counter() - t0 < 5
+    assert all(t.is_alive() for t, _ in large)     # the large ones are still in flight
+    release.set()
+    for t, box in large:
+        t.join(10)
+        assert box["result"].status_code == 200
+
+
+def test_server_hygiene_a_client_over_its_share_gets_429_with_retry_after(lanes):
+    release, running, _seen = lanes
+    app = create_app(DEFAULT, threads=2, queue=8)   # large lane: 1 worker, 4 waiting, 2 a client
+    mine = [in_background(lambda: client_at(app, "10.0.0.1").post("/api/analyze",
+                                                                 json={"text": LARGE}))
+            for _ in range(2)]
+    assert wait_for(lambda: running["large"] >= 1)
+    time.sleep(0.2)                                   # the second one is queued
+    r = client_at(app, "10.0.0.1").post("/api/analyze", json={"text": LARGE})
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_requests")
+    assert int(r.headers["retry-after"]) > 0
+    # another client still has its share of the same lane
+    other = in_background(lambda: client_at(app, "10.0.0.2").post("/api/analyze",
+                                                                 json={"text": LARGE}))
+    release.set()
+    for t, box in [*mine, other]:
+        t.join(10)
+        assert box["result"].status_code == 200
+
+
+def test_server_hygiene_slow_urls_of_one_client_leave_other_clients_theirs(lanes):
+    release, running, _seen = lanes
+    app = create_app(DEFAULT.replace(allow_private=True), threads=2)
+    slow = [in_background(lambda: client_at(app, "10.0.0.1").post(
+        "/api/analyze", json={"url": "http://example.org/slow"})) for _ in range(16)]
+    assert wait_for(lambda: running["fetch"] >= 1)
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    for address in ("10.0.0.2", "10.0.0.3", "10.0.0.4"):
+        r = client_at(app, address).post("/api/analyze", json={"url": "http://example.org/a"})
+        assert r.status_code == 200, r.text
+    assert time.perf_counter() - t0 < 5
+    assert running["fetch"] <= 2                      # one client holds at most its share
+    release.set()
+    codes = []
+    for t, box in slow:
+        t.join(10)
+        codes.append(box["result"].status_code)
+    assert codes.count(200) == 2 and codes.count(429) == 14
+
+
+def test_server_hygiene_work_queued_past_the_deadline_never_runs(lanes):
+    release, running, seen = lanes
+    app = create_app(DEFAULT, threads=2, queue=4, time_limit=1.0)   # large lane: 1 worker
+    first = in_background(lambda: client_at(app, "10.0.0.1").post("/api/analyze",
+                                                                 json={"text": LARGE}))
+    assert wait_for(lambda: running["large"] == 1)
+    r = client_at(app, "10.0.0.2").post("/api/analyze", json={"text": LARGE + "y"})
+    assert (r.status_code, r.json()["error"]["code"]) == (504, "request_timeout")
+    release.set()
+    first[0].join(10)
+    time.sleep(0.3)
+    assert running["large"] == 1 and len(seen) == 1   # the second analysis never started
+    # and the queue is free again
+    assert client_at(app, "10.0.0.2").post("/api/analyze", json={"text": "short"}).status_code \
+        == 200
+
+
+def test_server_hygiene_work_gets_only_the_time_left_before_its_answer(lanes):
+    release, running, seen = lanes
+    app = create_app(DEFAULT.replace(allow_private=True, fetch_timeout=15.0), threads=1,
+                     time_limit=2.0)
+    # a fetch cannot outlive the request: its whole deadline (4 x fetch_timeout) ends by it
+    r = client_at(app, "10.0.0.1").post("/api/analyze", json={"url": "http://example.org/a"})
+    assert r.status_code == 200
+    fetch_config, analysis_config = seen[0], seen[1]
+    assert 0 < 4 * fetch_config.fetch_timeout <= 2.0
+    assert 0 < analysis_config.time_budget <= 2.0
+    # an analysis that waited in the queue gets what was left, not a fresh budget
+    seen.clear()
+    first = in_background(lambda: client_at(app, "10.0.0.1").post("/api/analyze",
+                                                                 json={"text": LARGE}))
+    assert wait_for(lambda: running["large"] == 1)
+    threading.Timer(1.0, release.set).start()
+    r = client_at(app, "10.0.0.2").post("/api/analyze", json={"text": LARGE + "z"})
+    first[0].join(10)
+    assert r.status_code == 200 and len(seen) == 2
+    assert seen[1].time_budget <= 1.2
+
+
+def test_server_hygiene_an_ingest_answered_504_stores_nothing(monkeypatch):
+    from sourcetrace.corpus import runner
+    from sourcetrace.errors import DocumentTimeoutError
+
+    store = open_store(":memory:")
+
+    def analyze_documents(docs, config=DEFAULT, **kw):
+        for d in docs:       # 1.2 s of work, which stops (as the pipeline does) past its budget
+            time.sleep(1.2)
+            if config.time_budget and config.time_budget < 1.2:
+                raise DocumentTimeoutError("the article took longer than its time budget")
+            yield Analysis(text=d.text)
+
+    monkeypatch.setattr(pipeline, "analyze_documents", analyze_documents)
+    monkeypatch.setattr(runner._Run, "add_claims", lambda self, stored: None)  # no embedder
+    read.from_string("An article to load the language model.", config=DEFAULT)
+    pipeline.model_info(DEFAULT)                       # its imports, outside the timings
+    app = create_app(DEFAULT, store=store, threads=1, time_limit=2.0)
+    first = in_background(lambda: client_at(app, "10.0.0.1").post(
+        "/api/ingest", json={"text": "A first article about a bridge and a river."}))
+    time.sleep(0.3)
+    # waits 0.9 s for the worker, then has 1.1 s left for 1.2 s of work: 504, nothing kept
+    r = client_at(app, "10.0.0.2").post(
+        "/api/ingest", json={"text": "A second article about a tunnel and a road."})
+    first[0].join(10)
+    assert first[1]["result"].status_code == 200, first[1]["result"].text
+    assert (r.status_code, r.json()["error"]["code"]) == (504, "request_timeout")
+    time.sleep(1.0)
+    assert store.count() == 1

@@ -28,7 +28,8 @@ errors as 422 ``invalid_request``, unknown routes as 404 ``not_found``, and
 anything unexpected as 500 ``internal_error`` (logged with its traceback). Pages of
 the web UI get the same error as an HTML page. Statuses: 400 bad input or option,
 401 missing token, 403 refused address, 404 no such record, 413 too large, 422 invalid
-request / not English / URL not fetched, 503 no corpus or the store or model failed.
+request / not English / URL not fetched, 429 this client holds its share of the server,
+503 busy, no corpus or the store or model failed, 504 past the time limit.
 
 Safety:
 - request bodies over ``config.max_input_bytes`` + 64 KiB are refused (413) while
@@ -47,13 +48,20 @@ Safety:
   answers to localhost, 127.0.0.1 and [::1] only, plus the names it was started
   for), else 400 ``bad_host``: a DNS-rebinding page cannot read or write through a
   browser on this machine;
-- ids in paths are checked (1 to 2^63-1) before they reach the store (422).
+- ids in paths are checked (1 to 2^63-1) before they reach the store (422);
+- every query parameter of every endpoint is refused (400 ``bad_request``) when it
+  holds a control character (NUL and the other C0 controls but tab and line breaks,
+  DEL), before any store sees it; dates (``since``, ``until``) are checked the same
+  way by /api/search and /api/report (corpus.store.check_filters).
 
-Responsive under load (services.Services): analyses run in a bounded pool of
-threads sharing the one pipeline, URL fetches in another, the claims across
+Responsive and fair under load (services.Services): analyses run in two lanes by
+size (a short article never waits behind long ones), URL fetches in a pool of their
+own, each served round robin by client with a per-client share; the claims across
 outlets are rebuilt by a background thread; no lock is held across them. A full
-queue is answered 503 ``busy`` (with Retry-After), a request past its time limit
-504 ``request_timeout``. ``--workers N`` runs N processes.
+lane is answered 503 ``busy``, a client over its share 429 ``too_many_requests``
+(both with Retry-After), a request past its time limit 504 ``request_timeout``, and
+its work stops (services.Services). Clients are told apart by their address
+(``ClientOf``). ``--workers N`` runs N processes.
 """
 from __future__ import annotations
 
@@ -61,6 +69,8 @@ import contextlib
 import ipaddress
 import logging
 import os
+import re
+import urllib.parse
 from typing import Any, Callable
 
 from ..config import DEFAULT, Config
@@ -92,9 +102,11 @@ from .services import (
     NotFoundError,
     RequestTimeoutError,
     Services,
+    TooManyRequestsError,
     UnauthorizedError,
     analyze_request,
     article_summary,
+    current_client,
     get_article,
     ingest_request,
     list_articles,
@@ -117,6 +129,7 @@ ENVELOPE_BYTES = 65_536   # what a request may carry beyond the input itself (JS
 # The HTTP status of each error class; the most specific class in an error's MRO wins.
 STATUS: dict[type[BaseException], int] = {
     NotFoundError: 404,
+    TooManyRequestsError: 429,
     BusyError: 503,
     RequestTimeoutError: 504,
     UnauthorizedError: 401,
@@ -217,7 +230,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if status == 401:
         headers["www-authenticate"] = "Bearer"
     if isinstance(exc, BusyError):
-        headers["retry-after"] = "5"
+        headers["retry-after"] = str(getattr(exc, "retry_after", 5))
     if _wants_html(request):
         from . import pages
 
@@ -277,6 +290,64 @@ async def _send_error(scope, send, exc: SourcetraceError) -> None:
     status, payload = error_payload(exc)
     response = JSONResponse(payload, status_code=status, headers=SECURITY_HEADERS)
     await response(scope, None, send)
+
+
+class ClientOf:
+    """Set ``services.current_client`` for each request: the client's address, by
+    which the pools share their workers out (FairPool)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        client = scope.get("client")
+        token = current_client.set(str(client[0]) if client else "-")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_client.reset(token)
+
+
+# C0 controls but tab, line feed and carriage return, and DEL
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_query(query_string: bytes) -> None:
+    """InputError when a query parameter (name or value) holds a control character."""
+    if not query_string:
+        return
+    try:
+        pairs = urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True,
+                                       encoding="utf-8", errors="replace")
+    except ValueError as exc:
+        raise InputError(f"the query string cannot be read: {exc}") from None
+    for name, value in pairs:
+        for part in (name, value):
+            bad = _CONTROL.search(part)
+            if bad:
+                raise InputError(
+                    f"the query parameter {name[:40]!r} holds a control character "
+                    f"(U+{ord(bad.group()):04X}), which no filter or search can contain",
+                    hint="remove it from the value (control characters are never part of an "
+                         "outlet, a date or a search)")
+
+
+class QueryCheck:
+    """Answer 400 to any request whose query parameters hold control characters, the
+    same on every endpoint and every store (check_query)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            try:
+                check_query(scope.get("query_string", b""))
+            except InputError as exc:
+                return await _send_error(scope, send, exc)
+        return await self.app(scope, receive, send)
 
 
 def allowed_hosts_for(host: str, extra: Any = ()) -> frozenset[str] | None:
@@ -350,7 +421,7 @@ class SecurityHeaders:
 def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.0.0.1",
                token: str | None = None, preload: bool = False,
                allowed_hosts: Any = (), threads: int = 2, queue: int | None = None,
-               time_limit: float = 60.0) -> FastAPI:
+               time_limit: float = 60.0, per_client: int | None = None) -> FastAPI:
     """The FastAPI app: JSON API under /api, the web UI at /, static files at /static.
 
     ``store``: a Store, a database name (path or ``postgresql://`` URL) or None (no
@@ -358,8 +429,9 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
     beyond loopback a token is required. ``token``: defaults to $SOURCETRACE_TOKEN.
     ``preload``: load the spaCy pipeline at start-up (lifespan) rather than on the
     first analyse request. ``allowed_hosts``: more names the ``Host`` header may
-    give (allowed_hosts_for). ``threads``, ``queue``, ``time_limit``: the analysis
-    pool and the per-request limit in seconds (services.Services).
+    give (allowed_hosts_for). ``threads``, ``queue``, ``time_limit``, ``per_client``:
+    the analysis lanes, the per-request limit in seconds and each client's share
+    (services.Services).
     """
     if token is None:
         token = os.environ.get("SOURCETRACE_TOKEN") or None
@@ -398,10 +470,12 @@ def create_app(config: Config = DEFAULT, store: Any = None, *, host: str = "127.
                    422: {"model": schemas.ErrorOut, "description": "invalid request"}},
     )
     app.state.services = Services(config, store, token, public, threads=threads, queue=queue,
-                                  time_limit=time_limit)
+                                  time_limit=time_limit, per_client=per_client)
     for cls in (SourcetraceError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(cls, handle_error)
     app.add_middleware(BodyLimit, max_bytes=config.max_input_bytes + ENVELOPE_BYTES)
+    app.add_middleware(QueryCheck)
+    app.add_middleware(ClientOf)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHosts, allowed=allowed_hosts_for(host, allowed_hosts))
     _json_routes(app)

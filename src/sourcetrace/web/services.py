@@ -4,8 +4,10 @@ and the pages of the web UI (pages.py) both call these; neither holds logic of i
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import contextlib
+import contextvars
 import hmac
 import threading
 import time
@@ -19,7 +21,8 @@ from ..config import Config
 from ..errors import ConfigError, InputError, SourcetraceError, StoreError
 from . import schemas
 
-__all__ = ["BusyError", "NotFoundError", "RequestTimeoutError", "Services", "UnauthorizedError",
+__all__ = ["BusyError", "FairPool", "NotFoundError", "RequestTimeoutError", "Services",
+           "TooManyRequestsError", "UnauthorizedError", "current_client",
            "analyze_request", "get_article",
            "ingest_request", "list_articles", "list_claims", "require_token", "services",
            "standalone_response", "trace"]
@@ -42,12 +45,156 @@ class BusyError(SourcetraceError):
     try again in a moment."""
 
     code = "busy"
+    retry_after = 5
+
+
+class TooManyRequestsError(BusyError):
+    """One client already holds its share of the server's workers and queue: wait
+    for its answers before sending more (answered 429 with Retry-After)."""
+
+    code = "too_many_requests"
+    retry_after = 2
 
 
 class RequestTimeoutError(SourcetraceError):
     """A request ran past the server's per-request time limit."""
 
     code = "request_timeout"
+
+
+# --------------------------------------------------------------------------- fair pools
+
+#: the client a request comes from (its address), set for each request by app.ClientOf
+current_client: contextvars.ContextVar[str] = contextvars.ContextVar("sourcetrace_client",
+                                                                     default="-")
+
+LARGE_CHARS = 20_000   # an input longer than this (characters or bytes) is a large analysis
+
+
+class FairPool:
+    """``workers`` threads serving a bounded queue round robin by client.
+
+    At most ``workers + queue`` tasks are admitted at once (running or waiting;
+    beyond that BusyError, answered 503), at most ``per_client`` of them from one
+    client (beyond that TooManyRequestsError, answered 429): one client cannot fill
+    the queue, and a waiting task of another client goes before that client's next
+    one. A task whose future is cancelled while it waits leaves the queue at once
+    and never runs. Closed at app shutdown (queued work dropped); ``open`` again for
+    an app started again.
+    """
+
+    def __init__(self, name: str, workers: int, queue: int, per_client: int) -> None:
+        self.name, self.workers = name, workers
+        self.capacity = workers + queue
+        self.per_client = max(1, per_client)
+        self._cv = threading.Condition()
+        self._waiting: dict[str, collections.deque] = {}     # client -> its queued tasks
+        self._turns: collections.deque[str] = collections.deque()  # clients with work, in turn
+        self._held: collections.Counter[str] = collections.Counter()  # admitted, not done
+        self._threads = 0
+        self._closed = False
+
+    @property
+    def admitted(self) -> int:
+        return sum(self._held.values())
+
+    def held_by(self, client: str) -> int:
+        return self._held.get(client, 0)
+
+    def submit(self, client: str, fn: Callable, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        with self._cv:
+            if self._closed:
+                raise BusyError("the server is shutting down", hint="retry in a few seconds")
+            if self.admitted >= self.capacity:
+                raise BusyError(f"the server is busy: every {self.name} slot is taken and the "
+                                "queue is full", hint="retry in a few seconds")
+            if self._held[client] >= self.per_client:
+                raise TooManyRequestsError(
+                    f"this client already has {self._held[client]} {self.name} requests in "
+                    f"progress, its share of this server",
+                    hint="wait for an answer before sending more")
+            self._held[client] += 1
+            self._waiting.setdefault(client, collections.deque()).append(
+                (future, fn, args, kwargs))
+            if client not in self._turns:
+                self._turns.append(client)
+            if self._threads < self.workers:
+                self._threads += 1
+                threading.Thread(target=self._work, name=f"sourcetrace-{self.name}",
+                                 daemon=True).start()
+            self._cv.notify()
+        return future
+
+    def withdraw(self, future: cf.Future) -> bool:
+        """Take a task that has not started out of the queue (its future cancelled)."""
+        with self._cv:
+            for client, tasks in self._waiting.items():
+                for task in tasks:
+                    if task[0] is future:
+                        tasks.remove(task)
+                        self._release(client)
+                        if not tasks:
+                            del self._waiting[client]
+                            self._turns.remove(client)
+                        future.cancel()
+                        return True
+        return False
+
+    def _release(self, client: str) -> None:
+        self._held[client] -= 1
+        if self._held[client] <= 0:
+            del self._held[client]
+
+    def _next(self) -> tuple[str, tuple] | None:
+        with self._cv:
+            while not self._turns:
+                if self._closed:
+                    self._threads -= 1
+                    return None
+                self._cv.wait()
+            client = self._turns.popleft()
+            tasks = self._waiting[client]
+            task = tasks.popleft()
+            if tasks:
+                self._turns.append(client)     # its next task waits for the others' turn
+            else:
+                del self._waiting[client]
+            return client, task
+
+    def _work(self) -> None:
+        while True:
+            picked = self._next()
+            if picked is None:
+                return
+            client, (future, fn, args, kwargs) = picked
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        result = fn(*args, **kwargs)
+                    except BaseException as exc:   # handed to the waiting request
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            finally:
+                with self._cv:
+                    self._release(client)
+
+    def close(self) -> None:
+        """Drop the queued tasks (their futures cancelled); running ones finish."""
+        with self._cv:
+            self._closed = True
+            for client, tasks in self._waiting.items():
+                for future, *_ in tasks:
+                    future.cancel()
+                    self._release(client)
+            self._waiting.clear()
+            self._turns.clear()
+            self._cv.notify_all()
+
+    def open(self) -> None:
+        with self._cv:
+            self._closed = False
 
 
 # --------------------------------------------------------------------------- state
@@ -62,19 +209,28 @@ class Services:
     SQLite each worker thread opens its own; other backends are shared.
 
     Work that can take long never runs under a lock held by other requests. It runs in
-    bounded thread pools, each request under one deadline (``time_limit`` seconds,
-    answered 504 ``request_timeout`` when passed):
+    bounded pools (FairPool: round robin by client, a per-client share), each request
+    under one deadline (``time_limit`` seconds, answered 504 ``request_timeout`` when
+    passed):
 
-    - analyses: ``threads`` at once (they share the one loaded pipeline); up to
-      ``queue`` more wait their turn; beyond that a request is answered 503 ``busy``
-      at once. An analysis that outlives its request still holds its place until it
-      ends, and the pipeline's own per-document budget (``config.time_budget``, set
-      no higher than ``time_limit``) ends it.
-    - fetching a URL: its own pool (``fetchers``, same queue rule), so a slow server
-      holds a fetch slot and never an analysis slot.
+    - analyses, in two lanes by size, so that a short article never waits behind long
+      ones: inputs up to ``large_chars`` in the small lane (``threads`` at once, up to
+      ``queue`` more waiting), longer ones in the large lane (``threads // 2``, at
+      least 1, at once, up to ``queue // 2`` waiting). A full lane answers 503
+      ``busy``; a client holding half a lane (``per_client``) gets 429
+      ``too_many_requests``; both with Retry-After.
+    - fetching a URL: its own pool (``fetchers`` at once), a client holding at most a
+      quarter of it (at least 1), so that slow URLs of one client leave the others
+      theirs.
     - the claims across outlets: brought up to date with the store by one background
       thread; requests wait for it until their deadline, then get 503 ``busy`` while it
       goes on.
+
+    Work stops when its request is answered: a task still queued at the deadline
+    never starts, and a running one gets only the time left (``Config.time_budget``
+    of the analysis, ``fetch_timeout`` of the fetch set from it), so an analysis or
+    fetch that would end after the 504 stops at its next check instead, and an
+    ingest past its time stores nothing.
 
     Threads rather than processes: one copy of the model serves every request, the
     GIL is released while fetching and waiting, and ``sourcetrace serve --workers N``
@@ -83,7 +239,8 @@ class Services:
 
     def __init__(self, config: Config, store: Any, token: str | None, public: bool, *,
                  threads: int = 2, queue: int | None = None, fetchers: int = 8,
-                 time_limit: float = 60.0) -> None:
+                 time_limit: float = 60.0, large_chars: int = LARGE_CHARS,
+                 per_client: int | None = None) -> None:
         if threads < 1 or fetchers < 1 or not time_limit > 0:
             raise ConfigError("threads and fetchers must be at least 1, time_limit positive")
         budget = getattr(config, "time_budget", None)
@@ -93,12 +250,21 @@ class Services:
         self.token = token
         self.public = public
         self.time_limit = float(time_limit)
+        self.large_chars = large_chars
         queue = 4 * threads if queue is None else queue
-        self._sizes = (threads, fetchers)
+        large = max(1, threads // 2)
+
+        def share(workers: int, waiting: int, part: int) -> int:
+            return per_client if per_client is not None else max(1, (workers + waiting) // part)
+
         self._pools_lock = threading.Lock()
-        self._open_pools()
-        self._analysis_slots = threading.BoundedSemaphore(threads + queue)
-        self._fetch_slots = threading.BoundedSemaphore(fetchers + queue)
+        self._pools = {
+            "small": FairPool("analysis", threads, queue, share(threads, queue, 2)),
+            "large": FairPool("large analysis", large, queue // 2, share(large, queue // 2, 2)),
+            "fetch": FairPool("fetch", fetchers, queue, share(fetchers, 0, 4)),
+        }
+        self._claims_pool = cf.ThreadPoolExecutor(1, thread_name_prefix="sourcetrace-claims")
+        self._closed = False
         self._claims_sync: cf.Future | None = None
         self._claims_state = threading.Lock()     # guards _claims_sync, held for microseconds
         self.claims_lock = threading.Lock()       # held while the claims change or are read
@@ -140,12 +306,13 @@ class Services:
         """The monotonic time by which a request starting now must be answered."""
         return time.monotonic() + self.time_limit
 
-    def _open_pools(self) -> None:
-        threads, fetchers = self._sizes
-        self._analyses = cf.ThreadPoolExecutor(threads, thread_name_prefix="sourcetrace-analyse")
-        self._fetches = cf.ThreadPoolExecutor(fetchers, thread_name_prefix="sourcetrace-fetch")
-        self._claims_pool = cf.ThreadPoolExecutor(1, thread_name_prefix="sourcetrace-claims")
-        self._closed = False
+    def pool(self, name: str) -> FairPool:
+        """The pool ``small``, ``large`` (analyses) or ``fetch``."""
+        return self._pools[name]
+
+    def size_class(self, size: int) -> str:
+        """The analysis lane of an input of ``size`` characters (or bytes)."""
+        return "large" if size > self.large_chars else "small"
 
     def _reopen(self) -> None:
         """Pools closed by an app shutdown come back for an app started again (the same
@@ -153,52 +320,77 @@ class Services:
         if self._closed:
             with self._pools_lock:
                 if self._closed:
-                    self._open_pools()
+                    for pool in self._pools.values():
+                        pool.open()
+                    self._claims_pool = cf.ThreadPoolExecutor(
+                        1, thread_name_prefix="sourcetrace-claims")
+                    self._closed = False
 
-    def _submit(self, pool_name: str, slots: threading.BoundedSemaphore,
-                what: str, fn: Callable, *args: Any, **kwargs: Any) -> cf.Future:
+    def bounded(self, config: Config, deadline: float) -> Config:
+        """``config`` with no more time than is left before ``deadline``: the analysis's
+        time budget and the fetch's timeouts (the whole fetch takes at most
+        ``fetch.DEADLINE_FACTOR`` x ``fetch_timeout``). RequestTimeoutError when none is
+        left (the request was answered already: the work does not start)."""
+        from ..inputs.fetch import DEADLINE_FACTOR
+
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise RequestTimeoutError("the request was answered before its work could start")
+        budget = config.time_budget
+        changes: dict[str, float] = {}
+        if budget == 0 or budget > left:
+            changes["time_budget"] = left
+        if config.fetch_timeout * DEADLINE_FACTOR > left:
+            changes["fetch_timeout"] = left / DEADLINE_FACTOR
+        return config.replace(**changes) if changes else config
+
+    def _run(self, pool_name: str, what: str, fn: Callable, args: tuple, kwargs: dict,
+             deadline: float | None) -> Any:
         self._reopen()
-        pool: cf.ThreadPoolExecutor = getattr(self, pool_name)
-        if not slots.acquire(blocking=False):
-            raise BusyError(f"the server is busy: every {what} slot is taken and the queue "
-                            "is full", hint="retry in a few seconds")
-        try:
-            future = pool.submit(fn, *args, **kwargs)
-        except BaseException:
-            slots.release()
-            raise
-        future.add_done_callback(lambda _f: slots.release())
-        return future
-
-    def _wait(self, future: cf.Future, deadline: float | None, what: str) -> Any:
         deadline = self.deadline() if deadline is None else deadline
+        pool = self._pools[pool_name]
+
+        def bounded_call() -> Any:
+            # in the worker: only the time left when it starts (none: it does not start)
+            call_kwargs = dict(kwargs)
+            if isinstance(call_kwargs.get("config"), Config):
+                call_kwargs["config"] = self.bounded(call_kwargs["config"], deadline)
+            else:
+                self.bounded(self.config, deadline)
+            return fn(*args, **call_kwargs)
+
+        future = pool.submit(current_client.get(), bounded_call)
         try:
             return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except cf.TimeoutError:
-            future.cancel()    # a queued task never starts; a running one ends on its own
+            pool.withdraw(future)   # a queued task never starts; a running one is out of time
             raise RequestTimeoutError(
                 f"{what} took longer than this server's limit of {self.time_limit:g} s",
                 hint="send a shorter article, or start the server with a longer --time-limit"
             ) from None
 
     def analyze(self, fn: Callable, *args: Any, deadline: float | None = None,
-                **kwargs: Any) -> Any:
-        """Run one library call that analyses (or ingests) in the analysis pool, within
-        the request's deadline."""
-        return self._wait(self._submit("_analyses", self._analysis_slots, "analysis", fn,
-                                       *args, **kwargs), deadline, "the analysis")
+                size: int | None = None, **kwargs: Any) -> Any:
+        """Run one library call that analyses (or ingests) in the analysis lane of its
+        size (``size``; by default the length of the first argument when it is a
+        string or bytes), within the request's deadline. A ``config=`` keyword is
+        given only the time left when the call starts."""
+        if size is None:
+            size = len(args[0]) if args and isinstance(args[0], (str, bytes)) else 0
+        return self._run(self.size_class(size), "the analysis", fn, args, kwargs, deadline)
 
     def fetch(self, fn: Callable, *args: Any, deadline: float | None = None,
               **kwargs: Any) -> Any:
-        """Run one library call that fetches a URL in the fetch pool, within the deadline."""
-        return self._wait(self._submit("_fetches", self._fetch_slots, "fetch", fn,
-                                       *args, **kwargs), deadline, "fetching the URL")
+        """Run one library call that fetches a URL in the fetch pool, within the deadline
+        (its ``config=`` keyword gets timeouts that end by the deadline)."""
+        return self._run("fetch", "fetching the URL", fn, args, kwargs, deadline)
 
     def close(self) -> None:
         with self._pools_lock:
             self._closed = True
-            for pool in (self._analyses, self._fetches, self._claims_pool):
-                pool.shutdown(wait=False, cancel_futures=True)
+            for pool in self._pools.values():
+                pool.close()
+            self._claims_pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ claims
 
@@ -298,38 +490,55 @@ def _analyze_all(s: Services, body: schemas.AnalyzeRequest):
         from ..inputs import read
 
         document = s.fetch(read.load, value, config=s.config, deadline=deadline)
-        analysis = s.analyze(_analyze_document, document, s.config, deadline=deadline)
+        analysis = s.analyze(_analyze_document, document, config=s.config, deadline=deadline,
+                             size=len(document.text))
         return analysis.replace(meta={**analysis.meta, **meta}) if meta else analysis
     return s.analyze(pipeline.analyze, value, config=s.config, meta=meta, deadline=deadline)
 
 
-def _analyze_document(document, config: Config):
+def _analyze_document(document, *, config: Config):
     from .. import pipeline
 
     return next(pipeline.analyze_documents([document], config=config))
 
 
-def ingest_request(s: Services, body: schemas.IngestRequest):
-    """Analyse and store one article; the corpus run's report."""
-    from ..inputs import collect, read as ingest
+def _collect(url: str, *, config: Config) -> list:
+    """The articles at ``url`` (one page, or a feed's items), fetched."""
+    from ..inputs import collect
+
+    return list(collect.collect([url], config=config))
+
+
+def _ingest_items(s: Services, items: list, *, config: Config):
+    """corpus.ingest of ready items, on this worker thread's own store."""
     from ..corpus import runner as corpus
+
+    return corpus.ingest([], s.store(), config=config, items=items)
+
+
+def ingest_request(s: Services, body: schemas.IngestRequest):
+    """Analyse and store one article; the corpus run's report. A URL is fetched in the
+    fetch pool, then analysed and stored in the analysis lane of its size."""
+    from ..inputs import collect, read as ingest
     from ..corpus.store import content_hash
 
     kind, value = body.input()
     store = s.store()
     meta = {k: v for k, v in (body.meta.model_dump() if body.meta else {}).items() if v is not None}
+    deadline = s.deadline()
     if kind == "url":
         label = value
-        # in the worker thread, with that thread's own store (a SQLite connection
-        # belongs to the thread that opened it)
-        report = s.analyze(lambda: corpus.ingest([value], s.store(), config=s.config))
+        items = s.fetch(_collect, value, config=s.config, deadline=deadline)
     else:
         document = ingest.from_string(value, config=s.config, meta=meta,
                                       html=True if kind == "html" else None)
         label = meta.get("url") or f"api:{content_hash(document.text)[:16]}"
-        item = collect.Collected(input=label, document=document, kind=kind,
-                                 raw=value if kind == "html" else None)
-        report = s.analyze(lambda: corpus.ingest([], s.store(), config=s.config, items=[item]))
+        items = [collect.Collected(input=label, document=document, kind=kind,
+                                   raw=value if kind == "html" else None)]
+    size = sum(len(getattr(getattr(i, "document", None), "text", "")) for i in items)
+    # in the worker thread, with that thread's own store (a SQLite connection
+    # belongs to the thread that opened it)
+    report = s.analyze(_ingest_items, s, items, config=s.config, deadline=deadline, size=size)
     if report.failed and not (report.added or report.duplicates):
         # the one article failed: answer with its error (recorded in /api/failures too)
         failure = next((f for f in reversed(store.failures()) if f.input == label), None)

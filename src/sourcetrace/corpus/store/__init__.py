@@ -318,7 +318,39 @@ def parse_query(query: str) -> list[tuple[str, ...]]:
     return terms
 
 
-def check_filters(what: str | None, by: str | None = None) -> None:
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FILTER_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(T.+)?)?)?")
+
+
+def check_filters(what: str | None, by: str | None = None, *,
+                  texts: dict[str, str | None] | None = None,
+                  dates: dict[str, str | None] | None = None) -> None:
+    """ConfigError for a search target or grouping we do not have, a text filter
+    (``texts``: name -> value) holding a control character (NUL and the other C0
+    controls but tab and line breaks, DEL: no outlet or search has one, and
+    PostgreSQL refuses NUL), or a date filter (``dates``) that is not a real date:
+    YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][zone]. The same on every
+    backend, before any query runs."""
+    for name, value in (texts or {}).items():
+        bad = _CONTROL.search(value) if isinstance(value, str) else None
+        if bad:
+            raise ConfigError(f"the {name} filter holds a control character "
+                              f"(U+{ord(bad.group()):04X})", hint="remove it from the value")
+    for name, value in (dates or {}).items():
+        if value is None or value == "":
+            continue
+        m = _FILTER_DATE.fullmatch(str(value))
+        try:
+            if m is None:
+                raise ValueError
+            y, mo, d, t = m.groups()
+            if t:
+                datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            else:
+                datetime(int(y), int(mo or 1), int(d or 1))
+        except ValueError:
+            raise ConfigError(f"{name} {str(value)[:40]!r} is not a date",
+                              hint="give YYYY-MM-DD (or YYYY-MM, YYYY)") from None
     if what is not None and what not in SEARCH_WHAT:
         raise ConfigError(f"unknown search target {what!r}", hint=f"use one of {', '.join(SEARCH_WHAT)}")
     if by not in GROUPINGS:

@@ -201,7 +201,8 @@ class MemoryStore:
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
                what: str | None = None, limit: int = 50) -> list[SearchHit]:
-        check_filters(what)
+        check_filters(what, texts={"query": query, "outlet": outlet, "identity": identity,
+                                   "kind": kind}, dates={"since": since, "until": until})
         terms = parse_query(query)
         hits = []
         for article_id, row, tokens in self._index:
@@ -228,7 +229,7 @@ class MemoryStore:
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20) -> list[SourceCount]:
-        check_filters(None, by)
+        check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
         index = self._entities()
         links = self.__dict__["_entity_links"]
         rows = []

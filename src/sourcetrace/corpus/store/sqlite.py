@@ -342,7 +342,8 @@ class SqliteStore:
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
                what: str | None = None, limit: int = 50) -> list[SearchHit]:
-        check_filters(what)
+        check_filters(what, texts={"query": query, "outlet": outlet, "identity": identity,
+                                   "kind": kind}, dates={"since": since, "until": until})
         terms = parse_query(query)
         match = " AND ".join('"' + " ".join(t) + '"' for t in terms)
         where = ["search_index MATCH ?"]
@@ -377,7 +378,7 @@ class SqliteStore:
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20) -> list[SourceCount]:
-        check_filters(None, by)
+        check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
         sql, args = ENTITY_ROW_SQL, []
         if outlet:
             sql += " AND a.outlet = ?"
