@@ -403,7 +403,8 @@ def model_path(variant: str = "fast"):
 def has_model(variant: str = "fast") -> bool:
     """Whether the trained weights of a setting are installed with the package."""
     path = model_path(variant)
-    return path.joinpath("component.json").is_file() and path.joinpath("model").is_file()
+    return path.joinpath("component.json").is_file() and (
+        path.joinpath("model").is_file() or path.joinpath("model.onnx").is_file())
 
 
 def add_to_pipeline(nlp, *, variant: str = "fast", path=None, before: str | None = None):
@@ -431,6 +432,12 @@ def add_to_pipeline(nlp, *, variant: str = "fast", path=None, before: str | None
             where["after"] = "lemmatizer"
         elif "parser" in nlp.pipe_names:
             where["after"] = "parser"
+        if cfg.get("kind") == "transformer":     # the fine-tuned MiniLM (transformer.py)
+            from . import transformer
+
+            transformer.register()
+            return nlp.add_pipe(transformer.FACTORY, name=COMPONENT,
+                                config={"folder": str(folder)}, **where)
         pipe = nlp.add_pipe(COMPONENT, config={"model": cfg["model"]}, **where)
         pipe.from_disk(folder, exclude=["vocab"])
     return pipe

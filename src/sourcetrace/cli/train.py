@@ -30,7 +30,8 @@ def train(
                                             "--mix-limit articles are trained on too."),
     mix_limit: int = typer.Option(200, "--mix-limit", min=1,
                                   help="How many --mix articles to train on."),
-    epochs: int = typer.Option(10, "--epochs", min=1, help="With --base: passes over the data."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="With --base: passes over the data "
+                                                          "(the accurate setting: try 2)."),
     config: Optional[Path] = typer.Option(None, "--config",
                                           help="spaCy training config (default: the packaged "
                                                "models/roles.cfg)."),
@@ -40,9 +41,21 @@ def train(
     work_dir: Path = typer.Option(Path("train/output"), "--work-dir",
                                   help="The `spacy train` working folder (checkpoints, logs)."),
     variant: str = typer.Option("fast", "--setting",
-                                help="fast (the default: parse speed) or accurate (a wider, "
-                                     "slower network); picks models/roles[-accurate].cfg."),
+                                help="fast (the default: parse speed; spaCy, models/roles.cfg) "
+                                     "or accurate (MiniLM fine-tuned with torch under --python, "
+                                     "exported to ONNX int8; models/roles-transformer.json; "
+                                     "resumes from --work-dir/accurate when rerun)."),
     seed: int = typer.Option(1234, "--seed", help="Random seed (fixed for reproducibility)."),
+    python: Optional[str] = typer.Option(None, "--python", envvar="SOURCETRACE_TRAIN_PYTHON",
+                                         help="--setting accurate (and --base accurate): a "
+                                              "Python with torch, transformers, onnx and "
+                                              "the MiniLM weights (a throwaway training venv, "
+                                              "see train/transformer_tagger.py); sourcetrace "
+                                              "itself never imports torch."),
+    init: Optional[Path] = typer.Option(None, "--init",
+                                        help="--base accurate: the final.pt of the accurate "
+                                             "training run (in its --work-dir) to fine-tune "
+                                             "from; the package ships ONNX weights only."),
 ) -> None:
     """Train the attribution role tagger (PolNeAR train, 1 article in 10 held out), or
     fine-tune the shipped one on corrected articles (--base)."""
@@ -54,6 +67,9 @@ def train(
                               hint="select them afterwards with --model DIR; "
                                    "--output src/sourcetrace/models/roles replaces the "
                                    "package's own fast weights")
+        from ..output.files import check_output_folder
+
+        check_output_folder(output, inputs=[data, mix, config])
         if any((output / part).exists() for part in (
                 "meta.json", "config.cfg", "model-best", "fast/model-best",
                 "accurate/model-best")):
@@ -63,11 +79,29 @@ def train(
         if base is not None:
             if base not in ("fast", "accurate"):
                 raise ConfigError(f"--base must be fast or accurate, got {base!r}")
+            if base == "accurate":
+                if init is None:
+                    raise ConfigError("fine-tuning the accurate setting starts from torch "
+                                      "weights: give --init WORK_DIR/accurate/final.pt",
+                                      hint="`sourcetrace train --setting accurate` writes it")
+                result = training.train_transformer(
+                    data, output, work_dir / "accurate-fine-tune", python=python, seed=seed,
+                    init=init, mix=mix, mix_limit=mix_limit, epochs=epochs)
+                typer.echo(f"fine-tuned accurate ({result['steps']} steps); "
+                           f"weights written to {result['output']}")
+                return
             result = training.fine_tune(data, output, base=base, mix=mix, mix_limit=mix_limit,
                                         epochs=epochs, seed=seed)
             typer.echo(f"fine-tuned {base} on {result['articles']} articles, "
                        f"{epochs} epochs (loss {result['losses'][0]:.1f} -> "
                        f"{result['losses'][-1]:.1f})")
+            typer.echo(f"weights written to {result['output']}")
+            return
+        if variant == "accurate":      # the fine-tuned MiniLM, trained with torch elsewhere
+            result = training.train_transformer(data, output, work_dir / variant, python=python,
+                                                seed=seed, config=config)
+            typer.echo(f"trained {result['steps']} steps in {result['train_seconds']}s; "
+                       f"validation {result['val']}")
             typer.echo(f"weights written to {result['output']}")
             return
         result = training.train(config or training.default_config(variant), corpus,
