@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from sourcetrace.corpus.counted import ALL
+
 from sourcetrace.corpus import runner as corpus
 from sourcetrace import pipeline
 from sourcetrace.inputs.collect import Collected, Failure
@@ -171,7 +173,7 @@ def test_corpus_export_jsonl_round_trips_the_analysis(filled):
 
 def test_corpus_export_csv_tables(filled):
     out = io.StringIO()
-    n = corpus.export(filled, out, format="csv", table="attributions")
+    n = corpus.export(filled, out, format="csv", table="attributions", selection=ALL)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert n == len(rows) == sum(len(a.analysis.attributions) for a in filled.iter_articles()) > 0
     assert rows[0]["cue"] and json.loads(rows[0]["offsets"])["cue"]

@@ -61,7 +61,8 @@ def test_profile_attributed_text_counts_each_character_once(analysis):
 
 def test_profile_hearsay_chain_and_unattributed_share(analysis):
     p = profile.build_profile(analysis)
-    assert p["hearsay"] == {"longest_chain": 2, "chain": ["Ann Lee", "engineers"]}
+    assert p["hearsay"] == {"longest_chain": 2, "chain": ["Ann Lee", "engineers"],
+                            "relayed": 1, "own_stance": 0}
     # 1 check-worthy unattributed sentence, 3 top-level attributions
     assert p["assertions"]["checkworthy_unattributed_share"] == 0.25
 

@@ -111,7 +111,8 @@ def test_render_sources_and_profile_when_present():
     out = view(sample(sources=(source,), profile=profile))
     assert "Sources (1)" in out and "treasurer" in out and "named" in out
     assert "Sourcing profile" in out and "share named" in out and "0.5" in out
-    assert "sources · by kind" in out and "person 1" in out and "media" not in out
+    # zeros are figures, shown as such
+    assert "sources · by kind" in out and "person 1" in out and "media 0" in out
     assert "score · components · identity" in out and "named sources" in out
     assert "sources · channels" in out and "none" in out
 

@@ -133,10 +133,11 @@ def test_report_by_outlet_counts_shares_and_intervals(store):
     assert r["total"]["articles"] == 5
     assert (x["attributions"]["count"], y["attributions"]["count"]) == (5, 3)
     assert x["attributions"]["per_article"] == 2.5
+    # "the ministry", typed named by its article, is a description: counted as described
     assert {k: v["count"] for k, v in x["identity"].items()} == {
-        "named": 3, "described": 1, "anonymous": 1, "unspecified": 0}
-    assert x["identity"]["named"]["share"] == pytest.approx(0.6)
-    assert x["identity"]["named"]["ci"] == pytest.approx(list(reports.wilson(3, 5)))
+        "named": 2, "described": 2, "anonymous": 1, "author": 0, "unspecified": 0}
+    assert x["identity"]["named"]["share"] == pytest.approx(0.4)
+    assert x["identity"]["named"]["ci"] == pytest.approx(list(reports.wilson(2, 5)))
     assert x["source_kind"]["none"]["count"] == 1          # the anonymous source has no kind
     assert {k: v["count"] for k, v in x["quote_kind"].items()} == {"direct": 2, "indirect": 2,
                                                                    "mixed": 1}
@@ -301,7 +302,8 @@ def test_report_cli_json_text_csv_and_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["report", "--db", str(db)])
     out = capsys.readouterr().out
-    assert exit.value.code in (0, None) and "x.com" in out and "named 60%" in out
+    assert exit.value.code in (0, None) and "x.com" in out and "named 40%" in out
+    assert "counted: speech; confidence >= 0.6" in out.lower()
     for bad in (["--since", "2024-02-30"], ["--until", "soon"], ["--by", "day"]):
         with pytest.raises(SystemExit) as exit:
             main(["report", "--db", str(db), *bad])

@@ -201,7 +201,10 @@ def test_store_top_sources_overall_and_per_group(store):
     assert {t.name for t in officials} == {"the ministry", "a senior official"}
     by_kind = store.top_sources(by="kind")
     assert {(t.group, t.name) for t in by_kind if t.group == "person"} == {("person", "Ann Lee")}
-    assert [t.name for t in store.top_sources(identity="described")] == ["a senior official"]
+    # "the ministry" was typed named by the article: a description, counted as described
+    assert {t.name for t in store.top_sources(identity="described")} == {
+        "a senior official", "the ministry"}
+    assert store.top_sources(identity="named")[0].name == "Ann Lee"
     with pytest.raises(ConfigError):
         store.top_sources(by="colour")
 

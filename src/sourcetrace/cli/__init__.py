@@ -149,8 +149,14 @@ def check_date(value: Optional[str]) -> Optional[str]:
 
 
 def print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
-    """A rich table on stdout; every cell escaped (stored text is never markup, and its
-    control characters are shown, never sent to the terminal)."""
+    """A rich table on a terminal, plain aligned columns when piped (nothing wrapped at 80
+    columns); every cell escaped (stored text is never markup, and its control characters
+    are shown, never sent to the terminal)."""
+    if not sys.stdout.isatty():
+        from ._listing import plain_table
+
+        sys.stdout.write(title + "\n" + plain_table(columns, rows))
+        return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

@@ -16,6 +16,11 @@ from ..corpus.store import GROUPINGS, SEARCH_WHAT
 from ..inputs.collect import KINDS as INPUT_KINDS
 from ..errors import ConfigError, SourcetraceError
 from ..model import IDENTITIES, SOURCE_KINDS
+from ..sources.entities import CORPUS_IDENTITIES
+from ._listing import (FORMAT_HELP, LIST_FORMATS, acts_option, emit, limit_option,
+                       min_confidence_option, offset_option, selection_of)
+
+ListFormat = choices("ListFormat", LIST_FORMATS)
 
 
 def _open(db: Optional[str]):
@@ -124,13 +129,18 @@ def ingest(
         from ..sources.entities import Gazetteer
 
         gazetteer = Gazetteer.load(entities) if entities else None
-        with open_store(db) as store:   # the one command that creates a corpus
-            if gazetteer is not None:
-                store.gazetteer = gazetteer
-            report = corpus.ingest(inputs, store, config=config, workers=workers,
-                                   engine=engine.value, address=address, kind=kind.value,
-                                   fetcher=fetcher, text_column=text_column, progress=show,
-                                   meta=meta)
+        new_file = _new_sqlite_file(db)
+        try:
+            with open_store(db) as store:   # the one command that creates a corpus
+                if gazetteer is not None:
+                    store.gazetteer = gazetteer
+                report = corpus.ingest(inputs, store, config=config, workers=workers,
+                                       engine=engine.value, address=address, kind=kind.value,
+                                       fetcher=fetcher, text_column=text_column, progress=show,
+                                       meta=meta)
+        except BaseException:
+            _drop_if_empty(new_file)   # a failed first run (say --engine ray) leaves no corpus
+            raise
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"added {report.added}, already stored {report.duplicates}, "
@@ -139,6 +149,34 @@ def ingest(
     if strict and report.failed:
         typer.echo(f"sourcetrace: {report.failed} input(s) failed (--strict)", err=True)
         raise typer.Exit(PARTIAL)
+
+
+def _new_sqlite_file(db: Optional[str]) -> Optional[Path]:
+    """The SQLite file ``ingest`` is about to create, or None (it exists, or a server)."""
+    from ..corpus.store import DEFAULT_DB
+
+    name = db or DEFAULT_DB
+    if name.startswith(("postgresql://", "postgres://")) or name == ":memory:":
+        return None
+    path = Path(name)
+    return None if path.exists() else path
+
+
+def _drop_if_empty(path: Optional[Path]) -> None:
+    """Remove a corpus this run created when it holds no article and no failure."""
+    if path is None or not path.exists():
+        return
+    import sqlite3
+
+    try:
+        with sqlite3.connect(path) as conn:
+            n = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("articles", "failures"))
+    except sqlite3.Error:
+        return
+    if n == 0:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 @app.command()
@@ -162,35 +200,56 @@ def search(
                                               callback=choice("--kind", SOURCE_KINDS),
                                               help="Source kind: person, official, "
                                                    "organization, media, document, social."),
-    limit: int = typer.Option(20, "--limit", "-n", min=1),
-    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
+    acts: Optional[str] = acts_option(),
+    min_confidence: Optional[float] = min_confidence_option(),
+    limit: int = limit_option(20, "Matches shown."),
+    offset: int = offset_option(),
+    output: ListFormat = typer.Option(ListFormat.text, "--format", "-f", case_sensitive=False,
+                                      help=FORMAT_HELP),
 ) -> None:
-    """Full-text search over the corpus's articles, quotes and sources."""
+    """Full-text search over the corpus's articles, quotes and sources: each match with
+    who said it (quotes: the speaker and the act; sources: the source) and the true total.
+    Quotes are those of the counted attributions (--acts, --min-confidence)."""
     try:
+        selection = selection_of(acts, min_confidence)
         with _open(db) as store:
             hits = store.search(query, outlet=outlet, since=since, until=until,
                                 identity=identity, kind=source_kind,
-                                what=None if what is What.any else what.value, limit=limit)
+                                what=None if what is What.any else what.value, limit=limit,
+                                offset=offset, selection=selection)
     except SourcetraceError as exc:
         raise fail(exc)
     if not hits:
         typer.echo("no matches", err=True)
         raise typer.Exit(NO_MATCH)
-    if output is Out.json:
-        for h in hits:
-            typer.echo(json.dumps(h.to_dict(), ensure_ascii=False))
-        return
-    print_table(f"{len(hits)} match(es) for {query!r}",
-                 ["article", "in", "outlet", "date", "title", "match"],
-                 [[h.article_id, h.what if h.ref is None else f"{h.what} {h.ref}", h.outlet,
-                   h.date, h.title, h.snippet.replace("\n", " ")] for h in hits])
+    total = getattr(hits, "total", len(hits))
+    cols = ["article_id", "what", "ref", "speaker", "act", "outlet", "date", "title", "snippet",
+            "highlights", "url"]
+    rows = [h.to_dict() for h in hits]
+    emit(f"matches for {query!r}", cols, rows, output.value, counted=selection, total=total,
+         offset=offset,
+         text_columns=["article", "in", "speaker", "outlet", "date", "title", "match"],
+         table=[[h.article_id, h.what if h.ref is None else f"{h.what} {h.ref}",
+                 (h.speaker or "") + (f" ({h.act})" if h.act else "")
+                 if h.what != "article" else "(article text)",
+                 h.outlet, h.date, h.title, _marked(h.snippet, h.highlights)] for h in hits])
 
 
-SourcesFormat = choices("SourcesFormat", ("text", "table", "json", "csv"))
+def _marked(text: str, spans) -> str:
+    """The snippet with each match between « and »."""
+    out, last = [], 0
+    for s, e in spans:
+        out += [text[last:s], "«", text[s:e], "»"]
+        last = e
+    return "".join(out + [text[last:]]).replace("\n", " ")
 
 
 def _counts(d: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in d.items())
+
+
+def _majority(value, tied) -> str:
+    return " = ".join(tied) + " (tie)" if tied else str(value)
 
 
 @app.command()
@@ -202,11 +261,16 @@ def sources(
     source_kind: Optional[str] = typer.Option(None, "--kind", help="Only this source kind (by the majority "
                                                                    "of its mentions).",
                                               callback=choice("--kind", SOURCE_KINDS)),
-    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity (by majority).",
-                                           callback=choice("--identity", IDENTITIES)),
-    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Sources shown (per group)."),
-    output: SourcesFormat = typer.Option(SourcesFormat.text, "--format", "-f", case_sensitive=False,
-                                         help="text (a table), json (JSON lines) or csv."),
+    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity (by majority): "
+                                           "named, described, anonymous, author (the writer's "
+                                           "own voice), unspecified.",
+                                           callback=choice("--identity", CORPUS_IDENTITIES)),
+    acts: Optional[str] = acts_option(),
+    min_confidence: Optional[float] = min_confidence_option(),
+    limit: int = limit_option(20, "Sources shown (per group)."),
+    offset: int = offset_option(),
+    output: ListFormat = typer.Option(ListFormat.text, "--format", "-f", case_sensitive=False,
+                                      help=FORMAT_HELP),
     entities: Optional[str] = typer.Option(None, "--entities", metavar="FILE",
                                            help="Gazetteer (CSV or JSON lines: name, aliases, kind, "
                                                 "role, id): relink the stored sources with it first."),
@@ -214,48 +278,44 @@ def sources(
                                                         "(after a gazetteer or rule change)."),
 ) -> None:
     """The most cited source entities ("Donald Trump" = "Trump" = "President Trump"), by
-    number of articles then attributions, with aliases, identity and kind by majority of
-    mentions (counts shown), how the articles refer to them, and outlets. Sources that
-    refer to no one (unspecified) are an attribution category, not an entity."""
+    number of articles then attributions (those counted: --acts, --min-confidence), with
+    aliases, identity and kind by majority of mentions (counts shown, ties shown as
+    such), how the articles refer to them, and outlets. A description typed named ("One
+    Republican", "the agency") counts as described; the writer's own voice is identity
+    author, one per byline. Sources that refer to no one (unspecified) are an attribution
+    category, not an entity."""
     from ..sources.entities import Gazetteer
 
     try:
+        selection = selection_of(acts, min_confidence)
         gazetteer = Gazetteer.load(entities) if entities else None
         with _open(db) as store:
             if gazetteer is not None or relink:
                 store.gazetteer = gazetteer
                 store.relink_entities()
             rows = store.top_sources(by=None if by is By.overall else by.value, outlet=outlet,
-                                     kind=source_kind, identity=identity, limit=limit)
+                                     kind=source_kind, identity=identity, limit=limit,
+                                     offset=offset, selection=selection)
     except SourcetraceError as exc:
         raise fail(exc)
-    if output is SourcesFormat.json:
-        for r in rows:
-            typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
-        return
-    if output is SourcesFormat.csv:
-        import csv
-
-        w = csv.writer(sys.stdout)
-        w.writerow(["group", "entity_id", "name", "aliases", "identity", "identity_counts", "kind",
-                    "kind_counts", "referred_as", "articles", "attributions", "outlets", "role", "external_id"])
-        for r in rows:
-            w.writerow([r.group or "", r.entity_id, r.name, " | ".join(r.aliases), r.identity,
-                        _counts(r.identity_counts), r.kind, _counts(r.kind_counts), _counts(r.referred_as),
-                        r.articles, r.attributions, _counts(r.outlets), r.role or "", r.external_id or ""])
-        return
-    if not rows:
+    if not rows and output.value in ("text", "table"):
         typer.echo("no sources stored", err=True)
         return
-    cols = ["source", "aliases", "identity", "kind", "referred as", "articles", "attributions", "outlets"]
+    cols = ["group", "entity_id", "name", "aliases", "identity", "identity_tied", "identity_counts",
+            "kind", "kind_tied", "kind_counts", "referred_as", "articles", "attributions",
+            "outlets", "role", "external_id"]
+    heads = ["source", "aliases", "identity", "kind", "referred as", "articles", "attributions", "outlets"]
     if by is not By.overall:
-        cols.insert(0, by.value)
-    print_table("top sources", cols,
-                [([r.group] if by is not By.overall else [])
-                 + [r.name + (f" [{r.external_id}]" if r.external_id else ""),
-                    ", ".join(a for a in r.aliases if a != r.name)[:60],
-                    f"{r.identity} ({_counts(r.identity_counts)})", f"{r.kind} ({_counts(r.kind_counts)})",
-                    _counts(r.referred_as), r.articles, r.attributions, len(r.outlets)] for r in rows])
+        heads.insert(0, by.value)
+    emit("top sources", cols, [r.to_dict() for r in rows], output.value, counted=selection,
+         offset=offset, text_columns=heads,
+         table=[([r.group] if by is not By.overall else [])
+                + [r.name + (f" [{r.external_id}]" if r.external_id else ""),
+                   ", ".join(a for a in r.aliases if a != r.name),
+                   f"{_majority(r.identity, r.identity_tied)} ({_counts(r.identity_counts)})",
+                   f"{_majority(r.kind, r.kind_tied)} ({_counts(r.kind_counts)})",
+                   _counts(r.referred_as), r.articles, r.attributions, len(r.outlets)]
+                for r in rows])
 
 
 @app.command()
@@ -272,8 +332,14 @@ def export(
     table: Table = typer.Option(Table.articles, "--table", case_sensitive=False,
                                 help="One row per article, attribution or source (jsonl "
                                      "articles carry the full Analysis)."),
+    acts: Optional[str] = acts_option(),
+    min_confidence: Optional[float] = min_confidence_option(),
 ) -> None:
-    """Export the corpus as JSON lines, CSV or Parquet."""
+    """Export the corpus as JSON lines, CSV or Parquet: the same columns in every format
+    (docs/data-dictionary.md). Attribution rows are those counted (--acts,
+    --min-confidence; named in the counted_acts and min_confidence columns, and in the
+    Parquet file's metadata), each with its act, source_id and entity_id (join the
+    sources table on article_id and source_id) and parent (an integer, empty at the top)."""
     from ..corpus import runner as corpus
     from ..output.formats import check_output
 
@@ -290,7 +356,8 @@ def export(
             raise ConfigError("--force is for replacing an output file", hint="give -o FILE too")
         with _open(db) as store:
             n = corpus.export(store, sys.stdout if output == "-" else output, format=fmt,
-                              table=table.value)
+                              table=table.value,
+                              selection=selection_of(acts, min_confidence))
     except SourcetraceError as exc:
         raise fail(exc)
     except BrokenPipeError:  # the reader (head, less) stopped early
@@ -306,7 +373,10 @@ def export(
 @app.command()
 def failures(
     db: Optional[str] = db_option(),
-    output: Out = typer.Option(Out.table, "--format", "-f", case_sensitive=False, help="table or json (JSON lines)."),
+    limit: int = limit_option(100, "Failures shown."),
+    offset: int = offset_option(),
+    output: ListFormat = typer.Option(ListFormat.text, "--format", "-f", case_sensitive=False,
+                                      help=FORMAT_HELP),
 ) -> None:
     """Inputs that gave no article, with the reason (kept until the input succeeds)."""
     try:
@@ -314,12 +384,11 @@ def failures(
             rows = store.failures()
     except SourcetraceError as exc:
         raise fail(exc)
-    if output is Out.json:
-        for r in rows:
-            typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
-        return
-    if not rows:
+    if not rows and output.value in ("text", "table"):
         typer.echo("no failures recorded", err=True)
         return
-    print_table(f"{len(rows)} failed input(s)", ["input", "reason", "code", "tries", "last"],
-                 [[r.input, r.reason, r.code, r.attempts, r.last_seen] for r in rows])
+    page = rows[offset:offset + limit]
+    emit("failed inputs", ["input", "reason", "code", "attempts", "first_seen", "last_seen"],
+         [r.to_dict() for r in page], output.value, total=len(rows), offset=offset,
+         text_columns=["input", "reason", "code", "tries", "last"],
+         table=[[r.input, r.reason, r.code, r.attempts, r.last_seen] for r in page])

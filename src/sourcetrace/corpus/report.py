@@ -56,8 +56,10 @@ import re
 from typing import Any, Iterable, Sequence, TextIO
 
 from ..errors import ConfigError
-from ..model import IDENTITIES, KINDS, SOURCE_KINDS
-from ..sources.profile import WEIGHTS
+from ..model import KINDS, SOURCE_KINDS
+from ..sources.entities import CORPUS_IDENTITIES, corpus_identity, majority_ties
+from ..sources.profile import WEIGHTS, relays
+from .counted import DEFAULT_SELECTION, Selection, in_regions, kept, note_regions, parse_selection
 
 __all__ = ["BY", "FORMATS", "build_report", "parse_by", "render", "render_csv",
            "render_html", "render_text", "time_report", "wilson"]
@@ -66,8 +68,7 @@ BY = ("outlet", "month", "week")
 FORMATS = ("text", "json", "csv", "html")
 COMPONENTS = tuple(WEIGHTS)
 SOURCE_KINDS_ALL = (*SOURCE_KINDS, "none")
-COUNTED = (*IDENTITIES, *SOURCE_KINDS_ALL, *KINDS)   # the att_* columns of article_view
-REFERRED = ("she", "he", "they", "not_said")         # the src_* columns of article_view
+REFERRED = ("she", "he", "they", "not_said")
 NO_GROUP = {"outlet": "(no outlet)", "month": "(no date)", "week": "(no date)"}
 Z95 = 1.959963984540054
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -130,8 +131,17 @@ def _after(until: str) -> str:
 
 # --------------------------------------------------------------------------- SQL
 
+#: a group with fewer articles is drawn hollow and labelled "small" (its shares are
+#: noisy: one article can move them by tens of points); a time series is drawn as a line
+#: only where every point has at least this many articles
+MIN_ARTICLES = 10
+
+
 class _Sql:
-    """The report's queries for one backend (SQLite or PostgreSQL); ``?`` parameters."""
+    """The report's queries for one backend (SQLite or PostgreSQL); ``?`` parameters.
+    Three reads whatever the corpus size: the articles (with their stored profile
+    figures), their attributions (act, confidence, parent, source) and their sources
+    (identity, kind, entity); the counting is done per article in Python."""
 
     def __init__(self, store: Any, by: tuple[str, ...], outlets: Sequence[str],
                  since: str | None, until: str | None) -> None:
@@ -157,9 +167,6 @@ class _Sql:
             cols.append(f"coalesce({col}, '{NO_GROUP[b]}') AS g_{b}")
         return ", ".join(cols)
 
-    def group(self) -> str:
-        return ", ".join(f"g_{b}" for b in self.by)
-
     def filtered(self, view: str, extra: str = "") -> str:
         where = list(self.where) + ([extra] if extra else [])
         return f"{view}" + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -167,60 +174,47 @@ class _Sql:
     def rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
         return self.store.read_sql(sql, [*self.args, *args])
 
-    # -- the queries
     def articles(self) -> list[tuple]:
-        comps = ", ".join(f"avg({c}_component)" for c in COMPONENTS)
-        counts = ", ".join([f"coalesce(sum(att_{v}), 0)" for v in COUNTED]
-                           + [f"coalesce(sum(src_{v}), 0)" for v in REFERRED])
+        comps = ", ".join(f"{c}_component" for c in COMPONENTS)
         return self.rows(
-            f"SELECT {self.keys()}, count(*), coalesce(sum(n_attributions), 0), avg(transparency), "
-            "count(transparency), coalesce(sum(checkworthy_unattributed), 0), "
-            "coalesce(sum(top_level_attributions), 0), coalesce(max(longest_chain), 0), "
-            "sum(CASE WHEN longest_chain >= 2 THEN 1 ELSE 0 END), coalesce(sum(n_sources), 0), "
-            f"{comps}, {counts} FROM {self.filtered('article_view')} GROUP BY {self.group()} "
-            f"ORDER BY {self.group()}")
+            f"SELECT {self.keys()}, article_id, title, author, transparency, "
+            f"checkworthy_unattributed, {comps} FROM {self.filtered('article_view')} "
+            "ORDER BY article_id")
 
-    def median(self) -> list[tuple]:
+    def _ids(self) -> str:
+        return f"(SELECT article_id FROM {self.filtered('article_view')})"
+
+    def attributions(self) -> list[tuple]:
+        act = "t.act" if self.store.has_table("attributions") and self._has_act() else "NULL"
         return self.rows(
-            f"SELECT {self.group()}, avg(transparency) FROM (SELECT {self.keys()}, transparency, "
-            f"row_number() OVER (PARTITION BY {self._partition()} ORDER BY transparency) AS rn, "
-            f"count(*) OVER (PARTITION BY {self._partition()}) AS n FROM "
-            f"{self.filtered('article_view', 'transparency IS NOT NULL')}) ranked "
-            f"WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY {self.group()}")
+            f"SELECT t.article_id, t.idx, t.parent, t.source_id, t.kind, t.confidence, {act}, "
+            f"t.spans FROM attributions t WHERE t.article_id IN {self._ids()} "
+            "ORDER BY t.article_id, t.idx")
 
-    def _partition(self) -> str:
-        parts = []
-        for b in self.by:
-            col = f"{b}::text" if self.pg and b == "week" else b
-            parts.append(f"coalesce({col}, '{NO_GROUP[b]}')")
-        return ", ".join(parts)
+    def _has_act(self) -> bool:
+        try:
+            self.store.read_sql("SELECT act FROM attributions WHERE 1 = 0")
+            return True
+        except Exception:   # a store before migration 0006 (read-only): every act untyped
+            return False
 
-    def bins(self) -> list[tuple]:
-        cut = ("floor(transparency / 10)::int" if self.pg
-               else "CAST(transparency / 10 AS INTEGER)")
-        return self.rows(
-            f"SELECT {self.keys()}, CASE WHEN transparency >= 100 THEN 9 ELSE {cut} END AS bin, "
-            f"count(*) FROM {self.filtered('article_view', 'transparency IS NOT NULL')} "
-            f"GROUP BY {self.group()}, bin")
+    def sources(self) -> list[tuple]:
+        if self.store.has_table("entities"):
+            return self.rows(
+                "SELECT s.article_id, s.idx, s.name, s.identity, s.kind, s.entity_id, "
+                "s.referred_as, e.key, e.name FROM sources s LEFT JOIN entities e "
+                f"ON e.id = s.entity_id WHERE s.article_id IN {self._ids()}")
+        return [(*r, None, None, None, None) for r in self.rows(
+            "SELECT s.article_id, s.idx, s.name, s.identity, s.kind FROM sources s "
+            f"WHERE s.article_id IN {self._ids()}")]
 
-    def chains(self, per_group: int) -> list[tuple]:
-        return self.rows(
-            f"SELECT {self.group()}, article_id, title, longest_chain, hearsay_chain FROM "
-            f"(SELECT {self.keys()}, article_id, title, longest_chain, hearsay_chain, "
-            f"row_number() OVER (PARTITION BY {self._partition()} ORDER BY longest_chain DESC, "
-            f"article_id) AS rn FROM {self.filtered('article_view', 'longest_chain >= 2')}) c "
-            f"WHERE rn <= ? ORDER BY {self.group()}, rn", [per_group])
-
-    def top_sources(self, per_group: int) -> list[tuple]:
-        return self.rows(
-            f"SELECT {self.group()}, name, n_art, n_att, identity, kind FROM "
-            f"(SELECT {self.keys()}, min(name) AS name, count(DISTINCT article_id) AS n_art, "
-            "sum(n_attributions) AS n_att, min(identity) AS identity, min(kind) AS kind, "
-            f"row_number() OVER (PARTITION BY {self._partition()} ORDER BY "
-            "count(DISTINCT article_id) DESC, sum(n_attributions) DESC, min(name)) AS rn "
-            f"FROM {self.filtered('source_view', 'identity <> ?')} "
-            f"GROUP BY {self.group()}, lower(name)) t WHERE rn <= ? "
-            f"ORDER BY {self.group()}, rn", ["unspecified", per_group])
+    def noted(self) -> list[tuple]:
+        """(id, text) of the articles with a paragraph that may be a note, caption or
+        credit (``counted.note_regions`` decides)."""
+        like = " OR ".join(f"lower(text) LIKE '%{w}%'" for w in
+                           ("note", "photo", "image", "caption", "credit", "correction",
+                            "clarification", "picture", "graphic", "illustration", "reuters"))
+        return self.rows(f"SELECT id, text FROM articles WHERE id IN {self._ids()} AND ({like})")
 
 
 # --------------------------------------------------------------------------- the report
@@ -229,14 +223,45 @@ def _not_available(reason: str) -> dict[str, Any]:
     return {"available": False, "reason": reason}
 
 
+class _Group:
+    """One group's counts while the articles are read."""
+
+    def __init__(self) -> None:
+        self.articles = 0
+        self.small = False
+        self.atts = 0
+        self.identity: dict[str, int] = dict.fromkeys(CORPUS_IDENTITIES, 0)
+        self.kind: dict[str, int] = dict.fromkeys(SOURCE_KINDS_ALL, 0)
+        self.quote: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self.referred: dict[str, int] = dict.fromkeys(REFERRED, 0)
+        self.voices = 0
+        self.scores: list[float] = []
+        self.components: dict[str, list[float]] = {c: [] for c in COMPONENTS}
+        self.checkworthy = 0
+        self.top_level = 0
+        self.longest = 0
+        self.chained = 0
+        self.relayed = 0
+        self.own_stance = 0
+        self.notes = 0
+        self.chains: list[dict[str, Any]] = []
+        self.entities: dict[Any, dict[str, Any]] = {}
+
+
 def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
                  outlets: Sequence[str] = (), since: str | None = None,
-                 until: str | None = None, top: int = 5, chains: int = 3) -> dict[str, Any]:
+                 until: str | None = None, top: int = 5, chains: int = 3,
+                 selection: Selection | None = None,
+                 min_articles: int = MIN_ARTICLES) -> dict[str, Any]:
     """The report as a JSON-able dict: ``groups`` (one per outlet / month / week or pair),
-    ``total`` and ``available`` (which optional figures the store can give)."""
+    ``overall`` (every article of the groups together), ``total``, ``counted`` (the
+    attributions counted: ``selection``, default counted.DEFAULT_SELECTION) and
+    ``available`` (which optional figures the store can give). A group of fewer than
+    ``min_articles`` articles is marked ``small``."""
     by = parse_by(by)
     since = check_date(since, "since")
     until = check_date(until, "until")
+    selection = selection or DEFAULT_SELECTION
     if since and until and since > until:
         raise ConfigError(f"since {since} is after until {until}",
                           hint="give the earlier date as since (--since)")
@@ -246,73 +271,182 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     outlets = tuple(o for o in outlets if o)
     q = _Sql(store, by, outlets, since, until)
     n = len(by)
-    groups: dict[tuple, dict[str, Any]] = {}
-    for r in q.articles():
-        key, v = tuple(r[:n]), r[n:]
-        articles, atts, mean, scored, cw, top_level, longest, chained, n_sources = v[:9]
-        comps = v[9:9 + len(COMPONENTS)]
-        rest = [int(x) for x in v[9 + len(COMPONENTS):]]
-        counted = dict(zip(COUNTED, rest))
-        referred = dict(zip(REFERRED, rest[len(COUNTED):]))
-        g = {b: k for b, k in zip(by, key)}
-        g.update({
-            "articles": int(articles),
-            "attributions": {"count": int(atts),
-                             "per_article": int(atts) / int(articles) if articles else None},
-            "sources": int(n_sources),
-            "identity": {}, "source_kind": {}, "quote_kind": {},
-            "transparency": {
-                "articles": int(scored), "mean": mean, "median": None,
-                "distribution": [0] * 10,
-                "components": {c: v for c, v in zip(COMPONENTS, comps)},
-            },
-            "checkworthy_unattributed": share(int(cw), int(cw) + int(top_level)),
-            "hearsay": {"longest": int(longest or 0),
-                        "articles_with_chains": share(int(chained or 0), int(articles)),
-                        "chains": []},
-            "top_sources": [],
-        })
-        for field, values in (("identity", IDENTITIES), ("source_kind", SOURCE_KINDS_ALL),
-                              ("quote_kind", KINDS)):
-            c = {k: counted[k] for k in values}
-            other = int(atts) - sum(c.values())   # a value outside our lists (none so far)
-            if other > 0:
-                c["other"] = other
-            g[field] = {k: share(c[k], int(atts)) for k in c}
-        people = sum(referred.values())
-        g["gender"] = {k: share(c, people) for k, c in referred.items()}
-        groups[key] = g
-    for r in q.median():
-        if tuple(r[:n]) in groups:
-            groups[tuple(r[:n])]["transparency"]["median"] = r[n]
-    for r in q.bins():
-        if tuple(r[:n]) in groups:
-            groups[tuple(r[:n])]["transparency"]["distribution"][max(0, min(9, int(r[n])))] += int(r[n + 1])
-    for r in (q.chains(chains) if chains > 0 else ()):
-        if tuple(r[:n]) in groups:
-            chain = json.loads(r[n + 3]) if isinstance(r[n + 3], str) else (r[n + 3] or [])
-            groups[tuple(r[:n])]["hearsay"]["chains"].append(
-                {"article_id": int(r[n]), "title": r[n + 1], "depth": int(r[n + 2]), "chain": chain})
-    for r in (q.top_sources(top) if top > 0 else ()):
-        if tuple(r[:n]) in groups:
-            groups[tuple(r[:n])]["top_sources"].append(
-                {"name": r[n], "articles": int(r[n + 1]), "attributions": int(r[n + 2] or 0),
-                 "identity": r[n + 3], "kind": r[n + 4]})
+    articles = q.articles()
+    atts: dict[int, list[tuple]] = {}
+    for r in q.attributions():
+        atts.setdefault(int(r[0]), []).append(r[1:])
+    sources: dict[int, dict[int, tuple]] = {}
+    for r in q.sources():
+        sources.setdefault(int(r[0]), {})[int(r[1])] = r[2:]
+    regions = {int(i): note_regions(text) for i, text in q.noted()}
+    groups: dict[tuple, _Group] = {}
+    overall = _Group()
+    titles: dict[int, Any] = {}
+    for r in articles:
+        key, (article_id, title, author, transparency, checkworthy, *comps) = tuple(r[:n]), r[n:]
+        article_id = int(article_id)
+        titles[article_id] = title
+        g = groups.setdefault(key, _Group())
+        for acc in (g, overall):
+            _count_article(acc, article_id, title, transparency, checkworthy, comps,
+                           atts.get(article_id, []), sources.get(article_id, {}),
+                           regions.get(article_id) or [], selection)
+    out_groups = []
+    for key, g in groups.items():
+        d = _group_dict(g, top, chains, min_articles)
+        out_groups.append({**{b: k for b, k in zip(by, key)}, **d})
     available = _optional(store)
-    for g in groups.values():
+    for g in out_groups:
         for name, info in available.items():
             g[name] = None if not info["available"] else g.get(name)
-    total_articles = sum(g["articles"] for g in groups.values())
-    total_atts = sum(g["attributions"]["count"] for g in groups.values())
+    total_articles = sum(g["articles"] for g in out_groups)
+    total_atts = sum(g["attributions"]["count"] for g in out_groups)
+    overall_d = _group_dict(overall, top, chains, min_articles)
+    for name, info in available.items():
+        overall_d[name] = None if not info["available"] else overall_d.get(name)
     return {
         "by": list(by),
         "filters": {"outlets": list(outlets), "since": since, "until": until},
+        "counted": selection.to_dict(),
+        "min_articles": min_articles,
         "backend": getattr(store, "backend", None),
         "generated_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "total": {"groups": len(groups), "articles": total_articles, "attributions": total_atts},
+        "total": {"groups": len(out_groups), "articles": total_articles,
+                  "attributions": total_atts},
         "available": available,
         "bins": [f"{10 * i}-{10 * i + 10}" for i in range(10)],
-        "groups": list(groups.values()),
+        "overall": overall_d,
+        "groups": out_groups,
+    }
+
+
+def _count_article(g: _Group, article_id: int, title: Any, transparency: Any, checkworthy: Any,
+                   comps: Sequence[Any], atts: list[tuple], sources: dict[int, tuple],
+                   regions: list[tuple[int, int]], selection: Selection) -> None:
+    """Add one article to a group: its kept attributions by the identity, kind and quote
+    of their source, its hearsay (profile.relays) and its sources by entity."""
+    g.articles += 1
+    if transparency is not None:
+        g.scores.append(float(transparency))
+        for c, v in zip(COMPONENTS, comps):
+            if v is not None:
+                g.components[c].append(float(v))
+    g.checkworthy += int(checkworthy or 0)
+    dropped = set()
+    if regions:
+        for idx, _p, _s, _k, _c, _a, spans in atts:
+            cue = (json.loads(spans) if isinstance(spans, str) else spans or {}).get("cue") or []
+            if cue and in_regions(int(cue[0][0]), regions):
+                dropped.add(int(idx))
+        g.notes += len(dropped)
+    rows = {int(r[0]): r for r in atts}
+    keep = kept(((int(r[0]), None if r[1] is None else int(r[1]), r[5], r[4]) for r in atts),
+                selection, dropped)
+    voices: dict[int, Any] = {}
+    writers: set = set()
+    names: dict[Any, str] = {}
+    cited: dict[Any, dict[str, Any]] = {}
+    for idx, parent in keep.items():
+        _i, _p, sid, qkind, _conf, _act, _spans = rows[idx]
+        src = sources.get(int(sid)) if sid is not None else None
+        name, ident, kind, eid, referred, ekey, ename = src if src else (None,) * 7
+        identity = corpus_identity(name, ident, ekey) if src else "unspecified"
+        g.atts += 1
+        g.identity[identity] = g.identity.get(identity, 0) + 1
+        k = kind or "none"
+        g.kind[k] = g.kind.get(k, 0) + 1
+        if qkind in g.quote:
+            g.quote[qkind] += 1
+        g.top_level += parent is None
+        if identity == "unspecified":
+            voices[idx] = None
+            continue
+        voice = ("entity", eid) if eid is not None else ("source", article_id, int(sid))
+        voices[idx] = voice
+        names.setdefault(voice, ename or name)
+        if identity == "author":
+            writers.add(voice)
+        c = cited.setdefault(voice, {"name": ename or name, "alias": name, "identity": identity,
+                                     "kind": kind, "atts": 0, "referred": referred})
+        c["atts"] += 1
+    g.voices += len(cited)
+    for voice, c in cited.items():
+        if c["referred"] in ("she", "he", "they"):
+            g.referred[c["referred"]] += 1
+        elif c["kind"] == "person":
+            g.referred["not_said"] += 1
+        e = g.entities.setdefault(voice if voice[0] == "entity" else ("name", str(c["name"]).lower()),
+                                  {"name": c["name"], "articles": 0, "attributions": 0,
+                                   "identity": {}, "kind": {}, "aliases": {}})
+        e["articles"] += 1
+        e["attributions"] += c["atts"]
+        e["identity"][c["identity"]] = e["identity"].get(c["identity"], 0) + 1
+        e["kind"][c["kind"] or "none"] = e["kind"].get(c["kind"] or "none", 0) + 1
+        e["aliases"][c["alias"]] = e["aliases"].get(c["alias"], 0) + 1
+    hearsay = relays(keep, voices, writers, names)
+    g.relayed += hearsay.relayed
+    g.own_stance += hearsay.own_stance
+    g.longest = max(g.longest, hearsay.longest)
+    if hearsay.longest >= 2:
+        g.chained += 1
+        g.chains.append({"article_id": article_id, "title": title, "depth": hearsay.longest,
+                         "chain": hearsay.chain_names(),
+                         "own_stance": sum(k for _, k in hearsay.chain)})
+
+
+def _ties(counts: dict[str, int]) -> dict[str, Any]:
+    """The majority value with its counts, ties shown: {"value", "tied", "counts"}."""
+    tied = majority_ties(counts)
+    return {"value": tied[0] if tied else None, "tied": list(tied) if len(tied) > 1 else [],
+            "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))}
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def _group_dict(g: _Group, top: int, chains: int, min_articles: int) -> dict[str, Any]:
+    distribution = [0] * 10
+    for s in g.scores:
+        distribution[max(0, min(9, int(s // 10)))] += 1
+    people = sum(g.referred.values())
+    ents = sorted(g.entities.values(), key=lambda e: (-e["articles"], -e["attributions"],
+                                                       str(e["name"])))
+    return {
+        "articles": g.articles,
+        "small": g.articles < min_articles,
+        "attributions": {"count": g.atts, "per_article": g.atts / g.articles if g.articles else None},
+        "sources": g.voices,
+        "identity": {k: share(v, g.atts) for k, v in g.identity.items()},
+        "source_kind": {k: share(v, g.atts) for k, v in g.kind.items()},
+        "quote_kind": {k: share(v, g.atts) for k, v in g.quote.items()},
+        "gender": {k: share(v, people) for k, v in g.referred.items()},
+        "transparency": {
+            "articles": len(g.scores),
+            "mean": sum(g.scores) / len(g.scores) if g.scores else None,
+            "median": _median(g.scores), "distribution": distribution,
+            "components": {c: (sum(v) / len(v) if v else None) for c, v in g.components.items()},
+            "note": "each article's stored profile (every act counted)",
+        },
+        "checkworthy_unattributed": share(g.checkworthy, g.checkworthy + g.top_level),
+        "hearsay": {"longest": g.longest,
+                    "articles_with_chains": share(g.chained, g.articles),
+                    "relayed": share(g.relayed, g.atts),
+                    "own_stance": share(g.own_stance, g.atts),
+                    "chains": sorted(g.chains, key=lambda c: (-c["depth"], c["article_id"]))[:max(0, chains)]},
+        "notes_left_out": g.notes,
+        "top_sources": [{"name": e["name"], "articles": e["articles"],
+                         "attributions": e["attributions"],
+                         "aliases": [a for a, _ in sorted(e["aliases"].items(), key=lambda kv: -kv[1])],
+                         "identity": _ties(e["identity"])["value"],
+                         "identity_tied": _ties(e["identity"])["tied"],
+                         "kind": _ties(e["kind"])["value"], "kind_tied": _ties(e["kind"])["tied"],
+                         "kind_counts": _ties(e["kind"])["counts"]}
+                        for e in ents[:max(0, top)]],
     }
 
 
@@ -352,7 +486,10 @@ def time_report(store: Any, report: dict[str, Any]) -> dict[str, Any]:
     outlets = {g.get("outlet") for g in report["groups"]} if "outlet" in by else set()
     return build_report(store, by=("outlet", period) if len(outlets) > 1 else (period,),
                         outlets=f["outlets"], since=f["since"], until=f["until"], top=0,
-                        chains=0)
+                        chains=0, selection=parse_selection(
+                            report["counted"]["acts"] if not report["counted"]["all_acts"] else "all",
+                            report["counted"]["min_confidence"]),
+                        min_articles=report.get("min_articles", MIN_ARTICLES))
 
 
 # --------------------------------------------------------------------------- renderers
@@ -365,15 +502,25 @@ def _pct(s: dict[str, Any] | None) -> str:
     if not s or s.get("share") is None:
         return "-"
     lo, hi = s["ci"]
-    return f"{100 * s['share']:.0f}% [{100 * lo:.0f}-{100 * hi:.0f}]"
+    return f"{100 * s['share']:.0f}% [{100 * lo:.0f}-{100 * hi:.0f}] ({s['count']})"
 
 
 def _num(v: Any, fmt: str = ".1f") -> str:
     return "-" if v is None else format(v, fmt)
 
 
+def _top(s: dict[str, Any]) -> str:
+    kind = " = ".join(s["kind_tied"]) + " (tie)" if s.get("kind_tied") else (s.get("kind") or "none")
+    ident = " = ".join(s["identity_tied"]) + " (tie)" if s.get("identity_tied") else s.get("identity")
+    return f"{s['name']} ({s['articles']} art., {s['attributions']} att.; {ident}, {kind})"
+
+
+def _small(report: dict[str, Any], g: dict[str, Any]) -> str:
+    return f" [small: under {report['min_articles']} articles]" if g.get("small") else ""
+
+
 def render_text(report: dict[str, Any]) -> str:
-    """A plain-text summary: one block per group (shares with their 95% intervals)."""
+    """A plain-text summary: one block per group (shares with their n and 95% intervals)."""
     out = io.StringIO()
     t = report["total"]
     f = report["filters"]
@@ -383,34 +530,48 @@ def render_text(report: dict[str, Any]) -> str:
     out.write(f"Sourcing report by {','.join(report['by'])}: {t['groups']} group(s), "
               f"{t['articles']} article(s), {t['attributions']} attribution(s)"
               + (f" ({scope})" if scope else "") + "\n")
-    out.write("Shares are of attributions, with 95% Wilson intervals in brackets.\n")
-    for g in report["groups"]:
+    out.write(f"{report['counted']['describe'].capitalize()} (--acts, --min-confidence).\n")
+    out.write("Shares are of counted attributions: share [95% Wilson interval] of n. "
+              f"Groups of fewer than {report['min_articles']} articles are marked small.\n")
+    blocks = [("all groups", report["overall"])] if len(report["groups"]) > 1 else []
+    blocks += [(_label(report, g), g) for g in report["groups"]]
+    for label, g in blocks:
         tr = g["transparency"]
-        out.write(f"\n== {_label(report, g)}: {g['articles']} article(s), "
+        out.write(f"\n== {label}: {g['articles']} article(s), "
                   f"{g['attributions']['count']} attribution(s), "
-                  f"{_num(g['attributions']['per_article'], '.2f')} per article\n")
-        out.write("  identity    " + "  ".join(f"{k} {_pct(v)}" for k, v in g["identity"].items())
+                  f"{_num(g['attributions']['per_article'], '.2f')} per article{_small(report, g)}\n")
+        n = g["attributions"]["count"]
+        out.write(f"  identity    (n={n}) " + "  ".join(f"{k} {_pct(v)}" for k, v in g["identity"].items())
                   + "\n")
-        out.write("  source kind " + "  ".join(f"{k} {_pct(v)}" for k, v in g["source_kind"].items()
-                                                if v["count"]) + "\n")
-        out.write("  quotes      " + "  ".join(f"{k} {_pct(v)}" for k, v in g["quote_kind"].items())
+        out.write(f"  source kind (n={n}) " + "  ".join(f"{k} {_pct(v)}" for k, v in g["source_kind"].items())
                   + "\n")
-        out.write(f"  transparency mean {_num(tr['mean'])} median {_num(tr['median'])}  "
-                  f"distribution {' '.join(str(c) for c in tr['distribution'])}\n")
+        out.write(f"  quotes      (n={n}) " + "  ".join(f"{k} {_pct(v)}" for k, v in g["quote_kind"].items())
+                  + "\n")
+        out.write(f"  transparency (every act; n={tr['articles']} articles) mean {_num(tr['mean'])} "
+                  f"median {_num(tr['median'])}  distribution "
+                  f"{' '.join(str(c) for c in tr['distribution'])}\n")
         out.write("  components  " + "  ".join(f"{k} {_num(v, '.2f')}"
                                               for k, v in tr["components"].items()) + "\n")
         if g.get("gender"):
-            out.write("  people      " + "  ".join(f"{k.replace('_', ' ')} {_pct(v)}"
-                                                   for k, v in g["gender"].items()) + "\n")
-        out.write(f"  check-worthy left unattributed {_pct(g['checkworthy_unattributed'])}\n")
+            people = next(iter(g["gender"].values()))["of"]
+            out.write(f"  people      (n={people}) " + "  ".join(
+                f"{k.replace('_', ' ')} {_pct(v)}" for k, v in g["gender"].items()) + "\n")
+        cw = g["checkworthy_unattributed"]
+        out.write(f"  check-worthy left unattributed (n={cw['of']}) {_pct(cw)}\n")
         h = g["hearsay"]
-        out.write(f"  hearsay: longest chain {h['longest']}, articles with a chain "
-                  f"{_pct(h['articles_with_chains'])}\n")
+        out.write(f"  hearsay (one voice relaying another): articles with a chain "
+                  f"{_pct(h['articles_with_chains'])} of {g['articles']}; attributions relayed "
+                  f"{_pct(h['relayed'])}; longest chain {h['longest']}\n")
+        out.write(f"  own stance (a speaker nested in his own statement, not hearsay): "
+                  f"{_pct(h['own_stance'])}\n")
         for c in h["chains"]:
             out.write(f"    article {c['article_id']} ({c['depth']}): {' > '.join(c['chain'])}\n")
+        if g.get("notes_left_out"):
+            out.write(f"  left out: {g['notes_left_out']} attribution(s) in editor's notes, "
+                      "captions or credits\n")
         if g["top_sources"]:
-            out.write("  top sources " + "; ".join(f"{s['name']} ({s['articles']})"
-                                                   for s in g["top_sources"]) + "\n")
+            out.write("  top sources (by entity) " + "; ".join(_top(s) for s in g["top_sources"])
+                      + "\n")
     missing = [f"{k}: {v['reason']}" for k, v in report["available"].items() if not v["available"]]
     if missing:
         out.write("\nNot available: " + "; ".join(missing) + "\n")
@@ -418,20 +579,21 @@ def render_text(report: dict[str, Any]) -> str:
 
 
 def csv_rows(report: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """One flat row per group (columns: keys, counts, share, ci_low, ci_high ...)."""
+    """One flat row per group (columns: keys, counts, share, ci_low, ci_high ...); every
+    row names the counted acts and the minimum confidence."""
     rows = []
     for g in report["groups"]:
         row: dict[str, Any] = {b: g[b] for b in report["by"]}
+        row["counted_acts"] = report["counted"]["describe"]
+        row["min_confidence"] = report["counted"]["min_confidence"]
         row["articles"] = g["articles"]
+        row["small"] = g["small"]
         row["attributions"] = g["attributions"]["count"]
         row["attributions_per_article"] = g["attributions"]["per_article"]
         row["sources"] = g["sources"]
         for field in ("identity", "source_kind", "quote_kind", "gender"):
             for k, s in (g.get(field) or {}).items():
-                row[f"{field}_{k}_count"] = s["count"]
-                row[f"{field}_{k}_share"] = s["share"]
-                row[f"{field}_{k}_ci_low"] = s["ci"][0] if s["ci"] else None
-                row[f"{field}_{k}_ci_high"] = s["ci"][1] if s["ci"] else None
+                _share_cols(row, f"{field}_{k}", s)
         tr = g["transparency"]
         row["transparency_mean"] = tr["mean"]
         row["transparency_median"] = tr["median"]
@@ -439,20 +601,25 @@ def csv_rows(report: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             row[f"transparency_{10 * i}_{10 * i + 10}"] = c
         for k, v in tr["components"].items():
             row[f"{k}_component_mean"] = v
-        s = g["checkworthy_unattributed"]
-        row["checkworthy_unattributed_count"] = s["count"]
-        row["checkworthy_unattributed_of"] = s["of"]
-        row["checkworthy_unattributed_share"] = s["share"]
-        row["checkworthy_unattributed_ci_low"] = s["ci"][0] if s["ci"] else None
-        row["checkworthy_unattributed_ci_high"] = s["ci"][1] if s["ci"] else None
+        _share_cols(row, "checkworthy_unattributed", g["checkworthy_unattributed"])
         row["hearsay_longest"] = g["hearsay"]["longest"]
-        row["hearsay_articles_with_chains"] = g["hearsay"]["articles_with_chains"]["count"]
-        row["top_sources"] = "; ".join(f"{x['name']} ({x['articles']})" for x in g["top_sources"])
+        _share_cols(row, "hearsay_articles_with_chains", g["hearsay"]["articles_with_chains"])
+        _share_cols(row, "hearsay_relayed", g["hearsay"]["relayed"])
+        _share_cols(row, "own_stance", g["hearsay"]["own_stance"])
+        row["top_sources"] = "; ".join(_top(x) for x in g["top_sources"])
         rows.append(row)
     columns: list[str] = []
     for r in rows:
         columns += [c for c in r if c not in columns]
     return columns or list(report["by"]) + ["articles"], rows
+
+
+def _share_cols(row: dict[str, Any], name: str, s: dict[str, Any]) -> None:
+    row[f"{name}_count"] = s["count"]
+    row[f"{name}_of"] = s["of"]
+    row[f"{name}_share"] = s["share"]
+    row[f"{name}_ci_low"] = s["ci"][0] if s["ci"] else None
+    row[f"{name}_ci_high"] = s["ci"][1] if s["ci"] else None
 
 
 def render_csv(report: dict[str, Any], out: TextIO) -> int:

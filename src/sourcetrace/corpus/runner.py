@@ -584,12 +584,29 @@ class _RayError(SourcetraceError):
 
 # --------------------------------------------------------------------------- export
 
-def _article_row(a: Any) -> dict[str, Any]:
+def _counted(a: Any, selection: Any) -> tuple[dict[int, int | None], set[int]]:
+    """The attributions of one article that ``selection`` counts, each with its parent
+    re-hung on the nearest counted ancestor, and those left out as in an editor's note,
+    a caption or a credit (corpus.counted)."""
+    from .counted import dropped_in_notes, kept
+
+    atts = a.analysis.attributions
+    notes = dropped_in_notes(a.text, {i: att.cue[0].start for i, att in enumerate(atts) if att.cue})
+    rows = ((i, att.parent if att.parent is not None and 0 <= att.parent < len(atts) else None,
+             att.act, att.confidence) for i, att in enumerate(atts))
+    return kept(rows, selection, notes), notes
+
+
+def _article_row(a: Any, selection: Any, links: Any = None) -> dict[str, Any]:
     row = a.summary()
+    keep, _ = _counted(a, selection)
+    row["n_attributions"] = len(keep)
     row["month"] = a.date[:7] if a.date and len(a.date) >= 7 else None
     row.update(profile_columns(a.analysis.profile))
     row["text"] = a.text
     row["profile"] = json.dumps(a.analysis.profile) if a.analysis.profile is not None else None
+    row["raw"] = a.raw
+    row["analysis"] = a.analysis.to_dict()
     return row
 
 
@@ -617,74 +634,109 @@ def profile_columns(profile: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _attribution_rows(a: Any) -> Iterator[dict[str, Any]]:
+def _key_of(links: Any, sid: int | None) -> tuple[Any, Any, Any, Any]:
+    return (links or {}).get(sid, (None, None, None, None)) if sid is not None else (None,) * 4
+
+
+def _attribution_rows(a: Any, selection: Any, links: Any = None) -> Iterator[dict[str, Any]]:
+    from ..sources.entities import corpus_identity
+
     analysis = a.analysis
-    for i, att in enumerate(analysis.attributions):
+    keep, _ = _counted(a, selection)
+    for i, parent in keep.items():
+        att = analysis.attributions[i]
         s = analysis.source_of(att)
+        entity_id, entity, _ext, key = _key_of(links, att.source_id)
         yield {
             "article_id": a.id, "outlet": a.outlet, "date": a.date, "url": a.url, "idx": i,
-            "kind": att.kind, "speaker": att.speaker,
-            "source_identity": s.identity if s else None, "source_kind": s.kind if s else None,
+            "act": att.act or "speech", "kind": att.kind, "speaker": att.speaker,
+            "source_id": att.source_id, "entity_id": entity_id, "entity": entity,
+            "source_identity": corpus_identity(s.name, s.identity, key) if s else "unspecified",
+            "source_kind": s.kind if s else None,
             "source_text": analysis.span_text(att.source),
             "cue": analysis.span_text(att.cue),
             "content": analysis.span_text(att.content),
-            "parent": att.parent, "rule": att.rule, "confidence": att.confidence,
+            "parent": parent, "rule": att.rule, "confidence": att.confidence,
             "offsets": json.dumps(att.offsets()), "record_id": a.record_id,
         }
 
 
-def _source_rows(a: Any, links: dict[int, tuple[int, str, str | None]] | None = None) -> Iterator[dict[str, Any]]:
-    """One row per source; ``links`` (``store.entity_links``) gives its corpus entity."""
+def _source_rows(a: Any, selection: Any, links: Any = None) -> Iterator[dict[str, Any]]:
+    """One row per source; ``links`` (source id -> entity id, name, external id, key)
+    gives its corpus entity; ``n_attributions`` counts its counted attributions."""
+    from ..sources.entities import corpus_identity
+
+    keep, _ = _counted(a, selection)
     for s in a.analysis.sources:
-        entity_id, entity, external_id = (links or {}).get(s.id, (None, None, None))
+        entity_id, entity, external_id, key = _key_of(links, s.id)
         yield {
             "article_id": a.id, "outlet": a.outlet, "date": a.date, "source_id": s.id,
-            "name": s.name, "identity": s.identity, "kind": s.kind, "role": s.role,
+            "name": s.name, "identity": corpus_identity(s.name, s.identity, key),
+            "article_identity": s.identity, "kind": s.kind, "role": s.role,
             "channel": s.channel, "hearsay_depth": s.hearsay_depth,
-            "n_attributions": len(s.attributions), "n_mentions": len(s.mentions),
+            "n_attributions": sum(1 for i in s.attributions if i in keep),
+            "n_mentions": len(s.mentions),
             "record_id": a.record_id, "entity_id": entity_id, "entity": entity,
             "entity_external_id": external_id, "referred_as": s.referred_as,
         }
 
 
-_ROWS: dict[str, Callable[[Any], Iterable[dict[str, Any]]]] = {
-    "articles": lambda a: [_article_row(a)],
+_ROWS: dict[str, Callable[..., Iterable[dict[str, Any]]]] = {
+    "articles": lambda a, selection, links: [_article_row(a, selection, links)],
     "attributions": _attribution_rows,
     "sources": _source_rows,
 }
 
 
+def _links(store: Store, article_id: int) -> dict[int, tuple[Any, Any, Any, Any]]:
+    """Source id -> (entity id, name, external id, key) for one stored article."""
+    if hasattr(store, "read_sql") and getattr(store, "has_table", lambda n: False)("entities"):
+        return {int(r[0]): (r[1], r[2], r[3], r[4]) for r in store.read_sql(
+            "SELECT s.idx, e.id, e.name, e.external_id, e.key FROM sources s JOIN entities e "
+            "ON e.id = s.entity_id WHERE s.article_id = ?", [article_id])}
+    if hasattr(store, "entity_links"):
+        index = store._entities() if hasattr(store, "_entities") else None
+        return {sid: (*v, index.by_id[v[0]].key if index and v[0] in index.by_id else None)
+                for sid, v in store.entity_links(article_id).items()}
+    return {}
+
+
 def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
-           table: str = "articles", keep_formulas: bool = False) -> int:
+           table: str = "articles", keep_formulas: bool = False, selection: Any = None) -> int:
     """Write the corpus to ``out`` (a path, or a text stream for jsonl/csv).
 
-    jsonl with table=articles writes one full record per line (columns + the Analysis);
-    csv and parquet write one flat row per article, attribution or source (``table``).
+    One row per article, attribution or source (``table``), with the same columns in
+    every format (``COLUMNS``, docs/data-dictionary.md): JSON lines, CSV, Parquet. The
+    attributions are those ``selection`` counts (corpus.counted; default
+    DEFAULT_SELECTION), each row naming them (``counted_acts``, ``min_confidence``; in
+    Parquet also the file's metadata), with its ``act``, ``source_id``, ``entity_id``
+    (join the sources table on article_id and source_id) and ``parent`` (an integer,
+    null at the top; re-hung on the nearest counted ancestor). Articles carry their full
+    Analysis in ``analysis`` (an object in JSON lines, JSON text in CSV and Parquet).
     In CSV, a text cell that starts with = + - @ (or a tab or carriage return) gets a
     leading ``'`` so that a spreadsheet shows it rather than running it as a formula
     (article text is untrusted: ``=HYPERLINK(...)``); ``keep_formulas=True`` writes
     the cells as they are. Returns the number of rows written.
     """
+    from .counted import DEFAULT_SELECTION
+
+    selection = selection or DEFAULT_SELECTION
     if format not in EXPORT_FORMATS:
         raise ConfigError(f"unknown export format {format!r}", hint="use jsonl, csv or parquet")
     if table not in EXPORT_TABLES:
         raise ConfigError(f"unknown table {table!r}", hint="use articles, attributions or sources")
-    if format == "jsonl" and table == "articles":
-        def rows() -> Iterator[dict[str, Any]]:
-            for a in store.iter_articles():
-                row = a.summary()
-                row["raw"] = a.raw
-                row["analysis"] = a.analysis.to_dict()
-                yield row
-    else:
-        def rows() -> Iterator[dict[str, Any]]:
-            for a in store.iter_articles():
-                if table == "sources" and hasattr(store, "entity_links"):
-                    yield from _source_rows(a, store.entity_links(a.id))
-                    continue
-                yield from _ROWS[table](a)
+    columns = _columns(table)
+    counted = {"counted_acts": selection.acts_text(), "min_confidence": selection.min_confidence}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for a in store.iter_articles():
+            links = _links(store, a.id) if table != "articles" else None
+            for row in _ROWS[table](a, selection, links):
+                row.update(counted)
+                yield {c: row.get(c) for c in columns}
+
     if format == "parquet":
-        return _write_parquet(rows(), out, table)
+        return _write_parquet(rows(), out, table, selection)
     own = isinstance(out, str)
     f = open(out, "w", encoding="utf-8", newline="") if own else out
     n = 0
@@ -694,9 +746,11 @@ def export(store: Store, out: str | TextIO, *, format: str = "jsonl",
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
         else:
-            writer = csv.DictWriter(f, fieldnames=_columns(table))
+            writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             for row in rows():
+                row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                       for k, v in row.items()}
                 writer.writerow(row if keep_formulas else _defused(row))
                 n += 1
     finally:
@@ -714,7 +768,10 @@ def _defused(row: dict[str, Any]) -> dict[str, Any]:
             for k, v in row.items()}
 
 
-# column name -> type, per flat table (csv header order, parquet schema)
+_COUNTED_COLUMNS = {"counted_acts": "str", "min_confidence": "float"}
+
+# column name -> type, per table (the one column set of every format: jsonl, csv, parquet;
+# docs/data-dictionary.md describes each)
 COLUMNS: dict[str, dict[str, str]] = {
     "articles": {"id": "int", "content_hash": "str", "outlet": "str", "url": "str",
                  "canonical_url": "str", "title": "str", "author": "str", "date": "date",
@@ -724,17 +781,20 @@ COLUMNS: dict[str, dict[str, str]] = {
                  "identity_component": "float", "sourcing_component": "float",
                  "directness_component": "float", "corroboration_component": "float",
                  "diversity_component": "float", "checkworthy_unattributed_share": "float",
-                 "longest_hearsay_chain": "int"},
+                 "longest_hearsay_chain": "int", "raw": "str", "analysis": "json",
+                 **_COUNTED_COLUMNS},
     "attributions": {"article_id": "int", "outlet": "str", "date": "date", "url": "str",
-                     "idx": "int", "kind": "str", "speaker": "str", "source_identity": "str",
-                     "source_kind": "str", "source_text": "str", "cue": "str", "content": "str",
-                     "parent": "int", "rule": "str", "confidence": "float", "offsets": "str",
-                     "record_id": "str"},
+                     "idx": "int", "act": "str", "kind": "str", "speaker": "str",
+                     "source_id": "int", "entity_id": "int", "entity": "str",
+                     "source_identity": "str", "source_kind": "str", "source_text": "str",
+                     "cue": "str", "content": "str", "parent": "int", "rule": "str",
+                     "confidence": "float", "offsets": "str", "record_id": "str",
+                     **_COUNTED_COLUMNS},
     "sources": {"article_id": "int", "outlet": "str", "date": "date", "source_id": "int",
-                "name": "str", "identity": "str", "kind": "str", "role": "str", "channel": "str",
-                "hearsay_depth": "int", "n_attributions": "int", "n_mentions": "int",
-                "record_id": "str", "entity_id": "int", "entity": "str", "entity_external_id": "str",
-                "referred_as": "str"},
+                "name": "str", "identity": "str", "article_identity": "str", "kind": "str",
+                "role": "str", "channel": "str", "hearsay_depth": "int", "n_attributions": "int",
+                "n_mentions": "int", "record_id": "str", "entity_id": "int", "entity": "str",
+                "entity_external_id": "str", "referred_as": "str", **_COUNTED_COLUMNS},
 }
 
 
@@ -753,7 +813,11 @@ def _as_date(value: Any) -> Any:
     return None
 
 
-def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str) -> int:
+def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str,
+                   selection: Any) -> int:
+    """Parquet with typed columns: integers as nullable int64 (pandas reads them as Int64,
+    never float), dates as date32, the Analysis as JSON text; the counted attributions in
+    the file's metadata (``sourcetrace.counted``)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -762,15 +826,28 @@ def _write_parquet(rows: Iterator[dict[str, Any]], out: str | TextIO, table: str
                           hint="pip install 'sourcetrace[parquet]'") from exc
     if not isinstance(out, str):
         raise ConfigError("Parquet export needs a file path, not a stream", hint="give -o FILE.parquet")
-    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "date": pa.date32()}
-    schema = pa.schema([(name, types[t]) for name, t in COLUMNS[table].items()])
-    dates = [name for name, t in COLUMNS[table].items() if t == "date"]
+    types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "date": pa.date32(),
+             "json": pa.string()}
+    cols = COLUMNS[table]
+    pandas_meta = {"index_columns": [], "column_indexes": [], "columns": [
+        {"name": c, "field_name": c, "pandas_type": "int64" if t == "int" else "unicode"
+         if t in ("str", "json") else "date" if t == "date" else "float64",
+         "numpy_type": "Int64" if t == "int" else "object" if t in ("str", "json", "date")
+         else "float64", "metadata": None} for c, t in cols.items()],
+        "creator": {"library": "sourcetrace"}, "pandas_version": "2.0.0"}
+    schema = pa.schema([(name, types[t]) for name, t in cols.items()]).with_metadata({
+        b"pandas": json.dumps(pandas_meta).encode(),
+        b"sourcetrace.counted": json.dumps(selection.to_dict()).encode()})
+    dates = [name for name, t in cols.items() if t == "date"]
+    jsons = [name for name, t in cols.items() if t == "json"]
     n = 0
     batch: list[dict[str, Any]] = []
     with pq.ParquetWriter(out, schema) as writer:
         for row in rows:
             for name in dates:   # ISO text -> a date; a partial date (YYYY-MM) has none
                 row[name] = _as_date(row.get(name))
+            for name in jsons:
+                row[name] = json.dumps(row[name], ensure_ascii=False) if row.get(name) is not None else None
             batch.append(row)
             n += 1
             if len(batch) >= 1000:

@@ -237,18 +237,13 @@ def _scalar(v: Any) -> str:
     return "—" if v is None else str(v)
 
 
-def _is_zero(v: Any) -> bool:
-    if isinstance(v, dict):
-        return all(_is_zero(x) for x in v.values())
-    return v == 0 or v == [] or v is None
-
-
 def _inline(v: Any, limit: int = 12) -> str:
-    """A nested value on one line: dicts as "key value · key value" (zeros left out)."""
+    """A nested value on one line: dicts as "key value · key value" (zeros shown: a
+    count of 0 is a figure, not a gap)."""
     if isinstance(v, dict):
         parts = [f"{k.replace('_', ' ')} {_inline(x)}" if not isinstance(x, dict)
                  else f"{k.replace('_', ' ')} ({_inline(x)})"
-                 for k, x in v.items() if not _is_zero(x)]
+                 for k, x in v.items()]
         return " · ".join(parts) if parts else "none"
     if isinstance(v, (list, tuple)):
         if not v:

@@ -8,7 +8,15 @@ Within an article the sources are already merged ("Ms Thomas" = "Rosemary Thomas
     person:~trump         a bare surname ("Trump", "Mr Trump", "President Obama")
     org:white house       any other name, determiners and possessives dropped
     described:officials   an unnamed source, by its description
-    author / outlet       the writer's own voice and the outlet's "we" (one entity per outlet)
+    author:<byline>       the writer's own voice: one entity per byline (the article's
+                          author from its metadata), never merged across bylines; an
+                          article without a byline has an author of its own (author#<id>)
+    outlet                the outlet's "we" (one entity per outlet)
+
+A source typed named whose name is a description ("One Republican", "agency", "the
+outlet", "report", "Judge") is not named: ``looks_named`` is the one check, and
+``corpus_identity`` the identity every corpus table and the report count (``author`` for
+the writer's and the outlet's own voice, see CORPUS_IDENTITIES).
 
 and unspecified sources (no source, or words that refer to no one) get none.
 
@@ -24,6 +32,7 @@ by the majority of its mentions, with the counts (``majority``); a pinned kind w
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections import Counter
@@ -34,7 +43,7 @@ from typing import Any, Iterable
 from ..errors import InputError
 from ..model import SOURCE_KINDS
 from .names import _clean_name
-from ..config import read_table
+from ..config import read_sections, read_table
 from .wordlists import lexicons
 
 SURNAME_SHARE = 0.75   # a bare surname joins the full name holding this share of the surname's articles
@@ -78,14 +87,67 @@ def person_parts(name: str) -> tuple[str | None, str]:
     return first, surname
 
 
+#: the identities the corpus tables and the report count: the article's own (model.IDENTITIES)
+#: with the writer's and the outlet's own voice apart as ``author``
+CORPUS_IDENTITIES = ("named", "described", "anonymous", "author", "unspecified")
+
+
+@functools.lru_cache(maxsize=1)
+def _description_words() -> tuple[frozenset[str], frozenset[str]]:
+    """([lead] words, every word that alone never makes a name) of sources_descriptions.txt
+    with the titles, honorifics and the kind lexicon's common nouns."""
+    sections = read_sections("sources_descriptions.txt", lower=True)
+    lex = lexicons()
+    generic = set(sections.get("group", ())) | _TITLE_WORDS | set(lex.honorifics)
+    for section in ("official_title", "candidate", "social", "document", "media", "org_role"):
+        generic |= {w for w in lex.kinds.get(section, ()) if " " not in w}
+    return frozenset(sections.get("lead", ())), frozenset(generic)
+
+
+def looks_named(name: str) -> bool:
+    """Whether ``name`` names someone: after a leading "the", it does not open with a
+    counting word ("One Republican", "Some officials") and holds a capitalised word that
+    is not a title, an honorific, a group word or a common noun of the kind lexicon
+    ("Judge", "Democratic leaders", "agency", "the outlet", "report" do not)."""
+    words = re.findall(r"[\w][\w’'.&-]*", _clean_name(name or ""))
+    if words and words[0].lower() == "the":
+        words = words[1:]
+    if not words:
+        return False
+    lead, generic = _description_words()
+    if words[0].lower().rstrip(".") in lead:
+        return False
+    for w in words:
+        base = re.sub(r"(?:'s|’s|'|’)$", "", w).strip(".-")
+        if base[:1].isupper() and base.lower() not in generic:
+            return True
+    return False
+
+
+def corpus_identity(name: str | None, identity: str | None, key: str | None = None) -> str:
+    """The identity the corpus counts for a source: ``author`` for the writer's or the
+    outlet's own voice (entity key author... / outlet...), ``described`` for a source typed
+    named whose name is a description (``looks_named``), else its own (unspecified when
+    it has none)."""
+    if key and key.startswith(("author", "outlet")):
+        return "author"
+    if identity == "named" and not looks_named(name or ""):
+        return "described"
+    return identity or "unspecified"
+
+
 def entity_key(name: str, identity: str | None, *, person: bool, author: str | None = None) -> tuple[str, str] | None:
     """(key, name shown) of the entity a source belongs to, or None for one that refers to
     no one (identity ``unspecified``). ``author`` is "author" or "outlet" for the writer's
-    own voice and the outlet's "we"."""
+    own voice and the outlet's "we". A name typed named that is a description
+    (``looks_named``) is keyed as described."""
     if author:
         return author, "the author" if author == "author" else "the outlet"
     if identity in (None, "unspecified") or not name.strip():
         return None
+    if identity == "named" and not looks_named(name):
+        identity = "described"
+        person = False
     if person:
         first, surname = person_parts(name)
         if surname:
@@ -278,11 +340,22 @@ class EntityIndex:
         total = sum(c for c, _ in counts) or 1
         return counts[0][1] if counts[0][0] / total >= SURNAME_SHARE else None
 
-    def resolve(self, key: str, name: str, *, person: bool, outlet: str | None = None) -> int:
-        """The entity id for one source key (creating or merging entities as needed)."""
-        if key in {"author", "outlet"}:
-            key = f"{key}@{outlet or 'unknown outlet'}"
-            name = f"{name} ({outlet})" if outlet else name
+    def resolve(self, key: str, name: str, *, person: bool, outlet: str | None = None,
+                byline: str | None = None, article: int | None = None) -> int:
+        """The entity id for one source key (creating or merging entities as needed). The
+        writer ("author") is one entity per ``byline`` (named by it), or, without a byline,
+        one per ``article``: never one entity for every writer of an outlet."""
+        if key == "author":
+            by = " ".join((byline or "").split())
+            if by:
+                key, name = f"author:{_norm(by)}", by
+            else:
+                key = f"author#{article if article is not None else 'unknown'}"
+                name = f"the author of article {article}" if article is not None else "the author"
+            return self.by_key.get(key) or self._create(key, name, False).id
+        if key == "outlet":
+            key = f"outlet@{outlet or 'unknown outlet'}"
+            name = f"{outlet} (the outlet's own voice)" if outlet else "the outlet"
             return self.by_key.get(key) or self._create(key, name, False).id
         entry = self.gazetteer.lookup(name)
         if entry is not None:
@@ -319,16 +392,25 @@ class EntityIndex:
             del self.by_key[f"person:~{e.surname}"]
             self.by_id.pop(bare, None)
 
-    def link(self, sources: Iterable[Any], outlet: str | None = None) -> list[Link]:
-        """Links of one article's sources (``model.Source`` records with ``entity`` set)."""
+    def link(self, sources: Iterable[Any], outlet: str | None = None, *, byline: str | None = None,
+             article: int | None = None) -> list[Link]:
+        """Links of one article's sources (``model.Source`` records with ``entity`` set);
+        ``byline`` and ``article`` place the writer's own voice (``resolve``)."""
         links = []
         seen: set[int] = set()
         for s in sources:
             ent = dict(s.entity) if s.entity else source_entity(s)
             if not ent or not ent.get("key"):
                 continue
+            if ent["key"] not in ("author", "outlet") and getattr(s, "identity", None) == "named" \
+                    and not looks_named(s.name):   # a description typed named
+                ent = entity_key(s.name, "described", person=False) or {}
+                ent = {"key": ent[0], "name": ent[1]} if ent else None
+                if not ent:
+                    continue
             person = ent["key"].startswith("person:")
-            eid = self.resolve(ent["key"], ent.get("name") or s.name, person=person, outlet=outlet)
+            eid = self.resolve(ent["key"], ent.get("name") or s.name, person=person, outlet=outlet,
+                               byline=byline, article=article)
             if eid not in seen:
                 self.by_id[eid].articles += 1
                 seen.add(eid)
@@ -382,6 +464,17 @@ def source_entity(source: Any) -> dict[str, Any] | None:
     person = "(PERSON)" in ident_ev or ev.get("kind", "").startswith(("person ", "role "))
     found = entity_key(source.name, source.identity, person=person, author=author)
     return {"key": found[0], "name": found[1]} if found else None
+
+
+def majority_ties(counts: dict[Any, int]) -> tuple[Any, ...]:
+    """Every value held by the most mentions, in ``majority``'s order: one value, or
+    several when they tie (shown as such, never settled silently)."""
+    if not counts:
+        return ()
+    top = max(counts.values())
+    tied = [k for k, n in counts.items() if n == top]
+    tied.sort(key=lambda k: (k is None, str(k)))
+    return tuple(tied)
 
 
 def majority(counts: dict[Any, int]) -> Any:

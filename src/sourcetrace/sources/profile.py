@@ -1,6 +1,15 @@
 """The sourcing profile of one article: how well is it sourced, and by whom?
 
     build_profile(analysis) -> dict        plain JSON-able; every figure is explained
+    relays(parents, voices, writers) -> Relays   hearsay: who relays whom (also the report's)
+
+Hearsay is one voice passing on another's words. Along an attribution's parent chain,
+consecutive attributions of the same voice are one voice (a speaker nested in himself,
+"Obama said he believes ...", reports his own stance: counted as ``own_stance``, never
+as a relay; so is a first person, typed as the writer, inside another's words); attributions with no voice (unspecified) are skipped, and the writer's own
+voice at the top of a chain is the article itself, not a relay. A chain is hearsay when
+two or more distinct voices remain: another person, or a document or outlet relaying a
+person (a different entity).
 
 Every figure is computed from the Analysis alone (attributions, sources,
 assertions) and documented in docs/profile.md, with the transparency score's
@@ -10,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Mapping
 
 from ..model import IDENTITIES, SOURCE_KINDS
 
@@ -76,7 +86,8 @@ def build_profile(analysis) -> dict[str, Any]:
     """The article's sourcing profile (see docs/profile.md for every field)."""
     atts = analysis.attributions
     own = _own_chars(analysis)
-    depths = [1 + len(analysis.ancestors(i)) for i in range(len(atts))]
+    hearsay = _relays_of(analysis)
+    depths = [hearsay.depth.get(i, 1) for i in range(len(atts))]
     top_level = [i for i, a in enumerate(atts) if a.parent is None]
     sources, identified = _source_counts(analysis.sources)
     attributed = _attributed_text(analysis, own, depths)
@@ -88,7 +99,8 @@ def build_profile(analysis) -> dict[str, Any]:
         "attributions": {"total": len(atts), "top_level": len(top_level), "nested": len(atts) - len(top_level)},
         "attributed_text": {k: v for k, v in attributed.items() if k != "direct_chars"},
         "assertions": assertions,
-        "hearsay": _hearsay(analysis, depths),
+        "hearsay": {"longest_chain": hearsay.longest, "chain": hearsay.chain_names(),
+                    "relayed": hearsay.relayed, "own_stance": hearsay.own_stance},
         "single_source_claims": {"count": len(single), "attributions": single},
         "transparency": _transparency(attributed, assertions, top_level, single, identified),
     }
@@ -148,16 +160,95 @@ def _assertion_counts(analysis, top_level: list[int]) -> dict[str, Any]:
     }
 
 
-def _hearsay(analysis, depths: list[int]) -> dict[str, Any]:
-    """The longest chain of nested attributions, its speakers outermost first."""
-    longest = max(depths) if depths else 0
-    chain: list[str] = []
-    if depths:
-        i = depths.index(longest)
-        chain = [analysis.attributions[j].speaker or "(unspecified)"
-                 for j in (i, *analysis.ancestors(i))][:20]
-        chain.reverse()
-    return {"longest_chain": longest, "chain": chain}
+@dataclass
+class Relays:
+    """Hearsay in one article (see the module docstring): ``depth`` per attribution (1 +
+    the distinct voices above it that relay it), ``longest`` and its ``chain`` of voices
+    outermost first, each with its ``own_stance`` nestings, ``relayed`` (attributions at
+    depth 2 or more) and ``own_stance`` (attributions nested in their own speaker's)."""
+
+    depth: dict[int, int] = field(default_factory=dict)
+    longest: int = 0
+    chain: list[tuple[Hashable, int]] = field(default_factory=list)   # (voice, own-stance nestings)
+    relayed: int = 0
+    own_stance: int = 0
+    names: dict[Hashable, str] = field(default_factory=dict)
+
+    def chain_names(self) -> list[str]:
+        return [self.names.get(v, str(v)) + (f" (own stance x{n})" if n else "")
+                for v, n in self.chain][:20]
+
+
+def relays(parents: Mapping[int, int | None], voices: Mapping[int, Hashable | None],
+           writers: set = frozenset(), names: Mapping[Hashable, str] | None = None) -> Relays:
+    """Hearsay from attributions' ``parents`` (idx -> parent idx or None) and ``voices``
+    (idx -> a voice key, the same for one entity; None for no voice); ``writers``: the
+    keys of the writer's and the outlet's own voice; ``names``: voice -> name shown."""
+    out = Relays(names=dict(names or {}))
+    best: list[tuple[Hashable, int]] = []
+    for i in sorted(parents):
+        path, seen, p = [i], {i}, parents.get(i)
+        while p is not None and p in parents and p not in seen:
+            seen.add(p)
+            path.append(p)
+            p = parents.get(p)
+        path.reverse()                                   # outermost first
+        segs: list[list] = []                            # [voice, own-stance nestings]
+        for j in path:
+            v = voices.get(j)
+            if v is None:
+                continue
+            if segs and v in writers and segs[-1][0] not in writers:
+                v = segs[-1][0]   # "I" inside another's words is that speaker, not the writer
+            if segs and segs[-1][0] == v:
+                segs[-1][1] += 1
+            else:
+                segs.append([v, 0])
+        if len(segs) > 1 and segs[0][0] in writers:     # the writer relaying: the article
+            segs = segs[1:]
+        d = max(1, len(segs))
+        out.depth[i] = d
+        vi, vp = voices.get(i), voices.get(parents[i]) if parents.get(i) is not None else None
+        own = vi is not None and vp is not None and (vi == vp or (vi in writers and vp not in writers))
+        out.own_stance += int(bool(own))
+        out.relayed += int(d >= 2)
+        if d > out.longest or (d == out.longest and sum(n for _, n in segs) > sum(n for _, n in best)):
+            out.longest = d
+            best = [(v, n) for v, n in segs]
+    out.chain = best if out.longest >= 2 else []
+    return out
+
+
+def _voice(source) -> Hashable | None:
+    """An article source's voice key: its entity key where it has one, else its id;
+    None for a source that refers to no one."""
+    if source is None or (source.identity or "unspecified") == "unspecified" and not _is_writer(source):
+        return None
+    ent = dict(source.entity) if getattr(source, "entity", None) else {}
+    return ent.get("key") or ("source", source.id)
+
+
+def _is_writer(source) -> bool:
+    ent = dict(source.entity) if getattr(source, "entity", None) else {}
+    if ent.get("key") in ("author", "outlet"):
+        return True
+    return dict(getattr(source, "evidence", ()) or ()).get("identity", "").startswith("first person")
+
+
+def _relays_of(analysis) -> Relays:
+    atts = analysis.attributions
+    parents = {i: (a.parent if a.parent is not None and 0 <= a.parent < len(atts) else None)
+               for i, a in enumerate(atts)}
+    voices, writers, names = {}, set(), {}
+    for i, a in enumerate(atts):
+        src = analysis.source_of(a)
+        v = _voice(src)
+        voices[i] = v
+        if v is not None:
+            names.setdefault(v, a.speaker or src.name)
+            if _is_writer(src):
+                writers.add(v)
+    return relays(parents, voices, writers, names)
 
 
 def _single_source_claims(analysis, top_level: list[int]) -> list[int]:

@@ -31,6 +31,7 @@ __all__ = [
     "ArticleRecord",
     "ClaimBatch",
     "FailureRecord",
+    "Hits",
     "SearchHit",
     "SourceCount",
     "SqlStore",
@@ -38,6 +39,7 @@ __all__ = [
     "StoredArticle",
     "content_hash",
     "open_store",
+    "entity_row_sql",
     "DEFAULT_DB",
 ]
 
@@ -123,9 +125,34 @@ class StoredArticle:
         }
 
 
+#: the marks a backend's snippet puts around each match (never in stored text: control
+#: characters are shown, not kept, by every renderer); ``unmark`` turns them into offsets
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+
+
+def unmark(snippet: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A marked snippet -> (its text, the (start, end) of each match in that text)."""
+    text, spans, start = [], [], None
+    n = 0
+    for ch in snippet or "":
+        if ch == MARK_OPEN:
+            start = n
+        elif ch == MARK_CLOSE:
+            if start is not None and n > start:
+                spans.append((start, n))
+            start = None
+        else:
+            text.append(ch)
+            n += 1
+    return "".join(text), tuple(spans)
+
+
 @dataclass(frozen=True)
 class SearchHit:
-    """One match: ``what`` is article, quote (an attribution's content) or source."""
+    """One match: ``what`` is article, quote (an attribution's content) or source.
+    ``snippet`` is plain text, ``highlights`` the (start, end) of each match in it;
+    ``speaker`` who said a quote (or the source matched), ``act`` what the quote's
+    attribution does (speech, belief, ...)."""
 
     article_id: int
     what: str
@@ -135,9 +162,45 @@ class SearchHit:
     outlet: str | None = None
     date: str | None = None
     url: str | None = None
+    speaker: str | None = None
+    act: str | None = None
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def marked(cls, article_id: int, what: str, ref: int | None, snippet: str, *rest: Any,
+               **kw: Any) -> "SearchHit":
+        text, spans = unmark(snippet)
+        return cls(article_id, what, ref, text, *rest, highlights=spans, **kw)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        d["highlights"] = [list(h) for h in self.highlights]
+        return d
+
+
+class Hits(list):
+    """A page of search hits; ``total``: how many match in all (every page)."""
+
+    total: int = 0
+
+
+def hit_columns(mark: str = "?") -> str:
+    """SQL columns of a search hit's speaker and act (search_index ``s``)."""
+    return ("CASE WHEN s.what = 'source' THEN (SELECT so.name FROM sources so WHERE "
+            "so.article_id = s.article_id AND so.idx = s.ref) WHEN s.what = 'quote' THEN "
+            "(SELECT coalesce(so.name, t.speaker) FROM attributions t LEFT JOIN sources so ON "
+            "so.article_id = t.article_id AND so.idx = t.source_id WHERE t.article_id = "
+            "s.article_id AND t.idx = s.ref) END, CASE WHEN s.what = 'quote' THEN (SELECT "
+            "t.act FROM attributions t WHERE t.article_id = s.article_id AND t.idx = s.ref) END")
+
+
+def selection_where(selection: Any, mark: str = "?") -> tuple[str | None, list[Any]]:
+    """The search condition keeping only the quotes whose attribution ``selection`` counts."""
+    if selection is None or selection.everything:
+        return None, []
+    cond, args = selection.sql("t.act", "t.confidence", mark)
+    return (f"(s.what <> 'quote' OR EXISTS (SELECT 1 FROM attributions t WHERE "
+            f"t.article_id = s.article_id AND t.idx = s.ref AND {cond}))"), args
 
 
 @dataclass(frozen=True)
@@ -161,10 +224,14 @@ class SourceCount:
     outlets: dict[str, int] = field(default_factory=dict)
     role: str | None = None
     external_id: str | None = None
+    identity_tied: tuple[str, ...] = ()      # the values tied with identity / kind, where
+    kind_tied: tuple[str, ...] = ()          # several hold the most mentions
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["aliases"] = list(self.aliases)
+        d["identity_tied"] = list(self.identity_tied)
+        d["kind_tied"] = list(self.kind_tied)
         return d
 
 
@@ -244,13 +311,21 @@ class Store(Protocol):
 
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
-               what: str | None = None, limit: int = 50) -> list[SearchHit]:
-        """Full text over articles, quotes and sources (all words and "phrases" must match)."""
+               what: str | None = None, limit: int = 50, offset: int = 0,
+               selection: Any = None) -> list[SearchHit]:
+        """Full text over articles, quotes and sources (all words and "phrases" must match):
+        the hits ``offset`` to ``offset + limit`` (a ``Hits`` list: ``.total`` counts them
+        all); quotes only of the attributions ``selection`` counts (None: all)."""
 
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
-                    limit: int = 20) -> list[SourceCount]:
-        """Sources by number of articles (then attributions), overall or ``limit`` per group."""
+                    limit: int = 20, offset: int = 0,
+                    selection: Any = None) -> list[SourceCount]:
+        """Source entities by number of articles (then attributions), overall or ``limit``
+        per group (from ``offset``), counting the attributions of ``selection``
+        (corpus.counted.Selection; None: every attribution); a source none of whose
+        attributions is counted is left out. Identity as corpus tables count it
+        (sources.entities.corpus_identity)."""
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         """Record (or update) why ``input`` failed."""
@@ -366,6 +441,7 @@ def attribution_rows(analysis: Analysis) -> list[dict[str, Any]]:
             "parent": a.parent, "speaker": a.speaker, "source_id": a.source_id,
             "source_text": analysis.span_text(a.source), "cue_text": analysis.span_text(a.cue),
             "content_text": analysis.span_text(a.content), "spans": json.dumps(a.offsets()),
+            "act": a.act,
         })
     return rows
 
@@ -387,8 +463,22 @@ ENTITY_ROW_SQL = ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identit
                   "WHERE s.entity_id IS NOT NULL")
 
 
+def entity_row_sql(selection: Any = None, mark: str = "?") -> tuple[str, list[Any]]:
+    """The source rows of ``aggregate_entities`` (with the entity key) and their
+    parameters: each source's attributions counted under ``selection`` (None: all)."""
+    if selection is None:
+        count, args = "s.n_attributions", []
+    else:
+        cond, args = selection.sql("t.act", "t.confidence", mark)
+        count = ("(SELECT count(*) FROM attributions t WHERE t.article_id = s.article_id "
+                 f"AND t.source_id = s.idx AND {cond})")
+    return ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identity, s.kind, "
+            f"{count}, s.referred_as, e.key FROM sources s JOIN articles a ON a.id = s.article_id "
+            "LEFT JOIN entities e ON e.id = s.entity_id WHERE s.entity_id IS NOT NULL"), args
+
+
 def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysis,
-                  outlet: str | None, gazetteer=None) -> None:
+                  outlet: str | None, gazetteer=None, byline: str | None = None) -> None:
     """Link an article's sources to the corpus's entities and write the changes.
 
     ``run(sql, args)`` executes one statement with ``?`` parameters in the caller's
@@ -403,7 +493,7 @@ def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysi
                                     kind=r[5], role=r[6], external_id=r[7], articles=r[8] or 0)
                              for r in run(f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities", ())),
                             gazetteer=gazetteer)
-    links = index.link(analysis.sources, outlet=outlet)
+    links = index.link(analysis.sources, outlet=outlet, byline=byline, article=article_id)
     new, merged, updated = index.drain()
     for e in new:
         run(f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' for _ in ENTITY_COLUMNS)})",
@@ -429,14 +519,21 @@ def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysi
 
 def aggregate_entities(rows: Iterable[tuple], entities: dict[int, tuple], *, by: str | None = None,
                        kind: str | None = None, identity: str | None = None,
-                       limit: int = 20) -> list[SourceCount]:
+                       limit: int = 20, offset: int = 0,
+                       counted: bool = False) -> list[SourceCount]:
     """Entity counts from source rows (outlet, article_id, entity_id, name, identity, kind,
-    n_attributions, referred_as) and the entities (id -> (name, kind, role, external_id)):
-    identity and kind by majority of mentions, ``limit`` per group, most articles first."""
-    from ...sources.entities import majority
+    n_attributions, referred_as[, entity key]) and the entities (id -> (name, kind, role,
+    external_id)): identity (as the corpus counts it: corpus_identity) and kind by majority
+    of mentions with ties kept, ``limit`` per group, most articles first. ``counted``: the
+    rows' attribution counts are those of a selection, and a row with none is left out."""
+    from ...sources.entities import corpus_identity, majority, majority_ties
 
     groups: dict[tuple[Any, int], dict[str, Any]] = {}
-    for outlet, article_id, eid, name, ident, knd, n_att, referred in rows:
+    for row in rows:
+        outlet, article_id, eid, name, ident, knd, n_att, referred = row[:8]
+        if counted and not n_att:
+            continue
+        ident = corpus_identity(name, ident, row[8] if len(row) > 8 else None)
         for grp in ([None] if by is None else [outlet] if by == "outlet" else [None]):
             g = groups.setdefault((grp, eid), {"articles": set(), "att": 0, "aliases": {}, "identity": {},
                                                "kind": {}, "outlets": {}, "referred": {}, "ref_articles": {}})
@@ -453,6 +550,8 @@ def aggregate_entities(rows: Iterable[tuple], entities: dict[int, tuple], *, by:
         ename, ekind, erole, ext = entities.get(eid, (None, None, None, None))
         ident = majority(g["identity"])
         knd = ekind or majority(g["kind"])
+        ident_tied = majority_ties(g["identity"])
+        kind_tied = () if ekind else majority_ties(g["kind"])
         if (kind and knd != kind) or (identity and ident != identity):
             continue
         referred: dict[str, int] = {}
@@ -469,9 +568,11 @@ def aggregate_entities(rows: Iterable[tuple], entities: dict[int, tuple], *, by:
             kind_counts={str(k): v for k, v in sorted(g["kind"].items(), key=lambda kv: -kv[1])},
             referred_as=referred,
             outlets={o: len(a) for o, a in sorted(g["outlets"].items(), key=lambda kv: -len(kv[1]))},
-            role=erole, external_id=ext))
+            role=erole, external_id=ext,
+            identity_tied=tuple(str(x) for x in ident_tied) if len(ident_tied) > 1 else (),
+            kind_tied=tuple(str(x) for x in kind_tied) if len(kind_tied) > 1 else ()))
     out.sort(key=lambda r: (r.group is not None, str(r.group or ""), -r.articles, -r.attributions, r.name))
-    return group_limit(out, limit)
+    return group_limit(out, limit, offset)
 
 
 def index_rows(record: ArticleRecord) -> list[dict[str, Any]]:
@@ -491,15 +592,16 @@ def index_rows(record: ArticleRecord) -> list[dict[str, Any]]:
     return rows
 
 
-def group_limit(rows: list[SourceCount], limit: int) -> list[SourceCount]:
-    """Keep the first ``limit`` rows of each group (rows already sorted within groups)."""
+def group_limit(rows: list[SourceCount], limit: int, offset: int = 0) -> list[SourceCount]:
+    """Keep the rows ``offset`` to ``offset + limit`` of each group (rows already sorted
+    within groups)."""
     seen: dict[Any, int] = {}
     out = []
     for r in rows:
         n = seen.get(r.group, 0)
-        if n < limit:
+        if offset <= n < offset + limit:
             out.append(r)
-            seen[r.group] = n + 1
+        seen[r.group] = n + 1
     return out
 
 

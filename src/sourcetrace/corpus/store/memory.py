@@ -11,9 +11,12 @@ from typing import Any, Iterable, Iterator
 from ...errors import StoreError
 from ...model import Analysis
 from . import (
+    MARK_CLOSE,
+    MARK_OPEN,
     ArticleRecord,
     ClaimBatch,
     FailureRecord,
+    Hits,
     SearchHit,
     SourceCount,
     StoredArticle,
@@ -40,7 +43,7 @@ def _snippet(body: str, term: tuple[str, ...], width: int = 80) -> str:
         return body[:width]
     start = max(0, m.start() - width // 2)
     end = min(len(body), m.end() + width // 2)
-    return (("…" if start else "") + body[start:m.start()] + "[" + m.group(0) + "]"
+    return (("…" if start else "") + body[start:m.start()] + MARK_OPEN + m.group(0) + MARK_CLOSE
             + body[m.end():end] + ("…" if end < len(body) else ""))
 
 
@@ -103,7 +106,7 @@ class MemoryStore:
                 author=r.author, date=r.date, input_kind=r.input_kind, raw=raw, added_at=now_iso(),
                 record_id=r.record_id, model=r.model, model_version=r.model_version)
             self._by_hash[r.content_hash] = article_id
-            self._link_entities(article_id, r.analysis, r.outlet)
+            self._link_entities(article_id, r.analysis, r.outlet, r.author)
             for row in index_rows(r):
                 self._index.append((article_id, row, _tokens(row["body"])))
             self._failures.pop(r.input, None)
@@ -123,16 +126,17 @@ class MemoryStore:
             skip = self.__dict__.get("_linking")
             for a in list(self._articles.values()):
                 if a.id != skip:
-                    self._link_entities(a.id, a.analysis, a.outlet)
+                    self._link_entities(a.id, a.analysis, a.outlet, a.author)
         return index
 
-    def _link_entities(self, article_id: int, analysis: Analysis, outlet: str | None) -> None:
+    def _link_entities(self, article_id: int, analysis: Analysis, outlet: str | None,
+                       byline: str | None = None) -> None:
         self.__dict__["_linking"] = article_id
         index = self._entities()
         links = self.__dict__["_entity_links"]
         for k in [k for k in links if k[0] == article_id]:
             del links[k]
-        for link in index.link(analysis.sources, outlet=outlet):
+        for link in index.link(analysis.sources, outlet=outlet, byline=byline, article=article_id):
             links[(article_id, link.source_idx)] = link.entity_id
         _, merged, _ = index.drain()
         for old, new in merged:
@@ -162,7 +166,7 @@ class MemoryStore:
         self._index = [entry for entry in self._index if entry[0] != article_id]
         for row in index_rows(record):
             self._index.append((article_id, row, _tokens(row["body"])))
-        self._link_entities(article_id, analysis, old.outlet)
+        self._link_entities(article_id, analysis, old.outlet, old.author)
         return True
 
     def known_hashes(self, hashes: Iterable[str]) -> set[str]:
@@ -200,7 +204,8 @@ class MemoryStore:
 
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
-               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+               what: str | None = None, limit: int = 50, offset: int = 0,
+               selection: Any = None) -> list[SearchHit]:
         check_filters(what, texts={"query": query, "outlet": outlet, "identity": identity,
                                    "kind": kind}, dates={"since": since, "until": until})
         terms = parse_query(query)
@@ -220,15 +225,28 @@ class MemoryStore:
             if not self._source_ok(a, row["source_ref"], row["what"], identity, kind):
                 continue
             score = sum(tokens.count(t[0]) for t in terms) / (len(tokens) or 1)
-            hits.append((-score, article_id, SearchHit(
+            speaker, act = None, None
+            atts = a.analysis.attributions
+            if row["what"] == "quote" and row["ref"] is not None and 0 <= row["ref"] < len(atts):
+                att = atts[row["ref"]]
+                if selection is not None and not selection.keeps(att.act, att.confidence):
+                    continue
+                src = a.analysis.source_of(att)
+                speaker, act = (src.name if src else att.speaker), att.act
+            elif row["what"] == "source":
+                src = next((x for x in a.analysis.sources if x.id == row["ref"]), None)
+                speaker = src.name if src else None
+            hits.append((-score, article_id, SearchHit.marked(
                 article_id, row["what"], row["ref"], _snippet(row["body"], terms[0]),
-                a.title, a.outlet, a.date, a.url)))
+                a.title, a.outlet, a.date, a.url, speaker=speaker, act=act)))
         hits.sort(key=lambda h: (h[0], h[1]))
-        return [h[2] for h in hits[:limit]]
+        out = Hits(h[2] for h in hits[max(0, offset):max(0, offset) + limit])
+        out.total = len(hits)
+        return out
 
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
-                    limit: int = 20) -> list[SourceCount]:
+                    limit: int = 20, offset: int = 0, selection: Any = None) -> list[SourceCount]:
         check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
         index = self._entities()
         links = self.__dict__["_entity_links"]
@@ -239,10 +257,15 @@ class MemoryStore:
             for s in a.analysis.sources:
                 eid = links.get((a.id, s.id))
                 if eid is not None:
-                    rows.append((a.outlet, a.id, eid, s.name, s.identity, s.kind, len(s.attributions),
-                                 s.referred_as))
+                    atts = a.analysis.attributions
+                    n = len(s.attributions) if selection is None else sum(
+                        1 for i in s.attributions if 0 <= i < len(atts)
+                        and selection.keeps(atts[i].act, atts[i].confidence))
+                    rows.append((a.outlet, a.id, eid, s.name, s.identity, s.kind, n,
+                                 s.referred_as, index.by_id[eid].key))
         entities = {e.id: (e.name, e.kind, e.role, e.external_id) for e in index.by_id.values()}
-        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit,
+                                  offset=offset, counted=selection is not None)
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()

@@ -24,7 +24,13 @@ from . import (
     StoredArticle,
     article_fields,
     article_from_row,
+    MARK_CLOSE,
+    MARK_OPEN,
+    Hits,
     attribution_rows,
+    hit_columns,
+    selection_where,
+    entity_row_sql,
     check_filters,
     claim_batches_from_rows,
     figure_row,
@@ -311,7 +317,8 @@ class PostgresStore:
 
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
-               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+               what: str | None = None, limit: int = 50, offset: int = 0,
+               selection: Any = None) -> list[SearchHit]:
         check_filters(what, texts={"query": query, "outlet": outlet, "identity": identity,
                                    "kind": kind}, dates={"since": since, "until": until})
         terms = parse_query(query)
@@ -334,30 +341,40 @@ class PostgresStore:
                     f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
                     f"so.article_id = s.article_id AND so.{col} = %s)))")
                 args += [val, val]
+        cond, cargs = selection_where(selection, "%s")
+        if cond:
+            where.append(cond)
+            args += cargs
         sql = (f"WITH q AS (SELECT ({tsquery}) AS query) "
                "SELECT s.article_id, s.what, s.ref, "
                "ts_headline('english', s.body, q.query, "
-               "'StartSel=[, StopSel=], MaxWords=24, MinWords=8, ShortWord=2'), "
-               "a.title, a.outlet, a.date, a.url FROM search_index s "
+               f"'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=24, MinWords=8, ShortWord=2'), "
+               f"a.title, a.outlet, a.date, a.url, {hit_columns('%s')} FROM search_index s "
                "JOIN articles a ON a.id = s.article_id CROSS JOIN q "
                f"WHERE {' AND '.join(where)} "
-               "ORDER BY ts_rank(s.tsv, q.query) DESC, s.article_id LIMIT %s")
-        rows = self._query(sql, (*qargs, *args, int(limit)))
-        return [SearchHit(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], *r[4:])
-                for r in rows]
+               "ORDER BY ts_rank(s.tsv, q.query) DESC, s.article_id LIMIT %s OFFSET %s")
+        rows = self._query(sql, (*qargs, *args, int(limit), max(0, int(offset))))
+        total = self._query(f"WITH q AS (SELECT ({tsquery}) AS query) SELECT count(*) FROM "
+                            "search_index s JOIN articles a ON a.id = s.article_id CROSS JOIN q "
+                            f"WHERE {' AND '.join(where)}", (*qargs, *args))[0][0]
+        hits = Hits(SearchHit.marked(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3],
+                                     *r[4:8], speaker=r[8], act=r[9]) for r in rows)
+        hits.total = int(total)
+        return hits
 
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
-                    limit: int = 20) -> list[SourceCount]:
+                    limit: int = 20, offset: int = 0, selection: Any = None) -> list[SourceCount]:
         check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
-        sql, args = ENTITY_ROW_SQL, []
+        sql, args = entity_row_sql(selection, "%s")
         if outlet:
             sql += " AND a.outlet = %s"
             args.append(outlet)
         rows = self._query(sql, args)
         entities = {r[0]: tuple(r[1:]) for r in self._query(
             "SELECT id, name, kind, role, external_id FROM entities")}
-        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit,
+                                  offset=offset, counted=selection is not None)
 
     # -- source entities (migration 0002) ------------------------------------------------
     def _link_entities(self, cur, article_id: int, analysis: Analysis) -> None:
@@ -366,10 +383,11 @@ class PostgresStore:
             return cur.fetchall() if cur.description is not None else []
 
         cur.execute("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE")  # one writer links at a time
-        cur.execute("SELECT outlet FROM articles WHERE id = %s", (article_id,))
-        outlet = cur.fetchone()
+        cur.execute("SELECT outlet, author FROM articles WHERE id = %s", (article_id,))
+        row = cur.fetchone()
         link_entities(run, self.__dict__.setdefault("_entity_cache", {}), article_id, analysis,
-                      outlet[0] if outlet else None, getattr(self, "gazetteer", None))
+                      row[0] if row else None, getattr(self, "gazetteer", None),
+                      byline=row[1] if row else None)
 
     def _link_all(self, cur) -> int:
         cur.execute("UPDATE sources SET entity_id = NULL")

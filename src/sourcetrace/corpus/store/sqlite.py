@@ -23,7 +23,13 @@ from . import (
     StoredArticle,
     article_fields,
     article_from_row,
+    MARK_CLOSE,
+    MARK_OPEN,
+    Hits,
     attribution_rows,
+    entity_row_sql,
+    hit_columns,
+    selection_where,
     check_filters,
     claim_batches_from_rows,
     figure_row,
@@ -161,9 +167,10 @@ class SqliteStore:
         return self.conn.execute(sql, args).fetchall()
 
     def _link_entities(self, article_id: int, analysis: Analysis) -> None:
-        outlet = self.conn.execute("SELECT outlet FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self.conn.execute("SELECT outlet, author FROM articles WHERE id = ?", (article_id,)).fetchone()
         link_entities(self._run, self.__dict__.setdefault("_entity_cache", {}), article_id, analysis,
-                      outlet[0] if outlet else None, getattr(self, "gazetteer", None))
+                      row[0] if row else None, getattr(self, "gazetteer", None),
+                      byline=row[1] if row else None)
 
     def relink_entities(self) -> int:
         """Link every stored source to the entities again (after a gazetteer or rule change);
@@ -341,7 +348,8 @@ class SqliteStore:
 
     def search(self, query: str, *, outlet: str | None = None, since: str | None = None,
                until: str | None = None, identity: str | None = None, kind: str | None = None,
-               what: str | None = None, limit: int = 50) -> list[SearchHit]:
+               what: str | None = None, limit: int = 50, offset: int = 0,
+               selection: Any = None) -> list[SearchHit]:
         check_filters(what, texts={"query": query, "outlet": outlet, "identity": identity,
                                    "kind": kind}, dates={"since": since, "until": until})
         terms = parse_query(query)
@@ -363,30 +371,40 @@ class SqliteStore:
                     f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
                     f"so.article_id = s.article_id AND so.{col} = ?)))")
                 args += [val, val]
-        args.append(int(limit))
-        sql = ("SELECT s.article_id, s.what, s.ref, snippet(search_index, 0, '[', ']', '…', 16), "
-               "a.title, a.outlet, a.date, a.url FROM search_index s "
-               "JOIN articles a ON a.id = s.article_id "
-               f"WHERE {' AND '.join(where)} ORDER BY bm25(search_index), s.article_id LIMIT ?")
+        cond, cargs = selection_where(selection)
+        if cond:
+            where.append(cond)
+            args += cargs
+        sql = (f"SELECT s.article_id, s.what, s.ref, snippet(search_index, 0, '{MARK_OPEN}', "
+               f"'{MARK_CLOSE}', '…', 16), a.title, a.outlet, a.date, a.url, {hit_columns()} "
+               "FROM search_index s JOIN articles a ON a.id = s.article_id "
+               f"WHERE {' AND '.join(where)} ORDER BY bm25(search_index), s.article_id "
+               "LIMIT ? OFFSET ?")
         try:
-            rows = self.conn.execute(sql, args).fetchall()
+            rows = self.conn.execute(sql, [*args, int(limit), max(0, int(offset))]).fetchall()
+            total = self.conn.execute(
+                "SELECT count(*) FROM search_index s JOIN articles a ON a.id = s.article_id "
+                f"WHERE {' AND '.join(where)}", args).fetchone()[0]
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from exc
-        return [SearchHit(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], *r[4:])
-                for r in rows]
+        hits = Hits(SearchHit.marked(int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3],
+                                     *r[4:8], speaker=r[8], act=r[9]) for r in rows)
+        hits.total = int(total)
+        return hits
 
     def top_sources(self, *, by: str | None = None, outlet: str | None = None,
                     kind: str | None = None, identity: str | None = None,
-                    limit: int = 20) -> list[SourceCount]:
+                    limit: int = 20, offset: int = 0, selection: Any = None) -> list[SourceCount]:
         check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
-        sql, args = ENTITY_ROW_SQL, []
+        sql, args = entity_row_sql(selection, "?")
         if outlet:
             sql += " AND a.outlet = ?"
             args.append(outlet)
         rows = self.conn.execute(sql, args).fetchall()
         entities = {r[0]: tuple(r[1:]) for r in self.conn.execute(
             "SELECT id, name, kind, role, external_id FROM entities")}
-        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit)
+        return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit,
+                                  offset=offset, counted=selection is not None)
 
     def read_sql(self, sql: str, args: Any = ()) -> list[tuple]:
         """Rows of one read-only query with ``?`` parameters (the report's aggregations)."""

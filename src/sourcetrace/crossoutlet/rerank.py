@@ -1,0 +1,139 @@
+"""The claim reranker: a cross-encoder that reads two texts together and scores whether they
+state the same claim.
+
+The model is all-MiniLM-L6-v2 (Apache-2.0) fine-tuned as a cross-encoder by
+``train/train_reranker.py`` (CLEF 2020 CheckThat! Task 2 train tweets and their fact-checks
+with hard negatives, and PolNeAR train claims with their sentences, synonym rewrites and
+copies with a number, a date, a negation or an actor changed), exported to ONNX and quantized
+to int8; it ships under ``models/reranker/`` with its tokenizer, license and
+``calibration.json``. It runs on onnxruntime + tokenizers, without torch:
+
+    reranker = get_reranker()                       # loaded once per process
+    logits = reranker.score("300 troops refused", ["Some 300 soldiers would not obey", ...])
+    reranker.probability(logits, cosines)           # calibrated P(same claim)
+
+``calibration.json`` (written by ``bench/eval_match.py --calibrate``) holds a logistic
+regression over the logit and the embedding cosine, fitted on held-out pairs (CLEF train
+tweets never trained on, and the held-out half of the PolNeAR pairs), and the probability
+thresholds of the verdicts. Nothing is downloaded: a missing model raises ModelError.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelError
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "reranker"
+MAX_TOKENS = 128
+DEFAULT_BATCH = 16
+
+__all__ = ["Reranker", "get_reranker", "normalise", "MODEL_DIR"]
+
+_URL = re.compile(r"https?://\S+|pic\.twitter\.com/\S+|www\.\S+")
+
+
+def normalise(text: str) -> str:
+    """The text the model reads: links dropped, white space collapsed (as in training)."""
+    return " ".join(_URL.sub(" ", text).split())
+
+
+class Reranker:
+    """The ONNX cross-encoder and its calibration. ``threads`` = 0 lets onnxruntime choose."""
+
+    def __init__(self, model_dir: Path | str = MODEL_DIR, *, threads: int = 0) -> None:
+        model_dir = Path(model_dir)
+        paths = [model_dir / n for n in ("model.onnx", "tokenizer.json", "calibration.json")]
+        for path in paths:
+            if not path.is_file():
+                raise ModelError(f"reranker model file missing: {path}",
+                                 hint="reinstall sourcetrace, or rebuild it with "
+                                      "train/train_reranker.py and bench/eval_match.py --calibrate")
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - both are core dependencies
+            raise ModelError(f"cannot import {exc.name}",
+                             hint="pip install onnxruntime==1.31.1 tokenizers==0.23.3") from exc
+        try:
+            self.tokenizer = Tokenizer.from_file(str(paths[1]))
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self.session = ort.InferenceSession(str(paths[0]), options,
+                                                providers=["CPUExecutionProvider"])
+            self.calibration = json.loads(paths[2].read_text(encoding="utf-8"))
+        except Exception as exc:  # onnxruntime, tokenizers and json raise plain exceptions
+            raise ModelError(f"cannot load the reranker from {model_dir}: {exc}",
+                             hint="rebuild it with train/train_reranker.py") from exc
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
+        self.tokenizer.no_padding()
+        self._lock = threading.Lock()
+
+    def score(self, query: str, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH
+              ) -> np.ndarray:
+        """The logit that ``query`` and each of ``texts`` state the same claim (float32)."""
+        return self.score_pairs([(query, t) for t in texts], batch_size=batch_size)
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = DEFAULT_BATCH
+                    ) -> np.ndarray:
+        out = np.zeros(len(pairs), dtype=np.float32)
+        if not pairs:
+            return out
+        enc = self.tokenizer.encode_batch([(normalise(a) or " ", normalise(b) or " ")
+                                           for a, b in pairs])
+        order = sorted(range(len(pairs)), key=lambda i: len(enc[i].ids))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            width = max(len(enc[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for r, i in enumerate(rows):
+                n = len(enc[i].ids)
+                ids[r, :n] = enc[i].ids
+                mask[r, :n] = 1
+                types[r, :n] = enc[i].type_ids
+            with self._lock:
+                logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                 "token_type_ids": types})[0]
+            out[rows] = np.asarray(logits, dtype=np.float32).reshape(-1)
+        return out
+
+    def probability(self, logits: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities that each pair states the same claim."""
+        c = self.calibration
+        z = c["intercept"] + c["logit"] * np.asarray(logits, np.float64) \
+            + c["cosine"] * np.asarray(cosines, np.float64)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    @property
+    def same_threshold(self) -> float:
+        return float(self.calibration["same"])
+
+    @property
+    def related_threshold(self) -> float:
+        return float(self.calibration.get("related", 0.05))
+
+
+_RERANKER: Reranker | None = None
+_RERANKER_LOCK = threading.Lock()
+
+
+def get_reranker() -> Reranker:
+    """The process-wide reranker, loaded on first use."""
+    global _RERANKER
+    with _RERANKER_LOCK:
+        if _RERANKER is None:
+            _RERANKER = Reranker()
+        return _RERANKER
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, x))))
