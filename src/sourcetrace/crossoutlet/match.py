@@ -744,6 +744,10 @@ class ClaimIndex:
     def vector(self, claim_id: str) -> np.ndarray:
         return self._unit[self._keys[claim_id]].copy()
 
+    def ids(self) -> list[str]:
+        """The claim ids in the order they were added."""
+        return list(self._ids)
+
     def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
