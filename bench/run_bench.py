@@ -193,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each process (best counts)")
     ap.add_argument("--nice", type=int, default=0, help="run the measured processes niced")
+    ap.add_argument("--model-setting", default=None, choices=("fast", "accurate"),
+                    help="the extract run's --model-setting (default: sourcetrace's own)")
+    ap.add_argument("--model", default=None, metavar="DIR",
+                    help="the extract run's --model (a weights folder)")
     ap.add_argument("--parse-only", metavar="JSONL", help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, default=None,
                     help="nlp.pipe batch size of both runs (default: sourcetrace's Config)")
@@ -212,11 +216,16 @@ def main(argv: list[str] | None = None) -> int:
               "(the benchmark reads PolNeAR and the scorer from ../shared)")
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
-    pred = OUT / f"pred-{args.split}.jsonl"
+    tag = "".join(f"-{x}" for x in (args.model_setting, args.model and Path(args.model).name) if x)
+    pred = OUT / f"pred-{args.split}{tag}.jsonl"
     with tempfile.TemporaryDirectory(prefix="sourcetrace-bench-") as tmp:
         gold = subset(data, args.limit, Path(tmp))
         extract_cmd = [sys.executable, "-m", "sourcetrace", "extract", str(gold), "-o", str(pred), "--force",
                        "--no-progress", "--batch-size", str(args.batch_size)]
+        if args.model_setting:
+            extract_cmd += ["--model-setting", args.model_setting]
+        if args.model:
+            extract_cmd += ["--model", str(Path(args.model).resolve())]
         parse_cmd = [sys.executable, str(Path(__file__).resolve()), "--parse-only", str(gold),
                      "--batch-size", str(args.batch_size)]
         best: dict[str, dict] = {}
@@ -251,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     report["throughput_ratio"] = round(
         report["extract"]["tokens_per_s"] / report["parse_only"]["tokens_per_s"], 3)
     report["cpu_ratio"] = round(report["parse_only"]["cpu_s"] / report["extract"]["cpu_s"], 3)
-    out_json = OUT / f"bench-{args.split}.json"
+    report["model_setting"] = args.model_setting or "default"
+    report["model"] = args.model
+    out_json = OUT / f"bench-{args.split}{tag}.json"
     out_json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     s = scores
