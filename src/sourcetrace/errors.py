@@ -13,6 +13,8 @@
     │   └── BlockedAddressError      a private/loopback/link-local address, refused by policy
     ├── ModelError                   the spaCy pipeline or a trained model is missing/broken
     ├── StoreError                   the corpus store failed (bad path, schema, connection)
+    │   └── ClaimsChangedError       claims were stored by another writer meanwhile (caught
+    │                                and retried by crossoutlet.corroboration, never shown)
     └── ConfigError                  an option has an invalid value
 """
 from __future__ import annotations
@@ -78,6 +80,14 @@ class ModelError(SourcetraceError):
 
 class StoreError(SourcetraceError):
     code = "store_error"
+
+
+class ClaimsChangedError(StoreError):
+    """A claim batch was refused because another writer stored one since the writer
+    last read them (``Store.add_claim_batch(after=)``): read the new ones, match
+    against them too, and write again."""
+
+    code = "claims_changed"
 
 
 class ConfigError(SourcetraceError):

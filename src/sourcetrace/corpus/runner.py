@@ -280,6 +280,18 @@ class _Run:
             self.cross.add_stored(self.store, article_id, record.analysis, outlet=record.outlet,
                                   date=record.date, url=record.canonical_url or record.url)
 
+    def complete_claims(self) -> None:
+        """Build the claims of stored articles that have none yet (pending: a run killed
+        between storing an article and its claims, an ingest without claims), so that
+        no article waits for a reader to build them. A cheap check when none is."""
+        if not self.claims or not hasattr(self.store, "articles_without_claims"):
+            return
+        if self.cross is None and not self.store.articles_without_claims():
+            return
+        from ..crossoutlet.corroboration import sync_with_store
+
+        self.cross = sync_with_store(self.store, cross=self.cross)
+
     def fail(self, input: str, reason: str, code: str) -> None:
         self.store.record_failure(input, reason, code)
         self.report.failed += 1
@@ -412,6 +424,7 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
                 run.store_results(chunk, analyze_chunk([c.document for c in chunk], config))
         else:
             _ingest_pool(run, iter(items), config, workers, size)
+        run.complete_claims()
     finally:
         if bar is not None:
             bar.close()

@@ -27,7 +27,16 @@ the connected components of confirmed matches. For each cluster:
 store, each article's claims, their vectors and new matches are written to the
 store as one batch at ingest time (corpus/runner.py calls ``add_stored``), and every
 reader gets them back with ``load_store`` (or ``sync_with_store``): the clusters are
-the connected components of the stored matches::
+the connected components of the stored matches.
+
+The claims and matches of a set of articles do not depend on how they were ingested
+(one run, several runs, a run killed and resumed, two ingests at once): whether two
+claims match is judged on the pair alone (``CrossOutlet.pairs_for``: every candidate
+at or above ``min_cosine``, the cosine of the two stored vectors, the texts in a fixed
+order), each pair once by whichever article's claims are written second, and a batch
+is written only when no other writer stored one since it was computed. An article
+stored without claims (a run killed in between, ``claims=False``) is pending until
+the next writer or reader of the claims completes it (``sync_with_store``)::
 
     x = CrossOutlet()
     x.add_article(analysis, article_id="a1", outlet="apnews.com", date="2024-02-28")
@@ -47,8 +56,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .claims import Claim, ClaimSource, extract_claims
-from ..errors import ConfigError, InputError, SourcetraceError, StoreError
-from .match import Match, Matcher, MatchOptions
+from ..errors import ClaimsChangedError, ConfigError, InputError, SourcetraceError, StoreError
+from .match import Match, Matcher, MatchOptions, confirm
 from .syndication import SyndicationIndex, SyndicationOptions, cleaned_text
 
 __all__ = ["ClaimCluster", "RelayStep", "CrossOutlet", "build_cluster", "cluster_claims",
@@ -369,6 +378,9 @@ def build_cluster(members: Sequence[Claim], voices: dict[str, str] | None = None
 # ---------------------------------------------------------------------------
 # The incremental cross-outlet layer
 
+_PER_ARTICLE = 1 << 20     # arrival of a stored claim: article id * this + its place
+_WRITE_TRIES = 200         # claim batches computed again when other writers came first
+
 class _Claims(MutableMapping):
     """Claims by id; those read from a store stay JSON until first asked for."""
 
@@ -445,23 +457,75 @@ class CrossOutlet:
 
     def _add_claims(self, claims: Sequence[Claim], vectors: np.ndarray | None = None,
                     *, match: bool = True) -> list[Match]:
-        """Index claims and match them with those before; the new matches."""
+        """Index claims and match them with those before (pairs_for); the new matches."""
         claims = [c for c in claims if c.id not in self.claims]
         if not claims:
             return []
+        vectors = (self._vectors(claims) if vectors is None
+                   else np.asarray(vectors, dtype=np.float16).astype(np.float32))
+        found = self.pairs_for(claims, vectors) if match else []
         for c in claims:
             self.claims[c.id] = c
             self.arrival[c.id] = len(self.arrival)
         self.matcher.add(claims, vectors)
-        found = []
-        if match:
-            for c in claims:
-                for m in self.matcher.matches_for(c):
-                    key = tuple(sorted((m.claim_id, m.other_id)))
-                    if key not in self.matches:
-                        found.append(m)
-                    self.matches[key] = m
+        for m in found:
+            self.matches[tuple(sorted((m.claim_id, m.other_id)))] = m
         return found
+
+    def _vectors(self, claims: Sequence[Claim]) -> np.ndarray:
+        """The claims' embeddings at the precision the store keeps (float16), so that a
+        claim compares the same in the process that embedded it and in any other."""
+        if not claims:
+            return np.zeros((0, self.matcher.index.ndim), dtype=np.float32)
+        vectors = np.asarray(self.matcher._embed([c.text for c in claims]), dtype=np.float32)
+        return vectors.astype(np.float16).astype(np.float32)
+
+    def pairs_for(self, claims: Sequence[Claim], vectors: np.ndarray) -> list[Match]:
+        """The confirmed matches of ``claims`` (not yet indexed, one row of ``vectors``
+        each) with the indexed claims of other articles (and among themselves with
+        ``same_article``), in a fixed order.
+
+        Each pair is judged on its own, so that the matches of a set of claims are the
+        same whatever order they arrive in: every candidate at or above ``min_cosine``
+        is checked, not only the nearest ``neighbours`` (which other claims arriving
+        in between would change); the cosine is that of the two unit vectors (as the
+        index keeps them) in float64, the same both ways round; the checks see the two
+        texts in sorted order.
+        """
+        o = self.match_options
+        index = self.matcher.index
+        vectors = np.asarray(vectors, dtype=np.float32)
+        units = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        floor = o.min_cosine - 1e-3          # the index's float32 cosine may differ a little
+        new = {c.id: (c, units[i]) for i, c in enumerate(claims)}
+        found: dict[tuple[str, str], Match] = {}
+        for i, c in enumerate(claims):
+            candidates: list[str] = []
+            if len(index):
+                k = min(max(o.neighbours, 32), len(index))
+                while True:
+                    hits = index.search(units[i][None, :], k)[0]
+                    if k >= len(index) or not hits or hits[-1][1] < floor:
+                        break
+                    k = min(4 * k, len(index))
+                candidates = [other for other, cosine in hits if cosine >= floor]
+            if o.same_article:
+                candidates += [d.id for d in claims if d.id != c.id]
+            for other_id in candidates:
+                if other_id in new:
+                    other, unit = new[other_id]
+                else:
+                    other, unit = self.claims[other_id], index.vector(other_id)
+                key = (c.id, other_id) if c.id < other_id else (other_id, c.id)
+                if other_id == c.id or key in found or \
+                        (other.article_id == c.article_id and not o.same_article):
+                    continue
+                cosine = float(np.dot(units[i].astype(np.float64), unit.astype(np.float64)))
+                first, second = sorted((c.text, other.text))
+                evidence = confirm(first, second, cosine, o)
+                if evidence.same:
+                    found[key] = Match(c.id, other_id, evidence)
+        return [found[k] for k in sorted(found)]
 
     # -- the corpus store ----------------------------------------------------------
     def load_store(self, store) -> int:
@@ -480,16 +544,19 @@ class CrossOutlet:
             self.articles.add(aid)
             if batch.site_name and batch.outlet:
                 self.aliases.setdefault(batch.outlet, set()).add(batch.site_name)
-            fresh = [(cid, data, v) for cid, data, v in batch.claims if cid not in self.claims]
+            fresh = [(pos, cid, data, v) for pos, (cid, data, v) in enumerate(batch.claims)
+                     if cid not in self.claims]
             if fresh:
-                first = json.loads(fresh[0][1])         # one article: one date, one outlet
-                for cid, data, _ in fresh:
+                first = json.loads(fresh[0][2])         # one article: one date, one outlet
+                for pos, cid, data, _ in fresh:
                     self.claims[cid] = data
                     self.matcher.claims[cid] = data
-                    self.arrival[cid] = len(self.arrival)
+                    # by article id, then place in the article: the same order however
+                    # the batches were written (not the order they arrived in)
+                    self.arrival[cid] = batch.article_id * _PER_ARTICLE + pos
                     self._seen[cid] = (first.get("date"), first.get("outlet"))
                 vectors = np.stack([np.frombuffer(v, dtype=np.float16) for *_, v in fresh])
-                self.matcher.index.add([cid for cid, *_ in fresh], vectors.astype(np.float32))
+                self.matcher.index.add([cid for _, cid, *_ in fresh], vectors.astype(np.float32))
             for a, b, evidence in batch.matches:
                 m = Match(a, b, MatchEvidence.from_dict(json.loads(evidence)))
                 self.matches[tuple(sorted((a, b)))] = m
@@ -530,30 +597,43 @@ class CrossOutlet:
 
     def add_stored(self, store, article_id: int, analysis, *, outlet: str | None = None,
                    date: str | None = None, url: str | None = None) -> list[Claim]:
-        """Add one article of ``store`` (by its store id) and write its claims, their
-        vectors and their new matches to the store as one batch."""
+        """Add one article of ``store`` (by its store id): write its claims, their
+        vectors, their matches and the articles it copies to the store as one batch,
+        then read it back (load_store) like any reader would.
+
+        The batch is computed against every batch of the store and written only if no
+        other writer stored one meanwhile (``add_claim_batch(after=)``); if one did,
+        the new batches are read and the batch computed again. Nothing here depends on
+        the order articles come in (pairs_for, SyndicationIndex.copies_of), so one
+        run, a resumed run and concurrent runs store the same claims and matches.
+        Returns the article's claims ([] when its batch is already stored)."""
         aid = str(article_id)
+        self.load_store(store)
         if aid in self.articles:
             return []
         claims = extract_claims(analysis, article_id=aid, outlet=outlet, date=date, url=url)
         name = (analysis.meta or {}).get("site_name")
-        if name and outlet:
-            self.aliases.setdefault(outlet, set()).add(name)
-        copies = self.syndication.add(aid, cleaned_text(analysis))
-        self.articles.add(aid)
-        found = self._add_claims(claims)
-        signature, size = self.syndication.signature_bytes(aid)
+        vectors = self._vectors(claims)
+        mh, size = self.syndication.signature(cleaned_text(analysis))
+        signature = np.asarray(mh.hashvalues, dtype=np.uint32).tobytes()
         rows = tuple((c.id, json.dumps(c.to_dict(), ensure_ascii=False),
-                      self.matcher.index.vector(c.id).astype(np.float16).tobytes())
-                     for c in claims)
-        links = tuple((m.claim_id, m.other_id, json.dumps(m.evidence.to_dict()))
-                      for m in found)
-        seq = store.add_claim_batch(article_id, signature, size, outlet=outlet,
-                                    site_name=name, claims=rows, matches=links,
-                                    copies=[int(d.other_id) for d in copies])
-        if seq is not None and seq == self.batch_seq + 1:
-            self.batch_seq = seq
-        return claims
+                      v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors))
+        for _ in range(_WRITE_TRIES):
+            copies = sorted(int(d.other_id) for d in self.syndication.copies_of(aid, mh, size))
+            links = tuple((m.claim_id, m.other_id, json.dumps(m.evidence.to_dict()))
+                          for m in self.pairs_for(claims, vectors))
+            try:
+                store.add_claim_batch(article_id, signature, size, outlet=outlet,
+                                      site_name=name, claims=rows, matches=links,
+                                      copies=copies, after=self.batch_seq)
+            except ClaimsChangedError:
+                pass                    # another writer's batch came first: match it too
+            self.load_store(store)
+            if aid in self.articles:
+                return claims
+        raise StoreError(f"the claims of article {article_id} could not be stored: other "
+                         f"writers stored claims {_WRITE_TRIES} times while they were matched",
+                         hint="run the command again (the article's claims are pending)")
 
     # -- reading -----------------------------------------------------------------
     def voices(self) -> dict[str, str]:
@@ -769,22 +849,29 @@ def sync_with_store(store, folder: None = None, *, cross: CrossOutlet | None = N
     used: the claims live in the store, no longer in a folder beside it.)
 
     Reads the claim batches written at ingest time (by any process, on any machine
-    reading the same store) that ``cross`` lacks, then adds, and writes back, every
-    stored article that has no batch yet (a store made before claims were kept in
-    it). ``progress`` is called with each article added that way.
+    reading the same store) that ``cross`` lacks, then completes, in id order, every
+    stored article whose claims are pending (no batch yet: a run killed between
+    storing an article and its claims, an ingest without claims, a store made before
+    claims were kept in it). ``progress`` is called with each article completed.
     """
     x = cross if cross is not None else CrossOutlet()
     x.load_store(store)
     x.load_factchecks(store)
-    if len(x.articles) < store.count():
-        for stored in store.iter_articles():
-            if str(stored.id) in x.articles:
-                continue
-            x.add_stored(store, stored.id, stored.analysis, outlet=stored.outlet,
-                         date=stored.date, url=stored.canonical_url or stored.url)
-            if progress is not None:
-                progress(str(stored.id))
-        x.load_store(store)
+    if hasattr(store, "articles_without_claims"):
+        pending = store.articles_without_claims()
+    elif len(x.articles) < store.count():
+        pending = [a.id for a in store.iter_articles() if str(a.id) not in x.articles]
+    else:
+        pending = []
+    for article_id in pending:
+        stored = store.get(article_id)
+        if stored is None or str(stored.id) in x.articles:
+            continue
+        x.add_stored(store, stored.id, stored.analysis, outlet=stored.outlet,
+                     date=stored.date, url=stored.canonical_url or stored.url)
+        if progress is not None:
+            progress(str(stored.id))
+    x.load_store(store)
     return x
 
 

@@ -212,6 +212,20 @@ class SyndicationIndex:
                      hashvalues=values.copy(), scheme=SCHEME)
         return self._add(article_id, mh, size)
 
+    def copies_of(self, article_id: str, mh, size: int) -> list[Duplicate]:
+        """The known articles that an article not yet added (signature ``mh``, ``size``
+        shingles) copies, most similar first; nothing is added. The relation is
+        symmetric, so an article's copies do not depend on which of two came first."""
+        found: list[Duplicate] = []
+        if size:
+            for other in self._index().query(mh):
+                if other != article_id:
+                    decision = self.compare(article_id, mh, size, other)
+                    if decision is not None:
+                        found.append(decision)
+        found.sort(key=lambda d: (-d.jaccard, d.other_id))
+        return found
+
     def _add(self, article_id: str, mh, size: int) -> list[Duplicate]:
         if article_id in self._signatures:
             return self.evidence.get(article_id, [])

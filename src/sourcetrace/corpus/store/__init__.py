@@ -342,9 +342,17 @@ class Store(Protocol):
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
                         matches: Iterable[tuple[str, str, str]] = (),
-                        copies: Iterable[int] = ()) -> int | None:
+                        copies: Iterable[int] = (), after: int | None = None) -> int | None:
         """Store one article's claims, vectors and matches (see ClaimBatch) in one
-        transaction; the batch's seq, or None when that article's claims are stored."""
+        transaction; the batch's seq, or None when that article's claims are stored.
+        ``after``: the last batch the writer read; when a later one exists (another
+        writer's, which these matches do not cover) nothing is stored and
+        ClaimsChangedError is raised. Claim writers take turns: batches are numbered in
+        the order they are committed."""
+
+    def articles_without_claims(self) -> list[int]:
+        """The ids of stored articles that have no claim batch yet (in id order): their
+        claims are pending, completed by the next writer (or reader) of the claims."""
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         """The claim batches with seq > ``after``, in seq order."""

@@ -8,7 +8,7 @@ import dataclasses
 import re
 from typing import Any, Iterable, Iterator
 
-from ...errors import StoreError
+from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
 from . import (
     MARK_CLOSE,
@@ -65,14 +65,17 @@ class MemoryStore:
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
                         matches: Iterable[tuple[str, str, str]] = (),
-                        copies: Iterable[int] = ()) -> int | None:
+                        copies: Iterable[int] = (), after: int | None = None) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
                            tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
+        if after is not None and any(b.seq > after for b in self._claim_batches.values()):
+            raise ClaimsChangedError(f"claims were stored after batch {after}",
+                                     hint="read them and match against them too")
         if batch.article_id in self._claim_batches:
             return None
         if batch.article_id not in self._articles:
             raise StoreError(f"no article {batch.article_id} for these claims")
-        seq = len(self._claim_batches) + 1
+        seq = max((b.seq for b in self._claim_batches.values()), default=0) + 1
         self._claim_batches[batch.article_id] = dataclasses.replace(batch, seq=seq)
         return seq
 
@@ -84,6 +87,9 @@ class MemoryStore:
 
     def factchecks(self) -> list[tuple[str, str, bytes]]:
         return [self._factchecks[i] for i in sorted(self._factchecks)]
+
+    def articles_without_claims(self) -> list[int]:
+        return sorted(i for i in self._articles if i not in self._claim_batches)
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         return sorted((b for b in self._claim_batches.values() if b.seq > after),

@@ -12,7 +12,7 @@ import json
 import threading
 from typing import Any, Iterable, Iterator
 
-from ...errors import StoreError
+from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
@@ -203,11 +203,19 @@ class PostgresStore:
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
                         matches: Iterable[tuple[str, str, str]] = (),
-                        copies: Iterable[int] = ()) -> int | None:
+                        copies: Iterable[int] = (), after: int | None = None) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
                            tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
         try:
             with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+                # one claims writer at a time (readers go on): batches are numbered and
+                # committed in the same order, and none is written past one unseen
+                cur.execute("LOCK TABLE claim_batches IN SHARE ROW EXCLUSIVE MODE")
+                if after is not None:
+                    cur.execute("SELECT 1 FROM claim_batches WHERE seq > %s LIMIT 1", (after,))
+                    if cur.fetchone() is not None:
+                        raise ClaimsChangedError(f"claims were stored after batch {after}",
+                                                 hint="read them and match against them too")
                 cur.execute("INSERT INTO claim_batches (article_id, signature, size, outlet, "
                             "site_name, copies) VALUES (%s, %s, %s, %s, %s, %s) "
                             "ON CONFLICT (article_id) DO NOTHING RETURNING seq",
@@ -233,6 +241,12 @@ class PostgresStore:
         except self._psycopg.Error as exc:
             raise StoreError(f"could not store the claims of article {batch.article_id} in "
                              f"PostgreSQL: {_one_line(exc)}") from exc
+
+    def articles_without_claims(self) -> list[int]:
+        with self._lock:
+            return [int(r[0]) for r in self._query_locked(
+                "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM claim_batches) "
+                "ORDER BY id", ())]
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         with self._lock:

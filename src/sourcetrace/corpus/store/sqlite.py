@@ -11,7 +11,7 @@ import os
 import sqlite3
 from typing import Any, Iterable, Iterator
 
-from ...errors import StoreError
+from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
 from . import (
     ARTICLE_COLUMNS,
@@ -226,13 +226,17 @@ class SqliteStore:
                         outlet: str | None = None, site_name: str | None = None,
                         claims: Iterable[tuple[str, str, bytes]] = (),
                         matches: Iterable[tuple[str, str, str]] = (),
-                        copies: Iterable[int] = ()) -> int | None:
+                        copies: Iterable[int] = (), after: int | None = None) -> int | None:
         batch = ClaimBatch(article_id, bytes(signature), size, outlet, site_name,
                            tuple(claims), tuple(matches), copies=tuple(int(c) for c in copies))
         c = self.conn
         try:
             c.execute("BEGIN IMMEDIATE")
             try:
+                if after is not None and c.execute(
+                        "SELECT 1 FROM claim_batches WHERE seq > ? LIMIT 1", (after,)).fetchone():
+                    raise ClaimsChangedError(f"claims were stored after batch {after}",
+                                             hint="read them and match against them too")
                 row = c.execute(
                     "INSERT INTO claim_batches (article_id, signature, size, outlet, site_name, "
                     "copies) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING "
@@ -254,6 +258,14 @@ class SqliteStore:
             raise StoreError(f"could not store the claims of article {batch.article_id} in "
                              f"{self.path!r}: {exc}") from exc
         return None if row is None else int(row[0])
+
+    def articles_without_claims(self) -> list[int]:
+        try:
+            return [r[0] for r in self.conn.execute(
+                "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM claim_batches) "
+                "ORDER BY id")]
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not read the claims of {self.path!r}: {exc}") from exc
 
     def claim_batches(self, after: int = 0) -> list[ClaimBatch]:
         c = self.conn
