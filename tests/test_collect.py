@@ -295,3 +295,173 @@ def test_collect_forced_kind_mismatch_is_a_failure(tmp_path):
     assert isinstance(f, Failure) and "is a URL, not a warc file" in f.reason
     with pytest.raises(InputError, match="unknown input kind"):
         items([tmp_path], kind="pdf")
+
+
+# ------------------------------------------------------------ issue 24: hygiene and recovery
+
+LONG = ("The mayor told reporters on Tuesday that the budget for district {n} would be balanced "
+        "by the end of the year, officials said on Monday.")
+SURROGATE_FIELDS = ("title", "outlet", "id", "author", "date", "url", "extra\udc80")
+
+
+def surrogate_records(path, n=12, bad=(2, 5, 9)):
+    """``n`` JSON lines; records ``bad`` carry a lone surrogate (a JSON \\udc80 escape) in
+    a metadata field, a key, or several."""
+    with open(path, "w", encoding="ascii") as f:
+        for i in range(n):
+            r = {"id": f"r{i}", "title": f"Title {i}", "text": LONG.format(n=i)}
+            if i in bad:   # the 1st bad record: title, author, an unknown key; the 2nd:
+                for k in SURROGATE_FIELDS[bad.index(i) % 3::3]:   # outlet, date; the 3rd: id, url
+                    r[k] = (str(r.get(k) or "v")) + "\udc80"
+            f.write(json.dumps(r) + "\n")   # ensure_ascii: the surrogate is an escape
+    return path
+
+
+def test_collect_lone_surrogates_in_metadata_become_replacement_characters(tmp_path):
+    got = items([surrogate_records(tmp_path / "s.jsonl")])
+    assert len(ok(got)) == 12 and not bad(got)
+    for c in ok(got):
+        json.dumps(c.document.meta, ensure_ascii=False).encode("utf-8")   # no surrogate left
+        c.input.encode("utf-8")
+    metas = [c.document.meta for c in ok(got)]
+    assert metas[2]["title"] == "Title 2\ufffd" and metas[2]["author"] == "v\ufffd"
+    assert metas[2]["extra\ufffd"] == "v\ufffd"
+    assert metas[5]["outlet"] == "v\ufffd" and metas[5]["date_original"] == "v\ufffd"
+    assert metas[9]["id"] == "r9\ufffd" and metas[9]["url"] == "v\ufffd"
+
+
+def test_collect_lone_surrogate_in_the_text_fails_that_record_with_its_offset(tmp_path):
+    p = tmp_path / "t.jsonl"
+    p.write_text("\n".join(json.dumps({"text": LONG.format(n=i) + ("\udc80" if i == 1 else "")})
+                           for i in range(3)) + "\n", encoding="ascii")
+    got = items([p])
+    assert len(ok(got)) == 2
+    [f] = bad(got)
+    assert f.input.endswith(":2") and "surrogate" in f.reason and "offset" in f.reason
+
+
+@pytest.mark.parametrize("item", [
+    '<content:encoded><![CDATA[<p>{0}</p><p>\u201cWe will not raise taxes,\u201d she '
+    'said.</p>]]></content:encoded>',
+    '<description>&lt;p&gt;{0}&lt;/p&gt;&lt;p&gt;\u201cWe will not raise taxes,\u201d she '
+    'said.&lt;/p&gt;</description>',
+    '<description>{0} &lt;b&gt;\u201cWe will not raise taxes,\u201d&lt;/b&gt; she '
+    'said.</description>',
+], ids=["content-encoded", "description", "inline-markup"])
+def test_collect_feed_item_html_on_one_line_is_read_as_html(tmp_path, item):
+    feed = tmp_path / "f.rss"
+    feed.write_text('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content='
+                    '"http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+                    f'<item><title>One</title><guid>a1</guid>{item.format(LONG.format(n=1))}'
+                    '</item></channel></rss>', encoding="utf-8")
+    [c] = ok(items([feed]))
+    assert "<" not in c.document.text and ">" not in c.document.text
+    assert c.document.text.startswith("The mayor told reporters")
+    assert "\u201cWe will not raise taxes,\u201d" in c.document.text
+    assert c.raw is not None and "<" in c.raw   # the HTML is kept as the raw input
+
+
+def _plain_warc(n=3) -> list[bytes]:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = []
+    for i in range(n):
+        b = io.BytesIO()
+        w = WARCWriter(b, gzip=False)
+        h = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(
+            f"https://news.example.com/{i}", "response",
+            payload=io.BytesIO(HTML.replace("Friday", f"day {i}").encode()), http_headers=h))
+        out.append(b.getvalue())
+    return out
+
+
+@pytest.mark.parametrize("where", [0.02, 0.1, 0.3, 0.45, 0.6, 0.9, 0.99])
+def test_collect_plain_warc_reads_the_record_after_a_truncated_one(tmp_path, where):
+    """A record cut short in the middle of a plain .warc (in its headers or its body) is
+    listed as a failure and the next good record is still read."""
+    recs = _plain_warc()
+    p = tmp_path / "cut.warc"
+    p.write_bytes(recs[0] + recs[1][:int(len(recs[1]) * where)] + recs[2])
+    got = items([p])
+    assert [c.document.meta["url"] for c in ok(got)] == ["https://news.example.com/0",
+                                                         "https://news.example.com/2"]
+    [f] = bad(got)
+    assert f.input == f"{p}@{len(recs[0])}" and "truncated or corrupt WARC" in f.reason
+
+
+@pytest.mark.parametrize("broken", [
+    'r2,"Broken title,"{t}',        # a quote closed in the middle of a field
+    'r2,"Broken title,{t}',         # a quote never closed: it would swallow the rows after
+    'r2,Title 2,"{t}',              # the text's quote never closed
+    'r2,Title 2,{t},extra',         # one field too many
+])
+def test_collect_csv_bad_quote_fails_its_row_and_loses_no_good_row(tmp_path, broken):
+    rows = ["id,title,text"]
+    for i in range(6):
+        t = LONG.format(n=i)
+        rows.append(broken.format(t=t) if i == 2 else f'r{i},Title {i},"{t}"')
+    p = tmp_path / "q.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    got = items([p])
+    assert sorted(c.document.text for c in ok(got)) == sorted(LONG.format(n=i) for i in
+                                                              (0, 1, 3, 4, 5))
+    [f] = bad(got)
+    assert f.input == f"{p}:4" and "line 4" in f.reason
+
+
+def test_collect_csv_multiline_quoted_text_is_one_row(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text('id,text\nr1,"First paragraph, the mayor said.\n\nSecond ""quoted"" one."\n'
+                 'r2,"Another article, officials said."\n', encoding="utf-8")
+    got = items([p])
+    assert not bad(got)
+    assert [c.document.text for c in ok(got)] == [
+        'First paragraph, the mayor said.\n\nSecond "quoted" one.',
+        "Another article, officials said."]
+    assert [c.input for c in ok(got)] == [f"{p}:2", f"{p}:3"]
+
+
+def test_collect_folder_does_not_follow_links_out_of_it(tmp_path):
+    folder, outside = tmp_path / "in", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (folder / "a.txt").write_text(LONG.format(n=1), encoding="utf-8")
+    (outside / "secret.txt").write_text(LONG.format(n=2), encoding="utf-8")
+    (folder / "link.txt").symlink_to(outside / "secret.txt")
+    (folder / "dir").symlink_to(outside)
+    (folder / "same.txt").symlink_to(folder / "a.txt")
+    got = items([folder])
+    assert [c.document.text for c in ok(got)] == [LONG.format(n=1)] * 2   # a.txt, same.txt
+    assert sorted((f.input, f.code) for f in bad(got)) == [
+        (str(folder / "dir"), "skipped_link"), (str(folder / "link.txt"), "skipped_link")]
+    assert all("outside the folder" in f.reason for f in bad(got))
+
+
+def test_collect_latin1_file_is_read_as_latin1_not_guessed(tmp_path):
+    """Short Latin-1 texts that charset-normalizer alone reads as Big5 or Baltic code
+    pages are read as Windows-1252 (Latin-1's superset for text)."""
+    texts = ["\u00e9l\u00e8ve mayor a\u00f1o said the council on Monday, officials confirmed.",
+             "The caf\u00e9 owner said the na\u00efve plan would cost \u00a35,000, "
+             "according to Jos\u00e9 Mart\u00ednez.",
+             "fa\u00e7ade mayor \u00fcber br\u00fbl\u00e9e c\u00f4te fa\u00e7ade na\u00efve "
+             "br\u00fbl\u00e9e said the mayor on Monday to reporters in the city."]
+    for i, text in enumerate(texts):
+        (tmp_path / f"{i}.txt").write_bytes(text.encode("latin-1"))
+    got = items([tmp_path], config=Config(require_english=False))
+    assert [c.document.text for c in ok(got)] == texts
+    assert all(c.document.meta["encoding"] == "cp1252" for c in ok(got))
+    assert all("decoded as cp1252" in c.document.warnings[0] for c in ok(got))
+
+
+def test_collect_undecidable_legacy_encoding_is_refused_loudly(tmp_path):
+    from sourcetrace.errors import EncodingError
+    from sourcetrace.inputs.read import decode
+
+    data = "The mayor met \u041f\u0443\u0442\u0438\u043d on Monday, officials said.".encode(
+        "cp1251")
+    with pytest.raises(EncodingError, match="cannot be told reliably"):
+        decode(data)
+    text = "\u041f\u0440\u0435\u0437\u0438\u0434\u0435\u043d\u0442 \u0437\u0430\u044f\u0432\u0438\u043b \u0432 \u043f\u043e\u043d\u0435\u0434\u0435\u043b\u044c\u043d\u0438\u043a, \u0447\u0442\u043e \u043f\u0435\u0440\u0435\u0433\u043e\u0432\u043e\u0440\u044b \u043f\u0440\u043e\u0434\u043e\u043b\u0436\u0430\u0442\u0441\u044f."
+    assert decode(text.encode("cp1251")) == (text, "cp1251")

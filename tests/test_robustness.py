@@ -419,3 +419,28 @@ def test_robustness_workers_exit_with_their_parent(tmp_path):
         time.sleep(0.1)
     os.kill(pid, 9)
     pytest.fail("the worker outlived its parent")
+
+
+# ----------------------------------------------------------------------------- issue 24
+
+def test_robustness_api_request_with_lone_surrogates_in_meta_is_answered():
+    """The API takes what the readers take: a lone surrogate (a JSON \\udc80 escape) in
+    meta becomes U+FFFD; in the article text it is a 422 naming its offset, never a
+    parse failure."""
+    import functools
+
+    from fastapi import testclient
+
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.web.app import create_app
+
+    client = functools.partial(testclient.TestClient, base_url="http://127.0.0.1")
+    body = json.dumps({"text": article(1), "meta": {"title": "T\udc80", "outlet": "x\udc80",
+                                                    "author": "A\udc80", "url": "u\udc80"}})
+    with client(create_app(Config(rules_only=True), store=open_store(":memory:"))) as c:
+        r = c.post("/api/analyze", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 200, r.text
+        assert r.json()["meta"]["title"] == "T\ufffd" and r.json()["meta"]["outlet"] == "x\ufffd"
+        bad = json.dumps({"text": "\udc80" + article(1)})
+        r = c.post("/api/analyze", content=bad, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and "offset 0" in r.text, r.text

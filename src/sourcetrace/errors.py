@@ -92,3 +92,15 @@ class ClaimsChangedError(StoreError):
 
 class ConfigError(SourcetraceError):
     code = "bad_config"
+
+
+def os_reason(exc: BaseException) -> str:
+    """The cause of an OSError in words a user can act on: a full disk (or quota) is
+    "disk full", anything else its system message."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return "disk full (no space left on the device): free some space and run it again"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)

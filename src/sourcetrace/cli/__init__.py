@@ -106,7 +106,7 @@ def open_existing_store(db: Optional[str]):
             raise ConfigError(f"there is no corpus at {name}",
                               hint="check --db (or $SOURCETRACE_DB); `sourcetrace ingest ... "
                                    f"--db {name}` creates one")
-    return open_store(name)
+    return open_store(name, create=False)
 
 
 def choices(name: str, values: "tuple[str, ...]") -> "type[Enum]":

@@ -170,10 +170,11 @@ def extract(
         typer.echo(f"sourcetrace: line {line}: {message}: skipped", err=True)
 
     try:
-        if output != "-":
-            from ..output.formats import check_output
+        from ..output.files import Outputs
 
-            check_output(output, force=force, inputs=[input])
+        out = Outputs(force=force, inputs=[input])
+        if output != "-":
+            out.check(output)   # refused before the analysis, not after it
         elif force:
             raise ConfigError("--force is for replacing an -o file", hint="give -o FILE too")
         config = Config(rules_only=rules_only, model_setting=model_setting.value,
@@ -181,8 +182,10 @@ def extract(
                         **_selection(acts, min_confidence))
         if batch_size is not None:
             config = config.replace(batch_size=batch_size)
-        stats = extract_file(input, output, config=config,
-                             nested=nested, progress=progress, on_error=report)
+        with out:   # written to a temporary file, renamed over -o at the end
+            stats = extract_file(input, "-" if output == "-" else out.path(output),
+                                 config=config, nested=nested, progress=progress,
+                                 on_error=report)
     except SourcetraceError as exc:
         raise fail(exc)
     if stats.skipped:

@@ -14,7 +14,7 @@ from . import (PARTIAL, NO_MATCH, Out, app, check_date, choice, choices, db_opti
 from ..corpus.runner import ENGINES, EXPORT_FORMATS, EXPORT_TABLES
 from ..corpus.store import GROUPINGS, SEARCH_WHAT
 from ..inputs.collect import KINDS as INPUT_KINDS
-from ..errors import ConfigError, SourcetraceError
+from ..errors import ConfigError, SourcetraceError, os_reason
 from ..model import IDENTITIES, SOURCE_KINDS
 from ..sources.entities import CORPUS_IDENTITIES
 from ._listing import (FORMAT_HELP, LIST_FORMATS, acts_option, emit, limit_option,
@@ -107,11 +107,12 @@ def ingest(
     ISO 8601 with the original kept; an unreadable date is a warning on the article. An
     article with no outlet takes its URL's domain."""
     from ..corpus import runner as corpus
-    from ..inputs.collect import Fetcher
+    from ..inputs.collect import Fetcher, check_inputs
     from ..config import Config
 
     corpus.limit_blas_threads()
     try:
+        check_inputs(inputs)   # a missing input: exit 2 before a corpus is created
         if address is not None and engine is not Engine.ray:
             raise ConfigError("--address is for a Ray cluster and does nothing with "
                               f"--engine {engine.value}", hint="add --engine ray, or drop --address")
@@ -341,7 +342,7 @@ def export(
     Parquet file's metadata), each with its act, source_id and entity_id (join the
     sources table on article_id and source_id) and parent (an integer, empty at the top)."""
     from ..corpus import runner as corpus
-    from ..output.formats import check_output
+    from ..output.files import Outputs
 
     if out is not None and output_option is not None and out != output_option:
         raise fail(ConfigError(f"two outputs given: {out} and -o {output_option}",
@@ -350,13 +351,14 @@ def export(
     fmt = format.value if format else next(
         (f for f in EXPORT_FORMATS if output.lower().endswith("." + f)), "jsonl")
     try:
+        out = Outputs(force=force, corpus=[db])
         if output != "-":
-            check_output(output, force=force)
+            out.check(output)   # never the corpus, an existing file only with --force
         elif force:
             raise ConfigError("--force is for replacing an output file", hint="give -o FILE too")
-        with _open(db) as store:
-            n = corpus.export(store, sys.stdout if output == "-" else output, format=fmt,
-                              table=table.value,
+        with _open(db) as store, out:   # a temporary file, renamed over OUT at the end
+            n = corpus.export(store, sys.stdout if output == "-" else str(out.path(output)),
+                              format=fmt, table=table.value,
                               selection=selection_of(acts, min_confidence))
     except SourcetraceError as exc:
         raise fail(exc)
@@ -364,7 +366,7 @@ def export(
         sys.stderr.close()
         raise typer.Exit(0)
     except OSError as exc:
-        typer.echo(f"sourcetrace: error: cannot write {output}: {exc.strerror or exc}", err=True)
+        typer.echo(f"sourcetrace: error: cannot write {output}: {os_reason(exc)}", err=True)
         raise typer.Exit(2)
     typer.echo(f"wrote {n} {table.value} row(s)" + ("" if output == "-" else f" to {output}"),
                err=True)

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from . import app, db_option, fail, open_existing_store
-from ..errors import ConfigError, InputError, SourcetraceError
+from ..errors import ConfigError, InputError, SourcetraceError, os_reason
 
 corrections_app = typer.Typer(help="Correct analyses in Label Studio or BRAT and import "
                                    "them back as training data.", no_args_is_help=True)
@@ -45,17 +45,31 @@ def export(
                                           help="A stored article's id: its stored analysis "
                                                "is exported (with --db)."),
     db: Optional[str] = db_option(),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace existing output files (never the article, "
+                                    "nor the corpus)."),
 ) -> None:
     """Analyse an article (or take a stored one's analysis) and write it for correction
     (Label Studio JSON or BRAT)."""
     from .. import pipeline
     from ..config import Config
     from ..output import labelstudio
+    from ..output.files import Outputs
 
     try:
         fmt = _format(fmt)
         if (target is None) == (article is None):
             raise ConfigError("give the article to export: a file, URL or -, or --article ID")
+        side = output.with_suffix(".xml" if fmt == "labelstudio" else ".txt")
+        if side == output:
+            raise ConfigError(f"{output} would be written twice (the task and its "
+                              f"{side.suffix} file)", hint="give -o a .json or .ann name")
+        out = Outputs(force=force, inputs=[target], corpus=[db])
+        # refused before the analysis, not after it; a BRAT .txt already there may be
+        # the article itself: it is left alone when it holds exactly the analysed text
+        out.check(output)
+        if fmt == "labelstudio" or not side.exists():
+            out.check(side)
         if article is not None:
             store = open_existing_store(db)
             try:
@@ -71,16 +85,19 @@ def export(
             analysis = pipeline.analyze_target(target, config=config)
             name = article_id or (Path(target).stem if target != "-" else "article")
         output.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "labelstudio":
-            task = labelstudio.to_labelstudio(analysis, name)
-            output.write_text(json.dumps([task], ensure_ascii=False, indent=1) + "\n",
-                              encoding="utf-8")
-            output.with_suffix(".xml").write_text(labelstudio.label_config(), encoding="utf-8")
-        else:
-            output.write_text(labelstudio.to_brat(analysis), encoding="utf-8")
-            output.with_suffix(".txt").write_text(analysis.text, encoding="utf-8")
+        with out:   # both files or neither
+            if fmt == "labelstudio":
+                task = labelstudio.to_labelstudio(analysis, name)
+                out.path(output).write_text(json.dumps([task], ensure_ascii=False, indent=1)
+                                            + "\n", encoding="utf-8")
+                out.path(side).write_text(labelstudio.label_config(), encoding="utf-8")
+            else:
+                out.path(output).write_text(labelstudio.to_brat(analysis), encoding="utf-8")
+                text_bytes = analysis.text.encode("utf-8")
+                if not (side.is_file() and side.read_bytes() == text_bytes):
+                    out.path(side).write_bytes(text_bytes)
     except OSError as exc:
-        raise fail(InputError(f"cannot write {output}: {exc.strerror or exc}"))
+        raise fail(InputError(f"cannot write {output}: {os_reason(exc)}"))
     except SourcetraceError as exc:
         raise fail(exc)
     typer.echo(f"{len(analysis.attributions)} attributions, {len(analysis.sources)} sources "
@@ -100,19 +117,28 @@ def import_(
                                              "file's .txt)."),
     analysis_out: Optional[Path] = typer.Option(None, "--analysis",
                                                 help="Also write the corrected analysis "
-                                                     "(JSON, the schema of `analyze`)."),
+                                                     "(JSON, the schema of `analyze`; an "
+                                                     "existing file only with --force)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --analysis file."),
 ) -> None:
     """Read corrected annotations back and add them to a training file for `train`."""
     from ..output import labelstudio
+    from ..output.files import Outputs
 
     try:
-        articles = labelstudio.import_file(corrected, text=text)
-        count = labelstudio.add_to_training(data, articles)
+        inputs = [corrected, text or corrected.with_suffix(".txt")]
+        Outputs(inputs=inputs).check(data, append=True)   # the training file grows
+        out = Outputs(force=force, inputs=[*inputs, data])
         if analysis_out is not None:
-            docs = [a.to_dict() for _, a in articles]
-            analysis_out.write_text(json.dumps(docs[0] if len(docs) == 1 else docs,
-                                               ensure_ascii=False, indent=1) + "\n",
-                                    encoding="utf-8")
+            out.check(analysis_out)
+        articles = labelstudio.import_file(corrected, text=text)
+        with out:
+            if analysis_out is not None:
+                docs = [a.to_dict() for _, a in articles]
+                out.path(analysis_out).write_text(json.dumps(
+                    docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=1) + "\n",
+                    encoding="utf-8")
+            count = labelstudio.add_to_training(data, articles)
     except OSError as exc:
         raise fail(InputError(f"cannot read or write: {exc}"))
     except SourcetraceError as exc:

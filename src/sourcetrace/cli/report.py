@@ -3,14 +3,13 @@ sourcetrace.corpus.report)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from . import app, choices, db_option, fail
+from . import app, choices, db_option, fail, open_existing_store
 from ..corpus.report import FORMATS as REPORT_FORMATS
-from ..errors import ConfigError, SourcetraceError
+from ..errors import ConfigError, SourcetraceError, os_reason
 
 
 ReportFormat = choices("ReportFormat", REPORT_FORMATS)
@@ -36,7 +35,10 @@ def report(
                                              "(one self-contained page with charts)."),
     top: int = typer.Option(5, "--top", min=0, max=100, help="Top sources listed per group."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                         help="Write to FILE instead of stdout."),
+                                         help="Write to FILE instead of stdout (an existing "
+                                              "FILE is refused unless --force; never the "
+                                              "corpus)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing -o FILE."),
 ) -> None:
     """Compare how outlets source their reporting, and how it changes over time: articles,
     attributions per article, shares by source identity and kind (each with its count and
@@ -45,30 +47,30 @@ def report(
     distribution, check-worthy statements left unattributed, hearsay chains and top
     sources, per group. Invalid dates or groupings exit 2."""
     from ..corpus import report as reports
-    from ..corpus.store import DEFAULT_DB, open_store
+    from ..output.files import check_output, safe_output
 
+    to_file = bool(output) and output != "-"
     try:
-        name = db or DEFAULT_DB
-        if not name.startswith(("postgresql://", "postgres://")) and not Path(name).exists():
-            raise ConfigError(f"there is no corpus at {name}",
-                              hint="check --db (or $SOURCETRACE_DB); `sourcetrace ingest` "
-                                   "creates one")
-        with open_store(name) as store:
+        if force and not to_file:
+            raise ConfigError("--force is for replacing an -o file", hint="give -o FILE too")
+        if to_file:
+            check_output(output, force=force, corpus=[db])   # before the work, not after
+        with open_existing_store(db) as store:
             result = reports.build_report(store, by=by, outlets=outlet, since=since,
                                           until=until, top=top)
             over_time = None
             if format is ReportFormat.html:
                 over_time = reports.time_report(store, result)
         text = reports.render(result, format.value, over_time)
+        if to_file:
+            with safe_output(output, force=force, corpus=[db]) as tmp:
+                tmp.write_text(text, encoding="utf-8")
     except SourcetraceError as exc:
         raise fail(exc)
-    if output and output != "-":
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            typer.echo(f"sourcetrace: error: cannot write {output}: {exc.strerror or exc}",
-                       err=True)
-            raise typer.Exit(2)
+    except OSError as exc:
+        typer.echo(f"sourcetrace: error: cannot write {output}: {os_reason(exc)}", err=True)
+        raise typer.Exit(2)
+    if to_file:
         typer.echo(f"wrote the report ({result['total']['groups']} group(s)) to {output}",
                    err=True)
         return

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from ..config import DEFAULT, Config
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, os_reason
 from ..inputs import read as ingest
+from ..inputs.metadata import valid_text
 from ..model import Analysis
 from .runner import analyze_chunk
 
@@ -83,6 +84,8 @@ def parse_record(line: str, number: int, config: Config = DEFAULT) -> _Item:
     if not isinstance(record, dict):
         return _Item(number, None, None, f"not a JSON object but a {type(record).__name__}")
     doc_id = record.get("id", number)
+    if isinstance(doc_id, str):   # a lone surrogate (JSON "\\udc80") cannot be written: U+FFFD
+        doc_id = valid_text(doc_id)
     if not _strict(doc_id):
         # NaN and Infinity are not JSON: the output line could not repeat the id
         return _Item(number, None, None, f"the id {doc_id!r} is not valid JSON (NaN or infinite)")
@@ -209,7 +212,7 @@ def extract_file(in_path: str | Path, out_path: str | Path, *, config: Config = 
         try:
             source = open(in_path, "rb")
         except OSError as exc:
-            raise InputError(f"cannot read {in_path}: {exc.strerror or exc}",
+            raise InputError(f"cannot read {in_path}: {os_reason(exc)}",
                              hint='give a JSONL file with one {"id", "text"} record a line') from exc
         total = _count_lines(Path(in_path))
     try:
@@ -218,7 +221,7 @@ def extract_file(in_path: str | Path, out_path: str | Path, *, config: Config = 
     except OSError as exc:
         if source is not sys.stdin.buffer:
             source.close()
-        raise ConfigError(f"cannot write {out_path}: {exc.strerror or exc}",
+        raise ConfigError(f"cannot write {out_path}: {os_reason(exc)}",
                           hint="check that the folder exists and is writable") from exc
     if progress is None:
         progress = bool(total and total >= PROGRESS_MIN_RECORDS and sys.stderr.isatty())

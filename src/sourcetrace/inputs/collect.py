@@ -39,11 +39,11 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from . import read as ingest
-from .metadata import FIELD_NAMES, MetaOptions, finish
+from .metadata import FIELD_NAMES, MetaOptions, finish, valid_meta, valid_text
 from ..config import DEFAULT, Config
 from ..errors import FetchError, InputError, InputTooLargeError, SourcetraceError
 
-__all__ = ["Collected", "Failure", "Fetcher", "collect", "estimate", "KINDS"]
+__all__ = ["Collected", "Failure", "Fetcher", "check_inputs", "collect", "estimate", "KINDS"]
 
 KINDS = ("auto", "file", "feed", "warc", "urls", "url")
 TEXT_COLUMNS = FIELD_NAMES["text"]
@@ -179,12 +179,31 @@ def collect(inputs: Iterable[str], *, config: Config = DEFAULT, kind: str = "aut
         try:
             yield from (_finished(item, meta) for item in reader.target(str(target), kind))
         except SourcetraceError as exc:
-            yield Failure.of(str(target), exc)
+            yield _finished(Failure.of(str(target), exc), meta)
         except OSError as exc:
-            yield Failure(str(target), f"cannot read {target}: {exc.strerror or exc}", "bad_input")
+            yield _finished(Failure(str(target), f"cannot read {target}: "
+                                    f"{exc.strerror or exc}", "bad_input"), meta)
         except Exception as exc:  # a reader bug must not stop the other inputs
-            yield Failure(str(target), f"could not read {target}: {type(exc).__name__}: {exc}",
-                          "error")
+            yield _finished(Failure(str(target), f"could not read {target}: "
+                                    f"{type(exc).__name__}: {exc}", "error"), meta)
+
+
+def check_inputs(inputs: Iterable[str]) -> None:
+    """Refuse (InputError, before anything is read or created) a list of inputs that
+    names a file or folder that is not there: a typo must not start a run, nor create
+    a corpus. URLs are checked when fetched."""
+    missing = [str(t) for t in inputs if not _URL_START.match(str(t)) and not _exists(str(t))]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"no such file or folder: {missing[0]}{more}",
+                         hint="check the path; nothing was read or stored")
+
+
+def _exists(target: str) -> bool:
+    try:
+        return os.path.lexists(target)
+    except (OSError, ValueError):   # a NUL or a name too long for the file system
+        return False
 
 
 class _Truncated(Exception):
@@ -225,7 +244,16 @@ class _Reader:
             yield Failure(target, f"no such file or folder: {target}", "bad_input")
 
     def folder(self, folder: Path, kind: str) -> Iterator[Item]:
-        for p in _walk(folder):
+        root = Path(os.path.realpath(folder))
+        for p in _walk(folder, links=True):
+            if p.is_symlink():   # a link is read only when it stays inside the folder
+                target = Path(os.path.realpath(p))
+                if target != root and root not in target.parents:
+                    yield Failure(str(p), f"{p} is a link to {target}, outside the folder "
+                                  f"{folder}: not followed", "skipped_link")
+                    continue
+                if target.is_dir():
+                    continue   # its files are read where they are, in the folder
             if kind != "auto" or _suffix_kind(p) is not None:
                 try:
                     yield from self.file(p, kind)
@@ -285,14 +313,17 @@ class _Reader:
 
     def csv(self, p: Path) -> Iterator[Item]:
         # a row is read whole up to twice the article cap; a longer field or line, a row
-        # that is not UTF-8 or not CSV fails alone and the rows after it are read
+        # that is not UTF-8 or not CSV fails alone and the rows after it are read. Quotes
+        # are read strictly: a row whose quote is never closed, or closed in the middle of
+        # a field, fails alone (named with its line) and the lines it swallowed are read
+        # again as rows, so that no good row is lost and no fragment becomes an article.
         limit = 2 * max(self.config.max_input_bytes, 1 << 20)
         csv.field_size_limit(limit)
         delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
         with p.open("rb") as f:
+            lines = _Replay(_csv_lines(f, limit))
             try:
-                reader = csv.DictReader(_csv_lines(f, limit), delimiter=delimiter)
-                columns = reader.fieldnames or []
+                columns = next(csv.reader(lines, delimiter=delimiter, strict=True), [])
             except csv.Error as exc:
                 yield Failure(str(p), f"{p} is not a readable CSV file: {exc}")
                 return
@@ -313,17 +344,20 @@ class _Reader:
             while True:
                 number += 1
                 key = f"{p}:{number}"
+                first = lines.start_row()
                 try:
-                    row = next(reader)
+                    values = next(csv.reader(lines, delimiter=delimiter, strict=True))
                 except StopIteration:
                     break
                 except csv.Error as exc:
-                    yield Failure(key, f"row {number} of {p} is not readable CSV: {exc}",
-                                  "bad_record")
+                    lines.replay_row()   # the lines after its first are read again
+                    yield Failure(key, f"row {number} (line {first}) of {p} is not readable "
+                                  f"CSV: {exc}; it was skipped and the lines after it read "
+                                  "again", "bad_record")
                     continue
-                values = [v for v in row.values() if isinstance(v, str)]
-                extra = row.get(None)  # type: ignore[call-overload]
-                values += [v for v in extra or () if isinstance(v, str)]
+                if not values:
+                    number -= 1   # a blank line is no row
+                    continue
                 if any(_OVERLONG in v for v in values):
                     yield Failure(key, f"row {number} of {p} is over the limit of {limit:,} "
                                   "bytes", InputTooLargeError.code)
@@ -332,10 +366,15 @@ class _Reader:
                     yield Failure(key, f"row {number} of {p} is not valid UTF-8",
                                   "bad_encoding")
                     continue
-                if None in row:
-                    yield Failure(key, f"row {number} has more fields than the header",
-                                  "bad_record")
+                if len(values) != len(columns):
+                    if lines.rows_taken() > 1:
+                        lines.replay_row()
+                    yield Failure(key, f"row {number} (line {first}) of {p} has "
+                                  f"{len(values)} fields where the header has {len(columns)}"
+                                  + ("; it was skipped and the lines after it read again"
+                                     if lines.replayed else ""), "bad_record")
                     continue
+                row = dict(zip(columns, values))
                 record = {("text" if k == text_col else k.strip()): v
                           for k, v in row.items() if k and v not in (None, "")}
                 try:
@@ -545,7 +584,7 @@ class _Reader:
                     continue
                 yield self._page(link, page, extra)
                 continue
-            body = _entry_content(entry)
+            body, is_html = _entry_content(entry)
             key = f"{name}#{entry.get('id') or n}"
             if not body:
                 yield Failure(key, f"feed item {n} of {name} has neither a link nor content")
@@ -553,7 +592,7 @@ class _Reader:
             if feed_link:
                 extra.setdefault("url", feed_link)
             try:
-                doc = ingest.from_string(body, config=self.config, meta=extra)
+                doc = _feed_item_document(body, is_html, self.config, extra)
             except SourcetraceError as exc:
                 yield Failure.of(key, exc)
                 continue
@@ -562,8 +601,11 @@ class _Reader:
 
 # --------------------------------------------------------------------------- helpers
 
-_WARC_VERSION = re.compile(rb"WARC/\d+\.\d+\r?\n\Z")
-_WARC_START = re.compile(rb"\nWARC/\d+\.\d+\r?\n")
+_WARC_VERSION = re.compile(rb"WARC/\d+\.\d+\r?\n\Z")   # match: a version line; search: one
+                                                          # that a cut header line runs into
+# where a record may start: a version line, at a line start or right after a record cut
+# short (its last line then runs into the next record's version line)
+_WARC_START = re.compile(rb"WARC/\d+\.\d+\r?\n")
 _WARC_HEAD_BYTES = 1 << 16
 
 
@@ -580,8 +622,7 @@ def _resync(f: Any, pos: int, pattern: re.Pattern[bytes]) -> None:
         buf = carry + chunk
         m = pattern.search(buf)
         if m:
-            at = m.start() + (1 if pattern is _WARC_START else 0)
-            f.seek(start + at)
+            f.seek(start + m.start())
             return
         keep = min(len(buf), 32)
         carry = buf[-keep:]
@@ -608,8 +649,14 @@ def _warc_frames(f: Any, cap: int) -> Iterator[tuple[int, bytes | None, str | No
         head = [line]
         length = None
         kind = b""
+        cut_at = None
         while True:
+            at = f.tell()
             h = f.readline(_WARC_HEAD_BYTES)
+            m = _WARC_VERSION.search(h)
+            if m:   # the next record starts inside this one's headers: this one is cut
+                cut_at = at + m.start()
+                break
             head.append(h)
             if not h or not h.strip():
                 break
@@ -618,6 +665,10 @@ def _warc_frames(f: Any, cap: int) -> Iterator[tuple[int, bytes | None, str | No
                 length = value.strip()
             elif name.strip().lower() == b"warc-type":
                 kind = value.strip().lower()
+        if cut_at is not None:
+            yield offset, None, "the record is cut in its headers (the next record starts there)"
+            f.seek(cut_at)
+            continue
         if not head[-1]:
             yield offset, None, "the record is cut in its headers"
             return
@@ -692,6 +743,45 @@ _OVERLONG = "\x00sourcetrace:overlong-line\x00"
 _SURROGATES = re.compile("[\udc80-\udcff]")
 
 
+class _Replay:
+    """The physical lines of a CSV file for csv.reader, one row at a time, with the lines
+    of a row that failed given again (all but its first), so that a quote left open
+    does not swallow the rows after it."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._again: list[str] = []   # lines to give again, in reverse order
+        self._taken: list[str] = []
+        self.line = 0                 # physical lines given so far
+        self.replayed = False
+
+    def __iter__(self) -> "_Replay":
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.pop() if self._again else next(self._lines)
+        self._taken.append(line)
+        self.line += 1
+        return line
+
+    def start_row(self) -> int:
+        """Begin a row; the physical line number it starts on."""
+        self._taken = []
+        self.replayed = False
+        return self.line + 1
+
+    def rows_taken(self) -> int:
+        return len(self._taken)
+
+    def replay_row(self) -> None:
+        """Give again every line of the current row but its first."""
+        again = self._taken[1:]
+        self.line -= len(again)
+        self._again.extend(reversed(again))
+        self._taken = self._taken[:1]
+        self.replayed = bool(again)
+
+
 def _csv_lines(f: Any, limit: int) -> Iterator[str]:
     """The lines of a binary CSV file as text, for csv.reader: each line decoded on
     its own (bytes that are not UTF-8 become lone surrogates, which fail their row
@@ -716,9 +806,13 @@ def _csv_lines(f: Any, limit: int) -> Iterator[str]:
         yield text
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path, links: bool = False) -> Iterator[Path]:
+    """The files under ``folder`` in name order (hidden ones skipped); links to folders
+    are not walked into (``links``: they are given too, for the caller to report)."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if links:
+            files = files + [d for d in dirs if os.path.islink(os.path.join(root, d))]
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(root) / name
@@ -754,20 +848,53 @@ def _looks_like_feed(content_type: str, body: bytes) -> bool:
     return bool(_FEED_START.match(body[:2048]))
 
 
-def _entry_content(entry: Any) -> str:
+_TAG = re.compile(r"<[A-Za-z!/]")
+_BLOCK = re.compile(r"<(?:p|div|br|li|h[1-6]|blockquote|article|section|table|tr)[\s/>]", re.I)
+
+
+def _entry_content(entry: Any) -> tuple[str, bool]:
+    """A feed item's own content (content:encoded, else the description or summary) and
+    whether it is HTML: its declared type says so (RSS descriptions are HTML), or a tag
+    is in it."""
     for item in entry.get("content") or ():
         if item.get("value"):
-            return item["value"]
-    return entry.get("summary") or ""
+            return item["value"], "html" in (item.get("type") or "") or bool(
+                _TAG.search(item["value"]))
+    summary = entry.get("summary") or ""
+    kind = (entry.get("summary_detail") or {}).get("type") or ""
+    return summary, ("html" in kind and bool(_TAG.search(summary))) or bool(_TAG.search(summary))
+
+
+def _feed_item_document(body: str, is_html: bool, config: Config,
+                        meta: dict[str, Any]) -> ingest.Document:
+    """A feed item's content as an article: HTML (even on one line, ``<p>..</p><p>..</p>``)
+    always through the HTML path, so that no tag is stored as text; a fragment with only
+    inline markup, where trafilatura finds no article block, through read.html_text."""
+    if not is_html:
+        return ingest.from_string(body, config=config, meta=meta, html=False)
+    try:
+        if _BLOCK.search(body):
+            return ingest.from_string(body, config=config, meta=meta, html=True)
+    except ingest.EmptyInputError:
+        pass
+    text = ingest.html_text(body)
+    doc = ingest.from_string(text, config=config, meta=meta, html=False)
+    return _with_meta(doc, input_kind="html")
 
 
 def _finished(item: Item, meta: MetaOptions) -> Item:
     """A collected article with its metadata under our names, defaults applied and the
-    date parsed (records and CSV rows name their own outlet; pages take the URL's)."""
+    date parsed (records and CSV rows name their own outlet; pages take the URL's).
+    Every string that is not the article text is made valid Unicode here, the edge of
+    every input (a lone surrogate from a JSON escape, a feed, a WARC header or a file
+    name becomes U+FFFD), so that no store or writer meets one."""
     if not isinstance(item, Collected):
-        return item
+        return Failure(valid_text(item.input), valid_text(item.reason), item.code)
     doc = finish(item.document, meta, record=item.kind in ("json", "csv"))
-    return Collected(item.input, doc, item.kind, item.raw)
+    doc = ingest.Document(text=doc.text, meta=valid_meta(doc.meta),
+                          warnings=tuple(valid_text(w) for w in doc.warnings))
+    return Collected(valid_text(item.input), doc, item.kind,
+                     None if item.raw is None else valid_text(item.raw))
 
 
 def _with_meta(doc: ingest.Document, **changes: Any) -> ingest.Document:

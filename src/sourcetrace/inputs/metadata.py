@@ -7,6 +7,8 @@
     outlet_of(url)                     the registered domain of a URL, the outlet it stands for
     parse_fields(["text=body", ...])   the --field mapping of the command line
     finish(document, options)          a Document with canonical, parsed metadata
+    valid_meta(meta), valid_text(s)    metadata as valid Unicode (lone surrogates and NUL
+                                       become U+FFFD): applied to every input at the edge
 
 Recognised field names (case-insensitive, first match wins), in FIELD_NAMES:
 
@@ -36,7 +38,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import ConfigError
 
 __all__ = ["FIELD_NAMES", "MetaOptions", "apply_defaults", "canonical_record", "finish", "outlet_of",
-           "parse_date", "parse_fields", "fields_help"]
+           "parse_date", "parse_fields", "fields_help", "valid_meta", "valid_text"]
 
 #: our field -> the input field names recognised for it, in order of preference
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -51,6 +53,33 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
 _PARTIAL = re.compile(r"\A\s*(\d{4})(?:[-/.](\d{1,2}))?\s*\Z")
 _D1 = _dt.datetime(2001, 1, 1)
 _D2 = _dt.datetime(2002, 2, 2)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` as valid Unicode: a lone surrogate (``"\\udc80"`` from a JSON escape or
+    undecodable bytes) becomes U+FFFD, a surrogate pair the character it stands for, a
+    NUL (no store keeps one) U+FFFD; any other text is given back unchanged."""
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def valid_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Metadata whose every key and string value (in lists and objects too) is valid
+    Unicode (``valid_text``), so that every store, JSON writer and terminal takes it."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return valid_text(value)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(clean(v) for v in value)
+        return value
+
+    return {clean(k): clean(v) for k, v in meta.items()}
 
 
 def fields_help() -> str:

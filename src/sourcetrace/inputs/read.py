@@ -43,7 +43,7 @@ from ..errors import (
     SourcetraceError,
     UnsupportedLanguageError,
 )
-from .metadata import canonical_record
+from .metadata import canonical_record, valid_meta
 
 __all__ = [
     "Document",
@@ -51,6 +51,7 @@ __all__ = [
     "detect_language",
     "from_record",
     "from_string",
+    "html_text",
     "iter_records",
     "load",
     "looks_like_html",
@@ -139,7 +140,10 @@ def _check_printable(text: str) -> None:
 
 def decode(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
     """Bytes -> (text, encoding name): UTF-8 (BOM aware), a BOM, the declared charset,
-    else what charset-normalizer detects; EncodingError when none fits."""
+    else Windows-1252 when the bytes read as Western European text (Latin-1 files), else
+    what charset-normalizer detects when it reads as plausible text (no word mixing
+    ASCII letters with another script). Low confidence fails loudly: EncodingError
+    naming the candidates, never a silent guess (a Latin-1 file read as Chinese)."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -157,28 +161,76 @@ def decode(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
             return data.decode(declared), codecs.lookup(declared).name
         except (LookupError, UnicodeDecodeError):
             pass
+    western = _western(data)
+    if western is not None:
+        return western
     from charset_normalizer import from_bytes
 
-    matches = list(from_bytes(data))
-    if not matches or matches[0].encoding is None:
-        raise EncodingError(
-            f"the input is not valid UTF-8 (byte {first_error.start}) and its encoding "
-            "cannot be detected", hint="save the file as UTF-8")
-    # Short samples leave several code pages equally plausible; English news in a
-    # legacy encoding is nearly always Windows-1252, so prefer it among the
-    # near-best candidates.
-    chosen = matches[0].encoding
-    for match in matches:
-        if match.chaos > matches[0].chaos + 0.1:
+    matches = [m for m in from_bytes(data) if m.encoding is not None]
+    for match in matches[:3]:
+        if match.chaos > 0.2:
             break
-        if "cp1252" in match.could_be_from_charset:
-            chosen = "cp1252"
-            break
+        try:
+            text = data.decode(match.encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        if not _mixed_scripts(text):
+            return text, match.encoding
+    guesses = ", ".join(dict.fromkeys(m.encoding for m in matches[:3])) or "none"
+    raise EncodingError(
+        f"the input is not valid UTF-8 (byte {first_error.start}) and its encoding cannot be "
+        f"told reliably (candidates: {guesses}; none reads as plausible text)",
+        hint="save the file as UTF-8 (or serve it with a charset)")
+
+
+# Latin letters and the typographic marks and symbols of Western European text
+_WESTERN_MARKS = set("\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026\u2022\u2020"
+                     "\u2021\u2030\u2039\u203a\u20ac\u2122\u00a0\u00a1\u00a2\u00a3\u00a5"
+                     "\u00a7\u00a9\u00ab\u00ae\u00b0\u00b1\u00b2\u00b3\u00b4\u00b5\u00b6"
+                     "\u00b7\u00b9\u00ba\u00bb\u00bc\u00bd\u00be\u00bf\u00d7\u00f7\u02c6"
+                     "\u02dc")
+
+
+def _western(data: bytes) -> tuple[str, str] | None:
+    """(text, "cp1252") when the bytes read as Western European text in Windows-1252 (a
+    superset of Latin-1 for text): mostly ASCII, every other character a Latin letter
+    or a typographic mark, and no word made mostly of them (a run like "Ïóòèí" is
+    another script in a one-byte code page, not French). English news in a legacy
+    encoding is nearly always this; a detector guessing from a few bytes is not."""
+    if not any(b >= 0x80 for b in data):
+        return None
     try:
-        return data.decode(chosen), chosen
-    except (LookupError, UnicodeDecodeError):  # pragma: no cover - detector disagrees
-        raise EncodingError("the input's encoding cannot be detected reliably",
-                            hint="save the file as UTF-8") from None
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    for ch in set(text):
+        if ord(ch) >= 0x80 and ch not in _WESTERN_MARKS and not (
+                ch.isalpha() and "LATIN" in unicodedata.name(ch, "")):
+            return None
+    for word in re.findall(r"[^\W\d_]{3,}", text):
+        high = sum(1 for ch in word if ord(ch) >= 0x80)
+        if high >= 3 and high * 2 > len(word):
+            return None
+    return text, "cp1252"
+
+
+def _mixed_scripts(text: str) -> bool:
+    """Whether a guessed decoding looks wrong: words mixing ASCII letters with letters
+    of a non-Latin script ("caf丽", "mayor a隳"), or a text of ASCII words with a few
+    letters of another script (English with a handful of bytes read as Japanese: too
+    few to tell the code page)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(1 for ch in letters if ch.isascii()) * 5 > len(letters) * 4:
+        return True
+    mixed = total = 0
+    for word in re.findall(r"[^\W\d_]+", text):
+        if not any(ord(ch) >= 0x80 for ch in word):
+            continue
+        total += 1
+        if any(ch.isascii() for ch in word) and any(
+                ord(ch) >= 0x80 and "LATIN" not in unicodedata.name(ch, "") for ch in word):
+            mixed += 1
+    return total > 0 and mixed * 10 >= total
 
 
 # --------------------------------------------------------------------------- HTML
@@ -249,6 +301,43 @@ def _html_to_document(html: str, meta: dict[str, Any], config: Config) -> tuple[
     if "sitename" in found:
         found["outlet"] = found["sitename"]
     return "\n\n".join(paragraphs), found
+
+
+_BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+           "section", "article", "ul", "ol", "table", "pre", "hr", "figcaption"}
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment without its tags: entities decoded, block elements
+    (p, div, br, li, ...) as paragraph breaks, script and style left out. For fragments
+    where trafilatura finds no article block (a feed item with inline markup only)."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+    skip = [0]
+
+    class _Text(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag in ("script", "style"):
+                skip[0] += 1
+            elif tag in _BLOCKS:
+                parts.append("\n\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("script", "style"):
+                skip[0] = max(0, skip[0] - 1)
+            elif tag in _BLOCKS:
+                parts.append("\n\n")
+
+        def handle_data(self, data: str) -> None:
+            if not skip[0]:
+                parts.append(data)
+
+    parser = _Text(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    paragraphs = (" ".join(p.split()) for p in "".join(parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 # --------------------------------------------------------------------------- language
@@ -379,7 +468,7 @@ def from_string(data: str | bytes, *, config: Config = DEFAULT,
     else:
         meta.setdefault("input_kind", "text")
     meta["language"] = check_text(text, config)
-    return Document(text=text, meta=meta, warnings=tuple(notes))
+    return Document(text=text, meta=valid_meta(meta), warnings=tuple(notes))
 
 
 # --------------------------------------------------------------------------- records
@@ -417,7 +506,7 @@ def from_record(record: Any, *, config: Config = DEFAULT,
     if len(text) > config.max_input_bytes:
         raise _too_large(len(text), config, "the record's text", "characters")
     out["language"] = check_text(text, config)
-    return Document(text=text, meta=out)
+    return Document(text=text, meta=valid_meta(out))   # a lone surrogate in a field: U+FFFD
 
 
 def _storable(value: Any) -> Any:

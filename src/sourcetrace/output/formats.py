@@ -42,7 +42,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import IO, Iterable
 
-from ..errors import ConfigError, RecordError
+from ..errors import ConfigError, RecordError, os_reason
 from ..model import Analysis, Attribution, Span
 
 FORMATS = ("text", "json", "jsonl", "brat", "html")
@@ -227,43 +227,36 @@ def write(analysis: Analysis, fmt: str, stream: IO[str]) -> None:
     stream.flush()
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return a.resolve() == b.resolve()
-
-
 def check_output(path: str | Path, *, force: bool = False, inputs: Iterable[str | Path] = (),
-                 append: bool = False) -> Path:
-    """Refuse to write ``path`` when it is one of ``inputs`` (never, even with ``force``)
-    or, unless ``force`` (or ``append``), when it exists. Returns it as a Path."""
-    path = Path(path)
-    for given in inputs:
-        if str(given) != "-" and _same_file(path, Path(given)):
-            raise ConfigError(f"{path} is the input: refusing to write over it",
-                              hint="give -o another file name")
-    if path.exists() and not (force or append):
-        raise ConfigError(f"{path} exists: refusing to overwrite it",
-                          hint="give another -o FILE, or --force to replace it")
-    return path
+                 append: bool = False, corpus: Iterable[str | Path | None] = ()) -> Path:
+    """output.files.check_output: never a corpus nor an input, an existing file only
+    with ``force`` (or ``append``). Returns it as a Path."""
+    from .files import check_output as guard
+
+    return guard(path, force=force, inputs=inputs, corpus=corpus, append=append)
 
 
 def write_file(analysis: Analysis, fmt: str, path: str | Path, *, force: bool = False,
-               inputs: Iterable[str | Path] = ()) -> list[Path]:
+               inputs: Iterable[str | Path] = (),
+               corpus: Iterable[str | Path | None] = ()) -> list[Path]:
     """Write the Analysis to ``path``; returns the files written.
 
     An existing ``path`` is an error unless ``force`` (``jsonl`` appends a line to it);
-    a path that is one of ``inputs`` is always refused. For ``brat`` with a path ending
-    in ``.ann``, the text the offsets point into is written beside it as ``.txt`` (BRAT
-    reads the pair) when that file is absent; one already there must hold exactly that
-    text (it is then left alone), else nothing is written and the error names it.
-    Everything is checked before anything is written.
+    a path that is one of ``inputs`` or a corpus is always refused (output.files). For
+    ``brat`` with a path ending in ``.ann``, the text the offsets point into is written
+    beside it as ``.txt`` (BRAT reads the pair) when that file is absent; one already
+    there must hold exactly that text (it is then left alone), else nothing is written
+    and the error names it. Everything is checked before anything is written, and the
+    files are written to temporary files renamed over their names at the end, so that
+    a failure leaves nothing behind.
     """
+    from .files import Outputs
+
     path = Path(path)
     if fmt not in FORMATS:
         raise ConfigError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-    check_output(path, force=force, inputs=inputs, append=fmt == "jsonl")
+    out = Outputs(force=force, inputs=inputs, corpus=corpus)
+    out.check(path, append=fmt == "jsonl")
     txt = path.with_suffix(".txt") if fmt == "brat" and path.suffix == ".ann" else None
     text_bytes = analysis.text.encode("utf-8")
     write_txt = False
@@ -279,15 +272,19 @@ def write_file(analysis: Analysis, fmt: str, path: str | Path, *, force: bool = 
                               hint="give -o a name whose .txt is free, e.g. -o "
                                    f"{path.with_name(path.stem + '-sourcetrace.ann')}")
         write_txt = not txt.exists()
+        if write_txt:
+            out.check(txt)
     written = [path]
-    try:
-        with path.open("a" if fmt == "jsonl" else "w", encoding="utf-8", newline="") as f:
-            write(analysis, fmt, f)
-        if txt is not None:
-            if write_txt:
-                txt.write_bytes(text_bytes)
-            written.append(txt)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
-                          hint="check that the folder exists and is writable") from exc
+    with out:
+        tmp = out.path(path, append=fmt == "jsonl")
+        try:
+            with tmp.open("a" if fmt == "jsonl" else "w", encoding="utf-8", newline="") as f:
+                write(analysis, fmt, f)
+            if txt is not None:
+                if write_txt:
+                    out.path(txt).write_bytes(text_bytes)
+                written.append(txt)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {os_reason(exc)}",
+                              hint="check that the folder exists and is writable") from exc
     return written

@@ -58,6 +58,24 @@ class AnalyzeRequest(Strict):
         "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}],
         "examples": [{"text": "\u201cWe will not retreat,\u201d the mayor said on Monday."}]})
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        """A lone surrogate (JSON ``"\\udc80"``) in meta becomes U+FFFD, as at every input's
+        edge (inputs.metadata.valid_meta); in the article itself it is refused with its
+        offset, as the readers refuse it. Either way never a parse failure."""
+        if not isinstance(data, dict):
+            return data
+        from ..inputs.metadata import _SURROGATE, valid_meta
+
+        for key in ("text", "html", "url"):
+            value = data.get(key)
+            found = _SURROGATE.search(value) if isinstance(value, str) else None
+            if found:
+                raise ValueError(f"{key} holds an unpaired surrogate character at offset "
+                                 f"{found.start()}: give valid Unicode text")
+        return valid_meta(data)
+
     @model_validator(mode="after")
     def _exactly_one(self) -> "AnalyzeRequest":
         given = [k for k in ("text", "html", "url") if getattr(self, k) is not None]

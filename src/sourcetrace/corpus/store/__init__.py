@@ -647,11 +647,13 @@ def migration_files(backend: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def open_store(db: str | None = None) -> Store:
+def open_store(db: str | None = None, *, create: bool = True) -> Store:
     """Open (creating and migrating) the store named by ``db``.
 
     ``postgresql://...`` or ``postgres://...`` -> PostgresStore; ``:memory:`` ->
     MemoryStore; anything else is a SQLite file path (default ``sourcetrace.db``).
+    ``create=False``: a SQLite file must already be a corpus (an empty file is refused
+    and left alone) and is opened read-only when its storage is.
     """
     db = db or DEFAULT_DB
     if db.startswith(("postgresql://", "postgres://")):
@@ -664,7 +666,7 @@ def open_store(db: str | None = None) -> Store:
         return MemoryStore()
     from .sqlite import SqliteStore
 
-    return SqliteStore(db)
+    return SqliteStore(db, create=create)
 
 
 def article_fields(record: ArticleRecord) -> dict[str, Any]:

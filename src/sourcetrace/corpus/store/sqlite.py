@@ -6,6 +6,7 @@ articles only.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -49,21 +50,88 @@ _CHUNK = 500  # host parameters per IN (...) list
 class SqliteStore:
     backend = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, create: bool = True) -> None:
+        """``create=False`` (the commands that read a corpus): the file must already be a
+        sourcetrace corpus; nothing is created in it, and a corpus on read-only storage
+        (the file or its folder not writable) is opened read-only."""
         self.path = path
+        self.readonly = False
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise StoreError(f"cannot create the database {path!r}: folder {folder!r} does not exist",
                              hint="create the folder or give another --db path")
+        if not create:
+            self._check_existing(path)
+            self.readonly = not (os.access(path, os.W_OK) and os.access(folder, os.W_OK))
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            try:
+                self.conn = self._connect(path, self.readonly, os.access(folder, os.W_OK))
+            except sqlite3.OperationalError as exc:
+                if create or self.readonly or not any(
+                        w in str(exc) for w in ("unable to open", "readonly", "read-only")):
+                    raise
+                self.readonly = True   # read-only storage that os.access did not show
+                self.conn = self._connect(path, True, False)
+            if self.readonly:
+                self._check_schema()
+            else:
+                self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open {path!r} as a sourcetrace database: {exc}",
+            raise StoreError(f"cannot open {path!r} as a sourcetrace database: {_why(exc)}",
                              hint="give a new file name or an existing sourcetrace .db") from exc
+
+    @staticmethod
+    def _connect(path: str, readonly: bool, folder_writable: bool) -> sqlite3.Connection:
+        if not readonly:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            return conn
+        # mode=ro reads a WAL corpus where its -shm can be made; on storage where
+        # nothing can be made (a read-only folder or mount), immutable=1 reads the file
+        # alone, without a -wal or -shm
+        from urllib.parse import quote
+
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro" + ("" if folder_writable
+                                                                 else "&immutable=1")
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+
+    @staticmethod
+    def _check_existing(path: str) -> None:
+        """A command that reads a corpus never makes one: an empty file or one that is
+        not SQLite is refused, and left as it was."""
+        try:
+            with open(path, "rb") as f:
+                head = f.read(16)
+        except OSError as exc:
+            raise StoreError(f"cannot read the corpus {path!r}: {exc.strerror or exc}",
+                             hint="check the path and its permissions") from None
+        if not head:
+            raise StoreError(f"cannot open {path!r}: it is an empty file, not a sourcetrace "
+                             "corpus (it was left as it is)",
+                             hint="give --db the corpus `sourcetrace ingest` made, or ingest "
+                                  "into a new file")
+        if head != b"SQLite format 3\x00":
+            raise StoreError(f"cannot open {path!r} as a sourcetrace database: it is not an "
+                             "SQLite database", hint="check --db (or $SOURCETRACE_DB)")
+
+    def _check_schema(self) -> None:
+        """A read-only corpus is read as it is: it must be a sourcetrace corpus whose
+        schema is up to date (no migration can be applied to it)."""
+        c = self.conn
+        if not c.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"
+                         ).fetchone():
+            raise StoreError(f"cannot open {self.path!r}: an SQLite database but not a "
+                             "sourcetrace corpus", hint="check --db (or $SOURCETRACE_DB)")
+        have = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+        missing = [v for v, _, _ in migration_files("sqlite") if v not in have]
+        if missing:
+            raise StoreError(f"{self.path} is read-only and its schema is older than this "
+                             f"version's (migration {missing[0]} is not applied)",
+                             hint="copy it to writable storage and run any command once")
 
     # -- schema -----------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -86,7 +154,7 @@ class SqliteStore:
                 c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_iso()))
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 raise
 
     def migrations(self) -> list[int]:
@@ -155,11 +223,11 @@ class SqliteStore:
                     self._derived(article_id, record)
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"could not replace the analysis of article {article_id} in "
-                             f"{self.path!r}: {exc}") from exc
+                             f"{self.path!r}: {_why(exc)}") from exc
         return found is not None
 
     # -- source entities (migration 0002) ------------------------------------------------
@@ -181,7 +249,7 @@ class SqliteStore:
             n = self._link_all()
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            _rollback(c)
             raise
         return n
 
@@ -216,10 +284,10 @@ class SqliteStore:
                 ids = [self._insert(r) for r in records]
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 raise
         except sqlite3.Error as exc:
-            raise StoreError(f"could not store articles in {self.path!r}: {exc}") from exc
+            raise StoreError(f"could not store articles in {self.path!r}: {_why(exc)}") from exc
         return ids
 
     def add_claim_batch(self, article_id: int, signature: bytes, size: int, *,
@@ -252,11 +320,11 @@ class SqliteStore:
                                   [(a, b, row[0], ev) for a, b, ev in batch.matches])
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"could not store the claims of article {batch.article_id} in "
-                             f"{self.path!r}: {exc}") from exc
+                             f"{self.path!r}: {_why(exc)}") from exc
         return None if row is None else int(row[0])
 
     def articles_without_claims(self) -> list[int]:
@@ -279,7 +347,7 @@ class SqliteStore:
                                 "WHERE batch > ? ORDER BY batch, claim_id, other_id",
                                 (after,)).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"could not read the claims of {self.path!r}: {exc}") from exc
+            raise StoreError(f"could not read the claims of {self.path!r}: {_why(exc)}") from exc
         return claim_batches_from_rows(heads, claims, matches)
 
     def add_factchecks(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
@@ -292,10 +360,10 @@ class SqliteStore:
                               "VALUES (?, ?, ?)", rows)
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 raise
         except sqlite3.Error as exc:
-            raise StoreError(f"could not store fact-checks in {self.path!r}: {exc}") from exc
+            raise StoreError(f"could not store fact-checks in {self.path!r}: {_why(exc)}") from exc
         return len(rows)
 
     def factchecks(self) -> list[tuple[str, str, bytes]]:
@@ -304,11 +372,14 @@ class SqliteStore:
 
     def record_failure(self, input: str, reason: str, code: str = "error") -> None:
         now = now_iso()
-        self.conn.execute(
-            "INSERT INTO failures (input, reason, code, attempts, first_seen, last_seen) "
-            "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (input) DO UPDATE SET reason = excluded.reason, "
-            "code = excluded.code, attempts = failures.attempts + 1, last_seen = excluded.last_seen",
-            (input, reason, code, now, now))
+        try:
+            self.conn.execute(
+                "INSERT INTO failures (input, reason, code, attempts, first_seen, last_seen) "
+                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (input) DO UPDATE SET reason = "
+                "excluded.reason, code = excluded.code, attempts = failures.attempts + 1, "
+                "last_seen = excluded.last_seen", (input, reason, code, now, now))
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not record a failure in {self.path!r}: {_why(exc)}") from exc
 
     def clear_failure(self, input: str) -> None:
         self.conn.execute("DELETE FROM failures WHERE input = ?", (input,))
@@ -423,7 +494,7 @@ class SqliteStore:
         try:
             return self.conn.execute(sql, tuple(args)).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"query failed on {self.path!r}: {exc}") from exc
+            raise StoreError(f"query failed on {self.path!r}: {_why(exc)}") from exc
 
     def has_table(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN "
@@ -441,6 +512,34 @@ class SqliteStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _rollback(c: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any: SQLite ends it by itself on some errors
+    (a full disk, an I/O error), and a ROLLBACK then would hide the real cause behind
+    "cannot rollback - no transaction is active"."""
+    if c.in_transaction:
+        try:
+            c.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+_FULL = getattr(sqlite3, "SQLITE_FULL", 13)
+_READONLY = getattr(sqlite3, "SQLITE_READONLY", 8)
+
+
+def _why(exc: BaseException) -> str:
+    """The cause of a sqlite3 error in words a user can act on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    if code == _FULL or "disk is full" in text or isinstance(exc, OSError) \
+            and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return ("disk full: the disk (or the database's size limit) has no room left; "
+                "free some space and run the command again")
+    if code is not None and code & 0xff == _READONLY or "readonly database" in text:
+        return f"the corpus cannot be written ({text}): it is on read-only storage or not yours"
+    return text
 
 
 def _statements(sql: str) -> list[str]:
