@@ -117,13 +117,32 @@ def test_cli_outputs_train_refuses_a_file_or_the_input_folder(tmp_path):
     assert data.read_text(encoding="utf-8") == "{}\n"
 
 
-def test_cli_outputs_a_failed_analysis_leaves_no_output(tmp_path):
-    bad = tmp_path / "rec.json"
-    bad.write_text(json.dumps({"title": "no text"}), encoding="utf-8")
-    result = run("analyze", str(bad), "-o", str(tmp_path / "out.json"), "-f", "json",
-                 "--rules-only")
-    assert result.returncode == 2, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.json"]
+@pytest.mark.parametrize("existing", [False, True])
+def test_cli_outputs_a_write_that_fails_half_way_leaves_nothing(corpus, tmp_path, monkeypatch,
+                                                                capsys, existing):
+    """The disk fills while `analyze -o out.json` writes: no empty or half out.json is
+    left (an existing one, with --force, keeps its old bytes), and the error says why."""
+    from sourcetrace.cli import main
+    from sourcetrace.output import formats
+
+    d, _ = corpus
+    out = tmp_path / "out.json"
+    if existing:
+        out.write_text("old", encoding="utf-8")
+
+    def half(analysis, fmt, stream):
+        stream.write("{\"schema_version\": ")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(formats, "write", half)
+    with pytest.raises(SystemExit) as done:
+        main(["analyze", str(d / "a.txt"), "-o", str(out), "-f", "json", "--rules-only",
+              *(["--force"] if existing else [])])
+    assert done.value.code == 2
+    assert "disk full" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out.json"] if existing else [])
+    if existing:
+        assert out.read_text(encoding="utf-8") == "old"
 
 
 # ----------------------------------------------------------------- the guard as a library
