@@ -160,8 +160,9 @@ def extract(
     """Extract attribution spans from many articles, in the shared scorer's format.
 
     Offsets point into each given text. A bad record is reported on stderr and
-    skipped; the run goes on and the output is written as it goes. When records were
-    skipped the command says how many and exits with 5.
+    skipped; the run goes on and the output is written as it goes (to a temporary file
+    renamed over -o at the end). When records were skipped the command says how many and
+    exits with 5.
     """
     from ..config import Config
     from ..corpus.extract import extract_file
