@@ -84,9 +84,10 @@ def test_cli_grammar_address_without_the_ray_engine_is_an_error(tmp_path):
     assert not (tmp_path / "c.db").exists()
 
 
-def test_cli_grammar_claims_clusters_with_a_filter_is_an_error(corpus):
+def test_cli_grammar_claims_clusters_and_filters_combine(corpus):
+    # the clusters holding a claim of that outlet (none here: exit 1, not a usage error)
     result = run("claims", "--db", corpus, "--clusters", "--outlet", "example.com")
-    assert result.returncode == 2 and "--outlet" in one_error_line(result)
+    assert result.returncode in (0, 1), result.stderr
 
 
 def test_cli_grammar_unreachable_ray_address_fails_within_seconds_in_one_line(tmp_path):

@@ -188,14 +188,16 @@ def test_entities_cli_sources_json_csv_and_export(tmp_path):
                               timeout=300)
 
     assert run("ingest", str(d), "--db", db, "--no-progress").returncode == 0
-    out = run("sources", "--db", db, "--format", "json", "--limit", "20")
+    out = run("sources", "--db", db, "--format", "jsonl", "--limit", "20", "--acts", "all",
+              "--min-confidence", "0")
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert rows[0]["name"] == "Donald Trump" and "Trump" in rows[0]["aliases"]
     assert {"identity_counts", "kind_counts", "referred_as", "outlets", "entity_id"} <= set(rows[0])
-    csv_out = run("sources", "--db", db, "--format", "csv")
+    csv_out = run("sources", "--db", db, "--format", "csv", "--acts", "all")
     assert csv_out.stdout.splitlines()[0].startswith("group,entity_id,name,aliases")
-    exp = run("export", "--db", db, "--table", "sources", "--format", "jsonl")
+    exp = run("export", "--db", db, "--table", "sources", "--format", "jsonl", "--acts", "all",
+              "--min-confidence", "0")
     assert exp.returncode == 0, exp.stderr
     srcs = [json.loads(line) for line in exp.stdout.splitlines() if line.strip()]
     trump_rows = [r for r in srcs if r["entity"] == "Donald Trump"]
