@@ -8,7 +8,8 @@ from typing import List, Optional
 import typer
 
 from . import app, choices, db_option, fail, open_existing_store
-from ..corpus.report import FORMATS as REPORT_FORMATS
+from ..corpus.report import FORMATS as REPORT_FORMATS, MIN_ARTICLES
+from ._listing import acts_option, min_confidence_option, selection_of
 from ..errors import ConfigError, SourcetraceError, os_reason
 
 
@@ -34,6 +35,12 @@ def report(
                                         help="text, json, csv (one row per group) or html "
                                              "(one self-contained page with charts)."),
     top: int = typer.Option(5, "--top", min=0, max=100, help="Top sources listed per group."),
+    acts: Optional[str] = acts_option(),
+    min_confidence: Optional[float] = min_confidence_option(),
+    min_articles: int = typer.Option(MIN_ARTICLES, "--min-articles", min=1,
+                                     help="Groups of fewer articles are marked small (drawn "
+                                          "hollow); a line over time is drawn only where "
+                                          "every point has this many."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                          help="Write to FILE instead of stdout (an existing "
                                               "FILE is refused unless --force; never the "
@@ -44,8 +51,10 @@ def report(
     attributions per article, shares by source identity and kind (each with its count and
     a 95% interval), people quoted by how the article refers to them (she, he, they, not
     said; where the store has the entity work), transparency score mean, median and
-    distribution, check-worthy statements left unattributed, hearsay chains and top
-    sources, per group. Invalid dates or groupings exit 2."""
+    distribution, check-worthy statements left unattributed, hearsay (one voice relaying
+    another; a speaker nested in his own words is his own stance, counted apart) and top
+    sources by entity, per group. Every share comes with its n; the attributions counted
+    are named (--acts, --min-confidence). Invalid dates or groupings exit 2."""
     from ..corpus import report as reports
     from ..output.files import check_output, safe_output
 
@@ -57,7 +66,9 @@ def report(
             check_output(output, force=force, corpus=[db])   # before the work, not after
         with open_existing_store(db) as store:
             result = reports.build_report(store, by=by, outlets=outlet, since=since,
-                                          until=until, top=top)
+                                          until=until, top=top,
+                                          selection=selection_of(acts, min_confidence),
+                                          min_articles=min_articles)
             over_time = None
             if format is ReportFormat.html:
                 over_time = reports.time_report(store, result)
