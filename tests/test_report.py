@@ -275,7 +275,8 @@ def test_report_html_is_self_contained_with_charts(tmp_path):
     r = reports.build_report(s)
     page = reports.render(r, "html", reports.time_report(s, r))
     people = 1 if r["available"]["gender"]["available"] else 0
-    assert page.count("<img class=chart") == 6 + people   # 4 (5) per group + 2 over time
+    # 5 (6) per group (identity, people, transparency, shares, distribution, hearsay) + 2 over time
+    assert page.count("<img class=chart") == 7 + people
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     import base64
     import re
@@ -407,3 +408,207 @@ def test_report_migration_backfills_figures_of_older_articles(tmp_path, monkeypa
     for r in (a, b):
         r.pop("generated_at")
     assert rounded(a) == rounded(b)
+
+
+# ------------------------------------------------------------ issue 21: numbers a researcher can publish
+
+def story(outlet, date, lines, *, n, author=None, note=None):
+    """lines: (speaker, identity, kind, act, parent index or None); one sentence each, the
+    nested ones inside their parent's content. ``note``: an editor's note paragraph whose
+    speaker is quoted too (the last attribution)."""
+    from sourcetrace.model import Attribution as A, Source as S
+
+    parts, atts, names = [], [], {}
+    pos = 0
+    for speaker, identity, kind, act, parent in lines:
+        content = f"the plan {n} {len(atts)} will work"
+        sentence = f"{speaker} said {content}. "
+        s0, c0, q0 = pos, pos + len(speaker) + 1, pos + len(speaker) + 6
+        sid = names.setdefault(speaker, (len(names), identity, kind))[0]
+        atts.append((Span(s0, s0 + len(speaker)), Span(c0, c0 + 4), Span(q0, q0 + len(content)),
+                     sid, speaker, act, parent))
+        parts.append(sentence)
+        pos += len(sentence)
+    if note:
+        para = f"\n\nEditor's note: {note} said the plan is a lie.\n"
+        s0 = pos + len("\n\nEditor's note: ")
+        sid = names.setdefault(note, (len(names), "described", "person"))[0]
+        atts.append((Span(s0, s0 + len(note)), Span(s0 + len(note) + 1, s0 + len(note) + 5),
+                     Span(s0 + len(note) + 6, s0 + len(note) + 23), sid, note, "speech", None))
+        parts.append(para)
+    text = "".join(parts)
+    attributions = tuple(
+        A(source=(Span.of(text, s.start, s.end),), cue=(Span.of(text, c.start, c.end),),
+          content=(Span.of(text, q.start, q.end),), kind="indirect", rule="test", confidence=0.9,
+          speaker=speaker, source_id=sid, parent=parent, act=act)
+        for s, c, q, sid, speaker, act, parent in atts)
+    from sourcetrace.sources.entities import entity_key
+
+    def ent(name, identity, kind):   # as sources/registry.py keys a source
+        found = entity_key(name, identity, person=kind == "person")
+        return (("key", found[0]), ("name", found[1])) if found else None
+
+    srcs = tuple(S(id=sid, name=name, mentions=(Span.of(text, text.index(name),
+                                                          text.index(name) + len(name)),),
+                   identity=identity, kind=kind, entity=ent(name, identity, kind),
+                   attributions=tuple(i for i, a in enumerate(attributions) if a.source_id == sid))
+                 for name, (sid, identity, kind) in names.items())
+    a = Analysis(text=text, attributions=attributions, sources=srcs, meta={"id": f"s-{n}"})
+    a = a.replace(profile=build_profile(a))
+    return ArticleRecord(analysis=a, input=f"story:{n}", outlet=outlet, date=date,
+                         title=f"Story {n}", author=author, record_id=f"s-{n}")
+
+
+OBAMA = ("Barack Obama", "named", "person")
+
+
+@pytest.fixture
+def stories(tmp_path):
+    s = SqliteStore(str(tmp_path / "stories.db"))
+    s.add_many([
+        # Obama nested in himself twice: his own stance, not hearsay
+        story("a.com", "2024-01-05", [(*OBAMA, "speech", None), (*OBAMA, "belief", 0),
+                                      (*OBAMA, "speech", 1)], n=1),
+        # Obama relays a named aide: hearsay (depth 2)
+        story("a.com", "2024-01-09", [(*OBAMA, "speech", None),
+                                      ("Jane Aide", "named", "person", "speech", 0)], n=2),
+        # descriptions typed named, and "Trump" / "Donald Trump" in two articles
+        story("b.org", "2024-02-01", [("One Republican", "named", "person", "speech", None),
+                                      ("agency", "named", "official", "speech", None),
+                                      ("Judge", "named", "official", "speech", None),
+                                      ("Donald Trump", "named", "person", "speech", None)],
+              n=3, note="rampant xenophobe"),
+        story("b.org", "2024-03-01", [("Trump", "named", "person", "speech", None),
+                                      ("report", "named", "document", "speech", None)], n=4),
+    ])
+    yield s
+    s.close()
+
+
+def test_report_self_nesting_is_own_stance_not_hearsay(stories):
+    from sourcetrace.corpus.counted import ALL
+
+    r = reports.build_report(stories, by="outlet", selection=ALL)
+    a = by_key(r)[("a.com",)]
+    h = a["hearsay"]
+    assert h["articles_with_chains"]["count"] == 1 and h["articles_with_chains"]["of"] == 2
+    assert [c["chain"] for c in h["chains"]] == [["Barack Obama", "Jane Aide"]]
+    assert h["own_stance"]["count"] == 2          # the two self-nestings of article 1
+    for g in r["groups"]:
+        for c in g["hearsay"]["chains"]:
+            assert all(x != y for x, y in zip(c["chain"], c["chain"][1:]))
+    # the article's own profile says the same
+    p = json.loads(stories.read_sql("SELECT profile FROM articles WHERE record_id = 's-1'")[0][0])
+    assert p["hearsay"]["longest_chain"] == 1 and p["hearsay"]["own_stance"] == 2
+
+
+def test_report_descriptions_are_never_named_and_top_sources_merge_by_entity(stories):
+    r = reports.build_report(stories, by="outlet", top=10)
+    b = by_key(r)[("b.org",)]
+    assert b["identity"]["named"]["count"] == 2          # Donald Trump and Trump only
+    assert b["identity"]["described"]["count"] == 4      # One Republican, agency, Judge, report
+    tops = {s["name"]: s for s in b["top_sources"]}
+    assert tops["Donald Trump"]["articles"] == 2 and "Trump" not in tops
+    assert set(tops["Donald Trump"]["aliases"]) == {"Donald Trump", "Trump"}
+    named = [s for s in b["top_sources"] if s["identity"] == "named"]
+    assert [s["name"] for s in named] == ["Donald Trump"]
+    # the store's sources listing agrees
+    rows = stories.top_sources(identity="named", limit=20)
+    assert [x.name for x in rows] == ["Barack Obama", "Donald Trump", "Jane Aide"] or \
+        {x.name for x in rows} == {"Barack Obama", "Donald Trump", "Jane Aide"}
+
+
+def test_report_notes_captions_and_credits_are_never_sources(stories):
+    r = reports.build_report(stories, by="outlet", top=10)
+    b = by_key(r)[("b.org",)]
+    assert b["notes_left_out"] == 1
+    assert all("xenophobe" not in s["name"] for s in b["top_sources"])
+    assert b["attributions"]["count"] == 6
+
+
+def test_report_counts_the_chosen_acts_and_names_them(stories):
+    from sourcetrace.corpus.counted import ALL, parse_selection
+
+    default = reports.build_report(stories, by="outlet")
+    every = reports.build_report(stories, by="outlet", selection=ALL)
+    beliefs = reports.build_report(stories, by="outlet", selection=parse_selection("belief", 0))
+    a = lambda r: by_key(r)[("a.com",)]["attributions"]["count"]   # noqa: E731
+    assert (a(default), a(every), a(beliefs)) == (4, 5, 1)
+    assert default["counted"]["acts"] == ["speech"] and every["counted"]["all_acts"]
+    for fmt in ("text", "csv", "html"):
+        assert "speech" in reports.render(default, fmt)
+    assert "counted: all acts" in reports.render(every, "text").lower()
+    assert reports.render(default, "csv").splitlines()[1].count("counted: speech") == 1
+
+
+def test_report_small_groups_are_marked_and_every_share_has_its_n(stories):
+    r = reports.build_report(stories, by="outlet", min_articles=3)
+    assert all(g["small"] for g in r["groups"])
+    r = reports.build_report(stories, by="outlet", min_articles=2)
+    assert not any(g["small"] for g in r["groups"])
+    for g in r["groups"]:
+        for field in ("identity", "source_kind", "quote_kind"):
+            for s in g[field].values():
+                assert s["of"] == g["attributions"]["count"] and s["ci"] is not None
+        assert g["hearsay"]["articles_with_chains"]["of"] == g["articles"]
+    text = reports.render(reports.build_report(stories, by="outlet", min_articles=5), "text")
+    assert "[small: under 5 articles]" in text and "(n=" in text
+
+
+def test_report_time_series_drawn_only_where_each_point_has_enough_articles(stories):
+    pytest.importorskip("matplotlib")
+    from sourcetrace.corpus import charts
+
+    r = reports.build_report(stories, by="outlet", min_articles=2)
+    figs = {f.key: f for f in charts.figures(r, reports.time_report(stories, r))}
+    assert "points only" in figs["time_named"].title        # one article a month
+    small = reports.build_report(stories, by="outlet", min_articles=5)
+    svg = {f.key: f.svg for f in charts.figures(small)}["shares"]
+    assert "hollow" in {f.key: f.title for f in charts.figures(small)}["shares"]
+    assert "fill: none" in svg or 'fill="none"' in svg     # hollow markers
+
+
+def test_report_author_is_one_entity_per_byline_never_merged(tmp_path):
+    from sourcetrace.corpus.store.memory import MemoryStore
+    from sourcetrace.model import Source as S
+    from sourcetrace.sources.entities import EntityIndex
+
+    def author_source():
+        return S(id=0, name="the author", identity="named", kind="person",
+                 entity=(("key", "author"), ("name", "the author")))
+    index = EntityIndex()
+    a = index.link([author_source()], outlet="nyt", byline="Ann Writer", article=1)[0].entity_id
+    b = index.link([author_source()], outlet="nyt", byline="Bo Writer", article=2)[0].entity_id
+    c = index.link([author_source()], outlet="nyt", byline="Ann Writer", article=3)[0].entity_id
+    d = index.link([author_source()], outlet="nyt", article=4)[0].entity_id
+    e = index.link([author_source()], outlet="nyt", article=5)[0].entity_id
+    assert a == c and len({a, b, d, e}) == 4
+    assert index.by_id[a].name == "Ann Writer" and index.by_id[d].name == "the author of article 4"
+    from sourcetrace.sources.entities import corpus_identity
+
+    assert corpus_identity("the author", "named", index.by_id[a].key) == "author"
+    assert MemoryStore is not None
+
+
+def test_report_named_check_on_descriptions():
+    from sourcetrace.sources.entities import looks_named
+
+    for desc in ("One Republican", "agency", "the outlet", "report", "Judge", "Democratic leaders",
+                 "Some officials", "the author"):
+        assert not looks_named(desc), desc
+    for name in ("Donald Trump", "the White House", "Twitter", "Republican National Committee",
+                 "Trump's tweet", "The New York Times", "Judge Ann Lee", "Congress"):
+        assert looks_named(name), name
+
+
+def test_report_majority_kind_ties_are_shown():
+    from sourcetrace.sources.entities import majority_ties
+
+    assert majority_ties({"person": 2, "organization": 2, "media": 1}) == ("organization", "person")
+    assert majority_ties({"person": 3, "organization": 2}) == ("person",)
+    rows = [("x.com", 1, 7, "Twitter", "named", "social", 1, None, "org:twitter"),
+            ("x.com", 2, 7, "Twitter", "named", "organization", 1, None, "org:twitter")]
+    from sourcetrace.corpus.store import aggregate_entities
+
+    [row] = aggregate_entities(rows, {7: ("Twitter", None, None, None)})
+    assert row.kind_tied == ("organization", "social") and row.to_dict()["kind_tied"]
