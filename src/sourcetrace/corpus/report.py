@@ -192,11 +192,11 @@ class _Sql:
             "ORDER BY t.article_id, t.idx")
 
     def _has_act(self) -> bool:
-        try:
-            self.store.read_sql("SELECT act FROM attributions WHERE 1 = 0")
-            return True
-        except Exception:   # a store before migration 0006 (read-only): every act untyped
-            return False
+        """Whether the store has the act column (a store before migration 0006, opened
+        read-only, has not: every act untyped, counted as speech)."""
+        from .store import act_column
+
+        return act_column(self.store.read_sql, "postgres" if self.pg else "sqlite") != "NULL"
 
     def sources(self) -> list[tuple]:
         if self.store.has_table("entities"):

@@ -184,21 +184,32 @@ class Hits(list):
     total: int = 0
 
 
-def hit_columns(mark: str = "?") -> str:
-    """SQL columns of a search hit's speaker and act (search_index ``s``)."""
+def hit_columns(mark: str = "?", act: str = "t.act") -> str:
+    """SQL columns of a search hit's speaker and act (search_index ``s``); ``act``: the
+    act column, or NULL for a store read before migration 0006 (``act_column``)."""
     return ("CASE WHEN s.what = 'source' THEN (SELECT so.name FROM sources so WHERE "
             "so.article_id = s.article_id AND so.idx = s.ref) WHEN s.what = 'quote' THEN "
             "(SELECT coalesce(so.name, t.speaker) FROM attributions t LEFT JOIN sources so ON "
             "so.article_id = t.article_id AND so.idx = t.source_id WHERE t.article_id = "
             "s.article_id AND t.idx = s.ref) END, CASE WHEN s.what = 'quote' THEN (SELECT "
-            "t.act FROM attributions t WHERE t.article_id = s.article_id AND t.idx = s.ref) END")
+            f"{act} FROM attributions t WHERE t.article_id = s.article_id AND t.idx = s.ref) END")
 
 
-def selection_where(selection: Any, mark: str = "?") -> tuple[str | None, list[Any]]:
+def act_column(read: Any, backend: str = "sqlite") -> str:
+    """``t.act``, or ``NULL`` (every attribution untyped: counted as speech) for a store
+    opened read-only before migration 0006 added the column; ``read(sql)`` runs a query."""
+    sql = ("SELECT 1 FROM pragma_table_info('attributions') WHERE name = 'act'"
+           if backend == "sqlite" else
+           "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+           "AND table_name = 'attributions' AND column_name = 'act'")
+    return "t.act" if read(sql) else "NULL"
+
+
+def selection_where(selection: Any, mark: str = "?", act: str = "t.act") -> tuple[str | None, list[Any]]:
     """The search condition keeping only the quotes whose attribution ``selection`` counts."""
     if selection is None or selection.everything:
         return None, []
-    cond, args = selection.sql("t.act", "t.confidence", mark)
+    cond, args = selection.sql(act, "t.confidence", mark)
     return (f"(s.what <> 'quote' OR EXISTS (SELECT 1 FROM attributions t WHERE "
             f"t.article_id = s.article_id AND t.idx = s.ref AND {cond}))"), args
 
@@ -471,13 +482,13 @@ ENTITY_ROW_SQL = ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identit
                   "WHERE s.entity_id IS NOT NULL")
 
 
-def entity_row_sql(selection: Any = None, mark: str = "?") -> tuple[str, list[Any]]:
+def entity_row_sql(selection: Any = None, mark: str = "?", act: str = "t.act") -> tuple[str, list[Any]]:
     """The source rows of ``aggregate_entities`` (with the entity key) and their
     parameters: each source's attributions counted under ``selection`` (None: all)."""
     if selection is None:
         count, args = "s.n_attributions", []
     else:
-        cond, args = selection.sql("t.act", "t.confidence", mark)
+        cond, args = selection.sql(act, "t.confidence", mark)
         count = ("(SELECT count(*) FROM attributions t WHERE t.article_id = s.article_id "
                  f"AND t.source_id = s.idx AND {cond})")
     return ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identity, s.kind, "

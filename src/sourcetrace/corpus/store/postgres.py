@@ -26,6 +26,7 @@ from . import (
     article_from_row,
     MARK_CLOSE,
     MARK_OPEN,
+    act_column,
     Hits,
     attribution_rows,
     hit_columns,
@@ -355,7 +356,8 @@ class PostgresStore:
                     f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
                     f"so.article_id = s.article_id AND so.{col} = %s)))")
                 args += [val, val]
-        cond, cargs = selection_where(selection, "%s")
+        act = act_column(self.read_sql, 'postgres')
+        cond, cargs = selection_where(selection, "%s", act)
         if cond:
             where.append(cond)
             args += cargs
@@ -363,7 +365,7 @@ class PostgresStore:
                "SELECT s.article_id, s.what, s.ref, "
                "ts_headline('english', s.body, q.query, "
                f"'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=24, MinWords=8, ShortWord=2'), "
-               f"a.title, a.outlet, a.date, a.url, {hit_columns('%s')} FROM search_index s "
+               f"a.title, a.outlet, a.date, a.url, {hit_columns('%s', act)} FROM search_index s "
                "JOIN articles a ON a.id = s.article_id CROSS JOIN q "
                f"WHERE {' AND '.join(where)} "
                "ORDER BY ts_rank(s.tsv, q.query) DESC, s.article_id LIMIT %s OFFSET %s")
@@ -380,7 +382,7 @@ class PostgresStore:
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20, offset: int = 0, selection: Any = None) -> list[SourceCount]:
         check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
-        sql, args = entity_row_sql(selection, "%s")
+        sql, args = entity_row_sql(selection, "%s", act_column(self.read_sql, 'postgres'))
         if outlet:
             sql += " AND a.outlet = %s"
             args.append(outlet)

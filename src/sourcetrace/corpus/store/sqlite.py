@@ -26,11 +26,12 @@ from . import (
     article_from_row,
     MARK_CLOSE,
     MARK_OPEN,
+    act_column,
     Hits,
     attribution_rows,
-    entity_row_sql,
     hit_columns,
     selection_where,
+    entity_row_sql,
     check_filters,
     claim_batches_from_rows,
     figure_row,
@@ -454,12 +455,13 @@ class SqliteStore:
                     f"(s.what = 'article' AND EXISTS (SELECT 1 FROM sources so WHERE "
                     f"so.article_id = s.article_id AND so.{col} = ?)))")
                 args += [val, val]
-        cond, cargs = selection_where(selection)
+        act = act_column(self.read_sql)
+        cond, cargs = selection_where(selection, "?", act)
         if cond:
             where.append(cond)
             args += cargs
         sql = (f"SELECT s.article_id, s.what, s.ref, snippet(search_index, 0, '{MARK_OPEN}', "
-               f"'{MARK_CLOSE}', '…', 16), a.title, a.outlet, a.date, a.url, {hit_columns()} "
+               f"'{MARK_CLOSE}', '…', 16), a.title, a.outlet, a.date, a.url, {hit_columns('?', act)} "
                "FROM search_index s JOIN articles a ON a.id = s.article_id "
                f"WHERE {' AND '.join(where)} ORDER BY bm25(search_index), s.article_id "
                "LIMIT ? OFFSET ?")
@@ -479,7 +481,7 @@ class SqliteStore:
                     kind: str | None = None, identity: str | None = None,
                     limit: int = 20, offset: int = 0, selection: Any = None) -> list[SourceCount]:
         check_filters(None, by, texts={"outlet": outlet, "kind": kind, "identity": identity})
-        sql, args = entity_row_sql(selection, "?")
+        sql, args = entity_row_sql(selection, "?", act_column(self.read_sql))
         if outlet:
             sql += " AND a.outlet = ?"
             args.append(outlet)
