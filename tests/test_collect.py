@@ -465,3 +465,10 @@ def test_collect_undecidable_legacy_encoding_is_refused_loudly(tmp_path):
         decode(data)
     text = "\u041f\u0440\u0435\u0437\u0438\u0434\u0435\u043d\u0442 \u0437\u0430\u044f\u0432\u0438\u043b \u0432 \u043f\u043e\u043d\u0435\u0434\u0435\u043b\u044c\u043d\u0438\u043a, \u0447\u0442\u043e \u043f\u0435\u0440\u0435\u0433\u043e\u0432\u043e\u0440\u044b \u043f\u0440\u043e\u0434\u043e\u043b\u0436\u0430\u0442\u0441\u044f."
     assert decode(text.encode("cp1251")) == (text, "cp1251")
+
+
+def test_collect_csv_row_with_trailing_cells_left_out_is_read(tmp_path):
+    p = tmp_path / "short.csv"
+    p.write_text('text,title,url\n"An article, the mayor said.",Title\n', encoding="utf-8")
+    [c] = ok(items([p]))
+    assert c.document.text == "An article, the mayor said." and c.document.meta["title"] == "Title"

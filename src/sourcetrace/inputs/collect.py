@@ -366,6 +366,8 @@ class _Reader:
                     yield Failure(key, f"row {number} of {p} is not valid UTF-8",
                                   "bad_encoding")
                     continue
+                if len(values) < len(columns) and lines.rows_taken() == 1:
+                    values += [""] * (len(columns) - len(values))   # trailing cells left out
                 if len(values) != len(columns):
                     if lines.rows_taken() > 1:
                         lines.replay_row()
