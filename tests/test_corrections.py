@@ -130,6 +130,11 @@ def test_corrections_cli_export_then_import_writes_training_records(tmp_path, se
     assert (tmp_path / "task.xml").read_text().startswith("<View>")
     tasks = json.loads((tmp_path / "task.json").read_text())
     assert tasks[0]["data"]["article"] == "seed"
+    refused = run("corrections", "import", tmp_path / "task.json", "--data",
+                  tmp_path / "corrections.jsonl")      # nobody corrected it yet
+    assert refused.returncode == 2 and "not corrected" in refused.stderr
+    assert not (tmp_path / "corrections.jsonl").exists()
+    (tmp_path / "task.json").write_text(json.dumps([_accepted(tasks[0])]), encoding="utf-8")
     out = run("corrections", "import", tmp_path / "task.json", "--data",
               tmp_path / "corrections.jsonl")
     assert out.returncode == 0, out.stderr
@@ -332,3 +337,52 @@ def test_corrections_replace_analysis_rewrites_the_derived_rows(tmp_path, backen
         assert not store.replace_analysis(10**9, corrected, model="x", model_version="y")
     finally:
         store.close()
+
+
+def _accepted(task):
+    """The task as Label Studio exports it once someone accepts the prediction and submits."""
+    done = copy.deepcopy(task)
+    done["annotations"] = [{"id": 1, "result": copy.deepcopy(task["predictions"][0]["result"]),
+                            "was_cancelled": False}]
+    return done
+
+
+def test_corrections_labelstudio_round_trip_keeps_nesting(seed):
+    nested = [i for i, a in enumerate(seed.attributions) if a.parent is not None]
+    assert nested, "the seed article has nested attributions"
+    task = labelstudio.to_labelstudio(seed, "seed")
+    back = labelstudio.read_labelstudio(json.loads(json.dumps([_accepted(task)])))
+    by_key = {_key(a): a for a in back.attributions}
+    for i, a in enumerate(seed.attributions):
+        b = by_key[_key(a)]
+        if a.parent is None:
+            assert b.parent is None
+        else:
+            assert _key(back.attributions[b.parent]) == _key(seed.attributions[a.parent])
+    # deleting the nested relation makes the attribution top-level, and only that one
+    edited = _accepted(task)
+    child = nested[0]
+    edited["annotations"][0]["result"] = [
+        r for r in edited["annotations"][0]["result"]
+        if not (r.get("type") == "relation" and "nested" in r.get("labels", ())
+                and r["from_id"].startswith(f"a{child}-"))]
+    again = labelstudio.read_labelstudio(edited)
+    top = {_key(a) for a in again.attributions if a.parent is None}
+    assert _key(seed.attributions[child]) in top
+    assert sum(a.parent is not None for a in again.attributions) == len(nested) - 1
+
+
+def test_corrections_predictions_only_task_is_refused_as_not_corrected(seed, tmp_path):
+    task = labelstudio.to_labelstudio(seed, "seed")
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task]), encoding="utf-8")
+    with pytest.raises(RecordError, match="not corrected"):
+        labelstudio.import_file(path)
+    cancelled = copy.deepcopy(task)
+    cancelled["annotations"] = [{"id": 2, "result": [], "was_cancelled": True}]
+    path.write_text(json.dumps([cancelled]), encoding="utf-8")
+    with pytest.raises(RecordError, match="not corrected"):
+        labelstudio.import_file(path)
+    path.write_text(json.dumps([_accepted(task)]), encoding="utf-8")
+    [(article, analysis)] = labelstudio.import_file(path)
+    assert article == "seed" and len(analysis.attributions) == len(seed.attributions)

@@ -6,6 +6,9 @@
     read_labelstudio(task)            a corrected task (or a Label Studio export, a list
                                       of tasks) back into an Analysis: the last annotation,
                                       else the prediction
+    read_labelstudio_tasks(export, corrected=True)
+                                      every task of an export; with ``corrected`` a task
+                                      nobody annotated (predictions only) is refused
     to_brat(analysis)                 BRAT standoff (output/formats.py) plus attributes:
                                       Identity and SourceKind on each source (on the event
                                       when the source has no span), Kind and Act on each
@@ -37,6 +40,10 @@ A Label Studio task, one region per fragment of every attribution:
   Python ``str`` indices into the task's text and are checked against it on import.
 * Sources are rebuilt from the source regions: regions with the same ``source`` id
   are one voice; the identity and kind of a voice are those of its first region.
+* Nesting: a relation labelled ``nested`` from an attribution's anchor to its parent's
+  anchor ({"type": "relation", "from_id": "a3-cue-0", "to_id": "a1-cue-0",
+  "labels": ["nested"]}) keeps ``parent`` through the round trip; it never joins the two
+  attributions' regions. Delete it to make the attribution top-level.
 """
 from __future__ import annotations
 
@@ -52,6 +59,7 @@ _ROLES = ("source", "cue", "content")
 _LABELS = {"source": "Source", "cue": "Cue", "content": "Content"}
 _ROLE_OF = {v: k for k, v in _LABELS.items()}
 _TO = "text"
+NESTED = "nested"   # the relation from an attribution's anchor to its parent's
 
 
 # --------------------------------------------------------------------------- Label Studio
@@ -68,7 +76,7 @@ def label_config() -> str:
             f'  <Labels name="role" toName="{_TO}">{labels}</Labels>\n'
             f'  <Text name="{_TO}" value="$text"/>\n'
             f'  <Relations><Relation value="source"/><Relation value="cue"/>'
-            f'<Relation value="content"/></Relations>\n'
+            f'<Relation value="content"/><Relation value="{NESTED}"/></Relations>\n'
             + choices("kind", KINDS, "Cue")
             + choices("act", ACTS, "Cue")
             + choices("identity", IDENTITIES, "Source")
@@ -91,12 +99,14 @@ def to_labelstudio(analysis: Analysis, article_id: str | int = 1) -> dict[str, A
     """A Label Studio task whose prediction is ``analysis`` (attributions and sources)."""
     text = analysis.text
     result: list[dict[str, Any]] = []
+    anchors: dict[int, str] = {}
     for i, att in enumerate(analysis.attributions):
         regions = [(role, k, span) for role in _ROLES
                    for k, span in enumerate(sorted(getattr(att, role)))]
         if not regions:
             continue
         anchor = _anchor(regions)
+        anchors[i] = f"a{i}-{anchor[0]}-{anchor[1]}"
         source = analysis.source_of(att)
         for role, k, span in regions:
             rid = f"a{i}-{role}-{k}"
@@ -121,6 +131,11 @@ def to_labelstudio(analysis: Analysis, article_id: str | int = 1) -> dict[str, A
                 result.append({"type": "relation", "from_id": anchor_id,
                                "to_id": f"a{i}-{role}-{k}", "direction": "right",
                                "labels": [role]})
+    for i, att in enumerate(analysis.attributions):
+        if att.parent is not None and i in anchors and att.parent in anchors:
+            result.append({"type": "relation", "from_id": anchors[i],
+                           "to_id": anchors[att.parent], "direction": "right",
+                           "labels": [NESTED]})
     return {"id": article_id, "data": {"text": text, "article": str(article_id),
                                        **({"title": analysis.title} if analysis.title else {})},
             "predictions": [{"model_version": "sourcetrace", "result": result}]}
@@ -165,9 +180,13 @@ def read_labelstudio(task: dict[str, Any] | list | str) -> Analysis:
                           hint="export the project as JSON (not JSON-MIN or CSV)")
     regions: dict[str, dict[str, Any]] = {}
     relations: list[tuple[str, str]] = []
+    nested: list[tuple[str, str]] = []
     for item in _results(task):
         if item.get("type") == "relation":
-            relations.append((item["from_id"], item["to_id"]))
+            if NESTED in (item.get("labels") or ()):
+                nested.append((item["from_id"], item["to_id"]))
+            else:
+                relations.append((item["from_id"], item["to_id"]))
             continue
         rid, value = item.get("id"), item.get("value") or {}
         try:
@@ -209,29 +228,54 @@ def read_labelstudio(task: dict[str, Any] | list | str) -> Analysis:
             targets.add(b)
     groups = [[rid, *pointed[rid]] for rid in regions if rid not in targets]
     groups.sort(key=lambda g: min(regions[r]["span"].start for r in g))
-    return _assemble(text, [[regions[r] for r in g] for g in groups])
+    group_of = {rid: gi for gi, g in enumerate(groups) for rid in g}
+    parents = {group_of[a]: group_of[b] for a, b in nested
+               if a in group_of and b in group_of and group_of[a] != group_of[b]}
+    return _assemble(text, [[regions[r] for r in g] for g in groups], parents)
 
 
-def read_labelstudio_tasks(export: list[dict[str, Any]] | str) -> list[tuple[str, Analysis]]:
-    """Every task of a Label Studio JSON export: (its article id, its Analysis)."""
+def annotated(task: dict[str, Any]) -> bool:
+    """Whether someone submitted an annotation of the task (not only the prediction)."""
+    return any(not a.get("was_cancelled") and a.get("result") is not None
+               for a in task.get("annotations") or ())
+
+
+def read_labelstudio_tasks(export: list[dict[str, Any]] | str, *,
+                           corrected: bool = False) -> list[tuple[str, Analysis]]:
+    """Every task of a Label Studio JSON export: (its article id, its Analysis).
+    ``corrected``: a task with no submitted annotation (predictions only: nobody looked
+    at it) is a RecordError naming it, never read as a correction."""
     if isinstance(export, str):
         export = json.loads(export)
     if isinstance(export, dict):
         export = [export]
+    if corrected:
+        idle = [str((t.get("data") or {}).get("article", t.get("id"))) for t in export
+                if isinstance(t, dict) and not annotated(t)]
+        if idle:
+            raise RecordError(f"{len(idle)} task(s) not corrected (predictions only, no "
+                              f"annotation): {', '.join(idle[:5])}"
+                              + (" ..." if len(idle) > 5 else ""),
+                              hint="open each task in Label Studio, correct it and submit "
+                                   "(an accepted prediction counts), then export again")
     return [(str((t.get("data") or {}).get("article", t.get("id"))), read_labelstudio(t))
             for t in export]
 
 
-def _assemble(text: str, groups: list[list[dict[str, Any]]]) -> Analysis:
-    """Attributions from groups of regions; sources from their source regions."""
+def _assemble(text: str, groups: list[list[dict[str, Any]]],
+              parents: dict[int, int] | None = None) -> Analysis:
+    """Attributions from groups of regions; sources from their source regions;
+    ``parents``: group index -> its parent's group index (the nested relations)."""
     attributions: list[Attribution] = []
     voices: dict[str, dict[str, Any]] = {}
     owner: list[str | None] = []
-    for group in groups:
+    index_of: dict[int, int] = {}
+    for gi, group in enumerate(groups):
         parts = {role: tuple(sorted(r["span"] for r in group if r["role"] == role))
                  for role in _ROLES}
         if not any(parts.values()):
             continue
+        index_of[gi] = len(attributions)
         anchor = next((r for role in ("cue", "content", "source") for r in group
                        if r["role"] == role), group[0])
         src = next((r for r in group if r["role"] == "source"),
@@ -260,6 +304,18 @@ def _assemble(text: str, groups: list[list[dict[str, Any]]]) -> Analysis:
                               kind=voice["kind"], attributions=tuple(voice["atts"])))
     attributions = [a if key is None else _with_source(a, ids[key], sources[ids[key]])
                     for a, key in zip(attributions, owner)]
+    if parents:
+        import dataclasses
+
+        up = {index_of[c]: index_of[p] for c, p in parents.items()
+              if c in index_of and p in index_of}
+        for child, parent in up.items():
+            seen, p = {child}, parent
+            while p is not None and p not in seen:   # a cycle is no nesting: dropped
+                seen.add(p)
+                p = up.get(p)
+            if p is None:
+                attributions[child] = dataclasses.replace(attributions[child], parent=parent)
     return Analysis(text=text, attributions=tuple(attributions), sources=tuple(sources))
 
 
@@ -428,7 +484,7 @@ def import_file(path, *, text=None) -> list[tuple[str, Analysis]]:
                              hint="give it with --text")
         return [(path.stem, read_brat(path.read_text(encoding="utf-8"),
                                       text_path.read_text(encoding="utf-8")))]
-    return read_labelstudio_tasks(path.read_text(encoding="utf-8"))
+    return read_labelstudio_tasks(path.read_text(encoding="utf-8"), corrected=True)
 
 
 def add_to_training(data, articles: list[tuple[str, Analysis]]) -> int:
