@@ -200,3 +200,85 @@ def test_cli_corpus_commands_have_help():
         out = run(cmd, "--help")
         assert out.returncode == 0 and "--db" in out.stdout
 
+
+# ------------------------------------------------------------ issue 24: text hygiene at the edge
+
+LONG = ("The mayor told reporters on Tuesday that the budget for district {n} would be balanced "
+        "by the end of the year. \u201cWe will not raise taxes,\u201d she said on Monday.")
+FIELDS = ("title", "outlet", "id", "author", "date", "url", "extra\udc80")
+
+
+def _surrogates(path, n=12, bad=(2, 5, 9)):
+    with open(path, "w", encoding="ascii") as f:
+        for i in range(n):
+            r = {"id": f"r{i}", "title": f"Title {i}", "text": LONG.format(n=i)}
+            if i in bad:
+                for k in FIELDS[bad.index(i) % 3::3]:
+                    r[k] = str(r.get(k) or "v") + "\udc80"
+            f.write(json.dumps(r) + "\n")   # the surrogate as a JSON escape
+    return path
+
+
+def test_cli_corpus_ingest_keeps_every_record_past_lone_surrogates(tmp_path):
+    src = _surrogates(tmp_path / "s.jsonl")
+    db = str(tmp_path / "s.db")
+    out = run("ingest", str(src), "--db", db, "--rules-only", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "added 12, already stored 0, failed 0" in out.stderr
+    again = run("ingest", str(src), "--db", db, "--rules-only", "--no-progress")
+    assert again.returncode == 0 and "already stored 12" in again.stderr, again.stderr
+    rows = [json.loads(line) for line in run("export", "--db", db).stdout.splitlines()]
+    assert len(rows) == 12
+    assert rows[2]["title"] == "Title 2\ufffd" and rows[5]["outlet"] == "v\ufffd"
+    assert rows[9]["record_id"] == "r9\ufffd"
+
+
+def test_cli_corpus_extract_and_analyze_take_lone_surrogates(tmp_path):
+    src = _surrogates(tmp_path / "s.jsonl")
+    spans = tmp_path / "spans.jsonl"
+    out = run("extract", str(src), "-o", str(spans), "--rules-only")
+    assert out.returncode == 0, out.stderr
+    ids = [json.loads(line)["id"] for line in spans.read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == 12 and ids[9] == "r9\ufffd"
+    rec = tmp_path / "rec.json"
+    rec.write_text(src.read_text(encoding="ascii").splitlines()[2], encoding="ascii")
+    result = tmp_path / "out.json"
+    out = run("analyze", str(rec), "-o", str(result), "-f", "json", "--rules-only")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(result.read_text(encoding="utf-8"))["meta"]["title"] == "Title 2\ufffd"
+
+
+def test_cli_corpus_feed_item_html_on_one_line_is_stored_as_text(tmp_path):
+    feed = tmp_path / "f.rss"
+    body = "".join(f"<p>{LONG.format(n=i)}</p>" for i in range(2))
+    feed.write_text('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content='
+                    '"http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+                    f'<item><title>One</title><guid>a1</guid><content:encoded><![CDATA[{body}]]>'
+                    '</content:encoded></item></channel></rss>', encoding="utf-8")
+    db = str(tmp_path / "f.db")
+    out = run("ingest", str(feed), "--db", db, "--rules-only", "--no-progress")
+    assert out.returncode == 0 and "added 1" in out.stderr, out.stderr
+    [row] = [json.loads(line) for line in run("export", "--db", db).stdout.splitlines()]
+    text = row["analysis"]["text"]
+    assert "<p>" not in text and "</p>" not in text
+    assert text == LONG.format(n=0) + "\n\n" + LONG.format(n=1)
+    for att in row["analysis"]["attributions"]:
+        for span in att["content"]:
+            assert text[span["start"]:span["end"]] == span["text"]
+
+
+def test_cli_corpus_ingest_past_lone_surrogates_on_postgresql(tmp_path):
+    """The same edge on PostgreSQL: the records are cleaned before any store sees them."""
+    import os
+    import uuid
+
+    dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
+    if not dsn:
+        pytest.skip("SOURCETRACE_TEST_POSTGRES is not set: no PostgreSQL to test on")
+    src = _surrogates(tmp_path / "s.jsonl")
+    tag = uuid.uuid4().hex   # new texts: a rerun on the same server adds them again
+    src.write_text(src.read_text(encoding="ascii").replace("district", f"district {tag}"),
+                   encoding="ascii")
+    out = run("ingest", str(src), "--db", dsn, "--rules-only", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "added 12, already stored 0, failed 0" in out.stderr
