@@ -238,3 +238,184 @@ def test_ui_browser_html_report_opens_offline_with_charts(report_server, browser
     assert len(widths) >= 6 and all(w > 100 for w in widths), widths
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     context.close()
+
+
+# ------------------------------------------------------------ issue 21: the corpus pages
+
+LONG_NAME = "Senator Alexandra Montgomery-Whitfield of the Intergovernmental Committee"
+HOSTILE_NAME = 'Mallory <script>window.pwned=8</script><img src=x onerror="window.pwned=9">'
+
+
+@pytest.fixture(scope="module")
+def corpus_server(tmp_path_factory):
+    """A server over a SQLite corpus of stories (no model): nested and self-nested voices,
+    descriptions typed named, long names and aliases, beliefs beside speech, and the
+    claims of every article in the store."""
+    import uvicorn
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.corpus.store.sqlite import SqliteStore
+    from sourcetrace.crossoutlet.corroboration import CrossOutlet
+    from sourcetrace.web.app import create_app
+    from test_report import OBAMA, story
+
+    db = str(tmp_path_factory.mktemp("corpus") / "corpus.db")
+    store = SqliteStore(db)
+    records = []
+    for n in range(12):
+        outlet = ("alpha.example", "beta.example", "gamma-longer-outlet-name.example")[n % 3]
+        records.append(story(outlet, f"2024-0{1 + n % 3}-1{n % 9}", [
+            (*OBAMA, "speech", None), ("Jane Aide", "named", "person", "speech", 0),
+            (LONG_NAME, "named", "official", "speech", None),
+            ("Barack Obama" if n % 2 else "Obama", "named", "person", "belief", None),
+            ("One Republican", "named", "person", "speech", None)], n=100 + n))
+    records.append(story("alpha.example", "2024-01-20", [
+        (HOSTILE_NAME, "named", "person", "speech", None)], n=200))
+    ids = store.add_many(records)
+    cross = CrossOutlet()
+    for article_id, rec in zip(ids, records):
+        cross.add_stored(store, article_id, rec.analysis, outlet=rec.outlet, date=rec.date)
+    store.close()
+    app = create_app(DEFAULT, store=db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+SHOTS = Path(os.environ.get("SOURCETRACE_SHOTS", "/tmp"))
+
+
+def test_ui_browser_sources_table_fits_1400_sorts_and_names_the_counted_acts(corpus_server, browser):
+    page = open_page(browser, width=1400, height=900)
+    page.goto(corpus_server + "/sources")
+    assert "Counted: speech" in page.inner_text(".counted-line")
+    table = page.locator("table.sources-table")
+    # not clipped: every heading lies inside the viewport and the wrapper does not scroll
+    right = page.eval_on_selector_all("table.sources-table th",
+                                      "ths => Math.max(...ths.map(t => t.getBoundingClientRect().right))")
+    assert right <= 1400, right
+    assert page.eval_on_selector(".table-wrap", "w => w.scrollWidth <= w.clientWidth + 1")
+    names = page.eval_on_selector_all("table.sources-table tbody td.name", "t => t.map(x => x.textContent.trim())")
+    assert "Barack Obama" in names and LONG_NAME in names
+    one = page.locator("table.sources-table tbody tr", has_text="One Republican")
+    assert one.locator("td").nth(2).inner_text().startswith("described")   # never named
+    # sort by articles: a click ascends, a second descends
+    head = table.locator("th", has_text="Articles")
+    head.click()
+    col = page.eval_on_selector_all("table.sources-table tbody tr td:nth-child(6)",
+                                    "t => t.map(x => +x.textContent)")
+    assert col == sorted(col)
+    head.click()
+    col = page.eval_on_selector_all("table.sources-table tbody tr td:nth-child(6)",
+                                    "t => t.map(x => +x.textContent)")
+    assert col == sorted(col, reverse=True)
+    page.screenshot(path=str(SHOTS / "st21-sources-1400.png"), full_page=True)
+    # the toggle: every act counted, named on the page and kept in the links
+    page.select_option("select[name=acts]", "all")
+    page.select_option("select[name=min_confidence]", "0")
+    page.click("form.counted button[type=submit]")
+    page.wait_for_load_state()
+    assert "acts=all" in page.url and "Counted: all acts" in page.inner_text(".counted-line")
+    obama = page.locator("table.sources-table tbody tr", has_text="Barack Obama")
+    assert int(obama.locator("td").nth(6).inner_text()) > 12     # his beliefs now counted too
+    # phone width: the table scrolls inside its wrapper, the page does not
+    phone = open_page(browser, width=390, height=844)
+    phone.goto(corpus_server + "/sources")
+    assert phone.eval_on_selector("body", "b => b.scrollWidth <= window.innerWidth + 1")
+    phone.screenshot(path=str(SHOTS / "st21-sources-phone.png"), full_page=True)
+    assert page.problems == [] and phone.problems == []
+    phone.close()
+    page.close()
+
+
+def test_ui_browser_entity_page_shows_attributions_by_outlet_and_act(corpus_server, browser):
+    page = open_page(browser, width=1400)
+    page.goto(corpus_server + "/sources?acts=all&min_confidence=0")
+    page.locator("table.sources-table a", has_text="Barack Obama").click()
+    page.wait_for_load_state()
+    assert "/entities/" in page.url and page.inner_text("h1") == "Barack Obama"
+    facts = page.inner_text(".facts-list")
+    assert "Obama" in facts and "named" in facts           # aliases and identity
+    head = page.eval_on_selector_all("table.by-outlet th", "t => t.map(x => x.textContent.trim())")
+    assert "belief" in head and "speech" in head and len(head) >= 4
+    outlets = page.eval_on_selector_all("table.by-outlet tbody td:first-child",
+                                        "t => t.map(x => x.textContent.trim())")
+    assert len(outlets) == 3
+    said = page.locator("table.said tbody tr")
+    assert said.count() >= 12 and page.locator("table.said a", has_text="trace").count() >= 1
+    page.screenshot(path=str(SHOTS / "st21-entity.png"), full_page=True)
+    assert page.problems == []
+    page.close()
+
+
+def test_ui_browser_search_marks_matches_names_the_speaker_and_the_total(corpus_server, browser):
+    import json as _json
+    import urllib.request
+
+    page = open_page(browser, width=1400)
+    page.goto(corpus_server + "/search?q=plan&what=quote&limit=5")
+    marks = page.eval_on_selector_all(".hits mark", "m => m.map(x => x.textContent.toLowerCase())")
+    assert marks and set(marks) == {"plan"}
+    assert "[plan]" not in page.inner_text(".hits")
+    with urllib.request.urlopen(corpus_server + "/api/search?q=plan&what=quote&limit=5") as r:
+        total = int(r.headers["X-Total-Count"])
+        hits = _json.loads(r.read())
+    assert total > 5 and len(hits) == 5 and hits[0]["highlights"]
+    assert f"{total} matches" in page.inner_text("p.total")
+    assert "said by" in page.inner_text(".hits li >> nth=0")
+    assert page.locator(".pager a[rel=next]").count() == 1
+    page.screenshot(path=str(SHOTS / "st21-search.png"), full_page=True)
+    page.locator(".pager a[rel=next]").click()
+    page.wait_for_load_state()
+    assert "offset=5" in page.url and page.locator(".hits li").count() >= 1
+    # stored text is shown, never run: the match is marked inside the escaped text
+    page.goto(corpus_server + "/search?q=mallory&what=source")
+    assert page.inner_text(".hits mark").lower() == "mallory"
+    assert "<script>" in page.inner_text(".hits .snippet")
+    assert page.evaluate("() => window.pwned") is None
+    assert page.locator(".hits img").count() == 0
+    assert page.problems == [] and page.dialogs == []
+    page.close()
+
+
+def test_ui_browser_claims_page_shows_the_true_total_and_pages(corpus_server, browser):
+    page = open_page(browser, width=1400)
+    page.goto(corpus_server + "/claims?limit=3")
+    total = int(page.inner_text("h1 .count"))
+    assert total > 3
+    assert page.locator("ol.claims > li").count() == 3
+    assert f"1–3 of {total}" in page.inner_text(".pager")
+    page.locator(".pager a[rel=next]").click()
+    page.wait_for_load_state()
+    assert "offset=3" in page.url and f"4–6 of {total}" in page.inner_text(".pager")
+    page.screenshot(path=str(SHOTS / "st21-claims.png"), full_page=True)
+    assert page.problems == []
+    page.close()
+
+
+def test_ui_browser_hover_card_shows_the_act_and_the_probability(server, browser):
+    page = open_page(browser)
+    analyse_in_page(page, server, SEED.read_text(encoding="utf-8"))
+    page.locator(".st-text .st-m[data-a]").first.click()
+    card = page.locator(".st-selected .st-card")
+    card.wait_for(state="visible")
+    text = card.inner_text()
+    assert "Act" in text and any(a in text for a in ("speech", "belief", "finding", "intention",
+                                                     "perception"))
+    import re as _re
+
+    assert _re.search(r"probability 0\.\d\d", text) or "probability 1.00" in text
+    page.screenshot(path=str(SHOTS / "st21-card.png"))
+    page.close()

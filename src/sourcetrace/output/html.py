@@ -235,7 +235,9 @@ def _card(analysis: Analysis, index: int) -> str:
         rows += [("Identity", src.identity), ("Source kind", src.kind), ("Role", src.role),
                  ("Channel", src.channel)]
     rows += [("Hearsay depth", str(len(chain))),
-             ("Found by", f"{att.rule or 'unknown'} ({att.confidence:.2f})")]
+             ("Act", att.act or "speech"),
+             ("Found by", f"{att.rule or 'unknown'}; probability {att.confidence:.2f} "
+                          "that it is right")]
     content = analysis.span_text(att.content, strip=True)
     data_source = "" if att.source_id is None else f' data-source="{att.source_id}"'
     return (

@@ -120,6 +120,10 @@ from .services import (
 
 log = logging.getLogger("sourcetrace.web.app")
 
+ACTS_DOC = ("count only these acts (speech, belief, finding, intention, perception, comma-"
+            "separated) or all; default speech, as in the CLI and the web UI")
+CONF_DOC = "count only attributions at least this likely to be right (0-1; default 0.6)"
+
 __all__ = ["create_app", "create_app_from_env", "NotFoundError", "UnauthorizedError",
            "STATUS", "CSP", "is_loopback"]
 
@@ -590,11 +594,39 @@ def _json_routes(app: FastAPI) -> None:
                 outlet: str | None = Query(None, max_length=400),
                 kind: str | None = Query(None, max_length=40),
                 identity: str | None = Query(None, max_length=40),
-                limit: int = Query(20, ge=1, le=1000)) -> JSONResponse:
-        """The most cited sources: by number of articles, then attributions."""
+                limit: int = Query(20, ge=1, le=1000), offset: int = Query(0, ge=0),
+                acts: str = Query("", max_length=80, description=ACTS_DOC),
+                min_confidence: str = Query("", max_length=10, description=CONF_DOC)
+                ) -> JSONResponse:
+        """The most cited source entities: by number of articles, then counted attributions
+        (the X-Sourcetrace-Counted header names what is counted)."""
+        from .pages import selection_of
+
+        selection = selection_of(acts, min_confidence)
         rows = services(request).store().top_sources(by=by, outlet=outlet, kind=kind,
-                                                     identity=identity, limit=limit)
-        return JSONResponse([r.to_dict() for r in rows])
+                                                     identity=identity, limit=limit,
+                                                     offset=offset, selection=selection)
+        return JSONResponse([r.to_dict() for r in rows],
+                            headers={"X-Sourcetrace-Counted": selection.describe()})
+
+    @app.get("/api/entities/{entity_id}", tags=["corpus"], responses=ERRORS)
+    def entity(request: Request, entity_id: int, limit: int = Query(50, ge=1, le=1000),
+               offset: int = Query(0, ge=0),
+               acts: str = Query("", max_length=80, description=ACTS_DOC),
+               min_confidence: str = Query("", max_length=10, description=CONF_DOC)
+               ) -> JSONResponse:
+        """One source entity: its aliases, identity and kind counts, its counted
+        attributions by outlet and act, and one page of them with their claim ids."""
+        from ..corpus.lookup import entity_profile
+        from .pages import selection_of
+
+        found = entity_profile(services(request).store(), entity_id,
+                               selection=selection_of(acts, min_confidence), limit=limit,
+                               offset=offset)
+        if found is None:
+            raise NotFoundError(f"there is no source entity {entity_id}",
+                                hint="list the sources with GET /api/sources (entity_id)")
+        return JSONResponse(found)
 
     @app.get("/api/report", tags=["corpus"], responses=ERRORS)
     def report(request: Request,
@@ -605,13 +637,22 @@ def _json_routes(app: FastAPI) -> None:
                outlet: list[str] = Query([], description="only these outlets (repeat)"),
                since: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or after"),
                until: str | None = Query(None, max_length=10, description="YYYY-MM-DD, on or before"),
-               top: int = Query(5, ge=0, le=100)) -> JSONResponse:
+               top: int = Query(5, ge=0, le=100),
+               acts: str = Query("", max_length=80, description=ACTS_DOC),
+               min_confidence: str = Query("", max_length=10, description=CONF_DOC)
+               ) -> JSONResponse:
         """Sourcing compared by outlet and over time: per group, articles, attributions per
         article, shares by source identity and kind with counts and 95% Wilson intervals,
         transparency score mean, median and distribution, check-worthy statements left
         unattributed, hearsay chains, top sources (the JSON of `sourcetrace report`)."""
-        return JSONResponse(outlet_report(services(request), by=by, outlets=outlet, since=since,
-                                          until=until, top=top))
+        from ..corpus import report as reports
+        from .pages import selection_of
+
+        selection = selection_of(acts, min_confidence)
+        return JSONResponse(reports.build_report(services(request).store(), by=by,
+                                                 outlets=outlet, since=since, until=until,
+                                                 top=top, selection=selection),
+                            headers={"X-Sourcetrace-Counted": selection.describe()})
 
     @app.get("/api/search", tags=["corpus"], response_model=list[schemas.SearchHitOut],
              responses=ERRORS)
@@ -623,11 +664,21 @@ def _json_routes(app: FastAPI) -> None:
                identity: str | None = Query(None, max_length=40),
                kind: str | None = Query(None, max_length=40),
                what: str | None = Query(None, pattern="^(article|quote|source)$"),
-               limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
-        """Full text over articles, quotes and sources, with filters."""
+               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+               acts: str = Query("", max_length=80, description=ACTS_DOC),
+               min_confidence: str = Query("", max_length=10, description=CONF_DOC)
+               ) -> JSONResponse:
+        """Full text over articles, quotes and sources, with filters: each hit with its
+        speaker, act and match offsets (highlights); X-Total-Count gives every match."""
+        from .pages import selection_of
+
+        selection = selection_of(acts, min_confidence)
         hits = services(request).store().search(q, outlet=outlet, since=since, until=until,
-                                                identity=identity, kind=kind, what=what, limit=limit)
-        return JSONResponse([h.to_dict() for h in hits])
+                                                identity=identity, kind=kind, what=what,
+                                                limit=limit, offset=offset, selection=selection)
+        return JSONResponse([h.to_dict() for h in hits],
+                            headers={"X-Total-Count": str(getattr(hits, "total", len(hits))),
+                                     "X-Sourcetrace-Counted": selection.describe()})
 
     @app.get("/api/claims", tags=["claims"], response_model=list[schemas.ClusterOut],
              responses=ERRORS)

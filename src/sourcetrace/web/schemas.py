@@ -212,6 +212,8 @@ class SourceCountOut(BaseModel):
     outlets: dict[str, int] = Field(default_factory=dict, description="articles per outlet")
     role: str | None = None
     external_id: str | None = Field(None, description="from a gazetteer, e.g. a Wikidata QID")
+    identity_tied: list[str] = Field(default_factory=list, description="identities tied for the most mentions")
+    kind_tied: list[str] = Field(default_factory=list, description="kinds tied for the most mentions")
 
 
 class SearchHitOut(BaseModel):
@@ -223,6 +225,10 @@ class SearchHitOut(BaseModel):
     outlet: str | None
     date: str | None
     url: str | None
+    speaker: str | None = Field(None, description="who said the quote (or the source matched)")
+    act: str | None = Field(None, description="the quote's act: speech, belief, ...")
+    highlights: list[list[int]] = Field(default_factory=list,
+                                        description="[start, end) of each match in snippet")
 
 
 class FailureOut(BaseModel):
