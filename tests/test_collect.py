@@ -472,3 +472,16 @@ def test_collect_csv_row_with_trailing_cells_left_out_is_read(tmp_path):
     p.write_text('text,title,url\n"An article, the mayor said.",Title\n', encoding="utf-8")
     [c] = ok(items([p]))
     assert c.document.text == "An article, the mayor said." and c.document.meta["title"] == "Title"
+
+
+def test_collect_feed_with_a_surrogate_character_reference_is_read(tmp_path):
+    """``&#xdc80;`` made feedparser's fallback parser fail the whole feed."""
+    feed = tmp_path / "s.rss"
+    feed.write_text('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                    '<title>T&#xdc80;</title><item><title>One &#xdc80;</title><guid>g&#xdc80;'
+                    f'</guid><description>{LONG.format(n=1)} &#55296;</description></item>'
+                    '</channel></rss>', encoding="utf-8")
+    [c] = items([feed])
+    assert isinstance(c, Collected), c
+    assert c.document.meta["title"] == "One \ufffd" and c.input == f"{feed}#g\ufffd"
+    assert c.document.text == LONG.format(n=1) + " \ufffd"

@@ -556,7 +556,7 @@ class _Reader:
     def feed_body(self, name: str, body: bytes) -> Iterator[Item]:
         import feedparser
 
-        parsed = feedparser.parse(io.BytesIO(body))
+        parsed = feedparser.parse(io.BytesIO(_CHARREF.sub(_valid_charref, body)))
         if not parsed.get("version") and not parsed.entries:
             if ingest.looks_like_html(body[:4096].decode("utf-8", "replace")):
                 reason = f"{name} is an HTML page, not an RSS or Atom feed"
@@ -848,6 +848,16 @@ def _looks_like_feed(content_type: str, body: bytes) -> bool:
     if content_type in ("application/rss+xml", "application/atom+xml", "application/rdf+xml"):
         return True
     return bool(_FEED_START.match(body[:2048]))
+
+
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _valid_charref(m: re.Match[bytes]) -> bytes:
+    """A character reference to a surrogate or past U+10FFFF (``&#xdc80;``) as U+FFFD:
+    feedparser's fallback parser fails on the whole feed for one."""
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else m.group(0)
 
 
 _TAG = re.compile(r"<[A-Za-z!/]")
