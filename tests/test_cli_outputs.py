@@ -319,3 +319,21 @@ def test_cli_outputs_disk_full_is_reported_as_disk_full(tmp_path, monkeypatch):
     limited.conn.execute(f"PRAGMA max_page_count={pages + 1}")
     with pytest.raises(StoreError, match="disk full"):
         limited.add_many([ArticleRecord(analysis=Analysis(text="word " * 50_000), input="y")])
+
+
+def test_cli_outputs_a_write_to_a_read_only_corpus_is_a_store_error(corpus, tmp_path,
+                                                                    monkeypatch):
+    """`sources --relink` on a corpus opened read-only: our error naming why (exit 4),
+    not an unexpected sqlite3 error (exit 70)."""
+    from sourcetrace.corpus.store.sqlite import SqliteStore
+
+    copy = _read_only_copy(corpus[1], tmp_path)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: False if mode & os.W_OK
+                        else real_access(path, mode, *a, **k))
+    store = SqliteStore(str(copy), create=False)
+    assert store.readonly and store.count() == 3
+    with pytest.raises(StoreError, match="read-only"):
+        store.relink_entities()
+    store.close()
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["c.db"]

@@ -247,11 +247,17 @@ class SqliteStore:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            n = self._link_all()
-            c.execute("COMMIT")
-        except BaseException:
-            _rollback(c)
-            raise
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                n = self._link_all()
+                c.execute("COMMIT")
+            except BaseException:
+                _rollback(c)
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not relink the sources of {self.path!r}: {_why(exc)}",
+                             hint="a read-only corpus is read as it is: relink a copy"
+                             if self.readonly else None) from exc
         return n
 
     def _link_all(self) -> int:
