@@ -612,3 +612,60 @@ def test_report_majority_kind_ties_are_shown():
 
     [row] = aggregate_entities(rows, {7: ("Twitter", None, None, None)})
     assert row.kind_tied == ("organization", "social") and row.to_dict()["kind_tied"]
+
+
+def test_report_exports_join_on_source_id_with_act_and_integer_parent(stories, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from sourcetrace.corpus import runner
+    from sourcetrace.corpus.counted import ALL
+
+    frames = {}
+    for table in ("articles", "attributions", "sources"):
+        cols = {}
+        for fmt in ("jsonl", "csv", "parquet"):
+            path = str(tmp_path / f"{table}.{fmt}")
+            runner.export(stories, path, format=fmt, table=table, selection=ALL)
+            frame = (pd.read_json(path, lines=True) if fmt == "jsonl" else
+                     pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path))
+            cols[fmt] = list(frame.columns)
+            frames[(table, fmt)] = frame
+        assert cols["jsonl"] == cols["csv"] == cols["parquet"] == list(runner.COLUMNS[table]), table
+    att, src = frames[("attributions", "parquet")], frames[("sources", "parquet")]
+    assert str(att["parent"].dtype) == "Int64" and str(att["source_id"].dtype) == "Int64"
+    assert att["act"].notna().all() and set(att["act"]) == {"speech", "belief"}
+    assert att["parent"].notna().sum() == 3          # the nested ones, as integers
+    joined = att.merge(src, on=["article_id", "source_id"], how="left", suffixes=("", "_src"))
+    assert len(joined) == len(att) and joined["name"].notna().all()
+    assert (joined["entity_id"].dropna() == joined["entity_id_src"].dropna()).all()
+    # the default export counts speech only, and says so on every row and in the metadata
+    import pyarrow.parquet as pq
+
+    path = str(tmp_path / "speech.parquet")
+    n = runner.export(stories, path, format="parquet", table="attributions")
+    assert n == len(att) - 1 and set(pd.read_parquet(path)["counted_acts"]) == {"speech"}
+    assert b"speech" in pq.read_schema(path).metadata[b"sourcetrace.counted"]
+
+
+def test_report_api_takes_the_acts_and_names_them(stories):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.web.app import create_app
+
+    with TestClient(create_app(DEFAULT, store=stories.path), base_url="http://127.0.0.1") as client:
+        default = client.get("/api/report")
+        every = client.get("/api/report", params={"acts": "all", "min_confidence": "0"})
+        assert default.status_code == every.status_code == 200
+        assert default.headers["x-sourcetrace-counted"] == "counted: speech; confidence >= 0.6"
+        assert every.json()["counted"]["all_acts"]
+        a = lambda r: sum(g["attributions"]["count"] for g in r.json()["groups"])  # noqa: E731
+        assert a(every) == a(default) + 1
+        assert client.get("/api/sources", params={"acts": "gossip"}).status_code == 400
+        hits = client.get("/api/search", params={"q": "plan", "limit": 2})
+        assert int(hits.headers["x-total-count"]) > 2 and len(hits.json()) == 2
+        eid = client.get("/api/sources", params={"identity": "named"}).json()[0]["entity_id"]
+        page = client.get(f"/api/entities/{eid}", params={"acts": "all"})
+        assert page.status_code == 200 and page.json()["by_outlet"]
+        assert client.get("/api/entities/99999").status_code == 404
