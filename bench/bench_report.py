@@ -16,6 +16,14 @@ grows with the rows scanned, not with Python work per row.
 ``--polnear DB`` checks a store holding the 84 PolNeAR dev articles (``sourcetrace ingest
 ../shared/data/polnear/dev.jsonl --db DB``): groups, article counts, identity shares, the
 outlet,month CSV read by pandas.
+
+``--shares DB`` prints the two figures a researcher quotes first, over all the store's
+articles: the share of articles with a hearsay chain and the share of attributions to named
+sources, each with its n and 95% interval, for every act at any confidence and for the
+default selection; ``--shares-json FILE`` reads the same two figures from a saved
+``sourcetrace report -f json`` (a report made by an earlier version: the measure before).
+``--sample DB --out-chains F --out-named F`` writes 50 reported chains and 50 attributions
+counted named (seeded) for a hand check: ids, offsets and hashes only, never text.
 """
 from __future__ import annotations
 
@@ -179,12 +187,108 @@ def polnear(db: str) -> int:
     return 0 if ok else 1
 
 
+def _pooled(report: dict) -> dict:
+    """Articles with a chain and named attributions summed over the report's groups."""
+    arts = sum(g["articles"] for g in report["groups"])
+    chained = sum(g["hearsay"]["articles_with_chains"]["count"] for g in report["groups"])
+    atts = sum(g["attributions"]["count"] for g in report["groups"])
+    named = sum(g["identity"]["named"]["count"] for g in report["groups"])
+    def fig(c, n):
+        lo, hi = reports.wilson(c, n)
+        return f"{c}/{n} = {c / n:.3f} [{lo:.3f}, {hi:.3f}]"
+    return {"articles with a hearsay chain": fig(chained, arts),
+            "attributions to named sources": fig(named, atts)}
+
+
+def shares(db: str | None, saved: str | None) -> int:
+    if saved:
+        r = json.load(open(saved, encoding="utf-8"))
+        print(f"{saved} (counted: {(r.get('counted') or {}).get('describe', 'every attribution, as reported before --acts')})")
+        for k, v in _pooled(r).items():
+            print(f"  {k}: {v}")
+        return 0
+    from sourcetrace.corpus.counted import ALL, DEFAULT_SELECTION
+    from sourcetrace.corpus.store import open_store
+
+    with open_store(db) as store:
+        for sel in (ALL, DEFAULT_SELECTION):
+            r = reports.build_report(store, by="outlet", selection=sel)
+            print(f"{db} ({sel.describe()})")
+            for k, v in _pooled(r).items():
+                print(f"  {k}: {v}")
+    return 0
+
+
+def sample(db: str, out_chains: str, out_named: str, n: int = 50, seed: int = 21) -> int:
+    """50 reported relay links (parent voice -> child voice, every act counted: the
+    widest set) and 50 attributions counted named (default selection), for a hand check."""
+    import hashlib
+
+    from sourcetrace.corpus.counted import ALL, DEFAULT_SELECTION
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.sources.entities import corpus_identity
+
+    def h(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    rnd = random.Random(seed)
+    links, named = [], []
+    with open_store(db) as store:
+        keys = {int(r[0]): r[1] for r in store.read_sql("SELECT id, key FROM entities")}
+        for a in store.iter_articles():
+            ents = {int(r[0]): r[1] for r in store.read_sql(
+                "SELECT idx, entity_id FROM sources WHERE article_id = ?", [a.id])}
+            an = a.analysis
+            for i, att in enumerate(an.attributions):
+                src = an.source_of(att)
+                key = keys.get(ents.get(att.source_id)) if att.source_id is not None else None
+                ident = corpus_identity(src.name, src.identity, key) if src else "unspecified"
+                if att.parent is not None and 0 <= att.parent < len(an.attributions):
+                    par = an.attributions[att.parent]
+                    psrc = an.source_of(par)
+                    pkey = keys.get(ents.get(par.source_id)) if par.source_id is not None else None
+                    pid = corpus_identity(psrc.name, psrc.identity, pkey) if psrc else "unspecified"
+                    pv = ents.get(par.source_id) if par.source_id is not None else None
+                    cv = ents.get(att.source_id) if att.source_id is not None else None
+                    relay = (pid not in ("unspecified", "author") and ident != "unspecified"
+                             and pv != cv and not (ident == "author"))
+                    if relay and ALL.keeps(att.act, att.confidence):
+                        links.append({"record_id": a.record_id, "article_id": a.id, "child": i,
+                                      "parent": att.parent,
+                                      "parent_source": [s.start for s in par.source][:1] + [s.end for s in par.source][-1:],
+                                      "child_source": [s.start for s in att.source][:1] + [s.end for s in att.source][-1:],
+                                      "parent_hash": h(an.span_text(par.source)),
+                                      "child_hash": h(an.span_text(att.source))})
+                if ident == "named" and DEFAULT_SELECTION.keeps(att.act, att.confidence) and att.source:
+                    named.append({"record_id": a.record_id, "article_id": a.id, "attribution": i,
+                                  "source": [att.source[0].start, att.source[-1].end],
+                                  "source_hash": h(an.span_text(att.source)),
+                                  "entity_key_hash": h(key or "")})
+    for rows, path in ((links, out_chains), (named, out_named)):
+        picked = rnd.sample(rows, min(n, len(rows)))
+        picked.sort(key=lambda x: (x["article_id"], x.get("child", x.get("attribution"))))
+        with open(path, "w", encoding="utf-8") as f:
+            for x in picked:
+                f.write(json.dumps({**x, "label": None}) + "\n")
+        print(f"{path}: {len(picked)} of {len(rows)}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shares", metavar="DB")
+    ap.add_argument("--shares-json", metavar="FILE")
+    ap.add_argument("--sample", metavar="DB")
+    ap.add_argument("--out-chains", default="bench/labels/report_chains.jsonl")
+    ap.add_argument("--out-named", default="bench/labels/report_named.jsonl")
     ap.add_argument("--sizes", default="1000,3000,10000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--polnear", metavar="DB")
     args = ap.parse_args()
+    if args.shares or args.shares_json:
+        return shares(args.shares, args.shares_json)
+    if args.sample:
+        return sample(args.sample, args.out_chains, args.out_named)
     if args.polnear:
         return polnear(args.polnear)
     from sourcetrace.corpus.store.sqlite import SqliteStore
