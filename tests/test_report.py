@@ -669,3 +669,16 @@ def test_report_api_takes_the_acts_and_names_them(stories):
         page = client.get(f"/api/entities/{eid}", params={"acts": "all"})
         assert page.status_code == 200 and page.json()["by_outlet"]
         assert client.get("/api/entities/99999").status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "memory"])
+def test_report_sources_listing_leaves_out_voices_of_editors_notes(backend, tmp_path):
+    from sourcetrace.corpus.counted import ALL
+    from sourcetrace.corpus.store.memory import MemoryStore
+
+    s = SqliteStore(str(tmp_path / "n.db")) if backend == "sqlite" else MemoryStore()
+    s.add_many([story("b.org", "2024-02-01", [("Donald Trump", "named", "person", "speech", None)],
+                      n=7, note="rampant xenophobe")])
+    for sel in (None, ALL):
+        names = {r.name for r in s.top_sources(limit=20, selection=sel)}
+        assert "Donald Trump" in names and "rampant xenophobe" not in names

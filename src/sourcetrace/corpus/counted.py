@@ -126,6 +126,40 @@ def kept(rows: Iterable[tuple[int, int | None, str | None, float | None]], selec
     return out
 
 
+#: words one of which a paragraph that note_regions finds contains (a cheap SQL prefilter)
+NOTE_WORDS = ("note", "photo", "image", "caption", "credit", "correction", "clarification",
+              "picture", "graphic", "illustration", "reuters")
+
+
+def notes_prefilter(column: str = "text") -> str:
+    """A SQL condition true for every article text in which note_regions may find a note."""
+    return "(" + " OR ".join(f"lower({column}) LIKE '%{w}%'" for w in NOTE_WORDS) + ")"
+
+
+def notes_left_out(read, selection: "Selection | None" = None, act: str = "t.act",
+                   where: str = "", args: list | None = None) -> dict[tuple[int, int], int]:
+    """(article id, source id) -> its attributions (counted by ``selection``; None: all)
+    whose cue lies in an editor's note, a caption or a credit, over a SQL store;
+    ``read(sql, args)`` runs a query, ``where`` narrows the articles."""
+    import json
+
+    cond, cargs = selection.sql(act, "t.confidence") if selection is not None else ("1 = 1", [])
+    out: dict[tuple[int, int], int] = {}
+    extra = f" AND {where}" if where else ""
+    for article_id, text in read(f"SELECT id, text FROM articles WHERE {notes_prefilter()}{extra}",
+                                 list(args or [])):
+        regions = note_regions(text)
+        if not regions:
+            continue
+        for sid, spans in read("SELECT t.source_id, t.spans FROM attributions t WHERE "
+                               f"t.article_id = ? AND {cond}", [article_id, *cargs]):
+            cue = (json.loads(spans) if isinstance(spans, str) else spans or {}).get("cue") or []
+            if sid is not None and cue and in_regions(int(cue[0][0]), regions):
+                key = (int(article_id), int(sid))
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
 # paragraphs that are page furniture: an editor's note, a correction, a caption, a credit
 _NOTE = re.compile(
     r"(?im)^[ \t\W]{0,3}(?:editor[’']?s[’']? note|editors[’']? note|note to readers|correction|"

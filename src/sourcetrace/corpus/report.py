@@ -211,10 +211,10 @@ class _Sql:
     def noted(self) -> list[tuple]:
         """(id, text) of the articles with a paragraph that may be a note, caption or
         credit (``counted.note_regions`` decides)."""
-        like = " OR ".join(f"lower(text) LIKE '%{w}%'" for w in
-                           ("note", "photo", "image", "caption", "credit", "correction",
-                            "clarification", "picture", "graphic", "illustration", "reuters"))
-        return self.rows(f"SELECT id, text FROM articles WHERE id IN {self._ids()} AND ({like})")
+        from .counted import notes_prefilter
+
+        return self.rows(f"SELECT id, text FROM articles WHERE id IN {self._ids()} AND "
+                         f"{notes_prefilter()}")
 
 
 # --------------------------------------------------------------------------- the report

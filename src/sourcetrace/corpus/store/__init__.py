@@ -40,6 +40,7 @@ __all__ = [
     "content_hash",
     "open_store",
     "entity_row_sql",
+    "without_notes",
     "DEFAULT_DB",
 ]
 
@@ -492,8 +493,27 @@ def entity_row_sql(selection: Any = None, mark: str = "?", act: str = "t.act") -
         count = ("(SELECT count(*) FROM attributions t WHERE t.article_id = s.article_id "
                  f"AND t.source_id = s.idx AND {cond})")
     return ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identity, s.kind, "
-            f"{count}, s.referred_as, e.key FROM sources s JOIN articles a ON a.id = s.article_id "
-            "LEFT JOIN entities e ON e.id = s.entity_id WHERE s.entity_id IS NOT NULL"), args
+            f"{count}, s.referred_as, e.key, s.idx FROM sources s JOIN articles a ON "
+            "a.id = s.article_id LEFT JOIN entities e ON e.id = s.entity_id "
+            "WHERE s.entity_id IS NOT NULL"), args
+
+
+def without_notes(rows: list[tuple], notes: dict[tuple[int, int], int]) -> list[tuple]:
+    """Entity rows (``entity_row_sql``) less their attributions in editor's notes,
+    captions and credits (``corpus.counted.notes_left_out``); a source that speaks only
+    there is no source."""
+    if not notes:
+        return rows
+    out = []
+    for r in rows:
+        gone = notes.get((int(r[1]), int(r[9]))) if len(r) > 9 else None
+        if gone:
+            n = (r[6] or 0) - gone
+            if n <= 0:
+                continue
+            r = (*r[:6], n, *r[7:])
+        out.append(r)
+    return out
 
 
 def link_entities(run, cache: dict[str, Any], article_id: int, analysis: Analysis,

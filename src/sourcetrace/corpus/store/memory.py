@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator
 
 from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
+from ..counted import dropped_in_notes
 from . import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -264,9 +265,13 @@ class MemoryStore:
                 eid = links.get((a.id, s.id))
                 if eid is not None:
                     atts = a.analysis.attributions
-                    n = len(s.attributions) if selection is None else sum(
-                        1 for i in s.attributions if 0 <= i < len(atts)
-                        and selection.keeps(atts[i].act, atts[i].confidence))
+                    notes = dropped_in_notes(a.text, {i: t.cue[0].start for i, t in enumerate(atts)
+                                                      if t.cue})
+                    n = sum(1 for i in s.attributions if 0 <= i < len(atts) and i not in notes
+                            and (selection is None or selection.keeps(atts[i].act,
+                                                                      atts[i].confidence)))
+                    if notes and not n and s.attributions:
+                        continue   # a source that speaks only in notes is no source
                     rows.append((a.outlet, a.id, eid, s.name, s.identity, s.kind, n,
                                  s.referred_as, index.by_id[eid].key))
         entities = {e.id: (e.name, e.kind, e.role, e.external_id) for e in index.by_id.values()}

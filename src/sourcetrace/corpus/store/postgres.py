@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
+from ..counted import notes_left_out
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
@@ -32,6 +33,7 @@ from . import (
     hit_columns,
     selection_where,
     entity_row_sql,
+    without_notes,
     check_filters,
     claim_batches_from_rows,
     figure_row,
@@ -387,6 +389,8 @@ class PostgresStore:
             sql += " AND a.outlet = %s"
             args.append(outlet)
         rows = self._query(sql, args)
+        rows = without_notes(rows, notes_left_out(self.read_sql, selection,
+                                                  act_column(self.read_sql, 'postgres')))
         entities = {r[0]: tuple(r[1:]) for r in self._query(
             "SELECT id, name, kind, role, external_id FROM entities")}
         return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit,

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from ...errors import ClaimsChangedError, StoreError
 from ...model import Analysis
+from ..counted import notes_left_out
 from . import (
     ARTICLE_COLUMNS,
     ArticleRecord,
@@ -32,6 +33,7 @@ from . import (
     hit_columns,
     selection_where,
     entity_row_sql,
+    without_notes,
     check_filters,
     claim_batches_from_rows,
     figure_row,
@@ -491,6 +493,7 @@ class SqliteStore:
         if outlet:
             sql += " AND a.outlet = ?"
             args.append(outlet)
+        rows = without_notes(rows, notes_left_out(self.read_sql, selection, act_column(self.read_sql)))
         rows = self.conn.execute(sql, args).fetchall()
         entities = {r[0]: tuple(r[1:]) for r in self.conn.execute(
             "SELECT id, name, kind, role, external_id FROM entities")}
