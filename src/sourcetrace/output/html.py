@@ -251,6 +251,18 @@ def _card(analysis: Analysis, index: int) -> str:
     )
 
 
+def _chain_html(analysis: Analysis, source) -> str:
+    """The mentions the source's resolution went through, in text order, with offsets."""
+    spans = source.chain or source.mentions
+    if not spans:
+        return ""
+    links = " → ".join(
+        f'<span class="st-chain-link" data-start="{sp.start}" data-end="{sp.end}">'
+        f'{_e(" ".join(analysis.text[sp.start:sp.end].split()))}'
+        f'<small>@{sp.start}</small></span>' for sp in spans)
+    return f'<details class="st-chain"><summary>chain</summary><p>{links}</p></details>'
+
+
 def _sources_html(analysis: Analysis) -> str:
     if not analysis.sources:
         speakers = sorted({speaker_label(analysis, a) for a in analysis.attributions})
@@ -277,6 +289,7 @@ def _sources_html(analysis: Analysis) -> str:
         if s.evidence:
             evidence = ('<details class="st-evidence"><summary>why</summary>'
                         + _dl(s.evidence) + "</details>")
+        evidence += _chain_html(analysis, s)
         items.append(
             f'<li class="{colour_class(s.id)}" data-src="{s.id}" tabindex="0" role="button">'
             f'<span class="st-swatch"></span><span class="st-name">{_e(s.name)}</span> {badges}'

@@ -493,8 +493,8 @@ class SqliteStore:
         if outlet:
             sql += " AND a.outlet = ?"
             args.append(outlet)
-        rows = without_notes(rows, notes_left_out(self.read_sql, selection, act_column(self.read_sql)))
         rows = self.conn.execute(sql, args).fetchall()
+        rows = without_notes(rows, notes_left_out(self.read_sql, selection, act_column(self.read_sql)))
         entities = {r[0]: tuple(r[1:]) for r in self.conn.execute(
             "SELECT id, name, kind, role, external_id FROM entities")}
         return aggregate_entities(rows, entities, by=by, kind=kind, identity=identity, limit=limit,
