@@ -187,9 +187,23 @@ class _Sql:
     def attributions(self) -> list[tuple]:
         act = "t.act" if self.store.has_table("attributions") and self._has_act() else "NULL"
         return self.rows(
-            f"SELECT t.article_id, t.idx, t.parent, t.source_id, t.kind, t.confidence, {act}, "
-            f"t.spans FROM attributions t WHERE t.article_id IN {self._ids()} "
+            f"SELECT t.article_id, t.idx, t.parent, t.source_id, t.kind, t.confidence, {act} "
+            f"FROM attributions t WHERE t.article_id IN {self._ids()} "
             "ORDER BY t.article_id, t.idx")
+
+    def cue_starts(self, article_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+        """article id -> attribution idx -> where its cue starts (for the noted articles)."""
+        out: dict[int, dict[int, int]] = {}
+        ids = list(article_ids)
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            for aid, idx, spans in self.store.read_sql(
+                    "SELECT article_id, idx, spans FROM attributions WHERE article_id IN "
+                    f"({', '.join('?' for _ in chunk)})", chunk):
+                cue = (json.loads(spans) if isinstance(spans, str) else spans or {}).get("cue") or []
+                if cue:
+                    out.setdefault(int(aid), {})[int(idx)] = int(cue[0][0])
+        return out
 
     def _has_act(self) -> bool:
         """Whether the store has the act column (a store before migration 0006, opened
@@ -278,7 +292,8 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     sources: dict[int, dict[int, tuple]] = {}
     for r in q.sources():
         sources.setdefault(int(r[0]), {})[int(r[1])] = r[2:]
-    regions = {int(i): note_regions(text) for i, text in q.noted()}
+    regions = {int(i): r for i, text in q.noted() if (r := note_regions(text))}
+    cues = q.cue_starts(sorted(regions)) if regions else {}
     groups: dict[tuple, _Group] = {}
     overall = _Group()
     titles: dict[int, Any] = {}
@@ -286,11 +301,12 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
         key, (article_id, title, author, transparency, checkworthy, *comps) = tuple(r[:n]), r[n:]
         article_id = int(article_id)
         titles[article_id] = title
-        g = groups.setdefault(key, _Group())
-        for acc in (g, overall):
-            _count_article(acc, article_id, title, transparency, checkworthy, comps,
-                           atts.get(article_id, []), sources.get(article_id, {}),
-                           regions.get(article_id) or [], selection)
+        one = _Group()
+        _count_article(one, article_id, title, transparency, checkworthy, comps,
+                       atts.get(article_id, []), sources.get(article_id, {}),
+                       regions.get(article_id) or [], cues.get(article_id) or {}, selection)
+        _merge(groups.setdefault(key, _Group()), one)
+        _merge(overall, one)
     out_groups = []
     for key, g in groups.items():
         d = _group_dict(g, top, chains, min_articles)
@@ -320,9 +336,39 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
     }
 
 
+def _merge(dst: _Group, src: _Group) -> None:
+    """Add one article's counts (``src``) to a group's."""
+    dst.articles += src.articles
+    dst.atts += src.atts
+    for field in ("identity", "kind", "quote", "referred"):
+        d, s_ = getattr(dst, field), getattr(src, field)
+        for k, v in s_.items():
+            d[k] = d.get(k, 0) + v
+    dst.voices += src.voices
+    dst.scores += src.scores
+    for c, v in src.components.items():
+        dst.components[c] += v
+    for name in ("checkworthy", "top_level", "chained", "relayed", "own_stance", "notes"):
+        setattr(dst, name, getattr(dst, name) + getattr(src, name))
+    dst.longest = max(dst.longest, src.longest)
+    dst.chains += src.chains
+    for key, e in src.entities.items():
+        t = dst.entities.get(key)
+        if t is None:
+            dst.entities[key] = {**e, "identity": dict(e["identity"]), "kind": dict(e["kind"]),
+                                 "aliases": dict(e["aliases"])}
+            continue
+        t["articles"] += e["articles"]
+        t["attributions"] += e["attributions"]
+        for field in ("identity", "kind", "aliases"):
+            for k, v in e[field].items():
+                t[field][k] = t[field].get(k, 0) + v
+
+
 def _count_article(g: _Group, article_id: int, title: Any, transparency: Any, checkworthy: Any,
                    comps: Sequence[Any], atts: list[tuple], sources: dict[int, tuple],
-                   regions: list[tuple[int, int]], selection: Selection) -> None:
+                   regions: list[tuple[int, int]], cues: dict[int, int],
+                   selection: Selection) -> None:
     """Add one article to a group: its kept attributions by the identity, kind and quote
     of their source, its hearsay (profile.relays) and its sources by entity."""
     g.articles += 1
@@ -334,10 +380,7 @@ def _count_article(g: _Group, article_id: int, title: Any, transparency: Any, ch
     g.checkworthy += int(checkworthy or 0)
     dropped = set()
     if regions:
-        for idx, _p, _s, _k, _c, _a, spans in atts:
-            cue = (json.loads(spans) if isinstance(spans, str) else spans or {}).get("cue") or []
-            if cue and in_regions(int(cue[0][0]), regions):
-                dropped.add(int(idx))
+        dropped = {idx for idx, start in cues.items() if in_regions(start, regions)}
         g.notes += len(dropped)
     rows = {int(r[0]): r for r in atts}
     keep = kept(((int(r[0]), None if r[1] is None else int(r[1]), r[5], r[4]) for r in atts),
@@ -347,7 +390,7 @@ def _count_article(g: _Group, article_id: int, title: Any, transparency: Any, ch
     names: dict[Any, str] = {}
     cited: dict[Any, dict[str, Any]] = {}
     for idx, parent in keep.items():
-        _i, _p, sid, qkind, _conf, _act, _spans = rows[idx]
+        _i, _p, sid, qkind, _conf, _act = rows[idx]
         src = sources.get(int(sid)) if sid is not None else None
         name, ident, kind, eid, referred, ekey, ename = src if src else (None,) * 7
         identity = corpus_identity(name, ident, ekey) if src else "unspecified"

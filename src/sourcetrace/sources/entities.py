@@ -104,6 +104,7 @@ def _description_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(sections.get("lead", ())), frozenset(generic)
 
 
+@functools.lru_cache(maxsize=65536)
 def looks_named(name: str) -> bool:
     """Whether ``name`` names someone: after a leading "the", it does not open with a
     counting word ("One Republican", "Some officials") and holds a capitalised word that
