@@ -131,9 +131,11 @@ NOTE_WORDS = ("note", "photo", "image", "caption", "credit", "correction", "clar
               "picture", "graphic", "illustration", "reuters")
 
 
-def notes_prefilter(column: str = "text") -> str:
-    """A SQL condition true for every article text in which note_regions may find a note."""
-    return "(" + " OR ".join(f"lower({column}) LIKE '%{w}%'" for w in NOTE_WORDS) + ")"
+def notes_prefilter(column: str = "text") -> tuple[str, list[str]]:
+    """A SQL condition (``?`` parameters, no literal percent sign: PostgreSQL's driver
+    reads those) true for every article text in which note_regions may find a note."""
+    return ("(" + " OR ".join(f"lower({column}) LIKE ?" for _ in NOTE_WORDS) + ")",
+            [f"%{w}%" for w in NOTE_WORDS])
 
 
 def notes_left_out(read, selection: "Selection | None" = None, act: str = "t.act",
@@ -146,8 +148,9 @@ def notes_left_out(read, selection: "Selection | None" = None, act: str = "t.act
     cond, cargs = selection.sql(act, "t.confidence") if selection is not None else ("1 = 1", [])
     out: dict[tuple[int, int], int] = {}
     extra = f" AND {where}" if where else ""
-    for article_id, text in read(f"SELECT id, text FROM articles WHERE {notes_prefilter()}{extra}",
-                                 list(args or [])):
+    pre, pargs = notes_prefilter()
+    for article_id, text in read(f"SELECT id, text FROM articles WHERE {pre}{extra}",
+                                 [*pargs, *(args or [])]):
         regions = note_regions(text)
         if not regions:
             continue

@@ -227,8 +227,9 @@ class _Sql:
         credit (``counted.note_regions`` decides)."""
         from .counted import notes_prefilter
 
-        return self.rows(f"SELECT id, text FROM articles WHERE id IN {self._ids()} AND "
-                         f"{notes_prefilter()}")
+        pre, args = notes_prefilter()
+        return self.rows(f"SELECT id, text FROM articles WHERE id IN {self._ids()} AND {pre}",
+                         args)
 
 
 # --------------------------------------------------------------------------- the report
