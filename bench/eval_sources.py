@@ -23,6 +23,7 @@ refused if the text no longer matches. Nothing here is copied from PolNeAR.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -227,7 +228,27 @@ def speed(n: int, dev_path: Path = DEV) -> dict:
                      boilerplate=doc_boilerplate(d))
         profile.build_profile(a)
     w2, c2 = time.perf_counter(), time.process_time()
+    # the same stage with the coreference ranker switched off: what the ranker adds
+    from sourcetrace.sources import coref
+
+    has_model = coref.has_model
+    coref.has_model = lambda: False
+    try:
+        c3 = time.process_time()
+        for d in docs:
+            sources.resolve_sources(d, doc_attributions(d))
+        c4 = time.process_time()
+        for d in docs:
+            sources.resolve_sources(d, doc_attributions(d))   # sources alone, with the ranker
+    finally:
+        coref.has_model = has_model
+    c5 = time.process_time()
+    for d in docs:
+        sources.resolve_sources(d, doc_attributions(d))
+    c6 = time.process_time()
     return {"documents": len(texts), "chars": sum(map(len, texts)), "python": platform.python_version(),
+            "resolve_cpu_s": {"without_coref": round(c4 - c3, 2), "with_coref": round(c6 - c5, 2)},
+            "coref_added_share_cpu": round(((c6 - c5) - (c4 - c3)) / (c1 - c0), 3),
             "nlp_and_attribution": {"wall_s": round(w1 - w0, 2), "cpu_s": round(c1 - c0, 2)},
             "sources_assertions_profile": {"wall_s": round(w2 - w1, 2), "cpu_s": round(c2 - c1, 2)},
             "added_share_wall": round((w2 - w1) / (w1 - w0), 3),
@@ -325,11 +346,86 @@ def evaluate_speakers(dev_path: Path = DEV, labels_dir: Path = LABELS) -> dict:
     return out
 
 
+def evaluate_speaker_set(labels_dir: Path = LABELS, *, limit: int | None = None) -> dict:
+    """The derived speaker set (bench/labels/speaker_gold.jsonl; bench/make_speaker_labels.py
+    says how it was made) against ``analyze``: each labelled gold attribution is matched to
+    the found attribution whose first cue fragment overlaps its gold cue; its speaker is
+    right when it names the reference (``same_reference``). Items without such a found
+    attribution are counted, not scored. Entity pairs: every two scored items whose
+    reference is a name (rules name, org, pronoun), across articles; gold "same" when the
+    references name the same one (``same_reference``: "Obama" = "Barack Obama", "Bill
+    Clinton" != "Hillary Clinton"), predicted "same" when their sources link to the same entity in
+    a store holding these articles. Halves by ``split_of`` (dev: tuned on; test: held out)."""
+    import sourcetrace
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+
+    labels = read_jsonl(labels_dir / "speaker_gold.jsonl")
+    rows = {}
+    for path in (DEV, TRAIN):
+        for r in read_jsonl(path):
+            rows[r["id"]] = r
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for item in labels:
+        check_hash(rows[item["id"]]["text"], item)
+        by_article[item["id"]].append(item)
+    ids = sorted(by_article)[:limit] if limit else sorted(by_article)
+    store = open_store(":memory:")
+    results, missing = [], 0
+    t0 = time.perf_counter()
+    for aid in ids:
+        analysis = sourcetrace.analyze(rows[aid]["text"])
+        art = store.add(ArticleRecord(analysis=analysis, input=aid, outlet=rows[aid].get("publisher")))
+        for item in by_article[aid]:
+            cs, ce = item["cue"]
+            att = next((a for a in analysis.attributions
+                        if a.cue and a.cue[0].start < ce and cs < a.cue[0].end), None)
+            if att is None:
+                missing += 1
+                continue
+            src = analysis.sources[att.source_id] if att.source_id is not None else None
+            results.append({"split": split_of(aid), "id": aid, "start": item["start"],
+                            "ref": item["ref"], "how": item["how"], "got": att.speaker,
+                            "ok": same_reference(att.speaker, item["ref"]),
+                            "article": art, "source": src.id if src is not None else None})
+    for r in results:
+        r["entity"] = store.entity_links(r.pop("article")).get(r.pop("source"), (None,))[0]
+    out: dict = {"items": len(results), "not_found": missing, "articles": len(ids),
+                 "seconds": round(time.perf_counter() - t0, 1)}
+    for split in ("all", "dev", "test"):
+        rs = [r for r in results if split == "all" or r["split"] == split]
+        named = [r for r in rs if r["how"] != "desc"]
+        tp = fp = fn = 0
+        same_ref = functools.lru_cache(maxsize=None)(same_reference)
+        for k, a in enumerate(named):
+            for b in named[k + 1:]:
+                same = same_ref(*sorted((a["ref"], b["ref"])))
+                linked = a["entity"] is not None and a["entity"] == b["entity"]
+                tp += same and linked
+                fp += (not same) and linked
+                fn += same and not linked
+        by_how = {}
+        for how in sorted({r["how"] for r in rs}):
+            hs = [r for r in rs if r["how"] == how]
+            by_how[how] = {"n": len(hs), "share": round(sum(r["ok"] for r in hs) / len(hs), 3)}
+        out[split] = {"n": len(rs), "speaker_share": round(sum(r["ok"] for r in rs) / max(1, len(rs)), 3),
+                      "by_rule": by_how, "same_pairs": tp + fn,
+                      "pair_precision": round(tp / (tp + fp), 3) if tp + fp else None,
+                      "pair_recall": round(tp / (tp + fn), 3) if tp + fn else None}
+    out["errors"] = [{k: r[k] for k in ("split", "id", "start", "how", "ref", "got")}
+                     for r in results if not r["ok"]]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--errors", choices=["identity", "kind", "assertion"], help="list the errors of one axis (dev split)")
     ap.add_argument("--speed", type=int, metavar="N", help="time the stage on N PolNeAR dev articles")
+    ap.add_argument("--speaker-set", action="store_true",
+                    help="the derived speaker set (bench/labels/speaker_gold.jsonl): speaker share "
+                         "by half and entity pairs")
+    ap.add_argument("--limit", type=int, default=None, help="with --speaker-set: the first N articles")
+    ap.add_argument("--misses", action="store_true", help="with --speaker-set: list the misses")
     ap.add_argument("--speakers", action="store_true",
                     help="speaker references and entity pairs (bench/labels/speaker_refs.jsonl)")
     args = ap.parse_args(argv)
@@ -338,6 +434,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.speed:
         print(json.dumps(speed(args.speed), indent=1))
+        return 0
+    if args.speaker_set:
+        result = evaluate_speaker_set(limit=args.limit)
+        if not args.misses:
+            result.pop("errors")
+        print(json.dumps(result, indent=1, ensure_ascii=False))
         return 0
     if args.speakers:
         print(json.dumps(evaluate_speakers(), indent=1, ensure_ascii=False))

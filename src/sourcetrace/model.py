@@ -207,6 +207,7 @@ class Source:
     evidence: tuple[tuple[str, str], ...] = ()
     referred_as: str | None = None     # she | he | they, from the article's own pronouns and honorifics
     entity: tuple[tuple[str, Any], ...] | None = None  # (key, name, aliases[, id, external_id]) pairs
+    chain: tuple[Span, ...] = ()       # every mention the resolution went through, in text order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +217,7 @@ class Source:
             "entity": ({k: list(v) if isinstance(v, tuple) else v for k, v in self.entity}
                        if self.entity is not None else None),
             "mentions": spans_to_dicts(self.mentions),
+            "chain": spans_to_dicts(self.chain),
             "identity": self.identity,
             "kind": self.kind,
             "role": self.role,
@@ -231,6 +233,7 @@ class Source:
             id=int(d["id"]),
             name=d["name"],
             mentions=spans_from_dicts(d.get("mentions")),
+            chain=spans_from_dicts(d.get("chain")),
             identity=d.get("identity"),
             kind=d.get("kind"),
             role=d.get("role"),

@@ -208,14 +208,24 @@ def attributions_table(analysis: Analysis, palette: dict[str, str] | None = None
     return table
 
 
+def chain_text(analysis: Analysis, src, limit: int = 80) -> str:
+    """The mentions a source's resolution went through, in text order, each with its
+    offset: "Rosemary Thomas@1820 → Ms Thomas@2018 → She@2069"."""
+    spans = src.chain or src.mentions
+    parts = [f"{' '.join(analysis.text[s.start:s.end].split())}@{s.start}" for s in spans]
+    return _one_line(" → ".join(parts), limit) if parts else "—"
+
+
 def sources_table(analysis: Analysis) -> Table:
     table = Table(title=f"Sources ({len(analysis.sources)})", box=box.SIMPLE_HEAD)
-    for name in ("name", "identity", "kind", "role", "channel", "hearsay", "mentions", "attr."):
+    for name in ("name", "identity", "kind", "role", "channel", "hearsay", "mentions", "attr.",
+                 "chain"):
         table.add_column(name, justify="right" if name in ("hearsay", "mentions", "attr.") else "left")
     for src in analysis.sources:
         table.add_row(_one_line(src.name, 60), src.identity or "—", src.kind or "—",
                       _one_line(src.role, 40) if src.role else "—", src.channel or "—",
-                      str(src.hearsay_depth), str(len(src.mentions)), str(len(src.attributions)))
+                      str(src.hearsay_depth), str(len(src.mentions)), str(len(src.attributions)),
+                      chain_text(analysis, src))
     return table
 
 

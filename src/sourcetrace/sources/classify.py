@@ -17,6 +17,15 @@ def _role_text(ctx: _DocContext, m: _Mention) -> str | None:
     head = m.head
     if head is None:
         return None
+    if head.dep_ == "appos" and head.head.i < head.i and head.head.pos_ == "NOUN" \
+            and m.start <= head.head.idx:
+        # the description the name is in apposition to, inside the same mention
+        # ("the director of operations for the agency, John Smith")
+        desc = head.head
+        span = ctx.doc[desc.left_edge.i:head.left_edge.i]
+        text = _strip_det(span.text.strip().rstrip(","))
+        if text:
+            return text
     for child in head.children:
         if child.dep_ == "appos" and child.i > head.i:
             span = ctx.doc[child.left_edge.i:child.right_edge.i + 1]
@@ -327,6 +336,9 @@ def _kind_of_name(ctx: _DocContext, f: _Focus, lex: _Lexicons, role: str | None,
             kind, why = _person_kind(lex, roles)
             if kind is None:
                 kind, why = "person", f"person {ent.text!r}" + (f" ({ent.label_} in NER, a person's name elsewhere)" if ent.label_ != "PERSON" else "") + (f", roles {roles[:2]!r}" if roles else "")
+        elif role and _describes_a_person(role):
+            kind, why = "person", (f"apposition {role!r} describes a person (outweighs the NER "
+                                   f"label {ent.label_} of {ent.text!r})")
         else:
             if ent.label_ in {"ORG", "FAC", "NORP"}:
                 k2, w2 = _kind_from_words(lex, _words(ent.text), ent.text)
@@ -343,6 +355,30 @@ def _kind_of_name(ctx: _DocContext, f: _Focus, lex: _Lexicons, role: str | None,
             else:
                 kind, why = "person", f"{ent.label_} {ent.text!r}"
     return kind, why
+
+
+_PERSON_NOUNS = {"farmer", "man", "woman", "boy", "girl", "resident", "father", "mother", "son",
+                 "daughter", "wife", "husband", "widow", "grandmother", "grandfather", "student",
+                 "teacher", "worker", "nurse", "doctor", "driver", "soldier", "veteran", "retiree",
+                 "pensioner", "villager", "owner", "shopkeeper", "mechanic", "fisherman", "miner",
+                 "volunteer", "survivor", "refugee", "mother-of-two", "father-of-two", "neighbour",
+                 "neighbor", "witness", "victim", "voter", "activist", "musician", "artist"}
+
+
+def _describes_a_person(role: str) -> bool:
+    """An apposition that says its name is a person's: an age ("a 70-year-old farmer") or
+    a noun that only people are ("a retired nurse")."""
+    import re
+
+    words = re.findall(r"[\w-]+", role.lower())
+    head = next((w for w in words[::-1] if w not in {"in", "of", "from", "at", "who", "the"}), "")
+    before_prep = []
+    for w in words:
+        if w in {"in", "of", "from", "at", "for", "with", "who", "whose"}:
+            break
+        before_prep.append(w)
+    noun = before_prep[-1] if before_prep else head
+    return bool(re.search(r"\b\d+-year-old\b|\byear-old\b", role.lower())) or noun in _PERSON_NOUNS
 
 
 def _kind_of_description(ctx: _DocContext, f: _Focus, lex: _Lexicons, role: str | None,

@@ -38,6 +38,7 @@ class _Mention:
     full: tuple[int, int] | None = None   # the fullest text of this mention (with apposition)
     issuer_note: str = ""
     non_referring: str = ""    # why the mention refers to no one (then ``form`` is "none")
+    coordinated: bool = False  # several names joined by "and" ("Kim and Lee Park")
 
 
 @dataclass
@@ -52,6 +53,7 @@ class _Cluster:
     key: str = ""
     last_pos: int = -1
     notes: list[str] = field(default_factory=list)   # how mentions were resolved (the chain, for evidence)
+    chain: list[tuple[int, int]] = field(default_factory=list)  # mentions a coreference chain went through
 
 
 def _head_of(span):
@@ -136,6 +138,12 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
             if e is not None and e.label_ == "PERSON" and tok.dep_ in {"attr", "oprd", "appos"} and tok.head.lemma_ in {"name", "call", "be"}:
                 name_ent = e
                 break
+            # the name the description is in apposition with, inside the same source span
+            # ("the director of operations for the agency, John Smith")
+            if e is not None and e.label_ == "PERSON" and tok.i == e.root.i and tok.dep_ == "appos" \
+                    and tok.head.i == head.i and e.end <= toks.end:
+                name_ent = e
+                break
     if name_ent is None and head.text[:1].isupper() and head.lower_ in ctx.person_surnames and head.pos_ != "PRON":
         m.form = "name"
         m.name = head.text
@@ -149,6 +157,17 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
             m.head = name_ent.root if name_ent.root.i < toks.end else head
         else:
             m.name = _clean_name(np.text)
+        # names joined by "and" inside the span speak together ("Kim and Lee Park")
+        conj = [c for c in m.head.children if c.dep_ == "conj" and c.pos_ == "PROPN"
+                and c.i < toks.end]
+        if conj and any(c.lower_ in {"and", "&"} for c in m.head.children if c.dep_ == "cc"):
+            last = conj[-1]
+            first = min(m.head.left_edge.i, ctx.ent_of[m.head.i].start
+                        if m.head.i in ctx.ent_of else m.head.i)
+            m.name = _clean_name(m.head.doc[max(first, toks.start):last.right_edge.i + 1].text)
+            m.plural = True
+            m.coordinated = True
+            return m
     else:
         m.name = _clean_name(np.text)
     m.plural = head.tag_ in {"NNS", "NNPS"}

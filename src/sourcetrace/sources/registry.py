@@ -28,6 +28,7 @@ def _build(ctx: _DocContext, attributions, mentions, clusters, owner):
         idx = sorted(m.index for m in cl.mentions)
         spans = sorted({(m.start, m.end) for m in cl.mentions if m.start >= 0} | set(cl.extra))
         ment = tuple(Span.of(text, s, e) for s, e in spans)
+        passed = tuple(Span.of(text, s, e) for s, e in sorted(set(spans) | set(cl.chain)))
         channels: list[str] = []
         ch_ev: list[str] = []
         for i in idx:
@@ -55,7 +56,7 @@ def _build(ctx: _DocContext, attributions, mentions, clusters, owner):
             id=new_id[ci], name=typed.name, mentions=ment, identity=typed.identity, kind=typed.kind,
             role=typed.role, channel="; ".join(channels) or None, hearsay_depth=depth,
             attributions=tuple(idx), evidence=tuple(ev), referred_as=referred,
-            entity=_entity_of(cl, typed)))
+            entity=_entity_of(cl, typed), chain=passed))
     out = []
     fullest: dict[int, Span | None] = {}
     for i, a in enumerate(attributions):

@@ -1,0 +1,121 @@
+"""Speakers from coreference chains and what the text says about its sources: each
+behaviour on a small hand-written text parsed with the real English model, and the
+chain shown in the JSON, the terminal table and the HTML view."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sourcetrace import sources
+from sourcetrace.model import Analysis, Attribution, Source, Span
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from sourcetrace.pipeline import load_base
+
+    return load_base()
+
+
+def att(text: str, source: str, cue: str, content: str, kind: str = "direct") -> Attribution:
+    def find(s: str) -> Span:
+        k = text.index(s)
+        return Span.of(text, k, k + len(s))
+
+    return Attribution(source=(find(source),), cue=(find(cue),), content=(find(content),), kind=kind)
+
+
+def resolve(nlp, text, *atts):
+    return sources.resolve_sources(nlp(text), tuple(atts))
+
+
+def test_chains_pronoun_without_rule_antecedent_follows_the_trained_chain(nlp):
+    # no earlier source and no person as a sentence subject: the rules find nothing
+    text = 'The award went to Maria Lopez last year. "It was a surprise," she said.'
+    resolved, registry = resolve(nlp, text, att(text, "she", "said", "It was a surprise"))
+    assert resolved[0].speaker == "Maria Lopez"
+    (src,) = registry
+    assert [text[s.start:s.end] for s in src.chain] == ["Maria Lopez", "she"]
+    assert "coreference chain" in dict(src.evidence)["resolution"]
+
+
+def test_chains_name_in_apposition_inside_the_span_wins(nlp):
+    text = "The director of operations for the agency, John Smith, said the plan would work."
+    resolved, registry = resolve(nlp, text, att(
+        text, "The director of operations for the agency, John Smith", "said", "the plan would work"))
+    assert resolved[0].speaker == "John Smith"
+    assert registry[0].role and "director of operations" in registry[0].role
+
+
+def test_chains_names_joined_by_and_speak_together(nlp):
+    text = "Kim and Lee Park said the plan would work."
+    resolved, _ = resolve(nlp, text, att(text, "Kim and Lee Park", "said", "the plan would work"))
+    assert resolved[0].speaker == "Kim and Lee Park"
+
+
+@pytest.mark.parametrize("text,source", [
+    ("Two of them left. Of them, several said the pay was low.", "Of them"),
+    ("Jane Roe/Some Agency's father said he was proud.", "Jane Roe/Some Agency's father"),
+    ("TRADE TALKS: officials said the deal was close.", "TRADE TALKS"),
+])
+def test_chains_fragments_credits_and_colon_headlines_are_never_sources(nlp, text, source):
+    content = text[text.index("said") + 5:-1]
+    resolved, registry = resolve(nlp, text, att(text, source, "said", content))
+    assert resolved[0].speaker is None
+    assert registry[0].identity == "unspecified"
+
+
+def test_chains_slash_between_names_is_not_a_credit(nlp):
+    text = "A new CNN/ORC poll said the race was tied."
+    resolved, registry = resolve(nlp, text, att(text, "A new CNN/ORC poll", "said", "the race was tied"))
+    assert registry[0].identity != "unspecified"
+
+
+def test_chains_first_person_in_an_unnamed_quote_is_not_the_author(nlp):
+    text = 'Reports said "I saw the tanks," without naming anyone. The author wrote this.'
+    quote = Attribution(source=(Span.of(text, 16, 17),), cue=(Span.of(text, 18, 21),),
+                        content=(Span.of(text, 22, 31),), kind="direct")
+    outer = att(text, "Reports", "said", "I saw the tanks", kind="indirect")
+    resolved, registry = resolve(nlp, text, outer, quote)
+    assert resolved[1].speaker != "the author"
+    assert all(s.name != "the author" for s in registry)
+
+
+def test_chains_apposition_describing_a_person():
+    from sourcetrace.sources.classify import _describes_a_person
+
+    assert _describes_a_person("a 70-year-old farmer from the village")
+    assert _describes_a_person("a retired nurse")
+    assert not _describes_a_person("a think tank in Washington")
+
+
+def _analysis() -> Analysis:
+    text = "Ann Lee left. She said it was over."
+    src = Source(id=0, name="Ann Lee", mentions=(Span.of(text, 14, 17),),
+                 chain=(Span.of(text, 0, 7), Span.of(text, 14, 17)), identity="named",
+                 kind="person", attributions=(0,))
+    a = Attribution(source=(Span.of(text, 14, 17),), cue=(Span.of(text, 18, 22),),
+                    content=(Span.of(text, 23, 34),), speaker="Ann Lee", source_id=0)
+    return Analysis(text=text, attributions=(a,), sources=(src,))
+
+
+def test_chains_in_json_table_and_html():
+    from rich.console import Console
+
+    from sourcetrace.output import html, text as text_out
+
+    analysis = _analysis()
+    data = json.loads(json.dumps(analysis.to_dict()))
+    assert data["sources"][0]["chain"] == [{"start": 0, "end": 7, "text": "Ann Lee"},
+                                           {"start": 14, "end": 17, "text": "She"}]
+    assert Analysis.from_dict(data).sources[0].chain == analysis.sources[0].chain
+    console = Console(record=True, width=200)
+    console.print(text_out.sources_table(analysis))
+    assert "Ann Lee@0 → She@14" in console.export_text()
+    page = html.render_analysis_fragment(analysis)
+    assert 'class="st-chain"' in page and 'data-start="14"' in page
