@@ -392,9 +392,18 @@ def test_ui_browser_search_marks_matches_names_the_speaker_and_the_total(corpus_
 
 def test_ui_browser_claims_page_shows_the_true_total_and_pages(corpus_server, browser):
     page = open_page(browser, width=1400)
+    import json as _json
+    import urllib.request
+
     page.goto(corpus_server + "/claims?limit=3")
     total = int(page.inner_text("h1 .count"))
     assert total > 3
+    with urllib.request.urlopen(corpus_server + "/api/claims?limit=3") as r:
+        assert int(r.headers["X-Total-Count"]) == total and len(_json.loads(r.read())) == 3
+        assert r.headers["X-Sourcetrace-Counted"].startswith("counted: speech")
+    with urllib.request.urlopen(corpus_server + "/api/claims?limit=3&acts=belief") as r:
+        beliefs = int(r.headers["X-Total-Count"])
+    assert 0 < beliefs < total
     assert page.locator("ol.claims > li").count() == 3
     assert f"1–3 of {total}" in page.inner_text(".pager")
     page.locator(".pager a[rel=next]").click()

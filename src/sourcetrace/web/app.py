@@ -684,13 +684,29 @@ def _json_routes(app: FastAPI) -> None:
              responses=ERRORS)
     def claims(request: Request, min_outlets: int = Query(1, ge=1, le=1000,
                                                           description="carried by at least this many outlets"),
-               limit: int = Query(50, ge=1, le=1000)) -> JSONResponse:
+               limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+               acts: str = Query("", max_length=80, description=ACTS_DOC),
+               min_confidence: str = Query("", max_length=10, description=CONF_DOC)
+               ) -> JSONResponse:
         """Claims across the corpus, matched across outlets, with their corroboration.
 
         Each cluster is one claim: the outlets carrying it, the independent voices,
-        the earliest appearance, the original source and its relay chain.
+        the earliest appearance, the original source and its relay chain. Only the
+        clusters holding a claim of a counted attribution (or an outlet's own claim);
+        X-Total-Count gives them all.
         """
-        return JSONResponse(list_claims(services(request), min_outlets=min_outlets, limit=limit))
+        from ..corpus.counted import claim_counted, counted_attributions
+        from .pages import selection_of
+
+        selection = selection_of(acts, min_confidence)
+        s = services(request)
+        counted = counted_attributions(s.store(), selection)
+        with s.claims() as cross:
+            every = [c for c in cross.clusters(min_outlets=min_outlets)
+                     if any(claim_counted(i, counted) for i in c.claim_ids)]
+            page = [c.to_dict() for c in every[offset:offset + limit]]
+        return JSONResponse(page, headers={"X-Total-Count": str(len(every)),
+                                           "X-Sourcetrace-Counted": selection.describe()})
 
     @app.get("/api/trace", tags=["claims"], response_model=schemas.TraceOut, responses=ERRORS)
     def trace_route(request: Request,
