@@ -115,7 +115,7 @@ def test_ui_browser_analyses_the_seed_article(server, browser, tmp_path):
     # selecting a source marks all its attributions
     if expected.sources:
         page.keyboard.press("Escape")
-        page.locator(".st-sources li[data-src]").first.click()
+        page.locator(".st-sources li[data-src] .st-name").first.click()   # not its details
         n_on = page.locator(".st-text .st-m.st-on").count()
         assert n_on >= 1
     assert page.problems == [], page.problems   # no CSP violation, no script error
