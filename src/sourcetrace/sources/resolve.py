@@ -386,6 +386,9 @@ class _Merger:
             ci = _definite_antecedent(self.clusters, m)
             if ci is None:
                 ci = self._described_antecedent(m)
+        if ci is None and m.form == "nominal" and not m.plural and m.head is not None \
+                and m.head.lemma_.lower() in _PERSON_TITLES:
+            ci = self._named_later(m)
         if ci is None:
             ci = self._new_source_cluster(m, key, person)
         self.by_name.setdefault(key, ci)
@@ -428,6 +431,33 @@ class _Merger:
                 self.by_name[key] = ci
         self.clusters[ci].extra.append((start, end))
         self.clusters[ci].notes.append(f"{said!r} at {m.start} -> {ctx.text[start:end]!r} at {start} ({why})")
+        return ci
+
+    def _named_later(self, m: _Mention) -> int | None:
+        """A description the next sentences name ("its mayor said ..." in a lede, then
+        "Mayor Anna Kovalenko"): the person written with that title within
+        ``_CATAPHORA_SENTENCES`` sentences after it."""
+        ctx = self.ctx
+        lemma = m.head.lemma_.lower()
+        found = _titled_person_after(ctx, lemma, m.end)
+        if found is None:
+            return None
+        start, end, name, why = found
+        sur = _surname(name)
+        ci = self.by_surname.get(sur)
+        if ci is not None and not _first_names_agree(self.clusters[ci].name, name):
+            ci = None
+        if ci is None:
+            ci = self.new_cluster(None, form="person", name=name, pos=start)
+            self.clusters[ci].surname = sur
+            self.clusters[ci].gender = ctx.gender_of.get(sur)
+            self.by_surname.setdefault(sur, ci)
+            self.by_name.setdefault("N:" + " ".join(name.lower().split()), ci)
+        self.clusters[ci].extra.append((start, end))
+        self.clusters[ci].chain.append((m.start, m.end))
+        self.clusters[ci].notes.append(
+            f"{ctx.text[m.start:m.end]!r} at {m.start} -> {ctx.text[start:end]!r} at {start} "
+            f"({why}, named after the description)")
         return ci
 
     def _new_source_cluster(self, m: _Mention, key: str, person: bool) -> int:
@@ -490,6 +520,27 @@ def _titled_person_before(ctx: _DocContext, title: str, before: int):
             full = max((e for e in ctx.ents if e.label_ == "PERSON" and _surname(e.text) == sur
                         and _first_names_agree(e.text, ent.text)), key=lambda e: len(e.text), default=ent)
             return full.start_char, full.end_char, _clean_name(full.text), why
+    return None
+
+
+_CATAPHORA_SENTENCES = 3   # sentences searched after a description for the name it stands for
+
+
+def _titled_person_after(ctx: _DocContext, title: str, after: int):
+    """The first person written after ``after``, within the next ``_CATAPHORA_SENTENCES``
+    sentences, with ``title`` in a title or apposition ("Mayor Anna Kovalenko")."""
+    k = bisect_right(ctx.sent_starts, after) - 1
+    last = min(len(ctx.sent_bounds) - 1, max(k, 0) + _CATAPHORA_SENTENCES)
+    limit = ctx.sent_bounds[last][1] if ctx.sent_bounds else len(ctx.text)
+    for ent in ctx.ents:
+        if ent.label_ != "PERSON" or ent.start_char < after or ent.start_char > limit:
+            continue
+        pre = title_before(ent) or ""
+        roles = ctx.roles_of(ent.text)
+        words = {w.strip(".,").lower() for r in [*roles, pre, ent.text] for w in r.replace("-", " ").split()}
+        if title in words:
+            return (ent.start_char, ent.end_char, _clean_name(ent.text),
+                    f"title {title!r} written with {_clean_name(ent.text)!r}")
     return None
 
 
