@@ -428,3 +428,15 @@ def test_ui_browser_hover_card_shows_the_act_and_the_probability(server, browser
     assert _re.search(r"probability 0\.\d\d", text) or "probability 1.00" in text
     page.screenshot(path=str(SHOTS / "st21-card.png"))
     page.close()
+
+
+def test_ui_browser_outlets_table_fits_1400_and_marks_small_groups(corpus_server, browser):
+    page = open_page(browser, width=1400)
+    page.goto(corpus_server + "/outlets?by=outlet,month")
+    right = page.eval_on_selector("table.data", "t => t.getBoundingClientRect().right")
+    assert right <= 1400, right
+    assert page.locator("table.data tbody tr.small-group").count() >= 1     # 1-2 articles each
+    assert "Counted: speech" in page.inner_text(".counted-line")
+    page.screenshot(path=str(SHOTS / "st21-outlets.png"), full_page=True)
+    assert page.problems == []
+    page.close()
