@@ -224,7 +224,7 @@ def test_corroboration_claims_live_in_the_store_and_the_cli_reads_them(embedder,
     runner = CliRunner()
     listed = runner.invoke(app, ["claims", "--db", db, "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    assert [json.loads(line)["id"] for line in listed.output.splitlines()] == ["1#a0", "2#a0"]
+    assert [row["id"] for row in json.loads(listed.output)["rows"]] == ["1#a0", "2#a0"]
     traced = runner.invoke(app, ["trace", "--claim", "2#a0", "--db", db, "--format", "json"])
     assert traced.exit_code == 0, traced.output
     cluster = json.loads(traced.output)["cluster"]
