@@ -367,3 +367,44 @@ def test_server_hygiene_an_ingest_answered_504_stores_nothing(monkeypatch):
     assert (r.status_code, r.json()["error"]["code"]) == (504, "request_timeout")
     time.sleep(1.0)
     assert store.count() == 1
+
+
+def test_server_hygiene_a_free_worker_serves_the_client_served_least_first():
+    from sourcetrace.web.services import FairPool
+
+    pool = FairPool("analysis", workers=1, queue=10, per_client=5)
+    release = threading.Event()
+    order: list[str] = []
+
+    def task(name: str) -> str:
+        if name == "a1":
+            release.wait(10)
+        order.append(name)
+        return name
+
+    futures = [pool.submit("a", task, "a1")]
+    assert wait_for(lambda: futures[0].running())
+    futures += [pool.submit("a", task, n) for n in ("a2", "a3")]
+    futures += [pool.submit("b", task, "b1"), pool.submit("c", task, "c1")]
+    release.set()
+    assert [f.result(10) for f in futures] == ["a1", "a2", "a3", "b1", "c1"]
+    assert order == ["a1", "b1", "c1", "a2", "a3"]      # not a1, a2, a3: a was being served
+    pool.close()
+
+
+def test_server_hygiene_a_withdrawn_task_frees_its_place_and_never_runs():
+    from sourcetrace.web.services import FairPool
+
+    pool = FairPool("analysis", workers=1, queue=1, per_client=2)
+    release = threading.Event()
+    ran: list[str] = []
+    first = pool.submit("a", lambda: (release.wait(10), ran.append("first")))
+    assert wait_for(first.running)
+    queued = pool.submit("a", lambda: ran.append("queued"))
+    assert pool.admitted == 2 and pool.withdraw(queued) and queued.cancelled()
+    assert pool.admitted == 1
+    later = pool.submit("b", lambda: ran.append("later"))
+    release.set()
+    later.result(10)
+    assert ran == ["first", "later"]
+    pool.close()

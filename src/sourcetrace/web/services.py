@@ -77,8 +77,10 @@ class FairPool:
     At most ``workers + queue`` tasks are admitted at once (running or waiting;
     beyond that BusyError, answered 503), at most ``per_client`` of them from one
     client (beyond that TooManyRequestsError, answered 429): one client cannot fill
-    the queue, and a waiting task of another client goes before that client's next
-    one. A task whose future is cancelled while it waits leaves the queue at once
+    the queue. A free worker takes the next task of the waiting client that has had
+    the fewest tasks started since it last had none in the pool (the earliest to
+    arrive among equals): a client that just came goes before the next task of one
+    that is being served. A task whose future is cancelled while it waits leaves the queue at once
     and never runs. Closed at app shutdown (queued work dropped); ``open`` again for
     an app started again.
     """
@@ -91,6 +93,7 @@ class FairPool:
         self._waiting: dict[str, collections.deque] = {}     # client -> its queued tasks
         self._turns: collections.deque[str] = collections.deque()  # clients with work, in turn
         self._held: collections.Counter[str] = collections.Counter()  # admitted, not done
+        self._served: collections.Counter[str] = collections.Counter()  # started, this stay
         self._threads = 0
         self._closed = False
 
@@ -145,6 +148,7 @@ class FairPool:
         self._held[client] -= 1
         if self._held[client] <= 0:
             del self._held[client]
+            self._served.pop(client, None)
 
     def _next(self) -> tuple[str, tuple] | None:
         with self._cv:
@@ -153,7 +157,9 @@ class FairPool:
                     self._threads -= 1
                     return None
                 self._cv.wait()
-            client = self._turns.popleft()
+            client = min(self._turns, key=self._served.__getitem__)   # first of the least served
+            self._turns.remove(client)
+            self._served[client] += 1
             tasks = self._waiting[client]
             task = tasks.popleft()
             if tasks:
