@@ -185,6 +185,10 @@ def relays(parents: Mapping[int, int | None], voices: Mapping[int, Hashable | No
     (idx -> a voice key, the same for one entity; None for no voice); ``writers``: the
     keys of the writer's and the outlet's own voice; ``names``: voice -> name shown."""
     out = Relays(names=dict(names or {}))
+    if all(p is None for p in parents.values()):   # nothing nested: every voice at depth 1
+        out.depth = dict.fromkeys(parents, 1)
+        out.longest = 1 if parents else 0
+        return out
     best: list[tuple[Hashable, int]] = []
     for i in sorted(parents):
         path, seen, p = [i], {i}, parents.get(i)
