@@ -164,7 +164,8 @@ def derive(rec: dict, doc, lex) -> tuple[list[dict], Counter]:
             # another person of a compatible gender named in between: not derivable
             between = {_surname(x.text) for x in persons if since < x.start_char < s
                        and gender(x.text) in ("", g)}
-            between |= {t.lower_ for t in doc.char_span(since, s, alignment_mode="expand") or ()
+            gap = doc.char_span(since, s, alignment_mode="expand") if since < s else None
+            between |= {t.lower_ for t in gap or ()
                         if t.pos_ == "PROPN" and t.lower_ in surnames
                         and gender(t.text) in ("", g)}
             between -= {_surname(ref or "")}

@@ -168,6 +168,41 @@ def _examples(doc, gum: GumDoc, vocab: _Vocab):
     return out
 
 
+def speaker_examples(doc, items, vocab: _Vocab):
+    """Training examples from speaker references: ``items`` are (start character of a
+    pronoun that speaks, the surname of the person it refers to). The gold antecedents
+    are the candidate names with that surname; a pronoun without one among its
+    candidates gives no example."""
+    import numpy as np
+
+    mentions = coref.find_mentions(doc)
+    by_char = {doc[m.head].idx: j for j, m in enumerate(mentions)}
+    first_text: dict[str, int] = {}
+    first_head: dict[str, int] = {}
+    for j, m in enumerate(mentions):
+        first_text.setdefault(m.text, j)
+        first_head.setdefault(m.head_text, j)
+    out = []
+    for start, surname in items:
+        j = by_char.get(start)
+        if j is None or mentions[j].form != "pron":
+            continue
+        seen = (coref._Before(first_text, j), coref._Before(first_head, j))
+        cands, rows, new = coref.features_for(mentions, j, seen)
+        gold = [k for k, i in enumerate(cands)
+                if mentions[i].form == "name" and mentions[i].name_words
+                and mentions[i].name_words[-1] == surname]
+        if not gold:
+            continue
+        flat, offsets = [], []
+        for r in rows + [new]:
+            offsets.append(len(flat))
+            flat.extend(vocab.ids(r))
+        out.append((np.array(flat, dtype=np.int32), np.array(offsets, dtype=np.int32),
+                    np.array(gold, dtype=np.int32)))
+    return out
+
+
 def train(examples, vocab: dict[str, int], *, epochs: int = 8, lr: float = 0.2,
           seed: int = 0, log=print) -> coref.CorefModel:
     """Mention-ranking log-likelihood (the gold antecedents, or "new", against every
@@ -244,7 +279,7 @@ def evaluate(model: coref.CorefModel, parsed) -> dict:
 
 
 def run(gum_folder: Path | str, output: Path | str, *, cache: Path | str | None = None,
-        epochs: int = 8, seed: int = 0, log=print) -> dict:
+        epochs: int = 8, seed: int = 0, log=print, extra=None, extra_weight: int = 1) -> dict:
     """Parse GUM (train, dev and test), train, evaluate on dev and test, write the weights to
     ``output``; the parsed features of train are cached in ``cache`` (resumable)."""
     import pickle
@@ -258,6 +293,7 @@ def run(gum_folder: Path | str, output: Path | str, *, cache: Path | str | None 
     cache_path = Path(cache) if cache else None
     if cache_path is not None and cache_path.is_file():
         vocab, examples = pickle.loads(cache_path.read_bytes())
+        vocab = _Vocab(vocab)
         log(f"read {len(examples)} training mentions from {cache_path}")
     else:
         vocab, examples = _Vocab(), []
@@ -268,8 +304,15 @@ def run(gum_folder: Path | str, output: Path | str, *, cache: Path | str | None 
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
             cache_path.write_bytes(pickle.dumps((dict(vocab), examples)))
+    trained_on = "GUM train split (six genres, 84 documents)"
+    if extra is not None:
+        # more examples (e.g. news speakers), each counted ``extra_weight`` times
+        more, what = extra(nlp, vocab)
+        examples = list(examples) + more * extra_weight
+        trained_on += f" + {len(more)} {what} (x{extra_weight})"
+        log(f"{len(more)} {what}")
     model = train(examples, vocab, epochs=epochs, seed=seed, log=log)
-    model.meta.update({"trained_on": "GUM train split (six genres, 84 documents)",
+    model.meta.update({"trained_on": trained_on,
                        "source": "GUM, Zeldes 2017; annotations CC BY 4.0"})
     parsed = [(parse(nlp, gum), gum) for gum in test_docs]
     report = evaluate(model, parsed)

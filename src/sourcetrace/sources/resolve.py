@@ -15,6 +15,7 @@ from .names import _clean_name, _surname, title_before
 from .registry import _build
 
 _ANTECEDENT_WINDOW = 400   # tokens searched back for a pronoun's antecedent among sentence subjects
+_CHAIN_FIRST = False       # pronouns: the trained chain before the rules (see ``pronoun``)
 _CHAIN_MIN_PROB = 0.3      # a coreference chain below this probability is left to the rules
 
 
@@ -296,8 +297,10 @@ class _Merger:
         # the rules first (sources and sentence subjects, quote-speaker continuity), the
         # trained chain where they find nothing: chosen on the tuning half of
         # bench/labels/speaker_gold.jsonl (pronouns 0.909 rules first, 0.864 chain first)
-        ci = _antecedent(self.ctx, m, a, self.clusters, self.person_clusters, self.new_cluster)
+        ci = self._chained(m) if _CHAIN_FIRST else None
         if ci is None:
+            ci = _antecedent(self.ctx, m, a, self.clusters, self.person_clusters, self.new_cluster)
+        if ci is None and not _CHAIN_FIRST:
             ci = self._chained(m)
         if ci is None:
             ci = self.new_cluster(m, form="unresolved", name=m.head.text, pos=m.start)
