@@ -326,6 +326,13 @@ def test_claims_after_an_interrupted_run_are_completed_by_the_next_run(embedder,
         report = runner.ingest([], store, items=[])
         assert report.added == 0
         assert _claims_of(store) == one_run
+        # building again (a reader, another run) is idempotent: no batch is added or changed
+        from sourcetrace.crossoutlet.corroboration import sync_with_store
+
+        batches = store.claim_batches()
+        sync_with_store(store, cross=_cross(embedder))
+        runner.ingest([], store, items=[])
+        assert store.claim_batches() == batches
 
 
 def _opener(backend, tmp_path):
