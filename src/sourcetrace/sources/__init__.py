@@ -11,7 +11,11 @@ span, else none at all. Mentions are then merged into sources, in text order:
   earlier sources and the people that are sentence subjects (gender from the
   pronoun, honorifics and earlier pronouns; number from the tag); mentions inside
   the quotation being attributed are skipped, and "I"/"we" inside another
-  attribution's content is that attribution's speaker;
+  attribution's content is that attribution's speaker (inside a quotation with no
+  attribution, no one: never the author); where the rules find no antecedent, and
+  for descriptions, the trained coreference chain (``coref``) leads to the name it
+  reaches, and a title in a lede ("its mayor") to the name written with it in the
+  next sentences; every link goes to the source's ``chain`` and evidence;
 * a name merges with an earlier source of the same name, or the same surname for
   people ("Ms Thomas" = "Rosemary Thomas"); nothing else is merged, so "Kyiv" and
   "Ukraine's government" stay apart unless the text equates them by apposition;
@@ -39,10 +43,14 @@ The package, one job a module (each imports only those listed before it):
     names      names as written: surnames, first names, titles and appositions
     context    per-document lookups (sentences, quotations, people's titles, gender)
     mentions   the speaking mention of each attribution: pronoun, name or description
+    coref      the trained coreference ranker (mentions, features, chains; models/coref.json)
     classify   identity, kind and role of a source, with evidence
     channel    channel and hearsay depth of attributions
     registry   clusters of mentions turned into ``Source`` records
     resolve    ``resolve_sources``: mentions merged into the registry
+
+Training and scoring the ranker (not used at run time): ``coref_train`` (GUM, and
+``train/train_coref.py``) and ``coref_metrics`` (MUC, B3, CEAF-e).
 
 and the two per-article stages that come after the sources:
 
