@@ -508,10 +508,15 @@ def create_app_from_env() -> FastAPI:
 
 ERRORS = {400: {"model": schemas.ErrorOut, "description": "bad input"},
           404: {"model": schemas.ErrorOut, "description": "not found"},
-          503: {"model": schemas.ErrorOut, "description": "no corpus, or the store or model failed"}}
+          503: {"model": schemas.ErrorOut, "description": "busy (see Retry-After), no corpus, or the "
+                                                  "store or model failed"}}
 FETCH_ERRORS = {403: {"model": schemas.ErrorOut, "description": "the URL's address is refused"},
                 422: {"model": schemas.ErrorOut, "description": "invalid request, or the URL "
-                      "could not be fetched (code fetch_failed)"}}
+                      "could not be fetched (code fetch_failed)"},
+                429: {"model": schemas.ErrorOut, "description": "this client already holds its "
+                      "share of the server's workers (too_many_requests; see Retry-After)"},
+                504: {"model": schemas.ErrorOut, "description": "past the server's time limit "
+                      "(request_timeout); the work was stopped"}}
 
 
 def _json_routes(app: FastAPI) -> None:
