@@ -283,7 +283,7 @@ def main(argv=None) -> int:
             run_loss = []
             print(f"step {step}/{total} epoch {epoch} loss {mean:.4f} "
                   f"{log['seconds'] / max(1, step):.2f}s/step elapsed {log['seconds']:.0f}s", flush=True)
-        if step % per_epoch == 0 or step == total:
+        if step == total or (cfg.get("val_each_epoch") and step % per_epoch == 0):
             scores = evaluate(model, val_w, tw)
             log["val"].append({"step": step, **scores})
             print(f"val at step {step}: {scores}", flush=True)

@@ -818,7 +818,8 @@ def add_missing(rule_atts: tuple[Attribution, ...], model_atts: tuple[Attributio
 
 
 def combined(doc, *, prefer: str = "rules", min_confidence: float = 0.0,
-             min_support: float = 0.0, lexicons=None) -> tuple[Attribution, ...]:
+             min_support: float = 0.0, lexicons=None,
+             model_settings: bool = True) -> tuple[Attribution, ...]:
     """Rules and model together (nested attributions come from the rules).
 
     ``prefer="rules"``: the rules' attributions, plus the model's where the
@@ -827,8 +828,18 @@ def combined(doc, *, prefer: str = "rules", min_confidence: float = 0.0,
     model backs less than ``min_support`` (``filter_by_support``). ``prefer="model"``: the model owns
     the top level and the rules nest inside it and fill its gaps
     (``combine_proposals`` through the rules' grouping).
+
+    With ``model_settings``, a tagger that brings its own thresholds (the transformer's
+    ``combine`` in its component.json, tuned on held-out PolNeAR train and left in
+    ``doc.user_data["sourcetrace_role_combine"]``) overrides the three arguments.
     """
     from . import extract as rule_extract
+
+    own = doc.user_data.get("sourcetrace_role_combine") if model_settings else None
+    if own:
+        prefer = own.get("prefer", prefer)
+        min_confidence = float(own.get("min_confidence", min_confidence))
+        min_support = float(own.get("min_support", min_support))
 
     if prefer == "model":
         return rule_extract(doc, lexicons, proposer=proposer)

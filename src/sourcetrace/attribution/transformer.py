@@ -264,6 +264,8 @@ class RoleComponent:
         self.folder = folder
         self.tagger = TransformerTagger(folder)
         self.labels = self.tagger.labels
+        info = json.loads((Path(folder) / "component.json").read_text(encoding="utf-8"))
+        self.combine = info.get("combine")   # thresholds for learned.combined, if tuned
 
     def __call__(self, doc):
         from .learned import viterbi
@@ -271,6 +273,8 @@ class RoleComponent:
         scores = self.tagger.token_scores(doc)
         doc.user_data["sourcetrace_role_scores"] = scores
         doc.user_data["sourcetrace_role_labels"] = self.labels
+        if getattr(self, "combine", None):
+            doc.user_data["sourcetrace_role_combine"] = dict(self.combine)
         tags = viterbi(scores, self.labels) if len(doc) else ()
         doc._.roles = tuple(self.labels[int(t)] for t in tags)
         return doc
