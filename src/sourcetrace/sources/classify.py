@@ -248,7 +248,11 @@ def _focus(ctx: _DocContext, cl: _Cluster, ms: list[_Mention]) -> _Focus:
         best = _Mention(-1, s, e, "name" if cl.form == "person" or cl.notes else "nominal", head=head, name=cl.name)
     mention_text = text[best.full[0]:best.full[1]] if best.full else text[best.start:best.end]
     head = best.head
-    return _Focus(best=best, name=best.name or cl.name, mention_text=mention_text, words=_words(mention_text),
+    name = best.name or cl.name
+    if best.form == "name" and cl.name and len(cl.name) > len(name) and len(name.split()) == 1 \
+            and _surname(cl.name) == _surname(name):
+        name = cl.name     # the full name resolution found for a bare surname
+    return _Focus(best=best, name=name, mention_text=mention_text, words=_words(mention_text),
                   head=head, head_lemma=head.lemma_.lower() if head is not None else "",
                   head_word=head.lower_ if head is not None else "",
                   ent=ctx.ent_of.get(head.i) if head is not None else None)

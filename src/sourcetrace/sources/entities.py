@@ -373,7 +373,12 @@ class EntityIndex:
             self._claim_bare_surname(e)
             return e.id
         if key in self.by_key:
-            return self.by_key[key]
+            eid = self.by_key[key]
+            if person:
+                self._settle_surname(self.by_id[eid].surname)
+                if key not in self.by_key:    # this bare surname just joined its full name
+                    return self.by_key.get(key) or self._surname_target(key[len("person:~"):])
+            return eid
         if key.startswith("person:~"):
             target = self._surname_target(key[len("person:~"):])
             if target is not None:
@@ -381,7 +386,25 @@ class EntityIndex:
             return self._create(key, name, True).id
         e = self._create(key, name, person)
         self._claim_bare_surname(e)
+        if person:
+            self._settle_surname(e.surname)
         return e.id
+
+    def _settle_surname(self, surname: str) -> None:
+        """A bare surname kept apart while no full name held ``SURNAME_SHARE`` of the
+        surname's articles joins the full name that now does ("Trump" -> "Donald Trump"
+        once the corpus has read enough of both)."""
+        if not surname:
+            return
+        bare = self.by_key.get(f"person:~{surname}")
+        target = self._surname_target(surname) if bare is not None else None
+        if bare is None or target is None or target == bare:
+            return
+        self.merged.append((bare, target))
+        del self.by_key[f"person:~{surname}"]
+        old = self.by_id.pop(bare, None)
+        if old is not None:
+            self.by_id[target].articles += old.articles
 
     def _claim_bare_surname(self, e: Entity) -> None:
         """The first full name with a surname takes the entity of that bare surname."""

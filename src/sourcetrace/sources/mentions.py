@@ -153,7 +153,7 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
     if (head.pos_ == "PROPN" and written_as_name) or name_ent is not None:
         m.form = "name"
         if name_ent is not None:
-            m.name = _clean_name(name_ent.text)
+            m.name = _without_outlet(ctx, _clean_name(name_ent.text))
             m.head = name_ent.root if name_ent.root.i < toks.end else head
         else:
             m.name = _clean_name(np.text)
@@ -184,6 +184,19 @@ def _make_mention(ctx: _DocContext, index: int, span: Span | None) -> _Mention:
         elif tok.lower_ in {"her", "herself"}:
             m.gender = m.gender or "f"
     return m
+
+
+def _without_outlet(ctx: _DocContext, name: str) -> str:
+    """A name that the NER ran into an outlet's name before it ("the Washington Post Trump
+    said", a comma missing): the person's name alone, when the rest is a surname the
+    article gives a person."""
+    words = name.split()
+    outlets = lexicons().outlets
+    for k in range(len(words) - 1, 0, -1):
+        head, rest = " ".join(words[:k]), words[k:]
+        if outlets.fullmatch(head) and _surname(" ".join(rest)) in ctx.person_surnames:
+            return " ".join(rest)
+    return name
 
 
 def _in_apposition(tok, head) -> bool:

@@ -11,7 +11,7 @@ from ..model import Attribution, Source, Span, extent
 from .context import _DocContext
 from .wordlists import lexicons
 from .mentions import _Cluster, _enclosing, _gender_of, _make_mention, _Mention, _np_tokens
-from .names import _clean_name, _surname, title_before
+from .names import _clean_name, _first_name, _surname, title_before
 from .registry import _build
 
 _ANTECEDENT_WINDOW = 400   # tokens searched back for a pronoun's antecedent among sentence subjects
@@ -394,6 +394,8 @@ class _Merger:
             ci = self._named_later(m)
         if ci is None:
             ci = self._new_source_cluster(m, key, person)
+            if person:
+                self._full_name(ci, m)
         self.by_name.setdefault(key, ci)
         if m.head is not None:
             self.person_clusters[m.head.i] = ci
@@ -435,6 +437,29 @@ class _Merger:
         self.clusters[ci].extra.append((start, end))
         self.clusters[ci].notes.append(f"{said!r} at {m.start} -> {ctx.text[start:end]!r} at {start} ({why})")
         return ci
+
+    def _full_name(self, ci: int, m: _Mention) -> None:
+        """A bare surname ("Trump said") takes the full name the article writes for that
+        person elsewhere ("Donald Trump"), the nearest before, else the first after, when
+        every full name with that surname in the article has the same first name."""
+        ctx = self.ctx
+        words = m.name.split()
+        if len(words) != 1:
+            return
+        sur = _surname(m.name)
+        full = [e for e in ctx.ents if e.label_ == "PERSON" and _surname(e.text) == sur
+                and len(_clean_name(e.text).split()) >= 2 and _first_name(e.text)]
+        if not full or len({_first_name(e.text) for e in full}) != 1:
+            return
+        before = [e for e in full if e.end_char <= m.start]
+        ent = before[-1] if before else full[0]
+        cl = self.clusters[ci]
+        cl.name = _clean_name(ent.text)
+        cl.extra.append((ent.start_char, ent.end_char))
+        cl.chain.append((ent.start_char, ent.end_char))
+        cl.notes.append(f"{ctx.text[m.start:m.end]!r} at {m.start} -> {ent.text!r} at "
+                        f"{ent.start_char} (the full name the article gives this surname)")
+        self.by_name.setdefault("N:" + " ".join(cl.name.lower().split()), ci)
 
     def _named_later(self, m: _Mention) -> int | None:
         """A description the next sentences name ("its mayor said ..." in a lede, then
