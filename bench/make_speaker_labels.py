@@ -49,7 +49,7 @@ OUT = ROOT / "bench" / "labels" / "speaker_gold.jsonl"
 
 _PRON = {"he": "m", "him": "m", "she": "f", "her": "f"}
 _FIRST = {"i", "we", "me", "us"}
-_DETS = {"a", "an", "the", "this", "that", "these", "those", "some"}
+_DETS = {"a", "an", "the", "this", "that", "these", "those", "some", "his", "her", "their", "its"}
 
 
 def sha(text: str) -> str:
