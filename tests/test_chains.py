@@ -150,3 +150,38 @@ def test_chains_speaker_set_floor_on_the_held_out_half():
     assert held_out["n"] >= 600
     for key, floor in SPEAKER_FLOOR.items():
         assert held_out[key] >= floor, (key, held_out)
+
+
+def _link_source(i: int, key: str, name: str):
+    return Source(id=i, name=name, identity="named", kind="person",
+                  entity=(("key", key), ("name", name)))
+
+
+def test_chains_bare_surname_kept_apart_joins_the_full_name_once_it_dominates():
+    from sourcetrace.sources.entities import EntityIndex
+
+    idx = EntityIndex()
+    donald = idx.link([_link_source(0, "person:donald trump", "Donald Trump")])[0].entity_id
+    melania = idx.link([_link_source(0, "person:melania trump", "Melania Trump")])[0].entity_id
+    # one article each: no full name holds the surname's share yet, the bare one stays apart
+    bare = idx.link([_link_source(0, "person:~trump", "Trump")])[0].entity_id
+    assert bare not in (donald, melania)
+    idx.drain()
+    for _ in range(4):
+        idx.link([_link_source(0, "person:donald trump", "Donald Trump")])
+    _, merged, _ = idx.drain()
+    assert merged == [(bare, donald)]
+    assert idx.link([_link_source(0, "person:~trump", "Trump")])[0].entity_id == donald
+
+
+def test_chains_bare_surname_speaker_takes_the_articles_full_name(nlp):
+    text = ("Donald Trump spoke in Ohio. In a meeting with the editorial board of the "
+            "Washington Post Trump said that the alliance may need to change.")
+    start = text.index("Washington Post Trump")
+    cue = text.index("said")
+    a = Attribution(source=(Span.of(text, start, start + len("Washington Post Trump")),),
+                    cue=(Span.of(text, cue, cue + 4),),
+                    content=(Span.of(text, cue + 5, len(text) - 1),), kind="indirect")
+    resolved, registry = sources.resolve_sources(nlp(text), (a,))
+    assert resolved[0].speaker == "Donald Trump"
+    assert "Donald Trump" in [text[s.start:s.end] for s in registry[0].chain]
