@@ -53,6 +53,16 @@ def test_chains_lede_description_takes_the_name_the_next_sentences_give(nlp):
     assert [text[s.start:s.end] for s in registry[0].chain] == ["its mayor", "Anna Kovalenko"]
 
 
+def test_chains_the_utility_is_the_organisation_named_just_before(nlp):
+    text = ("Acme Power raised its rates by a tenth in March. Customers protested on Monday. "
+            "The utility said the increase was needed.")
+    resolved, registry = resolve(nlp, text, att(text, "The utility", "said",
+                                                "the increase was needed", kind="indirect"))
+    assert resolved[0].speaker == "Acme Power"
+    assert registry[0].kind == "organization"
+    assert [text[s.start:s.end] for s in registry[0].chain] == ["Acme Power", "The utility"]
+
+
 def test_chains_name_in_apposition_inside_the_span_wins(nlp):
     text = "The director of operations for the agency, John Smith, said the plan would work."
     resolved, registry = resolve(nlp, text, att(

@@ -413,6 +413,9 @@ class _Merger:
         lemma = head.lemma_.lower()
         found = _titled_person_before(ctx, lemma, m.start) if lemma in _PERSON_TITLES else (
             _named_body_before(ctx, lemma, m.start) if lemma in _BODY_WORDS else None)
+        if found is None and lemma not in _PERSON_TITLES and _is_definite(m) and not _is_document(m) \
+                and (lemma in lexicons().kinds["organization"] or lemma in _BODY_WORDS):
+            found = _recent_organisation(ctx, lemma, m.start)
         if found is None:
             return None
         start, end, name, why = found
@@ -549,6 +552,24 @@ def _titled_person_before(ctx: _DocContext, title: str, before: int):
                         and _first_names_agree(e.text, ent.text)), key=lambda e: len(e.text), default=ent)
             return full.start_char, full.end_char, _clean_name(full.text), why
     return None
+
+
+def _recent_organisation(ctx: _DocContext, word: str, before: int):
+    """"the utility", "the firm" with no name holding the word: the organisation named
+    last within the two sentences before (and its own), when exactly one is ("Acme Power
+    raised its rates ... The utility said")."""
+    k = bisect_right(ctx.sent_starts, before) - 1
+    lo = ctx.sent_bounds[max(0, k - 2)][0] if ctx.sent_bounds else 0
+    lex = lexicons()
+    orgs = [e for e in ctx.ents if e.label_ == "ORG" and lo <= e.start_char and e.end_char <= before
+            and not lex.outlets.fullmatch(_clean_name(e.text))
+            and _surname(e.text) not in ctx.person_surnames]
+    names = {_clean_name(e.text).lower() for e in orgs}
+    if len(names) != 1:
+        return None
+    ent = orgs[-1]
+    return (ent.start_char, ent.end_char, _clean_name(ent.text),
+            f"the only organisation named in the sentences before {word!r}")
 
 
 _CATAPHORA_SENTENCES = 3   # sentences searched after a description for the name it stands for
