@@ -195,3 +195,17 @@ def test_chains_bare_surname_speaker_takes_the_articles_full_name(nlp):
     resolved, registry = sources.resolve_sources(nlp(text), (a,))
     assert resolved[0].speaker == "Donald Trump"
     assert "Donald Trump" in [text[s.start:s.end] for s in registry[0].chain]
+
+
+def test_chains_we_of_a_spokesperson_is_the_body_they_speak_for(nlp):
+    text = ('"We will appeal the ruling," said Jane Doe, a spokeswoman for Acme Power. '
+            "The court did not comment.")
+    q, c = text.index("We will appeal"), text.index("said")
+    s0 = text.index("Jane Doe")
+    src = "Jane Doe, a spokeswoman for Acme Power"
+    outer = Attribution(source=(Span.of(text, s0, s0 + len(src)),), cue=(Span.of(text, c, c + 4),),
+                        content=(Span.of(text, q, q + 25),), kind="direct")
+    inner = Attribution(source=(Span.of(text, q, q + 2),), cue=(Span.of(text, q + 3, q + 7),),
+                        content=(Span.of(text, q + 8, q + 25),), kind="indirect", parent=0)
+    resolved, registry = sources.resolve_sources(nlp(text), (outer, inner))
+    assert [a.speaker for a in resolved] == ["Jane Doe", "Acme Power"]

@@ -15,6 +15,7 @@ from .names import _clean_name, _first_name, _surname, title_before
 from .registry import _build
 
 _ANTECEDENT_WINDOW = 400   # tokens searched back for a pronoun's antecedent among sentence subjects
+_SPOKES = {"spokesman", "spokeswoman", "spokesperson", "representative", "spokespeople"}
 _CHAIN_FIRST = False       # pronouns: the trained chain before the rules (see ``pronoun``)
 _CHAIN_MIN_PROB = 0.3      # a coreference chain below this probability is left to the rules
 
@@ -232,6 +233,34 @@ class _Merger:
             else:
                 self.name_or_description(m)
 
+    def _spokesperson_body(self, index: int) -> int | None:
+        """The organisation a spokesperson speaks for, when the attribution's source span
+        names both ("Acme spokeswoman Jane Doe", "a spokesperson for Acme Power"): a "we"
+        in the spokesperson's quotation is that organisation."""
+        ctx = self.ctx
+        a = self.attributions[index]
+        if not a.source:
+            return None
+        toks = ctx.tokens(a.source[0].start, a.source[-1].end)
+        if not any(t.lemma_.lower() in _SPOKES for t in toks):
+            return None
+        orgs = [e for e in ctx.ents if e.label_ in {"ORG", "GPE", "NORP"}
+                and toks.start <= e.start and e.end <= toks.end]
+        if len(orgs) != 1:
+            return None
+        ent = orgs[0]
+        name = _clean_name(ent.text)
+        key = "N:" + " ".join(re.sub(r"[^\w\s-]", "", name.lower()).split())
+        ci = self.by_name.get(key)
+        if ci is None:
+            ci = self.new_cluster(None, form="org", name=name, pos=ent.start_char)
+            self.by_name[key] = ci
+        cl = self.clusters[ci]
+        cl.extra.append((ent.start_char, ent.end_char))
+        cl.notes.append(f"'we' in the quotation of {ctx.text[a.source[0].start:a.source[-1].end]!r}: "
+                        f"the body its spokesperson speaks for, {name!r}")
+        return ci
+
     def first_persons(self) -> None:
         """"I"/"we" whose quotation's speaker came later: once every speaker is known
         (after ``unspecified``, so that an unspecified speaker keeps its quotation's "I")."""
@@ -270,7 +299,8 @@ class _Merger:
             return True
         enclosing = _enclosing(self.ctx, m)
         if enclosing is not None and enclosing in self.owner:
-            self.add(self.owner[enclosing], m)
+            org = self._spokesperson_body(enclosing) if m.plural else None
+            self.add(org if org is not None else self.owner[enclosing], m)
             return True
         if enclosing is not None and not final:
             return False          # the quotation's speaker comes later in the text
