@@ -54,7 +54,7 @@ LABELS = ("O",) + tuple(f"{p}-{r}" for r in ROLES for p in ("B", "I"))
 COMPONENT = "sourcetrace_roles"
 MODEL_DIR = "roles"            # under sourcetrace/models/: the default (fast) weights
 # Packaged settings: name -> folder under sourcetrace/models/ (see MODEL_CARD.md there).
-VARIANTS = {"fast": "roles", "accurate": "roles-accurate"}
+VARIANTS = {"fast": "roles", "accurate": "roles-transformer"}
 RULE = "model:roles"
 
 _OPEN_QUOTES = {"\u201c", "\u00ab", "\u201e"}
