@@ -16,6 +16,16 @@ distinct articles should not).
     .venv/bin/python bench/eval_match.py --only match
     .venv/bin/python bench/eval_match.py --only match --write-scorer   # refit the score
 
+Ranked retrieval with the reranker (retrieve.py, rerank.py), after
+``train/reranker_pairs.py --out /tmp/reranker-data`` has written the held-out pairs:
+
+    .venv/bin/python bench/eval_match.py --calibrate        # fit models/reranker/calibration.json
+    .venv/bin/python bench/eval_match.py --only retrieval   # CLEF dev MAP@5, P@1; `same` P/R
+
+The calibration is fitted on pairs never trained on: the reranked candidates of the CLEF train
+queries held out of training (one in five) and the "calib" quarter of the PolNeAR pairs; the
+report uses CLEF dev and the "report" quarter (other articles).
+
 The score of match.py (a logistic regression over the cosine, the weight of the
 unmatched content words and the length) is fitted here on the "tune" half only;
 --write-scorer stores its coefficients, threshold and cosine floor in
@@ -32,6 +42,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
@@ -590,9 +602,279 @@ def evaluate_syndication(articles: dict[str, dict], *, n_copies: int = 150, seed
     }
 
 
+# ---------------------------------------------------------------------------
+# Ranked retrieval with the reranker: CLEF 2020 CheckThat! Task 2 and held-out claim pairs
+
+CLEF = ROOT.parent / "shared" / "data" / "clef2020-claims"
+RERANKER_PAIRS = Path("/tmp/reranker-data")     # train/reranker_pairs.py --out
+CACHE = Path.home() / ".cache" / "sourcetrace-bench"
+
+
+def _clef():
+    sys.path.insert(0, str(ROOT / "train"))
+    import reranker_pairs as rp
+
+    return rp
+
+
+def clef_collection(embedder):
+    """The 10,375 CLEF fact-checks as a retrieval Collection (vectors cached by model hash)."""
+    from sourcetrace.crossoutlet.embed import MODEL_DIR
+    from sourcetrace.crossoutlet.retrieve import Collection
+
+    rp = _clef()
+    vclaims = rp.read_vclaims()
+    ids = sorted(vclaims, key=int)
+    texts = [vclaims[i]["claim"] for i in ids]
+    key = hashlib.sha1((MODEL_DIR / "model.onnx").read_bytes()[:1_000_000]
+                       + "\n".join(texts).encode()).hexdigest()[:12]
+    cache = CACHE / f"clef-vclaims-{key}.npy"
+    if cache.exists():
+        vectors = np.load(cache)
+    else:
+        vectors = embedder.encode(texts, batch_size=16)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.save(cache, vectors)
+    collection = Collection()
+    collection.add(ids, texts, vectors)
+    return collection
+
+
+def clef_scores(split: str, query_ids: list[str] | None = None, *, depth: int = 20,
+                top: int = 10) -> dict:
+    """Retrieve for each CLEF query of ``split``; MAP@1/5, P@1, and the `same` verdicts."""
+    from sourcetrace.crossoutlet.embed import get_embedder
+    from sourcetrace.crossoutlet.retrieve import SAME, retrieve_many
+
+    rp = _clef()
+    embedder = get_embedder()
+    collection = clef_collection(embedder)
+    queries, qrels = rp.read_clef(split)
+    qids = query_ids or list(queries)
+    t = time.perf_counter()
+    vectors = embedder.encode([queries[q] for q in qids])
+    found = retrieve_many([queries[q] for q in qids], collection, top=top, depth=depth,
+                          vectors=vectors)
+    seconds = time.perf_counter() - t
+    dense_only = collection.index.search(vectors, 5)     # the MiniLM cosine ranking alone
+    ap5, ap1, p1, dense_ap5 = [], [], [], []
+    marked = right = covered = 0
+    rows = []
+    for qid, r, dense in zip(qids, found, dense_only):
+        gold = qrels.get(qid, set())
+        ranked = [h.id for h in r.hits]
+        ap5.append(_average_precision(ranked[:5], gold))
+        ap1.append(_average_precision(ranked[:1], gold))
+        p1.append(float(bool(ranked) and ranked[0] in gold))
+        dense_ap5.append(_average_precision([cid for cid, _ in dense], gold))
+        same = [h for h in r.hits if h.verdict == SAME]
+        if same:
+            covered += 1
+            marked += len(same)
+            right += sum(h.id in gold for h in same)
+        for h in r.hits:
+            rows.append({"qid": qid, "logit": h.logit, "cosine": h.cosine,
+                         "label": int(h.id in gold), "rank": h.rank,
+                         "conf": bool(h.conflicts)})
+    n = len(qids)
+    return {"queries": n, "MAP@5": round(float(np.mean(ap5)), 4),
+            "MAP@1": round(float(np.mean(ap1)), 4), "P@1": round(float(np.mean(p1)), 4),
+            "dense_only_MAP@5": round(float(np.mean(dense_ap5)), 4),
+            "same_precision": round(right / marked, 4) if marked else None,
+            "same_coverage": round(covered / n, 4), "same_marked": marked,
+            "seconds": round(seconds, 1), "per_query_s": round(seconds / max(n, 1), 3),
+            "_rows": rows}
+
+
+def _average_precision(ranked: list[str], gold: set[str]) -> float:
+    hits, total = 0, 0.0
+    for i, cid in enumerate(ranked, 1):
+        if cid in gold:
+            hits += 1
+            total += hits / i
+    return total / min(len(gold), len(ranked)) if gold and ranked else 0.0
+
+
+def _pair_rows(path: Path) -> list[dict]:
+    from sourcetrace.crossoutlet.embed import get_embedder
+    from sourcetrace.crossoutlet.rerank import get_reranker
+
+    with path.open(encoding="utf-8") as f:
+        pairs = [json.loads(line) for line in f if line.strip()]
+    texts = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})
+    vectors = get_embedder().encode(texts, batch_size=16)
+    row = {t: i for i, t in enumerate(texts)}
+    logits = get_reranker().score_pairs([(p["a"], p["b"]) for p in pairs])
+    for p, logit in zip(pairs, logits):
+        p["cosine"] = float(vectors[row[p["a"]]] @ vectors[row[p["b"]]])
+        p["logit"] = float(logit)
+    return pairs
+
+
+def pair_report(pairs: list[dict]) -> dict:
+    """Precision and recall of `same` on labelled pairs, by source of the pair."""
+    from sourcetrace.crossoutlet.rerank import get_reranker
+    from sourcetrace.crossoutlet.retrieve import SAME, conflicts, verdict
+
+    reranker = get_reranker()
+    probs = reranker.probability(np.array([p["logit"] for p in pairs]),
+                                 np.array([p["cosine"] for p in pairs]))
+    for p, prob in zip(pairs, probs):
+        p["pred"] = verdict(float(prob), p["cosine"], conflicts(p["a"], p["b"]), reranker,
+                            logit=p["logit"]) == SAME
+
+    def prf_of(items):
+        tp = sum(p["pred"] and p["label"] == 1 for p in items)
+        fp = sum(p["pred"] and p["label"] == 0 for p in items)
+        fn = sum((not p["pred"]) and p["label"] == 1 for p in items)
+        return {"precision": round(tp / (tp + fp), 4) if tp + fp else None,
+                "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+                "tp": tp, "fp": fp, "fn": fn, "n": len(items)}
+
+    by = {}
+    for p in pairs:
+        by.setdefault(p["source"], []).append(p)
+    return {"all": prf_of(pairs), "by_source": {k: prf_of(v) for k, v in sorted(by.items())}}
+
+
+def calibrate(pairs_dir: Path = RERANKER_PAIRS) -> dict:
+    """Fit the reranker's calibration on the held-out calibration pairs (the CLEF train
+    queries never trained on, with their 20 fused candidates each, and the PolNeAR "calib"
+    quarter) and write models/reranker/calibration.json:
+
+    cosine_weight  w of the rank score s = logit + w * cosine: the w of {5, 10, 15, 20, 30}
+                   with the best MAP@5 on the CLEF calibration queries
+    slope, intercept  Platt scaling: probability = sigmoid(slope * s + intercept)
+    same, min_logit   a hit is `same` when s >= same (given as a probability), the logit alone
+                   >= min_logit and no conflict is found (same_margin is kept at 99: every hit
+                   that states the query is `same`, not only the best); chosen on the grid to
+                   cover the most CLEF calibration queries with `same` precision >= 0.70 there
+                   and >= 0.90 on the PolNeAR calibration pairs
+    """
+    from sourcetrace.crossoutlet import rerank
+
+    split = json.loads((pairs_dir / "clef_split.json").read_text())
+    path = rerank.MODEL_DIR / "calibration.json"
+    path.write_text(json.dumps({"cosine_weight": 0.0, "slope": 1.0, "intercept": 0.0,
+                                "same": 0.5, "min_logit": -99, "same_margin": 99,
+                                "related": 0.05}))
+    rerank._RERANKER = None
+    clef = clef_scores("train", split["calib"], top=20)["_rows"]
+    polnear = _pair_rows(pairs_dir / "calib.jsonl")
+    from sourcetrace.crossoutlet.retrieve import conflicts
+
+    for p in polnear:
+        p["conf"] = bool(conflicts(p["a"], p["b"]))
+    by_query: dict[str, list[dict]] = {}
+    for r in clef:
+        by_query.setdefault(r["qid"], []).append(r)
+
+    def clef_map(w: float) -> float:
+        aps = []
+        for rows in by_query.values():
+            ranked = sorted(rows, key=lambda r: -(r["logit"] + w * r["cosine"]))[:5]
+            gold = sum(r["label"] for r in rows) or 1
+            hits, total = 0, 0.0
+            for i, r in enumerate(ranked, 1):
+                if r["label"]:
+                    hits += 1
+                    total += hits / i
+            aps.append(total / min(gold, 5))
+        return float(np.mean(aps))
+
+    maps = {w: clef_map(w) for w in (5.0, 10.0, 15.0, 20.0, 30.0)}
+    w = max(maps, key=lambda k: (maps[k], -k))
+    scores = np.array([r["logit"] + w * r["cosine"] for r in clef]
+                      + [p["logit"] + w * p["cosine"] for p in polnear])
+    labels = np.array([r["label"] for r in clef] + [p["label"] for p in polnear])
+    coef, intercept = _fit_weighted([[x] for x in scores], list(labels), np.ones(len(labels)))
+    margin = 99.0     # no margin: every claim that states the query is `same`, not just the best
+
+    def clef_same(t: float, low: float) -> tuple[float, float]:
+        covered = marked = right = 0
+        for rows in by_query.values():
+            ss = [r["logit"] + w * r["cosine"] for r in rows]
+            top = max(ss)
+            same = [r for r, x in zip(rows, ss) if x >= max(t, top - margin)
+                    and r["logit"] >= low and not r["conf"]]
+            covered += bool(same)
+            marked += len(same)
+            right += sum(r["label"] for r in same)
+        return covered / len(by_query), (right / marked if marked else 0.0)
+
+    def pairs_precision(t: float, low: float) -> float:
+        pred = [p for p in polnear if p["logit"] + w * p["cosine"] >= t and p["logit"] >= low
+                and not p["conf"]]
+        return sum(p["label"] for p in pred) / len(pred) if pred else 0.0
+
+    best = None
+    for t in np.arange(6.0, 16.01, 0.5):
+        for low in (-2.0, -1.0, 0.0, 1.0):
+            coverage, precision = clef_same(t, low)
+            if precision >= 0.70 and pairs_precision(t, low) >= 0.90:
+                key = (coverage, precision)
+                if best is None or key > best[0]:
+                    best = (key, float(t), low)
+    if best is None:
+        raise SystemExit("no threshold reaches the precision targets on the calibration pairs")
+    (coverage, precision), t, low = best
+    prob_t = float(1 / (1 + np.exp(-(coef[0] * t + intercept))))
+    out = {"cosine_weight": w, "slope": round(float(coef[0]), 6),
+           "intercept": round(float(intercept), 6), "same": round(prob_t, 6),
+           "min_logit": low, "same_margin": margin, "related": 0.05,
+           "fitted_on": {"clef_train_calib_queries": len(by_query),
+                         "clef_candidate_pairs": len(clef), "polnear_pairs": len(polnear)},
+           "calibration_set": {"clef_map5_by_cosine_weight": {str(k): round(v, 4)
+                                                              for k, v in maps.items()},
+                               "clef_same_coverage": round(coverage, 4),
+                               "clef_same_precision": round(precision, 4),
+                               "polnear_same_precision": round(pairs_precision(t, low), 4)}}
+    path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    rerank._RERANKER = None
+    probs = 1 / (1 + np.exp(-(coef[0] * scores + intercept)))
+    return {**out, "brier_on_calibration": round(float(np.mean((probs - labels) ** 2)), 4),
+            "written": str(path)}
+
+
+def _fit_weighted(rows, labels, weights, iters: int = 500, lr: float = 0.5):
+    x = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    xs = (x - mu) / sd
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    wt = weights / weights.sum()
+    for _ in range(iters * 4):
+        p = 1 / (1 + np.exp(-(xs @ w + b)))
+        g = p - y
+        w -= lr * (xs.T @ (g * wt) + 1e-4 * w)
+        b -= lr * float((g * wt).sum())
+    coef = w / sd
+    return coef, b - float((w * mu / sd).sum())
+
+
+def evaluate_retrieval(pairs_dir: Path = RERANKER_PAIRS) -> dict:
+    """CLEF dev MAP@5 and P@1 of the ranked retrieval, its `same` verdicts, and the precision
+    and recall of `same` on the held-out report quarter of the PolNeAR pairs."""
+    dev = clef_scores("dev")
+    dev.pop("_rows")
+    out = {"clef_dev": dev}
+    report = pairs_dir / "report.jsonl"
+    if report.exists():
+        out["pairs_report"] = pair_report(_pair_rows(report))
+    else:
+        out["pairs_report"] = f"{report} absent: run train/reranker_pairs.py --out {pairs_dir}"
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("match", "syndication"))
+    parser.add_argument("--only", choices=("match", "syndication", "retrieval"))
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit the reranker's calibration on the held-out calibration pairs "
+                             "(models/reranker/calibration.json)")
+    parser.add_argument("--pairs", type=Path, default=RERANKER_PAIRS,
+                        help="the folder written by train/reranker_pairs.py")
     parser.add_argument("--polnear", type=Path, default=POLNEAR)
     parser.add_argument("--make-edited", action="store_true",
                         help="write bench/labels/claim_pairs_edited.jsonl from PolNeAR train")
@@ -609,6 +891,12 @@ def main(argv: list[str] | None = None) -> int:
             for row in rows:
                 f.write(json.dumps(row) + "\n")
         print(f"{len(rows)} pairs -> {EDITED}", file=sys.stderr)
+        return 0
+    if args.calibrate:
+        print(json.dumps(calibrate(args.pairs), indent=1))
+        return 0
+    if args.only == "retrieval":
+        print(json.dumps({"retrieval": evaluate_retrieval(args.pairs)}, indent=1))
         return 0
     articles = load_articles(args.polnear)
     out = {}

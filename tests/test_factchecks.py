@@ -154,3 +154,143 @@ def test_factchecks_web_trace_page_shows_the_rating(tmp_path):
     page = asyncio.run(get()).text
     assert "Fact-checks" in page and "Feed Checks" in page and "Mostly true" in page
     assert 'href="https://feed.example/1"' in page
+
+
+def _store_with_reviews(tmp_path):
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.crossoutlet.factchecks import import_factchecks
+
+    db = str(tmp_path / "fc.db")
+    with open_store(db) as store:
+        import_factchecks(store, FIXTURES / "reviews.jsonl")
+        import_factchecks(store, FIXTURES / "page.html")
+    return db
+
+
+def test_factchecks_match_lists_the_closest_with_scores_and_verdicts(tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    db = _store_with_reviews(tmp_path)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps({"id": "para", "text": "About 300 Russian soldiers refused to follow orders"})
+        + "\n" + json.dumps({"id": "other", "text": "The price of wheat doubled in Egypt"})
+        + "\n" + json.dumps({"id": "num", "text": "The strike on Kharkiv killed 40 people on "
+                                                  "Tuesday"}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    _register_commands()
+    done = CliRunner().invoke(app, ["factchecks", "match", str(queries), "--db", db,
+                                    "--top", "2", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert list(rows) == ["para", "other", "num"]
+    para = rows["para"]
+    assert para["verdict"] == "same" and len(para["matches"]) == 2
+    first = para["matches"][0]
+    assert set(first) >= {"url", "claim", "rating", "checker", "date", "score", "probability",
+                          "verdict"}
+    assert first["verdict"] == "same" and "300" in first["claim"] and first["rating"]
+    assert para["matches"][0]["probability"] >= para["matches"][1]["probability"]
+    other = rows["other"]               # no confirmed match: still the closest, with scores
+    assert other["verdict"] == "no confirmed match" and len(other["matches"]) == 2
+    assert all(m["verdict"] != "same" for m in other["matches"])
+    assert rows["num"]["matches"][0]["verdict"] == "contradicts"
+
+
+def test_factchecks_match_names_a_bad_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    db = _store_with_reviews(tmp_path)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": 1, "text": "fine"}\n{"id": 2}\n', encoding="utf-8")
+    _register_commands()
+    done = CliRunner().invoke(app, ["factchecks", "match", str(queries), "--db", db])
+    assert done.exit_code == 2 and "line 2" in done.output
+
+
+def test_factchecks_list_filters_by_checker_rating_and_date(tmp_path):
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.crossoutlet.factchecks import list_factchecks
+
+    db = _store_with_reviews(tmp_path)
+    with open_store(db) as store:
+        every = list_factchecks(store)
+        assert len(every) >= 3 and [f.date for f in every] == sorted(
+            (f.date for f in every), key=lambda d: d or "", reverse=True)
+        assert {f.checker for f in list_factchecks(store, checker="feed")} == {"Feed Checks"}
+        assert all("true" in f.rating.lower() for f in list_factchecks(store, rating="TRUE"))
+        assert all(f.date >= "2024-03" for f in list_factchecks(store, since="2024-03"))
+        assert all(f.date <= "2024-02-29" for f in list_factchecks(store, until="2024-02"))
+        assert list_factchecks(store, text="kharkiv strike")[0].claim.startswith("The strike")
+        assert list_factchecks(store, checker="nobody") == []
+
+
+def test_factchecks_list_cli_json_and_no_match_exit(tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    db = _store_with_reviews(tmp_path)
+    _register_commands()
+    runner = CliRunner()
+    done = runner.invoke(app, ["factchecks", "list", "--db", db, "--checker", "feed", "-f", "json"])
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(x) for x in done.output.splitlines() if x.startswith("{")]
+    assert rows and all(r["checker"] == "Feed Checks" for r in rows)
+    none = runner.invoke(app, ["factchecks", "list", "--db", db, "--rating", "nonexistent"])
+    assert none.exit_code == 1
+
+
+def test_factchecks_analyze_db_shows_the_checks_of_the_articles_claims(tmp_path):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+
+    db = _store_with_reviews(tmp_path)
+    article = tmp_path / "a.txt"
+    article.write_text("Kyiv said on Monday that some 300 Russian soldiers had refused to follow "
+                       "orders near Okhtyrka, according to the military command.\n",
+                       encoding="utf-8")
+    _register_commands()
+    done = CliRunner().invoke(app, ["analyze", str(article), "--db", db])
+    assert done.exit_code == 0, done.output
+    tail = done.output[done.output.index("Fact-checks of this article's claims"):]
+    assert "same" in tail and "Unproven" in tail
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "data" / "seed" / "belarus-commanders.txt"
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="../shared/data/seed is absent")
+@pytest.mark.xfail(strict=True, reason="a known miss: the reranker's logit for the seed claim "
+                   "and this restatement is -1.16, under the calibrated floor of -1.0 (its "
+                   "probability, 0.32, is above the `same` threshold)")
+def test_factchecks_seed_article_claim_in_other_words_is_shown_by_analyze(tmp_path):
+    """A ClaimReview that restates a claim of the seed article in other words ("soldiers"
+    for "troops", "follow" for "obey") is shown by `analyze --db` with rating and checker."""
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.crossoutlet.factchecks import import_factchecks
+
+    review = {"@context": "https://schema.org", "@type": "ClaimReview",
+              "url": "https://check.example/okhtyrka", "datePublished": "2022-03-01",
+              "author": {"name": "Desk Check"},
+              "claimReviewed": "Around 300 Russian soldiers refused to follow orders in the "
+                               "Sumy region",
+              "reviewRating": {"alternateName": "Unverified"}}
+    path = tmp_path / "review.jsonl"
+    path.write_text(json.dumps(review) + "\n", encoding="utf-8")
+    db = str(tmp_path / "seed.db")
+    with open_store(db) as store:
+        import_factchecks(store, path)
+    _register_commands()
+    done = CliRunner().invoke(app, ["analyze", str(SEED), "--db", db])
+    assert done.exit_code == 0, done.output
+    tail = done.output[done.output.index("Fact-checks of this article's claims"):]
+    assert "Desk Check" in tail and "Unverified" in tail and "same" in tail

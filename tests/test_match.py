@@ -1,6 +1,9 @@
 """Claim matching: confirmation checks keep distinct claims apart; the index finds neighbours."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -259,3 +262,277 @@ def test_match_labelled_polnear_pairs_stay_above_the_floor(embedder):
     hard = [p for p in test if p["hard"]]
     rejected = sum(not predict(p) for p in hard) / len(hard)
     assert rejected >= 0.9, rejected
+
+
+# ---------------------------------------------------------------------------
+# Ranked retrieval (retrieve.py) with the cross-encoder reranker (rerank.py)
+
+RETRIEVAL_CLAIMS = [
+    ("c1", "Some 300 Russian troops refused to obey orders near Okhtyrka"),
+    ("c2", "The strike on Kharkiv killed 12 people on Tuesday"),
+    ("c3", "The central bank raised interest rates by a quarter point"),
+    ("c4", "Belarusian troops were ordered to change into Russian uniforms"),
+    ("c5", "The senate will pass the bill before the election"),
+    ("c6", "Unemployment fell to 4.9 percent in January"),
+    ("c7", "Millennials overwhelmingly believe that climate change is real"),
+]
+
+
+@pytest.fixture(scope="module")
+def claims_collection(embedder):
+    from sourcetrace.crossoutlet.retrieve import Collection
+
+    col = Collection()
+    ids, texts = zip(*RETRIEVAL_CLAIMS)
+    col.add(list(ids), list(texts), embedder.encode(list(texts)),
+            records=[{"n": i} for i in range(len(ids))])
+    return col
+
+
+def test_retrieve_paraphrase_in_other_words_is_same_and_first(claims_collection):
+    from sourcetrace.crossoutlet.retrieve import SAME, retrieve
+
+    found = retrieve("About 300 Russian soldiers refused to follow orders near Okhtyrka",
+                     claims_collection, top=5)
+    assert found.hits[0].id == "c1" and found.hits[0].verdict == SAME
+    assert found.verdict == SAME
+    assert [h.rank for h in found.hits] == [1, 2, 3, 4, 5]
+    probs = [h.probability for h in found.hits]
+    assert probs == sorted(probs, reverse=True) and all(0.0 <= p <= 1.0 for p in probs)
+    assert all(h.verdict != SAME for h in found.hits[1:])
+    assert found.hits[0].record == {"n": 0}
+
+
+@pytest.mark.xfail(strict=True, reason="the reranker reads 'would not follow' as a negation "
+                   "of 'refused to obey' (negated copies were its negatives): a known miss")
+def test_retrieve_paraphrase_that_negates_an_antonym_is_same(claims_collection):
+    from sourcetrace.crossoutlet.retrieve import SAME, retrieve
+
+    found = retrieve("About 300 Russian soldiers would not follow orders near Okhtyrka",
+                     claims_collection, top=3)
+    assert found.hits[0].id == "c1" and found.hits[0].verdict == SAME
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("Some 3,000 Russian troops refused to obey orders near Okhtyrka", "numbers"),
+    ("The strike on Kharkiv killed 12 people on Thursday", "dates"),
+    ("The senate will not pass the bill before the election", "negation"),
+])
+def test_retrieve_changed_number_date_or_negation_contradicts(claims_collection, query, expected):
+    from sourcetrace.crossoutlet.retrieve import CONTRADICTS, SAME, retrieve
+
+    found = retrieve(query, claims_collection, top=3)
+    first = found.hits[0]
+    assert first.verdict == CONTRADICTS and first.conflicts[0].startswith(expected)
+    assert found.verdict != SAME
+
+
+def test_retrieve_no_confirmed_match_still_lists_the_closest(claims_collection):
+    from sourcetrace.crossoutlet.retrieve import NO_MATCH, retrieve
+
+    found = retrieve("The price of wheat doubled in Egypt last spring", claims_collection, top=4)
+    assert found.verdict == NO_MATCH and len(found.hits) == 4
+    assert all(h.verdict != "same" and h.probability < 0.5 for h in found.hits)
+    assert found.to_dict()["verdict"] == "no confirmed match"
+
+
+def test_retrieve_exclude_leaves_the_claim_itself_out(claims_collection, embedder):
+    from sourcetrace.crossoutlet.retrieve import retrieve
+
+    text = RETRIEVAL_CLAIMS[1][1]
+    found = retrieve(text, claims_collection, exclude={"c2"}, vector=embedder.encode([text])[0])
+    assert "c2" not in [h.id for h in found.hits]
+
+
+def test_retrieve_lexical_candidate_reaches_the_reranker():
+    """A claim the dense search ranks low but that shares the query's rare words is a
+    candidate (reciprocal rank fusion), with its lexical rank."""
+    from sourcetrace.crossoutlet.retrieve import Collection, retrieve
+
+    class Fixed:              # a reranker that scores every pair alike: order from fusion
+        same_threshold, related_threshold, min_logit, same_margin = 0.9, 0.05, 0.0, 1.0
+
+        def score(self, query, texts):
+            return np.zeros(len(texts), dtype=np.float32)
+
+        def rank_score(self, logits, cosines):
+            return np.asarray(logits, dtype=np.float64)
+
+        def probability(self, logits, cosines):
+            return np.full(len(logits), 0.1)
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 384)).astype(np.float32)
+    col = Collection()
+    col.add([f"d{i}" for i in range(50)],
+            ["filler words about nothing in particular"] * 49 + ["the zyrtec okhtyrka claim"],
+            vectors)
+    query_vector = -vectors[49]             # dense search ranks d49 last
+    found = retrieve("okhtyrka zyrtec", col, top=5, depth=5, vector=query_vector,
+                     reranker=Fixed())
+    hit = {h.id: h for h in found.hits}["d49"]
+    assert hit.lexical_rank == 1 and hit.dense_rank is None
+
+
+def test_lexical_index_ranks_rare_words_first():
+    from sourcetrace.crossoutlet.retrieve import LexicalIndex
+
+    idx = LexicalIndex()
+    idx.add(["a", "b", "c"], ["troops refused orders", "troops marched", "troops troops"])
+    assert idx.search("refused troops", 3)[0][0] == "a"
+    assert idx.search("nothing shared", 3) == []
+    idx.add(["a"], ["other text"])                # an id already indexed is kept as it was
+    assert len(idx) == 3
+
+
+def test_store_search_text_sqlite_indexes_new_claims_lazily(tmp_path):
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+    from sourcetrace.corpus.store.search import search_text
+    from sourcetrace.model import Analysis
+
+    with open_store(str(tmp_path / "s.db")) as store:
+        assert 8 in store.migrations()
+        assert search_text(store, "claims", "troops", 5) == []
+        aid = store.add(ArticleRecord(analysis=Analysis(text="x"), input="a.txt"))
+        store.add_claim_batch(aid, b"", 0, claims=[
+            ("1#a0", json.dumps({"text": "Some 300 troops refused to obey orders"}), b"\0" * 768),
+            ("1#a1", json.dumps({"text": "The bridge reopened"}), b"\0" * 768)])
+        found = search_text(store, "claims", "soldiers refusing orders", 5)
+        assert [cid for cid, _ in found] == ["1#a0"]      # stemmed: refusing ~ refused
+        assert search_text(store, "claims", "the of and", 5) == []
+        store.add_factchecks([("f1", json.dumps({"claim": "Troops refused orders",
+                                                 "rating": "False"}), b"\0" * 768)])
+        assert [i for i, _ in search_text(store, "factchecks", "orders", 5)] == ["f1"]
+
+
+def test_store_search_text_postgres_uses_the_text_search_index():
+    import os
+
+    dsn = os.environ.get("SOURCETRACE_TEST_POSTGRES")
+    if not dsn:
+        pytest.skip("SOURCETRACE_TEST_POSTGRES is not set: set it to a postgresql:// DSN")
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from sourcetrace.corpus.store import ArticleRecord
+    from sourcetrace.corpus.store.postgres import PostgresStore
+    from sourcetrace.corpus.store.search import search_text
+    from sourcetrace.model import Analysis
+
+    schema = "sourcetrace_search_test"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    store = PostgresStore(make_conninfo(dsn, options=f"-c search_path={schema}"))
+    try:
+        assert 8 in store.migrations()
+        aid = store.add(ArticleRecord(analysis=Analysis(text="x"), input="a.txt"))
+        store.add_claim_batch(aid, b"", 0, claims=[
+            ("1#a0", json.dumps({"text": "Some 300 troops refused to obey orders"}), b"\0" * 768),
+            ("1#a1", json.dumps({"text": "The bridge reopened"}), b"\0" * 768)])
+        found = search_text(store, "claims", "soldiers refusing orders", 5)
+        assert [cid for cid, _ in found] == ["1#a0"]
+        assert search_text(store, "claims", "the of and", 5) == []
+        store.add_factchecks([("f1", json.dumps({"claim": "Troops refused orders",
+                                                 "rating": "False"}), b"\0" * 768)])
+        assert [i for i, _ in search_text(store, "factchecks", "orders", 5)] == ["f1"]
+    finally:
+        store.close()
+
+
+def test_store_search_text_memory_store_has_none():
+    from sourcetrace.corpus.store import open_store
+    from sourcetrace.corpus.store.search import search_text
+
+    assert search_text(open_store(":memory:"), "claims", "troops", 5) is None
+
+
+def test_reranker_calibration_is_monotonic_in_the_logit():
+    from sourcetrace.crossoutlet.rerank import get_reranker
+
+    r = get_reranker()
+    probs = r.probability(np.array([-4.0, 0.0, 4.0]), np.array([0.7, 0.7, 0.7]))
+    assert probs[0] < probs[1] < probs[2]
+    assert 0.0 < r.related_threshold < r.same_threshold < 1.0
+    logits = r.score("Some 300 troops refused orders",
+                     ["About 300 soldiers would not obey orders", "The bridge reopened"])
+    assert logits[0] > logits[1]
+
+
+# ---------------------------------------------------------------------------
+# trace on the 84 PolNeAR dev articles (../shared): a module-scoped store, built once
+
+POLNEAR_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear" / "dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def dev_store(tmp_path_factory):
+    if not POLNEAR_DEV.exists():
+        pytest.skip("../shared/data/polnear is absent: the PolNeAR dev trace tests need it")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import eval_trace
+
+    folder = tmp_path_factory.mktemp("dev")
+    db = str(folder / "dev.db")
+    eval_trace.build_store(db, folder)
+    return db
+
+
+@pytest.mark.slow
+def test_trace_climate_change_is_real_finds_the_dev_article_that_states_it(dev_store):
+    from typer.testing import CliRunner
+
+    from sourcetrace.cli import _register_commands, app
+    from sourcetrace.corpus.store import open_store
+
+    _register_commands()
+    done = CliRunner().invoke(app, ["trace", "climate change is real", "--db", dev_store,
+                                    "-f", "json"])
+    assert done.exit_code == 0, done.output[-2000:]
+    data = json.loads(done.output)
+    assert data["verdict"] == "same"
+    with open_store(dev_store) as store:
+        texts = {str(a.id): a.text for a in store.iter_articles()}
+    same = [h for h in data["ranked"] if h["verdict"] == "same"]
+    assert any("climate change is real" in texts[h["record"]["article_id"]] for h in same)
+    probs = [h["probability"] for h in data["ranked"]]
+    assert probs == sorted(probs, reverse=True)
+
+
+@pytest.mark.slow
+def test_trace_paraphrases_of_dev_claims_stay_above_floors(dev_store):
+    """bench/labels/trace_paraphrases.jsonl: paraphrases found, near misses not marked same
+    (floors under the figures in bench/RESULTS.md)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import eval_trace
+
+    result = eval_trace.evaluate(dev_store)["trace"]
+    assert result["recall"] >= TRACE_RECALL_FLOOR, result
+    assert result["precision"] >= TRACE_PRECISION_FLOOR, result
+
+
+TRACE_RECALL_FLOOR = 0.58     # measured 0.6129 (19 of 31), bench/RESULTS.md
+TRACE_PRECISION_FLOOR = 0.72  # measured 0.76 (6 of 31 near misses marked same)
+
+
+CLEF_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "clef2020-claims"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CLEF_DIR.exists(), reason="../shared/data/clef2020-claims is absent")
+def test_retrieval_clef_dev_stays_above_floors():
+    """CLEF 2020 Task 2 dev: MAP@5 and P@1 of the ranked retrieval over the 10,375
+    fact-checks (floors just under bench/RESULTS.md: 0.8439 and 0.7817), better than the
+    MiniLM cosine alone."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import eval_match
+
+    dev = eval_match.clef_scores("dev")
+    assert dev["MAP@5"] >= 0.82 and dev["P@1"] >= 0.76, dev
+    assert dev["MAP@5"] > dev["dense_only_MAP@5"]

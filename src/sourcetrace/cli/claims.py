@@ -29,12 +29,22 @@ def _cross(db: Optional[str]):
     from ..crossoutlet.corroboration import CrossOutlet, sync_with_store
 
     with open_existing_store(db) as store:
-        cross = CrossOutlet()
-        cross.load_store(store)          # the claims written at ingest time
-        with tqdm(total=store.count(), initial=len(cross.articles), desc="claims",
-                  unit="article", leave=False, disable=not sys.stderr.isatty()) as bar:
-            return sync_with_store(store, cross=cross,
-                                   progress=lambda _article_id: bar.update(1))
+        return _cross_of(store)
+
+
+def _cross_of(store):
+    """``_cross`` of an open store."""
+    import sys
+
+    from tqdm import tqdm
+
+    from ..crossoutlet.corroboration import CrossOutlet, sync_with_store
+
+    cross = CrossOutlet()
+    cross.load_store(store)          # the claims written at ingest time
+    with tqdm(total=store.count(), initial=len(cross.articles), desc="claims",
+              unit="article", leave=False, disable=not sys.stderr.isatty()) as bar:
+        return sync_with_store(store, cross=cross, progress=lambda _article_id: bar.update(1))
 
 
 def _source(claim) -> str:
@@ -128,7 +138,7 @@ def trace(
     Lists the closest claims of the corpus, best first, each with a calibrated probability
     and a verdict (same, related, contradicts), and the fact-checks that state it. Exits
     with 1 when none is `same` ("no confirmed match", the closest still listed)."""
-    from ..crossoutlet.retrieve import trace as ranked_trace
+    from ..crossoutlet.tracing import ranked_trace
 
     try:
         if (text is None) == (claim is None):
@@ -136,13 +146,15 @@ def trace(
                               hint='e.g. sourcetrace trace "300 troops refused orders"')
         if text is not None and not text.strip():
             raise ConfigError("the claim text is empty", hint="give the words of the claim")
-        x = _cross(db)
-        if claim is not None and claim not in x.claims:
-            x.trace_claim(claim)                    # InputError naming the id
-        ranked, closest_checks, cluster = ranked_trace(x, text=text, claim_id=claim, top=top)
+        with open_existing_store(db) as store:   # open: its full-text search is used
+            x = _cross_of(store)
+            if claim is not None and claim not in x.claims:
+                x.trace_claim(claim)                    # InputError naming the id
+            ranked, closest_checks, cluster = ranked_trace(x, text=text, claim_id=claim,
+                                                           top=top, store=store)
+            checked = x.checked(text=text, claim_ids=cluster.claim_ids if cluster else ())
     except SourcetraceError as exc:
         raise fail(exc)
-    checked = x.checked(text=text, claim_ids=cluster.claim_ids if cluster else ())
     if output is Out.json:
         typer.echo(json.dumps({"verdict": ranked.verdict,
                                "ranked": [h.to_dict() for h in ranked.hits],

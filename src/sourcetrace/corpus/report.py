@@ -313,6 +313,12 @@ def build_report(store: Any, *, by: str | Sequence[str] = ("outlet",),
         d = _group_dict(g, top, chains, min_articles)
         out_groups.append({**{b: k for b, k in zip(by, key)}, **d})
     available = _optional(store)
+    if available["syndication"]["available"]:
+        from .claim_figures import claim_figures
+
+        figures = claim_figures(store, {int(r[n]): tuple(r[:n]) for r in articles})
+        for g in out_groups:
+            g.update(figures.get(tuple(g[b] for b in by), {}))
     for g in out_groups:
         for name, info in available.items():
             g[name] = None if not info["available"] else g.get(name)
@@ -507,9 +513,13 @@ def _optional(store: Any) -> dict[str, dict[str, Any]]:
     else:
         out["gender"] = _not_available("the store has no entity table (how each source is "
                                        "referred to: she, he, they, not said)")
-    if has("claims"):
-        out["syndication"] = _not_available("the claims table has no reader in this report yet")
-        out["first_reports"] = _not_available("the claims table has no reader in this report yet")
+    if has("claims"):   # corpus/claim_figures.py
+        out["syndication"] = {"available": True,
+                              "reason": "articles found to copy an earlier article of the "
+                                        "corpus, and articles a later one copies"}
+        out["first_reports"] = {"available": True,
+                                "reason": "claim clusters carried by two or more outlets that "
+                                          "the group takes part in, and those it reported first"}
     else:
         reason = ("the store has no claims tables: cross-outlet results live in the claims "
                   "state folder (sourcetrace claims), not in the corpus")

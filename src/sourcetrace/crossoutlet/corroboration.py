@@ -577,10 +577,14 @@ class CrossOutlet:
                 ) -> list[dict[str, Any]]:
         """The fact-checks that state the same as ``text`` or as one of ``claim_ids``,
         each once: the FactCheck's fields, the claim it matched and the evidence."""
-        from .factchecks import match_factchecks
+        from .retrieve import as_evidence, factchecks_collection, retrieve
 
         if not self.factchecks:
             return []
+        if getattr(self, "_factcheck_collection", (None, 0))[1] != len(self.factchecks):
+            self._factcheck_collection = (factchecks_collection(self.factchecks,
+                                                                self.factcheck_vectors),
+                                          len(self.factchecks))
         asked: list[tuple[str | None, str, np.ndarray]] = []
         if text:
             asked.append((None, text, self.matcher._embed([text])[0]))
@@ -588,11 +592,13 @@ class CrossOutlet:
             asked.append((cid, self.claims[cid].text, self.matcher.index.vector(cid)))
         seen: dict[str, dict[str, Any]] = {}
         for cid, words, vector in asked:
-            for fc, evidence in match_factchecks(words, self.factchecks, self.factcheck_vectors,
-                                                 vector, self.match_options):
-                if fc.id not in seen:
-                    seen[fc.id] = {**fc.to_dict(), "matched_claim": cid,
-                                   "evidence": evidence.to_dict()}
+            found = retrieve(words, self._factcheck_collection[0], vector=vector, top=5)
+            for hit in found.confirmed:                 # ranked retrieval, verdict "same"
+                if hit.id not in seen:
+                    seen[hit.id] = {**{k: v for k, v in hit.record.items() if k != "id"},
+                                    "matched_claim": cid, "probability": round(hit.probability, 4),
+                                    "score": round(hit.score, 4), "verdict": hit.verdict,
+                                    "evidence": as_evidence(hit).to_dict()}
         return list(seen.values())
 
     def add_stored(self, store, article_id: int, analysis, *, outlet: str | None = None,
@@ -691,7 +697,12 @@ class CrossOutlet:
 
     def trace_text(self, text: str) -> tuple[list[Match], ClaimCluster | None]:
         """Claims that state ``text``, and the provenance of their cluster(s) merged."""
-        found = self.matcher.match_text(text)
+        from .retrieve import as_evidence, claims_collection, retrieve
+
+        if not text or not text.strip():
+            raise ConfigError("the claim text is empty", hint="give the words of the claim")
+        found = [Match("", h.id, as_evidence(h))        # ranked retrieval, verdict "same"
+                 for h in retrieve(text, claims_collection(self)).confirmed]
         if not found:
             return [], None
         ids = sorted(self.claims, key=self.arrival.__getitem__)

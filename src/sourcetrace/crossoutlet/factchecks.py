@@ -12,7 +12,9 @@ and keeps the ClaimReview objects (nested ones too) as ``FactCheck`` records: th
 claim reviewed, the rating, the fact-checker, the date and the URL. A malformed file
 raises InputError naming the line or the object that is wrong; nothing is kept from
 it. ``match_factchecks`` links a claim text to the fact-checks that state the same
-claim, with the same confirmation checks as claims across outlets (match.confirm):
+claim, and ``match_queries`` gives each query its closest stored fact-checks with
+scores and verdicts, both by ranked retrieval (retrieve.py: full-text and MiniLM
+candidates, reranked by the cross-encoder):
 
     checks = read_factchecks("politifact-page.html")
     for fc, evidence in match_factchecks("some 300 troops refused orders", checks, vectors):
@@ -30,10 +32,11 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import InputError
-from .match import MatchEvidence, MatchOptions, confirm
+from .match import MatchEvidence, MatchOptions
 
 __all__ = ["FactCheck", "parse_factchecks", "read_factchecks", "match_factchecks",
-           "import_factchecks"]
+           "import_factchecks", "stored_factchecks", "list_factchecks", "read_queries",
+           "match_queries", "article_factchecks"]
 
 _LD_JSON = re.compile(r"<script[^>]*type\s*=\s*[\"']application/ld\+json[\"'][^>]*>(.*?)</script>",
                       re.IGNORECASE | re.DOTALL)
@@ -172,17 +175,124 @@ def read_factchecks(path: str | Path) -> list[FactCheck]:
 def match_factchecks(text: str, factchecks: Sequence[FactCheck], vectors: np.ndarray,
                      vector: np.ndarray, options: MatchOptions | None = None
                      ) -> list[tuple[FactCheck, MatchEvidence]]:
-    """The fact-checks whose claim is the same as ``text`` (embedded as ``vector``),
-    best first, each with the evidence of the match."""
+    """The fact-checks that state the same claim as ``text`` (embedded as ``vector``), best
+    first, each with the evidence (``retrieve``'s hits whose verdict is ``same``).
+    ``options`` is accepted for callers of the earlier matcher and not used."""
+    from .retrieve import as_evidence, factchecks_collection, retrieve
+
     if not factchecks:
         return []
-    unit = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-    cosines = unit @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+    by_id = {fc.id: fc for fc in factchecks}
+    found = retrieve(text, factchecks_collection(factchecks, vectors), vector=vector, top=5)
+    return [(by_id[h.id], as_evidence(h)) for h in found.confirmed]
+
+
+def stored_factchecks(store) -> tuple[list[FactCheck], np.ndarray]:
+    """The fact-checks kept in ``store`` and their claim vectors (float32, one row each)."""
+    rows = store.factchecks()
+    checks = [FactCheck.from_dict(json.loads(data)) for _, data, _ in rows]
+    vectors = (np.stack([np.frombuffer(v, dtype=np.float16) for *_, v in rows]).astype(np.float32)
+               if rows else np.zeros((0, 384), np.float32))
+    return checks, vectors
+
+
+def list_factchecks(store, *, checker: str | None = None, rating: str | None = None,
+                    since: str | None = None, until: str | None = None,
+                    text: str | None = None, limit: int | None = None) -> list[FactCheck]:
+    """The stored fact-checks, newest first, filtered: ``checker`` and ``rating`` are
+    case-insensitive substrings, ``since``/``until`` bound the date (YYYY, YYYY-MM or
+    YYYY-MM-DD, inclusive), ``text`` words the claim contains (all of them)."""
+    checks, _ = stored_factchecks(store)
+    words = [w.lower() for w in (text or "").split()]
     out = []
-    for i in np.argsort(-cosines)[:20]:
-        evidence = confirm(text, factchecks[int(i)].claim, float(cosines[int(i)]), options)
-        if evidence.same:
-            out.append((factchecks[int(i)], evidence))
+    for fc in checks:
+        if checker and checker.lower() not in (fc.checker or "").lower():
+            continue
+        if rating and rating.lower() not in fc.rating.lower():
+            continue
+        if since and (not fc.date or fc.date[:len(since)] < since):
+            continue
+        if until and (not fc.date or fc.date[:len(until)] > until):
+            continue
+        if words and not all(w in fc.claim.lower() for w in words):
+            continue
+        out.append(fc)
+    out.sort(key=lambda fc: (fc.date or "", fc.id), reverse=True)
+    return out[:limit] if limit else out
+
+
+def read_queries(path: str | Path) -> list[dict[str, Any]]:
+    """``{"id", "text"}`` JSON lines (``id`` defaults to the line number); InputError naming
+    the line that is wrong."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        row = _json(line, f"{path}: line {n}")
+        text = row.get("text") if isinstance(row, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{path}: line {n}: no \"text\" to match",
+                             hint='each line is a JSON object such as {"id": "q1", "text": "..."}')
+        out.append({"id": row.get("id", n), "text": text})
+    return out
+
+
+def match_queries(queries: Sequence[dict[str, Any]], store, *, top: int = 5,
+                  batch: int = 32, embedder=None, reranker=None) -> Iterator[dict[str, Any]]:
+    """For each ``{"id", "text"}`` query, the ``top`` closest stored fact-checks, best first:
+    ``{"id", "verdict", "matches": [{"rank", "url", "claim", "rating", "checker", "date",
+    "score", "probability", "verdict", "cosine", "conflicts"}, ...]}``. The verdict of the
+    query is "same" when a fact-check states its claim, else "no confirmed match"."""
+    from .retrieve import factchecks_collection, retrieve_many
+
+    checks, vectors = stored_factchecks(store)
+    collection = factchecks_collection(checks, vectors, store=store)
+    for start in range(0, len(queries), batch):
+        chunk = queries[start:start + batch]
+        found = retrieve_many([q["text"] for q in chunk], collection, top=top,
+                              embedder=embedder, reranker=reranker)
+        for q, r in zip(chunk, found):
+            yield {"id": q["id"], "verdict": r.verdict,
+                   "matches": [{"rank": h.rank, "url": h.record.get("url"),
+                                "claim": h.text, "rating": h.record.get("rating"),
+                                "checker": h.record.get("checker"), "date": h.record.get("date"),
+                                "score": round(h.score, 4), "probability": round(h.probability, 4),
+                                "verdict": h.verdict, "cosine": round(h.cosine, 4),
+                                "conflicts": list(h.conflicts)} for h in r.hits]}
+
+
+def article_factchecks(analysis, store, *, top: int = 3, embedder=None, reranker=None
+                       ) -> list[dict[str, Any]]:
+    """The stored fact-checks of an analysed article's claims (claims.extract_claims): for
+    each claim with a fact-check marked ``same`` or ``contradicts``, ``{"claim_id",
+    "claim", "matches": [{"rank", "verdict", "probability", "score", "claim", "rating",
+    "checker", "date", "url"}, ...]}`` (those hits only, best first)."""
+    from .claims import extract_claims
+    from .retrieve import CONTRADICTS, SAME, factchecks_collection, retrieve_many
+
+    checks, vectors = stored_factchecks(store)
+    if not checks:
+        return []
+    claims = extract_claims(analysis, article_id=str((analysis.meta or {}).get("id") or "article"))
+    if not claims:
+        return []
+    collection = factchecks_collection(checks, vectors, store=store)
+    found = retrieve_many([c.text for c in claims], collection, top=top, embedder=embedder,
+                          reranker=reranker)
+    out = []
+    for claim, r in zip(claims, found):
+        hits = [h for h in r.hits if h.verdict in (SAME, CONTRADICTS)]
+        if hits:
+            out.append({"claim_id": claim.id, "claim": claim.text, "matches": [
+                {"rank": h.rank, "verdict": h.verdict, "probability": round(h.probability, 4),
+                 "score": round(h.score, 4), "claim": h.text, "rating": h.record.get("rating"),
+                 "checker": h.record.get("checker"), "date": h.record.get("date"),
+                 "url": h.record.get("url"), "conflicts": list(h.conflicts)} for h in hits]})
     return out
 
 

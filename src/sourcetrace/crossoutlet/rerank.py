@@ -12,10 +12,10 @@ to int8; it ships under ``models/reranker/`` with its tokenizer, license and
     logits = reranker.score("300 troops refused", ["Some 300 soldiers would not obey", ...])
     reranker.probability(logits, cosines)           # calibrated P(same claim)
 
-``calibration.json`` (written by ``bench/eval_match.py --calibrate``) holds a logistic
-regression over the logit and the embedding cosine, fitted on held-out pairs (CLEF train
-tweets never trained on, and the held-out half of the PolNeAR pairs), and the probability
-thresholds of the verdicts. Nothing is downloaded: a missing model raises ModelError.
+``calibration.json`` (written by ``bench/eval_match.py --calibrate``) holds the rank score
+(the logit plus a weight times the embedding cosine), its Platt scaling to a probability, and
+the thresholds of the `same` verdict, all fitted on held-out pairs (CLEF train tweets never
+trained on, and a held-out quarter of the PolNeAR pairs). Nothing is downloaded: a missing model raises ModelError.
 """
 from __future__ import annotations
 
@@ -106,20 +106,36 @@ class Reranker:
             out[rows] = np.asarray(logits, dtype=np.float32).reshape(-1)
         return out
 
+    def rank_score(self, logits: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+        """The score hits are ranked by: logit + cosine_weight * cosine (calibration.json)."""
+        return np.asarray(logits, np.float64) \
+            + float(self.calibration["cosine_weight"]) * np.asarray(cosines, np.float64)
+
     def probability(self, logits: np.ndarray, cosines: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities that each pair states the same claim."""
+        """Calibrated probabilities that each pair states the same claim (Platt scaling of
+        the rank score, fitted on held-out pairs)."""
         c = self.calibration
-        z = c["intercept"] + c["logit"] * np.asarray(logits, np.float64) \
-            + c["cosine"] * np.asarray(cosines, np.float64)
+        z = c["slope"] * self.rank_score(logits, cosines) + c["intercept"]
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     @property
     def same_threshold(self) -> float:
+        """The probability a `same` hit reaches."""
         return float(self.calibration["same"])
 
     @property
     def related_threshold(self) -> float:
         return float(self.calibration.get("related", 0.05))
+
+    @property
+    def min_logit(self) -> float:
+        """The logit a `same` hit reaches (the cross-encoder alone must not disagree)."""
+        return float(self.calibration.get("min_logit", -99.0))
+
+    @property
+    def same_margin(self) -> float:
+        """A `same` hit's rank score is at most this far below the best hit's."""
+        return float(self.calibration.get("same_margin", 99.0))
 
 
 _RERANKER: Reranker | None = None

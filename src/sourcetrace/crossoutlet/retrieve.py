@@ -15,8 +15,9 @@ and the web UI. For a query (free text, or the text of a stored claim) it
    calibrated probability that the candidate states the same claim,
 4. gives every hit a verdict:
    same         probability >= the calibrated threshold and no conflict found
-   contradicts  close (probability or cosine high) but a conflict: numbers, dates, a
-                negation or an antonym (the checks of match.py) differ between the two
+   contradicts  a conflict (numbers, dates, a negation or an antonym differ: the checks
+                of match.py) between claims that would otherwise be `same` by probability,
+                or whose cosine is at least 0.75
    related      the rest: the closest claims on the topic, not the same claim
 
 The closest ``top`` hits are always returned with their scores; when none is ``same`` the
@@ -42,12 +43,12 @@ from .match import (ClaimIndex, extract_dates, extract_numbers, negation_conflic
 
 __all__ = ["Hit", "Retrieval", "Collection", "LexicalIndex", "retrieve", "retrieve_many",
            "conflicts", "claims_collection", "factchecks_collection", "claim_record",
-           "as_evidence", "trace", "SAME", "RELATED", "CONTRADICTS", "NO_MATCH", "RRF_K"]
+           "as_evidence", "SAME", "RELATED", "CONTRADICTS", "NO_MATCH", "RRF_K"]
 
 SAME, RELATED, CONTRADICTS = "same", "related", "contradicts"
 NO_MATCH = "no confirmed match"
 RRF_K = 60                  # reciprocal rank fusion constant (Cormack et al. 2009)
-DEPTH = 30                  # candidates reranked per query
+DEPTH = 20                  # candidates reranked per query
 CONTRADICT_COSINE = 0.75    # a conflict between claims this close is a contradiction
 
 
@@ -58,7 +59,7 @@ class Hit:
     rank: int
     id: str
     text: str
-    score: float                 # the cross-encoder's logit
+    score: float                 # the rank score: logit + w * cosine (rerank.py)
     probability: float           # calibrated P(states the same claim)
     verdict: str                 # same | related | contradicts
     cosine: float
@@ -66,11 +67,13 @@ class Hit:
     dense_rank: int | None = None
     conflicts: tuple[str, ...] = ()
     record: Mapping[str, Any] | None = None     # the claim's or fact-check's fields
+    logit: float = 0.0                          # the cross-encoder's logit alone
 
     def to_dict(self) -> dict[str, Any]:
         return {"rank": self.rank, "id": self.id, "text": self.text,
                 "score": round(self.score, 4), "probability": round(self.probability, 4),
                 "verdict": self.verdict, "cosine": round(self.cosine, 4),
+                "logit": round(self.logit, 4),
                 "lexical_rank": self.lexical_rank, "dense_rank": self.dense_rank,
                 "conflicts": list(self.conflicts),
                 "record": dict(self.record) if self.record is not None else None}
@@ -243,7 +246,7 @@ def conflicts(a: str, b: str) -> tuple[str, ...]:
     na, nb = extract_numbers(a, skip=spans_a), extract_numbers(b, skip=spans_b)
     if na - nb and nb - na:
         out.append("numbers: " + _fmt(na) + " vs " + _fmt(nb))
-    if dates_a - dates_b and dates_b - dates_a:
+    if _dates_conflict(dates_a, dates_b):
         out.append("dates: " + _fmt(dates_a) + " vs " + _fmt(dates_b))
     word = negation_conflict(a, b)
     if word:
@@ -254,15 +257,41 @@ def conflicts(a: str, b: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _dates_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of dates (match.extract_dates) cannot be the same: both give a year,
+    a month, a day of a month or a weekday and none of them agree. A day is a month too, so
+    "September 4, 2019" and "September 2019" agree."""
+    def fields(dates: frozenset[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {"year": set(), "month": set(), "day": set(), "weekday": set()}
+        for d in dates:
+            if d.startswith("y"):
+                out["year"].add(d)
+            elif d.startswith("m"):
+                out["month"].add(d.split("-")[0])
+                if "-" in d:
+                    out["day"].add(d)
+            else:
+                out["weekday"].add(d)
+        return out
+
+    fa, fb = fields(a), fields(b)
+    return any(fa[k] and fb[k] and not fa[k] & fb[k] for k in fa)
+
+
 def _fmt(values: Iterable) -> str:
     return "{" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v)
                            for v in sorted(values, key=str)) + "}"
 
 
-def verdict(probability: float, cosine: float, found: Sequence[str], reranker) -> str:
-    if found and (probability >= reranker.related_threshold or cosine >= CONTRADICT_COSINE):
+def verdict(probability: float, cosine: float, found: Sequence[str], reranker, *,
+            logit: float = 99.0, near_best: bool = True) -> str:
+    """``contradicts`` when a conflict is found between close claims; ``same`` when the
+    calibrated probability, the cross-encoder's own logit and the distance to the best hit
+    (``near_best``) all pass their thresholds; else ``related``."""
+    if found and (probability >= reranker.same_threshold or cosine >= CONTRADICT_COSINE):
         return CONTRADICTS
-    if probability >= reranker.same_threshold and not found:
+    if (probability >= reranker.same_threshold and logit >= reranker.min_logit and near_best
+            and not found):
         return SAME
     return RELATED
 
@@ -327,14 +356,18 @@ def retrieve_many(queries: Sequence[str], collection: Collection, *, top: int = 
         texts = [collection.text(c) for c in ids]
         logits = reranker.score(query, texts)
         probs = reranker.probability(logits, cosines)
+        scores = reranker.rank_score(logits, cosines)
         order = sorted(range(len(ids)), key=lambda i: (-probs[i], -cosines[i], ids[i]))[:top]
+        best = float(scores.max())
         hits = []
         for rank, i in enumerate(order, 1):
             found = conflicts(query, texts[i])
-            hits.append(Hit(rank, ids[i], texts[i], float(logits[i]), float(probs[i]),
-                            verdict(float(probs[i]), float(cosines[i]), found, reranker),
+            near = float(scores[i]) >= best - reranker.same_margin
+            hits.append(Hit(rank, ids[i], texts[i], float(scores[i]), float(probs[i]),
+                            verdict(float(probs[i]), float(cosines[i]), found, reranker,
+                                    logit=float(logits[i]), near_best=near),
                             float(cosines[i]), lexical_rank.get(ids[i]), dense_rank.get(ids[i]),
-                            found, collection.record(ids[i])))
+                            found, collection.record(ids[i]), float(logits[i])))
         out.append(Retrieval(query, tuple(hits)))
     return out
 
@@ -381,38 +414,3 @@ def as_evidence(hit: Hit):
     checks += [Check(c.split(":")[0], False, c.split(": ", 1)[-1]) for c in hit.conflicts]
     return MatchEvidence(hit.cosine, tuple(checks), hit.verdict == SAME, hit.probability)
 
-
-def trace(cross, *, text: str | None = None, claim_id: str | None = None, top: int = 10,
-          store=None) -> tuple[Retrieval, Retrieval | None, Any]:
-    """The ranked list for a free text or a stored claim (the claim itself left out), the
-    closest fact-checks when ``cross`` has any, and the cluster of the claims marked
-    ``same`` merged with the claim's own (None when there is none)."""
-    from .corroboration import build_cluster, cluster_claims
-
-    if (text is None) == (claim_id is None):
-        raise ValueError("give text or claim_id")
-    if claim_id is not None:
-        query, vector, exclude = cross.claims[claim_id].text, cross.matcher.index.vector(claim_id), \
-            {claim_id}
-    else:
-        query, vector, exclude = text, None, set()
-    ranked = retrieve(query, claims_collection(cross, store), top=top, vector=vector,
-                      exclude=exclude)
-    checks = None
-    if getattr(cross, "factchecks", None):
-        if getattr(cross, "_factcheck_collection", (None, 0))[1] != len(cross.factchecks):
-            cross._factcheck_collection = (factchecks_collection(cross.factchecks,
-                                                                 cross.factcheck_vectors),
-                                           len(cross.factchecks))
-        checks = retrieve(query, cross._factcheck_collection[0], top=top, vector=vector)
-    hit = {h.id for h in ranked.confirmed} | set(exclude)
-    if not hit:
-        return ranked, checks, None
-    ids = sorted(cross.claims, key=cross.arrival.__getitem__)
-    members: list[str] = []
-    for group in cluster_claims(ids, cross.matches.values()):
-        if hit & set(group):
-            members.extend(group)
-    cluster = build_cluster([cross.claims[c] for c in members], cross.voices(), cross.arrival,
-                            cross.aliases)
-    return ranked, checks, cluster

@@ -623,24 +623,29 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
         raise InputError("give either a claim id or a text to trace",
                          hint="e.g. /api/trace?text=300 Russian troops refused to obey orders")
     from ..crossoutlet.corroboration import first_appearances
+    from ..crossoutlet.match import Match
+    from ..crossoutlet.retrieve import as_evidence
+    from ..crossoutlet.tracing import ranked_trace
 
     with s.claims() as x:
-        matches: list = []
-        if claim:
-            if claim not in x.claims:
-                raise NotFoundError(f"there is no claim {claim!r}",
-                                    hint="list the claims with GET /api/claims")
-            cluster = x.trace_claim(claim)
-        else:
-            matches, cluster = x.trace_text(text)
+        if claim and claim not in x.claims:
+            raise NotFoundError(f"there is no claim {claim!r}",
+                                hint="list the claims with GET /api/claims")
+        if text is not None and not text.strip():
+            raise InputError("the text to trace is empty", hint="give the words of a claim")
+        # the ranked list (crossoutlet/retrieve.py): closest claims with probability and verdict
+        ranked, checks, cluster = ranked_trace(x, text=text, claim_id=claim)
+        listed = {"verdict": ranked.verdict, "ranked": [h.to_dict() for h in ranked.hits],
+                  "factchecks_ranked": [h.to_dict() for h in checks.hits] if checks else []}
+        matches = [Match("", h.id, as_evidence(h)).to_dict() for h in ranked.confirmed]
         if cluster is None:
             return {"cluster": None, "claims": [], "timeline": [], "matches": [],
-                    "factchecks": x.checked(text=text)}
+                    "factchecks": x.checked(text=text), **listed}
         claims = [x.claims[c] for c in cluster.claim_ids]
         return {"cluster": cluster.to_dict(), "claims": [c.to_dict() for c in claims],
                 "timeline": first_appearances(claims, x.arrival),
-                "matches": [m.to_dict() for m in matches],
-                "factchecks": x.checked(text=text, claim_ids=cluster.claim_ids)}
+                "matches": matches,
+                "factchecks": x.checked(text=text, claim_ids=cluster.claim_ids), **listed}
 
 
 
