@@ -30,7 +30,8 @@ With the rules (nesting, speakers and explanations stay theirs):
         its gaps (combine_proposals, through the rules' grouping)
 
 Two packaged settings: "fast" (models/roles, the default) and "accurate"
-(models/roles-accurate); see MODEL_CARD.md there.
+(models/roles-transformer: a fine-tuned MiniLM run by onnxruntime, transformer.py); see
+the MODEL_CARD.md files there.
 """
 from __future__ import annotations
 

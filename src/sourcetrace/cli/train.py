@@ -33,8 +33,9 @@ def train(
     epochs: int = typer.Option(10, "--epochs", min=1, help="With --base: passes over the data "
                                                           "(the accurate setting: try 2)."),
     config: Optional[Path] = typer.Option(None, "--config",
-                                          help="spaCy training config (default: the packaged "
-                                               "models/roles.cfg)."),
+                                          help="Training config (default: the packaged "
+                                               "models/roles.cfg; --setting accurate: "
+                                               "models/roles-transformer.json)."),
     corpus: Path = typer.Option(Path("train/corpus"), "--corpus",
                                 help="Where the prepared corpus (train.spacy, val.spacy) is "
                                      "kept; prepared from --data when absent. Never commit it."),
