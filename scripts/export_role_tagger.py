@@ -92,7 +92,9 @@ def main(argv=None) -> int:
     tokenizer.no_padding()
     records = [json.loads(line) for line in args.data.open(encoding="utf-8") if line.strip()]
     val = [r for r in records if trainer.is_validation(r["id"], cfg["val_every"])]
-    windows_ = trainer.build_windows(val, tokenizer, tw, cfg, cfg["stride"])[:args.check_windows]
+    # a small --data (corrections) may have no article in the validation split
+    windows_ = trainer.build_windows(val or records[:10], tokenizer, tw, cfg,
+                                     cfg["stride"])[:args.check_windows]
 
     with tempfile.TemporaryDirectory() as tmp:
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "model.onnx"

@@ -181,9 +181,20 @@ def test_transformer_training_commands_train_then_export(tmp_path):
     data.write_text("{}\n")
     init = tmp_path / "final.pt"
     init.write_bytes(b"x")
-    training.train_transformer(data, tmp_path / "out", tmp_path / "work", python="py",
-                               init=init, mix=data, epochs=2,
-                               run=lambda cmd: ran.append(cmd) or 0)
+
+    def run(cmd):      # stands in for the two scripts: the export writes component.json
+        ran.append(cmd)
+        if cmd[1].endswith("export_role_tagger.py"):
+            (tmp_path / "out").mkdir()
+            (tmp_path / "out" / "component.json").write_text(json.dumps({"steps": 3}))
+        return 0
+
+    result = training.train_transformer(data, tmp_path / "out", tmp_path / "work",
+                                        python="py", init=init, mix=data, epochs=2, run=run)
+    assert result["steps"] == 3
+    shipped = json.loads((_packaged_transformer() / "component.json").read_text())
+    written = json.loads((tmp_path / "out" / "component.json").read_text())
+    assert written["combine"] == shipped["combine"]     # the tuned thresholds carry over
     probe, train_cmd, export_cmd = ran
     assert train_cmd[1].endswith("train/transformer_tagger.py")
     assert "--init" in train_cmd and "--epochs" in train_cmd and "--mix" in train_cmd

@@ -362,5 +362,18 @@ def train_transformer(data: Path, output: Path, work_dir: Path, *, python: str |
                               hint=f"rerun to resume from {work_dir}/checkpoint.pt")
     info_path = Path(output) / "component.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    if info and "combine" not in info:
+        # keep the shipped model's tuned thresholds (bench/tune_accurate.py retunes them)
+        from importlib import resources
+
+        from .learned import model_path
+
+        with resources.as_file(model_path("accurate")) as shipped:
+            own = Path(shipped) / "component.json"
+            if own.is_file():
+                combine = json.loads(own.read_text(encoding="utf-8")).get("combine")
+                if combine:
+                    info["combine"] = combine
+                    info_path.write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return {"output": str(output), "val": info.get("val"), "steps": info.get("steps"),
             "train_seconds": info.get("train_seconds")}
