@@ -100,6 +100,10 @@ def test_wheel_carries_the_files_the_commands_need(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
     for needed in ("sourcetrace/models/roles.cfg", "sourcetrace/models/roles-accurate.cfg",
                    "sourcetrace/models/roles/model", "sourcetrace/models/roles/component.json",
+                   "sourcetrace/models/roles-transformer/model.onnx",
+                   "sourcetrace/models/roles-transformer/tokenizer.json",
+                   "sourcetrace/models/roles-transformer/component.json",
+                   "sourcetrace/models/roles-transformer.json",
                    "sourcetrace/lexicons/attribution_verbs.txt"):
         assert needed in names, needed
     assert any(n.startswith("sourcetrace/corpus/store/migrations/sqlite/") for n in names)
