@@ -640,7 +640,7 @@ def clef_collection(embedder):
     return collection
 
 
-def clef_scores(split: str, query_ids: list[str] | None = None, *, depth: int = 20,
+def clef_scores(split: str, query_ids: list[str] | None = None, *, depth: int | None = None,
                 top: int = 10) -> dict:
     """Retrieve for each CLEF query of ``split``; MAP@1/5, P@1, and the `same` verdicts."""
     from sourcetrace.crossoutlet.embed import get_embedder
@@ -653,8 +653,10 @@ def clef_scores(split: str, query_ids: list[str] | None = None, *, depth: int = 
     qids = query_ids or list(queries)
     t = time.perf_counter()
     vectors = embedder.encode([queries[q] for q in qids])
-    found = retrieve_many([queries[q] for q in qids], collection, top=top, depth=depth,
-                          vectors=vectors)
+    from sourcetrace.crossoutlet.retrieve import DEPTH
+
+    found = retrieve_many([queries[q] for q in qids], collection, top=top,
+                          depth=DEPTH if depth is None else depth, vectors=vectors)
     seconds = time.perf_counter() - t
     dense_only = collection.index.search(vectors, 5)     # the MiniLM cosine ranking alone
     ap5, ap1, p1, dense_ap5 = [], [], [], []
@@ -759,7 +761,7 @@ def calibrate(pairs_dir: Path = RERANKER_PAIRS) -> dict:
                                 "same": 0.5, "min_logit": -99, "same_margin": 99,
                                 "related": 0.05}))
     rerank._RERANKER = None
-    clef = clef_scores("train", split["calib"], top=20)["_rows"]
+    clef = clef_scores("train", split["calib"], top=20, depth=20)["_rows"]
     polnear = _pair_rows(pairs_dir / "calib.jsonl")
     from sourcetrace.crossoutlet.retrieve import conflicts
 
