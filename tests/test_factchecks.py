@@ -294,3 +294,35 @@ def test_factchecks_seed_article_claim_in_other_words_is_shown_by_analyze(tmp_pa
     assert done.exit_code == 0, done.output
     tail = done.output[done.output.index("Fact-checks of this article's claims"):]
     assert "Desk Check" in tail and "Unverified" in tail and "same" in tail
+
+
+def test_factchecks_api_trace_gives_the_ranked_list_for_text(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+    from sourcetrace.crossoutlet.corroboration import sync_with_store
+    from sourcetrace.web.app import create_app
+
+    db = str(tmp_path / "c.db")
+    with open_store(db) as store:
+        store.add(ArticleRecord(
+            analysis=_article("The command said the strike on Kharkiv killed 12 people on Tuesday.",
+                              "the strike on Kharkiv killed 12 people on Tuesday", "The command"),
+            input="a.txt", outlet="kyivpost.com", date="2024-02-27"))
+        sync_with_store(store)
+    app = create_app(store=db)
+
+    async def get(params):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await c.get("/api/trace", params=params)
+
+    same = asyncio.run(get({"text": "A strike on Kharkiv killed twelve people on Tuesday"})).json()
+    assert same["verdict"] == "same" and same["ranked"][0]["verdict"] == "same"
+    assert same["ranked"][0]["record"]["outlet"] == "kyivpost.com"
+    other = asyncio.run(get({"text": "The price of wheat doubled in Egypt"})).json()
+    assert other["verdict"] == "no confirmed match" and other["cluster"] is None
+    assert other["ranked"] and other["ranked"][0]["verdict"] != "same"
+    assert 0.0 <= other["ranked"][0]["probability"] <= 1.0

@@ -292,6 +292,14 @@ class TraceOut(BaseModel):
     claims: list[dict[str, Any]]
     timeline: list[AppearanceOut]
     matches: list[dict[str, Any]]
+    factchecks: list[dict[str, Any]] = []
+    verdict: str = Field("no confirmed match", description='"same" when a claim of the corpus '
+                         'is marked the same as the query, else "no confirmed match"')
+    ranked: list[dict[str, Any]] = Field([], description="the closest claims, best first: rank, "
+                                         "id, text, score, probability, verdict (same, related, "
+                                         "contradicts), cosine, conflicts, record")
+    factchecks_ranked: list[dict[str, Any]] = Field([], description="the closest fact-checks, "
+                                                    "ranked the same way")
 
 
 class Health(BaseModel):
