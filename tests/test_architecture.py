@@ -29,7 +29,7 @@ def _doc_paths() -> list[str]:
 
 
 def _path(name: str) -> Path:
-    return ROOT / name if name.split("/")[0] in ("src", "tests", "docs") else PACKAGE / name
+    return ROOT / name if name.split("/")[0] in ("src", "tests", "docs", "train", "scripts", "bench") else PACKAGE / name
 
 
 def _top_level() -> list[Path]:

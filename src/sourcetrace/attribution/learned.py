@@ -49,6 +49,7 @@ import numpy
 
 from ..errors import ModelError
 from ..model import DIRECT, INDIRECT, MIXED, Attribution, Span
+from .bio import viterbi
 
 ROLES = ("SRC", "CUE", "CON")
 LABELS = ("O",) + tuple(f"{p}-{r}" for r in ROLES for p in ("B", "I"))
@@ -330,45 +331,6 @@ def score_roles(examples, **kwargs) -> dict[str, float]:
     return {"roles_acc": correct / total if total else 0.0,
             "roles_span_f": 2 * p * r / (p + r) if p + r else 0.0,
             "roles_span_p": p, "roles_span_r": r}
-
-
-@functools.lru_cache(maxsize=8)
-def _transitions(labels: tuple[str, ...]) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Log-transition matrix (0 allowed, -inf forbidden) and start vector for BIO labels."""
-    n = len(labels)
-    trans = numpy.zeros((n, n), dtype="float32")
-    start = numpy.zeros(n, dtype="float32")
-    for j, cur in enumerate(labels):
-        if cur.startswith("I-"):
-            start[j] = -numpy.inf
-            for i, prev in enumerate(labels):
-                if prev == "O" or prev[2:] != cur[2:]:
-                    trans[i, j] = -numpy.inf
-    return trans, start
-
-
-def viterbi(scores: numpy.ndarray, labels: tuple[str, ...]) -> numpy.ndarray:
-    """The best BIO-valid label sequence under the tagger's per-token probabilities."""
-    trans, start = _transitions(labels)
-    logp = numpy.log(numpy.clip(scores, 1e-9, 1.0)).astype("float32")
-    best = logp.argmax(axis=1)
-    # Already valid (the common case): no dynamic programme needed.
-    prev = numpy.concatenate(([-1], best[:-1]))
-    ok = numpy.where(prev < 0, start[best], trans[numpy.maximum(prev, 0), best])
-    if numpy.isfinite(ok).all():
-        return best
-    n = len(logp)
-    back = numpy.zeros((n, len(labels)), dtype="int64")
-    score = logp[0] + start
-    for i in range(1, n):
-        cand = score[:, None] + trans
-        back[i] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + logp[i]
-    path = numpy.zeros(n, dtype="int64")
-    path[-1] = int(score.argmax())
-    for i in range(n - 1, 0, -1):
-        path[i - 1] = back[i, path[i]]
-    return path
 
 
 _ROLE_CODE = {"SRC": 1, "CUE": 2, "CON": 3}

@@ -268,7 +268,7 @@ class RoleComponent:
         self.combine = info.get("combine")   # thresholds for learned.combined, if tuned
 
     def __call__(self, doc):
-        from .learned import viterbi
+        from .bio import viterbi
 
         scores = self.tagger.token_scores(doc)
         doc.user_data["sourcetrace_role_scores"] = scores
