@@ -223,3 +223,11 @@ def test_cli_grammar_control_characters_are_escaped_in_terminal_output(tmp_path,
     for result in (analysed, found):
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "\u241b" in result.stdout     # shown as the ESC control picture
+
+
+def test_cli_grammar_train_coref_needs_a_gum_folder_and_writes_nothing_without_it(tmp_path):
+    result = run("train", "--setting", "coref", "-o", tmp_path / "coref",
+                 "--gum", tmp_path / "no-gum")
+    assert result.returncode == 2 and "--gum" in one_error_line(result)
+    assert not (tmp_path / "coref" / "coref.json").exists()
+    assert "coref" in " ".join(run("train", "--help").stdout.split())

@@ -45,8 +45,15 @@ def train(
                                 help="fast (the default: parse speed; spaCy, models/roles.cfg) "
                                      "or accurate (MiniLM fine-tuned with torch under --python, "
                                      "exported to ONNX int8; models/roles-transformer.json; "
-                                     "resumes from --work-dir/accurate when rerun)."),
-    seed: int = typer.Option(1234, "--seed", help="Random seed (fixed for reproducibility)."),
+                                     "resumes from --work-dir/accurate when rerun), or "
+                                     "coref (the in-article coreference ranker, numpy, "
+                                     "trained on --gum's train split into OUTPUT/coref.json)."),
+    seed: Optional[int] = typer.Option(None, "--seed",
+                                       help="Random seed (fixed for reproducibility; 1234 for "
+                                            "the role taggers, 0 for coref, as shipped)."),
+    gum: Path = typer.Option(Path("../shared/data/gum-coref"), "--gum",
+                             help="--setting coref: the GUM coreference folder (its conll/ "
+                                  "train split is trained on, test and dev are scored)."),
     python: Optional[str] = typer.Option(None, "--python", envvar="SOURCETRACE_TRAIN_PYTHON",
                                          help="--setting accurate (and --base accurate): a "
                                               "Python with torch, transformers, onnx and "
@@ -77,6 +84,12 @@ def train(
             raise ConfigError(f"{output} is a `spacy train` folder, not a weights folder",
                               hint="--output is the folder the weights go into; the "
                                    "`spacy train` working folder is --work-dir")
+        if variant == "coref":        # the in-article coreference ranker (numpy, GUM)
+            if base is not None:
+                raise ConfigError("--base applies to the role taggers, not to coref")
+            _train_coref(gum, output, work_dir, 0 if seed is None else seed)
+            return
+        seed = 1234 if seed is None else seed
         if base is not None:
             if base not in ("fast", "accurate"):
                 raise ConfigError(f"--base must be fast or accurate, got {base!r}")
@@ -115,3 +128,24 @@ def train(
         typer.echo(f"validation {key}: {value}")
     if result.get("exported"):
         typer.echo(f"weights written to {result['exported']}")
+
+
+def _train_coref(gum: Path, output: Path, work_dir: Path, seed: int) -> None:
+    """Train the coreference ranker into OUTPUT/coref.json (copy it over
+    src/sourcetrace/models/coref.json to ship it); the parsed GUM features are cached in
+    WORK_DIR/coref so that a stopped run resumes after the parse."""
+    from ..output.files import safe_output
+    from ..sources import coref_train
+
+    if not (gum / "conll").is_dir():
+        raise ConfigError(f"{gum} holds no GUM conll/ folder",
+                          hint="give --gum the gum-coref folder (../shared/data/gum-coref)")
+    output.mkdir(parents=True, exist_ok=True)
+    cache = work_dir / "coref" / "train-features.pkl"
+    with safe_output(output / "coref.json", force=True, inputs=[gum]) as tmp:
+        report = coref_train.run(gum, tmp, cache=cache, seed=seed,
+                                 log=lambda line: typer.echo(line, err=True))
+    conll = report.get("with_singletons", {}).get("conll", {}).get("f1")
+    typer.echo(f"GUM test CoNLL F1 (with singletons): {conll}; "
+               f"pronoun accuracy: {report.get('pronoun_accuracy')}")
+    typer.echo(f"weights written to {output / 'coref.json'}")
