@@ -451,16 +451,7 @@ class _Merger:
         start, end, name, why = found
         said = ctx.text[m.start:m.end]
         if lemma in _PERSON_TITLES:
-            sur = _surname(name)
-            ci = self.by_surname.get(sur)
-            if ci is not None and not _first_names_agree(self.clusters[ci].name, name):
-                ci = None
-            if ci is None:
-                ci = self.new_cluster(None, form="person", name=name, pos=start)
-                self.clusters[ci].surname = sur
-                self.clusters[ci].gender = ctx.gender_of.get(sur)
-                self.by_surname.setdefault(sur, ci)
-                self.by_name.setdefault("N:" + " ".join(name.lower().split()), ci)
+            ci = self._person_named(name, start)
         else:
             key = "N:" + " ".join(re.sub(r"[^\w\s-]", "", name.lower()).split())
             ci = self.by_name.get(key)
@@ -469,6 +460,21 @@ class _Merger:
                 self.by_name[key] = ci
         self.clusters[ci].extra.append((start, end))
         self.clusters[ci].notes.append(f"{said!r} at {m.start} -> {ctx.text[start:end]!r} at {start} ({why})")
+        return ci
+
+    def _person_named(self, name: str, start: int) -> int:
+        """The cluster of the person a title or description resolved to: the one holding
+        that surname when the first names agree, else a new person cluster at ``start``."""
+        sur = _surname(name)
+        ci = self.by_surname.get(sur)
+        if ci is not None and not _first_names_agree(self.clusters[ci].name, name):
+            ci = None
+        if ci is None:
+            ci = self.new_cluster(None, form="person", name=name, pos=start)
+            self.clusters[ci].surname = sur
+            self.clusters[ci].gender = self.ctx.gender_of.get(sur)
+            self.by_surname.setdefault(sur, ci)
+            self.by_name.setdefault("N:" + " ".join(name.lower().split()), ci)
         return ci
 
     def _full_name(self, ci: int, m: _Mention) -> None:
@@ -504,16 +510,7 @@ class _Merger:
         if found is None:
             return None
         start, end, name, why = found
-        sur = _surname(name)
-        ci = self.by_surname.get(sur)
-        if ci is not None and not _first_names_agree(self.clusters[ci].name, name):
-            ci = None
-        if ci is None:
-            ci = self.new_cluster(None, form="person", name=name, pos=start)
-            self.clusters[ci].surname = sur
-            self.clusters[ci].gender = ctx.gender_of.get(sur)
-            self.by_surname.setdefault(sur, ci)
-            self.by_name.setdefault("N:" + " ".join(name.lower().split()), ci)
+        ci = self._person_named(name, start)
         self.clusters[ci].extra.append((start, end))
         self.clusters[ci].chain.append((m.start, m.end))
         self.clusters[ci].notes.append(
