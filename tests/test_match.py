@@ -536,3 +536,30 @@ def test_retrieval_clef_dev_stays_above_floors():
     dev = eval_match.clef_scores("dev")
     assert dev["MAP@5"] >= 0.82 and dev["P@1"] >= 0.76, dev
     assert dev["MAP@5"] > dev["dense_only_MAP@5"]
+
+
+def test_retrieve_searches_exactly_without_building_the_graph(monkeypatch):
+    """Past EXACT_UP_TO claims a one-shot retrieval still searches exactly (one matrix
+    product) rather than building the HNSW graph, which costs a minute at 300,000 claims."""
+    from sourcetrace.crossoutlet.match import ClaimIndex
+    from sourcetrace.crossoutlet.retrieve import Collection, retrieve
+
+    class Flat:
+        same_threshold, related_threshold, min_logit, same_margin = 0.9, 0.05, 0.0, 1.0
+
+        def score(self, query, texts):
+            return np.zeros(len(texts), dtype=np.float32)
+
+        def rank_score(self, logits, cosines):
+            return np.asarray(cosines, dtype=np.float64)
+
+        def probability(self, logits, cosines):
+            return np.asarray(cosines, dtype=np.float64) / 2 + 0.5
+
+    monkeypatch.setattr(ClaimIndex, "EXACT_UP_TO", 10)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(60, 384)).astype(np.float32)
+    col = Collection()
+    col.add([f"v{i}" for i in range(60)], [f"text {i}" for i in range(60)], vectors)
+    found = retrieve("text", col, top=3, vector=vectors[7], reranker=Flat())
+    assert found.hits[0].id == "v7" and not col.index.has_graph

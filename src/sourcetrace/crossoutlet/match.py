@@ -748,13 +748,26 @@ class ClaimIndex:
         """The claim ids in the order they were added."""
         return list(self._ids)
 
-    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first."""
+    @property
+    def has_graph(self) -> bool:
+        """Whether the HNSW graph has been built (it then grows with every claim added)."""
+        return self._index is not None
+
+    def search(self, vectors: np.ndarray, k: int, *, exact: bool | None = None
+               ) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to ``k`` (claim id, cosine) pairs, closest first.
+
+        ``exact``: one matrix product over every claim (True), the HNSW graph (False), or
+        by size (None: exact up to ``EXACT_UP_TO`` claims). A few one-shot queries are
+        cheaper exact than building the graph (a fraction of a second against a minute
+        for 300,000 claims)."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if not self._ids:
             return [[] for _ in range(len(vectors))]
         k = min(k, len(self._ids))
-        if len(self._ids) <= self.EXACT_UP_TO:
+        if exact is None:
+            exact = len(self._ids) <= self.EXACT_UP_TO
+        if exact:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             sims = (vectors / np.clip(norms, 1e-12, None)) @ self._unit[:len(self._ids)].T
             if k < sims.shape[1]:

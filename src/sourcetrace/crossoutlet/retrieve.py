@@ -331,8 +331,10 @@ def retrieve_many(queries: Sequence[str], collection: Collection, *, top: int = 
     vectors = np.asarray(vectors, dtype=np.float32)
     skip = set(exclude)
     depth = max(depth, top)
-    dense_all = collection.index.search(vectors, depth + len(skip)) if len(collection) else \
-        [[] for _ in queries]
+    # exact unless the graph is already built: a one-shot trace never pays for building it
+    dense_all = collection.index.search(vectors, depth + len(skip),
+                                        exact=True if not collection.index.has_graph else None) \
+        if len(collection) else [[] for _ in queries]
     out = []
     for query, qv, dense in zip(queries, vectors, dense_all):
         dense = [(cid, c) for cid, c in dense if cid not in skip][:depth]
