@@ -247,7 +247,6 @@ class SqliteStore:
         """Link every stored source to the entities again (after a gazetteer or rule change);
         the number of articles relinked."""
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
         try:
             c.execute("BEGIN IMMEDIATE")
             try:
