@@ -127,3 +127,20 @@ def test_store_round_trip_of_any_analysis(analysis):
         assert got.analysis.to_json() == analysis.to_json()
         assert got.raw_input == "<p>raw</p>"
         s.close()
+
+
+def test_store_sqlite_relink_entities_relinks_every_article(tmp_path):
+    text = "Anna Kovalenko said the bridge was closed."
+    src = Source(id=0, name="Anna Kovalenko", mentions=(Span(0, 14),), kind="person",
+                 identity="named", attributions=(0,))
+    att = Attribution(source=(Span(0, 14),), cue=(Span(15, 19),), content=(Span(20, 42),),
+                      kind="indirect", rule="test", confidence=0.9, source_id=0)
+    analysis = Analysis(text=text, attributions=(att,), sources=(src,))
+    with SqliteStore(str(tmp_path / "c.db")) as s:
+        first = s.add(ArticleRecord(analysis=analysis, input="a"))
+        second = s.add(ArticleRecord(analysis=analysis, input="b", content_hash="other"))
+        before = {i: s.entity_links(i) for i in (first, second)}
+        assert s.relink_entities() == 2
+        after = {i: s.entity_links(i) for i in (first, second)}
+    assert {link[1] for links in after.values() for link in links.values()} == {"Anna Kovalenko"}
+    assert [sorted(v) for v in after.values()] == [sorted(v) for v in before.values()]
