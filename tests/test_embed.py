@@ -85,3 +85,17 @@ def test_embed_broken_model_is_a_model_error(tmp_path):
     (tmp_path / "tokenizer.json").write_text((MODEL_DIR / "tokenizer.json").read_text("utf-8"))
     with pytest.raises(ModelError, match="cannot load"):
         Embedder(tmp_path)
+
+
+def test_embed_reranker_without_its_calibration_is_a_model_error_naming_it(tmp_path):
+    import shutil
+
+    from sourcetrace.crossoutlet.rerank import MODEL_DIR as RERANKER_DIR, Reranker
+
+    for name in ("model.onnx", "tokenizer.json"):
+        shutil.copy(RERANKER_DIR / name, tmp_path / name)
+    with pytest.raises(ModelError, match="calibration.json"):
+        Reranker(tmp_path)
+    (tmp_path / "calibration.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="calibration"):
+        Reranker(tmp_path)

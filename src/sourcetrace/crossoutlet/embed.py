@@ -27,7 +27,34 @@ DIMENSIONS = 384
 MAX_TOKENS = 256          # all-MiniLM-L6-v2's max_seq_length
 DEFAULT_BATCH = 1         # see Embedder.encode: batching trades determinism for speed
 
-__all__ = ["Embedder", "get_embedder", "DIMENSIONS", "MODEL_DIR"]
+__all__ = ["Embedder", "get_embedder", "load_onnx", "DIMENSIONS", "MODEL_DIR"]
+
+
+def load_onnx(model_dir: Path, *, threads: int, what: str, rebuild: str, extra: tuple = ()):
+    """The tokenizer and the onnxruntime session of one packaged MiniLM model folder
+    (``model.onnx``, ``tokenizer.json`` and any ``extra`` files it needs): ModelError naming
+    ``what`` and the script that rebuilds it when a file is missing or does not load."""
+    for name in ("model.onnx", "tokenizer.json", *extra):
+        if not (model_dir / name).is_file():
+            raise ModelError(f"{what} file missing: {model_dir / name}",
+                             hint=f"reinstall sourcetrace, or rebuild it with {rebuild}")
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:  # pragma: no cover - both are core dependencies
+        raise ModelError(f"cannot import {exc.name}",
+                         hint="pip install onnxruntime==1.31.1 tokenizers==0.23.3") from exc
+    try:
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(model_dir / "model.onnx"), options,
+                                       providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime and tokenizers raise plain exceptions
+        raise ModelError(f"cannot load the {what} from {model_dir}: {exc}",
+                         hint=f"rebuild it with {rebuild}") from exc
+    return tokenizer, session
 
 
 class Embedder:
@@ -35,29 +62,9 @@ class Embedder:
 
     def __init__(self, model_dir: Path | str = MODEL_DIR, *, threads: int = 0,
                  max_tokens: int = MAX_TOKENS) -> None:
-        model_dir = Path(model_dir)
-        model_path, tokenizer_path = model_dir / "model.onnx", model_dir / "tokenizer.json"
-        for path in (model_path, tokenizer_path):
-            if not path.is_file():
-                raise ModelError(f"embedding model file missing: {path}",
-                                 hint="reinstall sourcetrace, or rebuild it with "
-                                      "scripts/export_minilm.py")
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - both are core dependencies
-            raise ModelError(f"cannot import {exc.name}",
-                             hint="pip install onnxruntime==1.31.1 tokenizers==0.23.3") from exc
-        try:
-            self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self.session = ort.InferenceSession(str(model_path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime and tokenizers raise plain exceptions
-            raise ModelError(f"cannot load the embedding model from {model_dir}: {exc}",
-                             hint="rebuild it with scripts/export_minilm.py") from exc
+        self.tokenizer, self.session = load_onnx(
+            Path(model_dir), threads=threads, what="embedding model",
+            rebuild="scripts/export_minilm.py")
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.no_padding()
         self._inputs = {i.name for i in self.session.get_inputs()}

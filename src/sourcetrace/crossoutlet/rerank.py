@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import ModelError
+from .embed import load_onnx
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "reranker"
 MAX_TOKENS = 128
@@ -49,29 +50,15 @@ class Reranker:
 
     def __init__(self, model_dir: Path | str = MODEL_DIR, *, threads: int = 0) -> None:
         model_dir = Path(model_dir)
-        paths = [model_dir / n for n in ("model.onnx", "tokenizer.json", "calibration.json")]
-        for path in paths:
-            if not path.is_file():
-                raise ModelError(f"reranker model file missing: {path}",
-                                 hint="reinstall sourcetrace, or rebuild it with "
-                                      "train/train_reranker.py and bench/eval_match.py --calibrate")
+        self.tokenizer, self.session = load_onnx(
+            model_dir, threads=threads, what="reranker model", extra=("calibration.json",),
+            rebuild="train/train_reranker.py and bench/eval_match.py --calibrate")
         try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - both are core dependencies
-            raise ModelError(f"cannot import {exc.name}",
-                             hint="pip install onnxruntime==1.31.1 tokenizers==0.23.3") from exc
-        try:
-            self.tokenizer = Tokenizer.from_file(str(paths[1]))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self.session = ort.InferenceSession(str(paths[0]), options,
-                                                providers=["CPUExecutionProvider"])
-            self.calibration = json.loads(paths[2].read_text(encoding="utf-8"))
-        except Exception as exc:  # onnxruntime, tokenizers and json raise plain exceptions
-            raise ModelError(f"cannot load the reranker from {model_dir}: {exc}",
-                             hint="rebuild it with train/train_reranker.py") from exc
+            self.calibration = json.loads(
+                (model_dir / "calibration.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read the reranker's calibration in {model_dir}: {exc}",
+                             hint="rebuild it with bench/eval_match.py --calibrate") from exc
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
         self.tokenizer.no_padding()
         self._lock = threading.Lock()
