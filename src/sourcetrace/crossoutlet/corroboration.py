@@ -705,15 +705,17 @@ class CrossOutlet:
                  for h in retrieve(text, claims_collection(self)).confirmed]
         if not found:
             return [], None
+        return found, self.cluster_of({m.other_id for m in found})
+
+    def cluster_of(self, hit: set[str]):
+        """The cluster of every claim grouped (by the stored matches) with one of ``hit``."""
         ids = sorted(self.claims, key=self.arrival.__getitem__)
-        hit = {m.other_id for m in found}
         members: list[str] = []
         for group in cluster_claims(ids, self.matches.values()):
             if hit & set(group):
                 members.extend(group)
-        cluster = build_cluster([self.claims[c] for c in members], self.voices(), self.arrival,
-                                self.aliases)
-        return found, cluster
+        return build_cluster([self.claims[c] for c in members], self.voices(), self.arrival,
+                             self.aliases)
 
     # -- persistence -------------------------------------------------------------
     def save(self, folder: str | Path) -> None:

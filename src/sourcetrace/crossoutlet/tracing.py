@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .corroboration import build_cluster, cluster_claims
 from .retrieve import Retrieval, claims_collection, factchecks_collection, retrieve
 
 __all__ = ["ranked_trace"]
@@ -40,11 +39,4 @@ def ranked_trace(cross, *, text: str | None = None, claim_id: str | None = None,
     hit = {h.id for h in ranked.confirmed} | set(exclude)
     if not hit:
         return ranked, checks, None
-    ids = sorted(cross.claims, key=cross.arrival.__getitem__)
-    members: list[str] = []
-    for group in cluster_claims(ids, cross.matches.values()):
-        if hit & set(group):
-            members.extend(group)
-    cluster = build_cluster([cross.claims[c] for c in members], cross.voices(), cross.arrival,
-                            cross.aliases)
-    return ranked, checks, cluster
+    return ranked, checks, cross.cluster_of(hit)
