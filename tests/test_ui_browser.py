@@ -31,15 +31,10 @@ HOSTILE = ('Officials said the <script>window.pwned = 1; alert("x")</script> bri
            '</a> said \u201cwe will reopen it\u201d on Monday, according to a statement.')
 
 
-@pytest.fixture(scope="module")
-def server():
+def _serve(app):
+    """Run ``app`` with uvicorn on a free loopback port; yield its base URL, then stop it."""
     import uvicorn
 
-    from sourcetrace.web.app import create_app
-    from sourcetrace.config import DEFAULT
-    from sourcetrace.corpus.store import open_store
-
-    app = create_app(DEFAULT, store=open_store(":memory:"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -55,6 +50,16 @@ def server():
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    from sourcetrace.web.app import create_app
+    from sourcetrace.config import DEFAULT
+    from sourcetrace.corpus.store import open_store
+
+    app = create_app(DEFAULT, store=open_store(":memory:"))
+    yield from _serve(app)
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +171,6 @@ def test_ui_browser_reads_on_a_phone_and_offline(server, browser, tmp_path):
 @pytest.fixture(scope="module")
 def report_server(tmp_path_factory):
     """A server over a small SQLite corpus of two outlets and two months (no model)."""
-    import uvicorn
-
     from sourcetrace.config import DEFAULT
     from sourcetrace.corpus.store.sqlite import SqliteStore
     from sourcetrace.web.app import create_app
@@ -178,21 +181,8 @@ def report_server(tmp_path_factory):
     store.add_many(corpus())
     store.close()
     app = create_app(DEFAULT, store=db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", db
-    srv.should_exit = True
-    thread.join(10)
+    for base in _serve(app):
+        yield base, db
 
 
 def drawn_charts(page) -> list[int]:
@@ -251,8 +241,6 @@ def corpus_server(tmp_path_factory):
     """A server over a SQLite corpus of stories (no model): nested and self-nested voices,
     descriptions typed named, long names and aliases, beliefs beside speech, and the
     claims of every article in the store."""
-    import uvicorn
-
     from sourcetrace.config import DEFAULT
     from sourcetrace.corpus.store.sqlite import SqliteStore
     from sourcetrace.crossoutlet.corroboration import CrossOutlet
@@ -277,21 +265,7 @@ def corpus_server(tmp_path_factory):
         cross.add_stored(store, article_id, rec.analysis, outlet=rec.outlet, date=rec.date)
     store.close()
     app = create_app(DEFAULT, store=db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    yield from _serve(app)
 
 
 SHOTS = Path(os.environ.get("SOURCETRACE_SHOTS", "/tmp"))
