@@ -260,6 +260,14 @@ def test_factchecks_analyze_db_shows_the_checks_of_the_articles_claims(tmp_path)
     assert done.exit_code == 0, done.output
     tail = done.output[done.output.index("Fact-checks of this article's claims"):]
     assert "same" in tail and "Unproven" in tail
+    out = tmp_path / "a.out.txt"          # written to a file, the section is there too
+    done = CliRunner().invoke(app, ["analyze", str(article), "--db", db, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    written = out.read_text(encoding="utf-8")
+    assert "Fact-checks of this article's claims" in written and "Unproven" in written
+    done = CliRunner().invoke(app, ["analyze", str(article), "--db", db, "-f", "json"])
+    checked = json.loads(done.output)["meta"]["factchecks"]
+    assert any(m["rating"] == "Unproven" for item in checked for m in item["matches"])
 
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "data" / "seed" / "belarus-commanders.txt"

@@ -99,7 +99,7 @@ def analyze(
         if gazetteer is not None:
             analysis = apply_gazetteer(analysis, gazetteer)
         checked = _factchecks(analysis, db) if db else None
-        if checked is not None and format is not Format.text:
+        if checked is not None:     # every format shows them (text: a closing section)
             import dataclasses
 
             analysis = dataclasses.replace(analysis, meta={**(analysis.meta or {}),
@@ -110,8 +110,6 @@ def analyze(
             formats.write_file(analysis, format.value, output, force=force, inputs=[target])
     except SourcetraceError as exc:
         raise fail(exc)
-    if checked is not None and format is Format.text:
-        _print_factchecks(checked, sys.stdout if output is None else None)
 
 
 def _factchecks(analysis, db: str) -> list:
@@ -121,23 +119,6 @@ def _factchecks(analysis, db: str) -> list:
 
     with open_existing_store(db) as store:
         return article_factchecks(analysis, store)
-
-
-def _print_factchecks(checked: list, out) -> None:
-    from ..output.text import printable
-
-    if out is None:
-        return
-    out.write("\nFact-checks of this article's claims\n")
-    if not checked:
-        out.write("  none of the stored fact-checks states or contradicts a claim of it\n")
-    for item in checked:
-        out.write(printable(f"  \u201c{item['claim']}\u201d") + "\n")
-        for m in item["matches"]:
-            when = f" on {m['date']}" if m["date"] else ""
-            out.write(printable(f"    {m['verdict']} (p={m['probability']:.2f}): "
-                                f"{m['checker'] or 'a fact-checker'} rated \u201c{m['claim']}\u201d "
-                                f"\u201c{m['rating']}\u201d{when} {m['url'] or ''}").rstrip() + "\n")
 
 
 def _one_record(target: str) -> None:

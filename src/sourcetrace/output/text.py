@@ -321,9 +321,28 @@ def renderables(analysis: Analysis) -> list[RenderableType]:
         parts.append(assertions_table(analysis))
     if analysis.profile:
         parts.append(profile_table(analysis.profile))
+    if (analysis.meta or {}).get("factchecks") is not None:
+        parts.append(Text(factchecks_text(analysis.meta["factchecks"])))
     for warning in analysis.warnings:
         parts.append(Text(f"warning: {warning}", style="yellow"))
     return parts
+
+
+def factchecks_text(checked: list) -> str:
+    """The section `analyze --db` adds: each claim of the article with the stored
+    fact-checks that state or contradict it (crossoutlet.factchecks.article_factchecks)."""
+    lines = ["Fact-checks of this article's claims"]
+    if not checked:
+        lines.append("  none of the stored fact-checks states or contradicts a claim of it")
+    for item in checked:
+        lines.append(printable(f"  \u201c{item['claim']}\u201d"))
+        for m in item["matches"]:
+            when = f" on {m['date']}" if m["date"] else ""
+            lines.append(printable(
+                f"    {m['verdict']} (p={m['probability']:.2f}): "
+                f"{m['checker'] or 'a fact-checker'} rated \u201c{m['claim']}\u201d "
+                f"\u201c{m['rating']}\u201d{when} {m['url'] or ''}").rstrip())
+    return "\n".join(lines)
 
 
 def print_analysis(analysis: Analysis, file: IO[str] | None = None,
