@@ -19,11 +19,17 @@ Engines:
 - ``local`` with ``workers=N``: N processes (spawned), each loading the model once;
   this process collects the inputs and writes the store. As with any spawned pool,
   a script that calls it needs the ``if __name__ == "__main__":`` guard.
-- ``ray``: Ray Data ``map_batches`` with ``RayAnalyzer`` (an actor pool of
-  ``workers`` actors, each loading the model once, ``num_cpus`` each); needs the
-  ``ray`` extra. ``address`` connects to a running cluster; without it a local
-  Ray is started with ``num_cpus=workers`` (0.5 CPU per actor, so that the pool
-  and Ray's own tasks fit on a small machine).
+- ``ray``: Ray Data (corpus.distributed; needs the ``ray`` extra). With a PostgreSQL
+  store the workers write: the inputs are read on the cluster, each of ``workers``
+  actors analyses, stores and builds the claims of its batches, and this process only
+  plans the shards and counts. With a store only this process can reach (memory; a
+  SQLite file on a local Ray) the actors analyse and this process writes.
+  ``address`` connects to a running cluster; without it a local Ray is started with
+  ``num_cpus=workers`` (0.5 CPU per actor, so that the pool and Ray's own tasks fit
+  on a small machine).
+
+The bookkeeping all engines share (records, chunks, duplicates, failures, claims) is
+corpus.batch.
 """
 from __future__ import annotations
 
@@ -31,26 +37,26 @@ import concurrent.futures as cf
 import csv
 import json
 import multiprocessing
-import os
 import re
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from ..inputs import collect as collect_mod
 from ..config import DEFAULT, Config
-from ..errors import ConfigError, DocumentTimeoutError, SourcetraceError, StoreError
-from ..inputs.metadata import MetaOptions, outlet_of, parse_date
+from ..errors import ConfigError
+from ..inputs.metadata import MetaOptions, outlet_of
 from ..inputs.read import Document
 from ..model import Analysis
-from .store import ArticleRecord, Store, content_hash
+from .batch import (IngestReport, _chunks, _Run, analyze_chunk, canonical_url,
+                    exit_with_parent, limit_blas_threads, make_record)
+from .store import Store
 
-__all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport", "RayAnalyzer",
-           "analyze_chunk", "canonical_url", "export", "ingest", "limit_blas_threads",
-           "make_record", "outlet_of", "reanalyze", "ReanalyzeReport", "REANALYZE_FILTERS"]
+__all__ = ["ENGINES", "EXPORT_FORMATS", "EXPORT_TABLES", "IngestReport",
+           "analyze_chunk", "canonical_url", "exit_with_parent", "export", "ingest",
+           "limit_blas_threads", "make_record", "outlet_of", "reanalyze", "ReanalyzeReport",
+           "REANALYZE_FILTERS"]
 
 ENGINES = ("local", "ray")
 WORKER_CHUNKS = 64  # chunks a local worker analyses before it is replaced
@@ -58,87 +64,9 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 EXPORT_TABLES = ("articles", "attributions", "sources")
 
 
-@dataclass
-class IngestReport:
-    """What a run did. ``duplicates``: articles already stored (or seen twice in the run);
-    ``skipped``: URLs not fetched because they are stored."""
-
-    added: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# --------------------------------------------------------------------------- records
-
-def canonical_url(url: str | None) -> str | None:
-    """The URL normalised by courlan (tracking parameters dropped, host lower-cased),
-    without its #fragment; None when there is no usable http(s) URL."""
-    if not url or not re.match(r"https?://", url, re.I):
-        return None
-    try:
-        from courlan import normalize_url
-
-        clean = normalize_url(url, strict=True)
-    except Exception:  # courlan raises on malformed URLs in several ways
-        return None
-    parts = urlsplit(clean)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-
-
-def _iso_date(value: Any) -> str | None:
-    """An ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), or None: text that is not a date
-    never lands in the date column (collect parses dates and warns about the rest)."""
-    if not value:
-        return None
-    iso, _warning = parse_date(value)
-    return iso
-
-
-def make_record(item: collect_mod.Collected, analysis: Analysis,
-                model: tuple[str, str] | None = None) -> ArticleRecord:
-    """An analysed article with its corpus columns: outlet = the outlet the input's record
-    names or --outlet gave, else the URL's domain, else the page's site name; canonical
-    URL, title, author, date (ISO 8601), the input record's id."""
-    meta = analysis.meta
-    url = meta.get("final_url") or meta.get("url")
-    url = url if isinstance(url, str) else None
-    given = _str(meta.get("outlet")) if meta.get("outlet_from") else None
-    outlet = (given or outlet_of(url) or _str(meta.get("outlet"))
-              or _str(meta.get("hostname")))
-    record_id = meta.get("id")
-    return ArticleRecord(
-        analysis=analysis, input=item.input, outlet=outlet, url=url,
-        canonical_url=canonical_url(url), title=_str(meta.get("title")),
-        author=_str(meta.get("author")), date=_iso_date(meta.get("date")),
-        input_kind=item.kind, raw=item.raw,
-        record_id=None if record_id is None or isinstance(record_id, bool) else str(record_id),
-        # the (name, version) of the model behind the analysis (pipeline.model_info)
-        model=model[0] if model else None, model_version=model[1] if model else None)
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
 # --------------------------------------------------------------------------- analysis
 
 _WORKER_CONFIG: Config | None = None
-_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def limit_blas_threads() -> bool:
-    """One BLAS thread per analysing process, unless the user set it (as Ray does for its
-    actors): spaCy's small matrices gain little from BLAS threads, and N workers with N
-    BLAS threads each would oversubscribe the cores. Only effective before numpy is
-    imported; returns whether it was."""
-    for var in _BLAS_THREADS:
-        os.environ.setdefault(var, "1")
-    return "numpy" not in sys.modules
 
 
 def _init_worker(config: Config) -> None:
@@ -152,221 +80,8 @@ def _init_worker(config: Config) -> None:
     pipeline.load_for(config)
 
 
-def exit_with_parent(poll: float = 1.0) -> None:
-    """Make this (worker) process exit when its parent dies, even by ``kill -9``: on
-    Linux the kernel sends SIGKILL (PR_SET_PDEATHSIG); everywhere a daemon thread
-    checks every ``poll`` seconds that the parent is still the same process."""
-    import threading
-
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
-            pass
-    if os.getppid() != parent:  # the parent died before the signal was set
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(poll)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def analyze_chunk(documents: Sequence[Document], config: Config = DEFAULT, *,
-                  attributions_only: bool = False) -> list[Analysis | Exception]:
-    """Analyse documents as one batch (through nlp.pipe); when the batch fails, the
-    documents it had not finished one by one, so that a bad article costs only itself.
-    One Analysis or exception per document, in order; a document over the time budget
-    gets its DocumentTimeoutError, is not retried, and the rest of the batch goes on.
-    ``attributions_only``: see ``pipeline.analyze_documents`` (what extract needs)."""
-    from ..pipeline import analyze_documents
-
-    def run(batch: Sequence[Document]) -> Iterator[Analysis]:
-        return analyze_documents(batch, config=config, attributions_only=attributions_only)
-
-    out: list[Analysis | Exception] = []
-    try:
-        for analysis in run(documents):
-            out.append(analysis)
-        return out
-    except DocumentTimeoutError as exc:  # raised for the document after the last done
-        rest = documents[len(out) + 1:]
-        return [*out, exc, *(analyze_chunk(rest, config, attributions_only=attributions_only)
-                             if rest else [])]
-    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
-        first_error = exc
-    rest = documents[len(out):]
-    if len(rest) == 1:  # the one left is the one that failed
-        return [*out, first_error]
-    for document in rest:
-        try:
-            out.append(next(run([document])))
-        except Exception as exc:  # noqa: BLE001
-            out.append(exc)
-    return out
-
-
 def _worker_chunk(documents: list[Document]) -> list[Any]:
     return analyze_chunk(documents, _WORKER_CONFIG or DEFAULT)
-
-
-class RayAnalyzer:
-    """Ray Data callable class: each actor loads the model once, then analyses batches.
-
-    Batches are dicts of numpy arrays with columns ``i``, ``text`` and ``meta`` (JSON);
-    the output has ``i``, ``analysis`` (JSON, "" on failure), ``error`` and ``code``.
-    """
-
-    def __init__(self, config: Config = DEFAULT) -> None:
-        from .. import pipeline
-
-        self.config = config
-        pipeline.load_for(config)
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
-
-        docs = [Document(text=str(t), meta=json.loads(str(m)))
-                for t, m in zip(batch["text"], batch["meta"])]
-        results = analyze_chunk(docs, self.config)
-        analysis, error, code = [], [], []
-        for r in results:
-            if isinstance(r, Analysis):
-                analysis.append(r.to_json())
-                error.append("")
-                code.append("")
-            else:
-                analysis.append("")
-                error.append(str(r) if isinstance(r, SourcetraceError)
-                             else f"{type(r).__name__}: {r}")
-                code.append(getattr(r, "code", "error"))
-        return {"i": np.asarray(batch["i"]), "analysis": np.asarray(analysis, dtype=object),
-                "error": np.asarray(error, dtype=object), "code": np.asarray(code, dtype=object)}
-
-
-# --------------------------------------------------------------------------- the batch
-
-class _Run:
-    """Shared bookkeeping of one ingest: dedup, writes, failures, progress."""
-
-    def __init__(self, store: Store, report: IngestReport, progress: Any,
-                 claims: bool = True) -> None:
-        self.store = store
-        self.report = report
-        self.progress = progress
-        self.seen: set[str] = set()
-        self.model: tuple[str, str] | None = None   # recorded with each article (0005)
-        self.claims = claims and hasattr(store, "add_claim_batch")
-        self.cross: Any = None          # crossoutlet.corroboration.CrossOutlet, on first use
-
-    def add_claims(self, stored: Sequence[tuple[int, ArticleRecord]]) -> None:
-        """Match the claims of newly stored articles with the corpus's and write them to
-        the store (crossoutlet), so that trace and claims answer at once after ingest."""
-        from ..crossoutlet.corroboration import sync_with_store
-
-        if self.cross is None:
-            self.cross = sync_with_store(self.store)
-        else:
-            self.cross.load_store(self.store)      # batches other processes wrote meanwhile
-        for article_id, record in stored:
-            self.cross.add_stored(self.store, article_id, record.analysis, outlet=record.outlet,
-                                  date=record.date, url=record.canonical_url or record.url)
-
-    def complete_claims(self) -> None:
-        """Build the claims of stored articles that have none yet (pending: a run killed
-        between storing an article and its claims, an ingest without claims), so that
-        no article waits for a reader to build them. A cheap check when none is."""
-        if not self.claims or not hasattr(self.store, "articles_without_claims"):
-            return
-        if self.cross is None and not self.store.articles_without_claims():
-            return
-        from ..crossoutlet.corroboration import sync_with_store
-
-        self.cross = sync_with_store(self.store, cross=self.cross)
-
-    def fail(self, input: str, reason: str, code: str) -> None:
-        self.store.record_failure(input, reason, code)
-        self.report.failed += 1
-        if len(self.report.failures) < 1000:
-            self.report.failures.append((input, reason))
-        self._tick(1)
-
-    def _tick(self, n: int) -> None:
-        if self.progress is not None and n:
-            self.progress.update(n)
-            self.progress.set_postfix(added=self.report.added, dup=self.report.duplicates,
-                                      failed=self.report.failed, refresh=False)
-
-    def new_only(self, items: list[collect_mod.Collected]) -> list[collect_mod.Collected]:
-        """Drop articles already stored or already seen in this run."""
-        hashes = [content_hash(c.document.text) for c in items]
-        known = self.store.known_hashes(hashes)
-        fresh = []
-        for c, h in zip(items, hashes):
-            if h in known or h in self.seen:
-                self.report.duplicates += 1
-                self._tick(1)
-            else:
-                self.seen.add(h)
-                fresh.append(c)
-        return fresh
-
-    def store_results(self, items: Sequence[collect_mod.Collected], results: Sequence[Any]) -> None:
-        records = []
-        for item, result in zip(items, results):
-            if isinstance(result, Analysis):
-                records.append(make_record(item, result, self.model))
-            elif isinstance(result, SourcetraceError):
-                self.fail(item.input, str(result), result.code)
-            else:
-                self.fail(item.input, f"analysis failed: {type(result).__name__}: {result}", "error")
-        try:
-            ids = self.store.add_many(records)
-            kept = list(zip(ids, records))
-        except StoreError:
-            # one article the database refuses must not cost the others: one
-            # transaction each (a store that is down fails again on its failure record)
-            ids, kept = [], []
-            for record in records:
-                try:
-                    ids.extend(self.store.add_many([record]))
-                    kept.append((ids[-1], record))
-                except StoreError as exc:
-                    self.fail(record.input, str(exc), exc.code)
-        added = sum(1 for i in ids if i is not None)
-        self.report.added += added
-        self.report.duplicates += len(ids) - added
-        if self.claims and added:
-            self.add_claims([(i, r) for i, r in kept if i is not None])
-        self._tick(len(ids))
-
-
-def _chunks(run: _Run, items: Iterator[collect_mod.Item], size: int
-            ) -> Iterator[list[collect_mod.Collected]]:
-    """New articles in chunks of ``size``; failures recorded on the way."""
-    buf: list[collect_mod.Collected] = []
-    for item in items:
-        if isinstance(item, collect_mod.Failure):
-            run.fail(item.input, item.reason, item.code)
-            continue
-        buf.append(item)
-        if len(buf) >= size:
-            fresh = run.new_only(buf)
-            buf = []
-            if fresh:
-                yield fresh
-    if buf:
-        fresh = run.new_only(buf)
-        if fresh:
-            yield fresh
 
 
 def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
@@ -375,8 +90,14 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
            text_column: str | None = None, progress: bool = False,
            chunk_size: int | None = None, ray_window: int = 4096,
            items: Iterable[collect_mod.Item] | None = None,
-           meta: MetaOptions | None = None, claims: bool = True) -> IngestReport:
+           meta: MetaOptions | None = None, claims: bool = True,
+           db: str | None = None, worker_cpus: float | None = None) -> IngestReport:
     """Collect, analyse and store every article of ``inputs``; see the module docstring.
+
+    ``engine="ray"`` with a PostgreSQL store: the workers read the inputs (files,
+    folders, globs; shards), analyse and write (corpus.distributed); ``db`` is the
+    store's URL the workers open (default: the store's own), ``worker_cpus`` the CPUs
+    Ray reserves per actor (default 0.5).
 
     ``claims``: also match each new article's claims with the corpus's and keep them
     in the store (crossoutlet), so that ``trace`` and ``claims`` answer at once.
@@ -394,8 +115,21 @@ def ingest(inputs: Iterable[str], store: Store, *, config: Config = DEFAULT,
         if engine != "ray":
             raise ConfigError(f"a cluster address does nothing with the {engine} engine",
                               hint="use engine='ray' (--engine ray), or no address")
+        from .distributed import check_cluster
+
         check_cluster(address, store)
     inputs = list(inputs)
+    if engine == "ray":
+        from .distributed import workers_write
+
+        if workers_write(store):
+            from .distributed import ingest_on_cluster
+
+            return ingest_on_cluster(
+                inputs, store, db=db, config=config, workers=workers, address=address,
+                kind=kind, fetcher=fetcher, text_column=text_column, progress=progress,
+                chunk_size=chunk_size, items=items, meta=meta, claims=claims,
+                worker_cpus=worker_cpus)
     started = time.perf_counter()
     report = IngestReport()
     bar = None
@@ -458,141 +192,12 @@ def _ingest_pool(run: _Run, items: Iterator[collect_mod.Item], config: Config,
         drain(0)
 
 
-def check_cluster(address: str, store: Store, *, timeout: float = 5.0) -> None:
-    """Refuse what cannot work on an existing Ray cluster, in seconds rather than after
-    Ray's own long retries: a SQLite store (one machine's file: the cluster's nodes and
-    the commands run after on other machines do not see it; use PostgreSQL) and an
-    address nothing answers on. ``auto`` (the cluster this machine belongs to) is left
-    to Ray."""
-    import socket
-    from urllib.parse import urlsplit
-
-    if getattr(store, "backend", None) == "sqlite":
-        raise ConfigError("a SQLite corpus cannot be shared with a Ray cluster: it is a file "
-                          "on this machine only",
-                          hint="give --db postgresql://... reachable from every node (see the "
-                               "README: Running on a Ray cluster)")
-    if address in ("auto", "local"):
-        return
-    parts = urlsplit(address if "://" in address else f"ray://{address}")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host, port = None, None
-    if not host or port is None:
-        raise ConfigError(f"{address!r} is not a Ray address",
-                          hint="give HOST:PORT (the head's GCS port, 6379 by default) or "
-                               "ray://HOST:10001")
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"no Ray cluster answers at {address}: "
-                          f"{exc.strerror or type(exc).__name__} within {timeout:g} s",
-                          hint="start it with `ray start --head`, or check the address "
-                               "and the firewall") from None
-
-
-def _connect(ray: Any, address: str, options: dict[str, Any], timeout: float = 10.0) -> None:
-    """ray.init(address=...) within ``timeout`` seconds, its failure as one ConfigError
-    (Ray itself retries for about 20 s, logging a line a second)."""
-    import logging
-    import threading
-
-    outcome: dict[str, BaseException] = {}
-
-    def connect() -> None:
-        try:
-            ray.init(address=address, **{**options, "logging_level": logging.ERROR})
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            outcome["error"] = exc
-
-    import tempfile
-
-    # Ray's C++ client logs a line per retry on fd 2: hold them while connecting, give
-    # them back on success, drop them on failure (the error says it in one line).
-    with tempfile.TemporaryFile() as held:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(held.fileno(), 2)
-        try:
-            thread = threading.Thread(target=connect, name="ray-connect", daemon=True)
-            thread.start()
-            thread.join(timeout)
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-        if not thread.is_alive() and "error" not in outcome:
-            held.seek(0)
-            sys.stderr.write(held.read().decode("utf-8", "replace"))
-    hint = ("check the address (the head's `ray start --head --port`), that this machine can "
-            "reach it, and that both run the same Ray and Python versions")
-    if thread.is_alive():
-        raise ConfigError(f"the Ray cluster at {address} did not answer within {timeout:g} s",
-                          hint=hint)
-    if "error" in outcome:
-        raise ConfigError(f"cannot join the Ray cluster at {address}: {outcome['error']}",
-                          hint=hint) from None
-
-
 def _ingest_ray(run: _Run, items: Iterator[collect_mod.Item], config: Config, workers: int,
                 address: str | None, size: int, window: int) -> None:
-    try:
-        import ray
-        import ray.data
-        from ray.data import ActorPoolStrategy
-    except ImportError as exc:
-        raise ConfigError("the ray engine needs Ray", hint="pip install 'sourcetrace[ray]'") from exc
-    import logging
+    """Ray analyses, this process writes: for a store the workers cannot open."""
+    from .distributed import ingest_analysis_only
 
-    if not ray.is_initialized():
-        quiet = {"include_dashboard": False, "log_to_driver": False,
-                 "logging_level": logging.WARNING}
-        if address:
-            _connect(ray, address, quiet)
-        else:
-            ray.init(num_cpus=workers, **quiet)
-    logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own bar reports progress
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    buf: list[collect_mod.Collected] = []
-
-    def flush() -> None:
-        if not buf:
-            return
-        rows = [{"i": i, "text": c.document.text, "meta": json.dumps(c.document.meta)}
-                for i, c in enumerate(buf)]
-        ds = ray.data.from_items(rows).map_batches(
-            RayAnalyzer, fn_constructor_kwargs={"config": config}, batch_size=size,
-            compute=ActorPoolStrategy(size=workers), num_cpus=0.5, batch_format="numpy")
-        done: list[collect_mod.Collected] = []
-        results: list[Any] = []
-        for row in ds.iter_rows():
-            c = buf[int(row["i"])]
-            if row["analysis"]:
-                results.append(Analysis.from_json(row["analysis"]).replace(
-                    warnings=c.document.warnings))
-            else:
-                results.append(_RayError(row["error"], row["code"]))
-            done.append(c)
-            if len(done) >= size:
-                run.store_results(done, results)
-                done, results = [], []
-        run.store_results(done, results)
-        buf.clear()
-
-    for chunk in _chunks(run, items, size):
-        buf.extend(chunk)
-        if len(buf) >= window:
-            flush()
-    flush()
-
-
-class _RayError(SourcetraceError):
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code or "error"
+    ingest_analysis_only(run, items, config, workers, address, size, window)
 
 
 # --------------------------------------------------------------------------- export
