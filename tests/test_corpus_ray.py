@@ -2,6 +2,8 @@
 three short articles. Marked ``ray`` so it can be deselected with -m 'not ray'."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sourcetrace.corpus import runner as corpus
@@ -183,3 +185,99 @@ def test_corpus_ray_refuses_a_sqlite_store_for_a_cluster(tmp_path):
     with pytest.raises(ConfigError, match="PostgreSQL|postgresql://"):
         corpus.ingest([], store, items=[], engine="ray", address="127.0.0.1:6379")
     store.close()
+
+
+def test_corpus_ray_expands_globs_into_shards_named_as_given(tmp_path):
+    from sourcetrace.corpus.distributed import expand_inputs, plan_shards
+    from sourcetrace.errors import InputError
+
+    for name in ("b.jsonl", "a.jsonl", "c.csv"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    found = expand_inputs([str(tmp_path / "*.jsonl"), "https://example.org/x"])
+    assert found == [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "https://example.org/x"]
+    shards, urls = plan_shards(["in.jsonl", *found])
+    assert shards[0] == (str(Path.cwd() / "in.jsonl"), "in.jsonl") and urls == found[2:]
+    with pytest.raises(InputError, match="no file matches"):
+        expand_inputs([str(tmp_path / "*.warc.gz")])
+
+
+def _claims_by_text(store) -> dict[str, list[str]]:
+    """Each stored article's text -> the sorted texts of its claims."""
+    import json as _json
+
+    texts = {a.id: a.analysis.text for a in store.iter_articles()}
+    out: dict[str, list[str]] = {}
+    for batch in store.claim_batches():
+        out[texts[batch.article_id]] = sorted(_json.loads(d)["text"] for _, d, _ in batch.claims)
+    return out
+
+
+def test_corpus_ray_resumes_after_the_driver_is_killed(two_node_cluster, tmp_path):
+    """kill -9 of a run's driver half-way; the next run adds exactly what is missing: every
+    article once, each with its claims, the same claims as an uninterrupted local run."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+
+    from sourcetrace.corpus.store import open_store
+
+    n = 48
+    texts = [f'"The bridge on Route {i} will reopen on Friday," the mayor of Town{i} said on '
+             f'Monday. Officials said the river rose {i + 2} feet overnight.' for i in range(n)]
+    with open(tmp_path / "in.jsonl", "w", encoding="utf-8") as f:
+        for i, t in enumerate(texts):
+            f.write(json.dumps({"id": f"r{i}", "outlet": f"outlet{i % 3}", "text": t}) + "\n")
+    dsn = os.environ[PG_ENV]
+    schema = RAY_SCHEMA + "_resume"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    db = dsn + ("&" if "?" in dsn else "?") + f"options=-c%20search_path%3D{schema}"
+    command = [sys.executable, "-m", "sourcetrace", "ingest", "in.jsonl", "--db", db,
+               "--engine", "ray", "--address", two_node_cluster, "--workers", "2",
+               "--no-progress"]
+
+    def stored() -> int:
+        with psycopg.connect(db, autocommit=True) as conn:
+            try:
+                return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            except psycopg.errors.UndefinedTable:
+                return 0
+
+    try:
+        first = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        deadline = time.time() + 240
+        while stored() == 0 and first.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(30)
+        time.sleep(3)                  # an actor may finish the batch it was writing
+        before = stored()
+        assert 0 < before < n, f"the kill did not land half-way ({before} of {n} stored)"
+        second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
+                                timeout=300)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert f"added {n - before}, already stored {before}, failed 0" in second.stderr
+        with open_store(db) as store:
+            assert store.count() == n
+            assert store.articles_without_claims() == []
+            assert sorted(a.input for a in store.iter_articles()) == sorted(
+                f"in.jsonl:{i + 1}" for i in range(n))
+            got = _claims_by_text(store)
+        with psycopg.connect(db, autocommit=True) as conn:
+            assert conn.execute("SELECT count(DISTINCT content_hash), count(*) FROM "
+                                "articles").fetchone() == (n, n)
+            assert conn.execute("SELECT count(*) FROM claim_batches").fetchone()[0] == n
+        reference = MemoryStore()
+        corpus.ingest([str(tmp_path / "in.jsonl")], reference)
+        assert got == _claims_by_text(reference)
+        assert sum(map(len, got.values())) > 0
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

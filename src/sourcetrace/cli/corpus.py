@@ -112,6 +112,10 @@ def ingest(
 
     corpus.limit_blas_threads()
     try:
+        if engine is Engine.ray:   # shards given as globs ("shards/*.jsonl", quoted)
+            from ..corpus.distributed import expand_inputs
+
+            inputs = expand_inputs(inputs)
         check_inputs(inputs)   # a missing input: exit 2 before a corpus is created
         if address is not None and engine is not Engine.ray:
             raise ConfigError("--address is for a Ray cluster and does nothing with "
@@ -138,7 +142,7 @@ def ingest(
                 report = corpus.ingest(inputs, store, config=config, workers=workers,
                                        engine=engine.value, address=address, kind=kind.value,
                                        fetcher=fetcher, text_column=text_column, progress=show,
-                                       meta=meta)
+                                       meta=meta, db=db)
         except BaseException:
             _drop_if_empty(new_file)   # a failed first run (say --engine ray) leaves no corpus
             raise
