@@ -86,6 +86,7 @@ def in_process(db: str, claim_id: str, text: str) -> dict:
     from sourcetrace.corpus.store import open_store
     from sourcetrace.crossoutlet.corroboration import CrossOutlet, sync_with_store
     from sourcetrace.crossoutlet.embed import get_embedder
+    from sourcetrace.crossoutlet.rerank import get_reranker
 
     embedder = get_embedder()
     t = time.perf_counter()
@@ -101,9 +102,28 @@ def in_process(db: str, claim_id: str, text: str) -> dict:
     t = time.perf_counter()
     clusters = x.clusters(min_outlets=2)
     listed = time.perf_counter() - t
+    # what `trace` does since: read only the candidates (crossoutlet/stored.py)
+    from sourcetrace.crossoutlet.stored import open_claims
+    from sourcetrace.crossoutlet.tracing import ranked_trace
+
+    get_reranker()
+    with open_store(db, create=False) as store:
+        t = time.perf_counter()
+        stored = open_claims(store, embedder=embedder)
+        opened = time.perf_counter() - t
+        t = time.perf_counter()
+        ranked_trace(stored, claim_id=claim_id, store=store)
+        stored_by_id = time.perf_counter() - t
+        t = time.perf_counter()
+        ranked_trace(stored, text=text, store=store)
+        stored_by_text = time.perf_counter() - t
     return {"claims": len(x.claims), "matches": len(x.matches), "clusters_2_outlets": len(clusters),
             "read_seconds": round(read, 3), "trace_claim_seconds": round(by_id, 3),
-            "trace_text_seconds": round(by_text, 3), "clusters_seconds": round(listed, 3)}
+            "trace_text_seconds": round(by_text, 3), "clusters_seconds": round(listed, 3),
+            "stored_open_seconds": round(opened, 3),
+            "stored_vectors_from_file": getattr(getattr(stored, "index", None), "from_file", None),
+            "stored_trace_claim_seconds": round(stored_by_id, 3),
+            "stored_trace_text_seconds": round(stored_by_text, 3)}
 
 
 SERVER = """
@@ -211,6 +231,12 @@ def replicate(src_db: str, db: str, times: int) -> dict:
                                     site_name=b.site_name, claims=claims,
                                     matches=[(renum(x), renum(y), ev) for x, y, ev in b.matches],
                                     copies=[ids[c] for c in b.copies])
+        # what the writer of each batch (CrossOutlet.add_stored) brings up to date after it:
+        # the full-text index of the claims and the claim vector file beside the corpus
+        from sourcetrace.crossoutlet.stored import fill_claim_search, update_claim_vectors
+
+        fill_claim_search(dst)
+        update_claim_vectors(dst)
         return {"articles": dst.count(), "claims": sum(len(b.claims) for b in dst.claim_batches())}
 
 

@@ -138,6 +138,7 @@ def trace(
     Lists the closest claims of the corpus, best first, each with a calibrated probability
     and a verdict (same, related, contradicts), and the fact-checks that state it. Exits
     with 1 when none is `same` ("no confirmed match", the closest still listed)."""
+    from ..crossoutlet.stored import open_claims
     from ..crossoutlet.tracing import ranked_trace
 
     try:
@@ -147,7 +148,7 @@ def trace(
         if text is not None and not text.strip():
             raise ConfigError("the claim text is empty", hint="give the words of the claim")
         with open_existing_store(db) as store:   # open: its full-text search is used
-            x = _cross_of(store)
+            x = open_claims(store)                    # only the candidates' rows are read
             if claim is not None and claim not in x.claims:
                 x.trace_claim(claim)                    # InputError naming the id
             ranked, closest_checks, cluster = ranked_trace(x, text=text, claim_id=claim,

@@ -577,29 +577,37 @@ class CrossOutlet:
                 ) -> list[dict[str, Any]]:
         """The fact-checks that state the same as ``text`` or as one of ``claim_ids``,
         each once: the FactCheck's fields, the claim it matched and the evidence."""
-        from .retrieve import as_evidence, factchecks_collection, retrieve
+        from .tracing import checked_factchecks
+
+        return checked_factchecks(self, text=text, claim_ids=claim_ids)
+
+    # what ranked_trace and checked_factchecks read (stored.StoredClaims has the same)
+    def claim_text(self, claim_id: str) -> str:
+        return self.claims[claim_id].text
+
+    def claim_vector(self, claim_id: str) -> np.ndarray:
+        return self.matcher.index.vector(claim_id)
+
+    def claim_collection(self, store=None):
+        """The claims as a retrieve.Collection (the store's full-text search when given)."""
+        from .retrieve import claims_collection
+
+        return claims_collection(self, store)
+
+    def factcheck_collection(self):
+        """The fact-checks read from the store as a retrieve.Collection (None: none)."""
+        from .retrieve import factchecks_collection
 
         if not self.factchecks:
-            return []
+            return None
         if getattr(self, "_factcheck_collection", (None, 0))[1] != len(self.factchecks):
             self._factcheck_collection = (factchecks_collection(self.factchecks,
                                                                 self.factcheck_vectors),
                                           len(self.factchecks))
-        asked: list[tuple[str | None, str, np.ndarray]] = []
-        if text:
-            asked.append((None, text, self.matcher._embed([text])[0]))
-        for cid in claim_ids:
-            asked.append((cid, self.claims[cid].text, self.matcher.index.vector(cid)))
-        seen: dict[str, dict[str, Any]] = {}
-        for cid, words, vector in asked:
-            found = retrieve(words, self._factcheck_collection[0], vector=vector, top=5)
-            for hit in found.confirmed:                 # ranked retrieval, verdict "same"
-                if hit.id not in seen:
-                    seen[hit.id] = {**{k: v for k, v in hit.record.items() if k != "id"},
-                                    "matched_claim": cid, "probability": round(hit.probability, 4),
-                                    "score": round(hit.score, 4), "verdict": hit.verdict,
-                                    "evidence": as_evidence(hit).to_dict()}
-        return list(seen.values())
+        return self._factcheck_collection[0]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.matcher._embed(list(texts))
 
     def add_stored(self, store, article_id: int, analysis, *, outlet: str | None = None,
                    date: str | None = None, url: str | None = None) -> list[Claim]:
@@ -636,6 +644,7 @@ class CrossOutlet:
                 pass                    # another writer's batch came first: match it too
             self.load_store(store)
             if aid in self.articles:
+                _after_batch(store)
                 return claims
         raise StoreError(f"the claims of article {article_id} could not be stored: other "
                          f"writers stored claims {_WRITE_TRIES} times while they were matched",
@@ -854,6 +863,15 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _after_batch(store) -> None:
+    """What readers search without writing, brought up to date by the writer: the store's
+    full-text index of the claims and the claim vector file beside it (stored.py)."""
+    from .stored import fill_claim_search, update_claim_vectors
+
+    fill_claim_search(store)
+    update_claim_vectors(store)
 
 
 def sync_with_store(store, folder: None = None, *, cross: CrossOutlet | None = None,

@@ -211,6 +211,13 @@ class Collection:
             return self.record_of(cid)
         return self._record_map.get(cid)
 
+    def vector(self, cid: str) -> np.ndarray:
+        """The unit vector of ``cid``."""
+        return self.index.vector(cid)
+
+    def prefetch(self, ids: Sequence[str]) -> None:
+        """Read what the texts and records of ``ids`` need at once (nothing in memory)."""
+
     def _store_search_ready(self) -> bool:
         if self.store is None:
             return False
@@ -351,9 +358,10 @@ def retrieve_many(queries: Sequence[str], collection: Collection, *, top: int = 
         if not ids:
             out.append(Retrieval(query, ()))
             continue
+        collection.prefetch(ids)
         cos = {cid: c for cid, c in dense}
         unit = qv / max(float(np.linalg.norm(qv)), 1e-12)
-        cosines = np.array([cos[c] if c in cos else float(collection.index.vector(c) @ unit)
+        cosines = np.array([cos[c] if c in cos else float(collection.vector(c) @ unit)
                             for c in ids], dtype=np.float32)
         texts = [collection.text(c) for c in ids]
         logits = reranker.score(query, texts)

@@ -2,17 +2,19 @@
 fact-checks, and the provenance cluster of the claims marked ``same``.
 
 ``ranked_trace`` is what ``sourcetrace trace``, ``GET /api/trace`` and the web UI's trace page
-call (retrieve.py ranks; corroboration.py builds the cluster)::
+call (retrieve.py ranks; corroboration.py builds the cluster). It takes the claims as a
+``CrossOutlet`` (every claim in memory) or as stored.StoredClaims (a store read only as far as
+the trace needs)::
 
     ranked, checks, cluster = ranked_trace(cross, text="300 troops refused orders", store=store)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from .retrieve import Retrieval, claims_collection, factchecks_collection, retrieve
+from .retrieve import Retrieval, as_evidence, retrieve
 
-__all__ = ["ranked_trace"]
+__all__ = ["ranked_trace", "checked_factchecks"]
 
 
 def ranked_trace(cross, *, text: str | None = None, claim_id: str | None = None, top: int = 10,
@@ -23,20 +25,40 @@ def ranked_trace(cross, *, text: str | None = None, claim_id: str | None = None,
     if (text is None) == (claim_id is None):
         raise ValueError("give text or claim_id")
     if claim_id is not None:
-        query, vector, exclude = cross.claims[claim_id].text, cross.matcher.index.vector(claim_id), \
+        query, vector, exclude = cross.claim_text(claim_id), cross.claim_vector(claim_id), \
             {claim_id}
     else:
         query, vector, exclude = text, None, set()
-    ranked = retrieve(query, claims_collection(cross, store), top=top, vector=vector,
+    ranked = retrieve(query, cross.claim_collection(store), top=top, vector=vector,
                       exclude=exclude)
-    checks = None
-    if getattr(cross, "factchecks", None):
-        if getattr(cross, "_factcheck_collection", (None, 0))[1] != len(cross.factchecks):
-            cross._factcheck_collection = (factchecks_collection(cross.factchecks,
-                                                                 cross.factcheck_vectors),
-                                           len(cross.factchecks))
-        checks = retrieve(query, cross._factcheck_collection[0], top=top, vector=vector)
+    collection = cross.factcheck_collection()
+    checks = None if collection is None else retrieve(query, collection, top=top, vector=vector)
     hit = {h.id for h in ranked.confirmed} | set(exclude)
     if not hit:
         return ranked, checks, None
     return ranked, checks, cross.cluster_of(hit)
+
+
+def checked_factchecks(cross, *, text: str | None = None, claim_ids: Sequence[str] = ()
+                       ) -> list[dict[str, Any]]:
+    """The fact-checks that state the same as ``text`` or as one of ``claim_ids`` (claims
+    of ``cross``: a CrossOutlet or a stored.StoredClaims), each once: the FactCheck's fields,
+    the claim it matched and the evidence."""
+    collection = cross.factcheck_collection()
+    if collection is None:
+        return []
+    asked: list[tuple[str | None, str, Any]] = []
+    if text:
+        asked.append((None, text, cross.embed([text])[0]))
+    for cid in claim_ids:
+        asked.append((cid, cross.claim_text(cid), cross.claim_vector(cid)))
+    seen: dict[str, dict[str, Any]] = {}
+    for cid, words, vector in asked:
+        found = retrieve(words, collection, vector=vector, top=5)
+        for hit in found.confirmed:                 # ranked retrieval, verdict "same"
+            if hit.id not in seen:
+                seen[hit.id] = {**{k: v for k, v in hit.record.items() if k != "id"},
+                                "matched_claim": cid, "probability": round(hit.probability, 4),
+                                "score": round(hit.score, 4), "verdict": hit.verdict,
+                                "evidence": as_evidence(hit).to_dict()}
+    return list(seen.values())

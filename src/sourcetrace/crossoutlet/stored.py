@@ -1,0 +1,505 @@
+"""The claims of a corpus store, read only as far as one trace needs them.
+
+``sourcetrace trace`` ranks the corpus's claims against one query. Reading every claim of
+the store for that (``CrossOutlet.load_store``: the JSON and the vector of each) costs
+seconds at 10,000 articles; ``StoredClaims`` reads only
+
+- the candidates of the two searches of retrieve.py:
+    lexical  the store's full-text index (SQLite FTS5, read only: ingest fills it as it
+             writes each claim batch; claims written before that are searched in memory),
+             PostgreSQL text search
+    dense    ``ClaimVectors``: the unit vectors of the claims in a file beside a SQLite
+             corpus (``<db>-claimvec.*``), appended to by every writer after its claim
+             batch and searched exactly (one matrix product over a memory map); claims the
+             file lacks (written before it, by an older version, or a store on PostgreSQL)
+             are read from the store into memory
+- the rows of those candidates, by id,
+- for the claims marked ``same``: their cluster, the connected component of the stored
+  matches (followed from the hits, not built for the whole corpus), with the voices
+  (syndication copies) and outlet names of the claim batches' heads.
+
+The result is the same as with ``CrossOutlet`` (ranked_trace takes either)::
+
+    with open_store("corpus.db", create=False) as store:
+        x = open_claims(store)                  # StoredClaims, or a CrossOutlet (see there)
+        ranked, checks, cluster = ranked_trace(x, text="300 troops refused orders", store=store)
+
+Nothing here writes to the store; ``ClaimVectors.update`` (the writer's) writes only the
+file beside it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from .claims import Claim
+from .corroboration import _PER_ARTICLE, build_cluster, cluster_claims
+from .match import Match, MatchEvidence
+from .retrieve import Collection, LexicalIndex, claim_record
+
+__all__ = ["ClaimVectors", "StoredClaims", "open_claims", "update_claim_vectors",
+           "fill_claim_search", "NDIM"]
+
+NDIM = 384
+_ROW = NDIM * 4                      # bytes of one float32 unit vector
+_FORMAT = 1                          # version of the files beside the corpus
+
+
+def _units(blobs: Sequence[bytes]) -> np.ndarray:
+    """Unit float32 vectors of stored float16 claim vectors (as ClaimIndex keeps them)."""
+    if not blobs:
+        return np.zeros((0, NDIM), dtype=np.float32)
+    rows = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=np.float16)
+    rows = rows.reshape(-1, NDIM).astype(np.float32)
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+
+
+# ---------------------------------------------------------------------------
+# The dense index: a file of claim vectors beside a SQLite corpus
+
+class ClaimVectors:
+    """Exact nearest-neighbour search over a store's claim vectors, without reading the
+    claims table.
+
+    Files beside a SQLite corpus ``X.db`` (absent for other stores):
+      ``X.db-claimvec.f32``    one row of 384 float32 per claim: its unit vector
+      ``X.db-claimvec.rowid``  int64 per row: the claim's rowid in the store
+      ``X.db-claimvec.json``   rows in use, the last claim batch they cover, and the
+                               rowid and id of the last claim (to tell a stale file, say
+                               of a corpus deleted and made again, from a current one)
+    The file only grows (``update``, after each claim batch written, under a lock);
+    readers memory-map the rows in use and read the claims of later batches from the store
+    into memory, so a reader never writes and never waits for a writer.
+    """
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._rowids = np.zeros(0, dtype=np.int64)
+        self._file: np.ndarray = np.zeros((0, NDIM), dtype=np.float32)
+        self._tail_rowids = np.zeros(0, dtype=np.int64)
+        self._tail = np.zeros((0, NDIM), dtype=np.float32)
+        self._ids: dict[int, str] = {}
+        self.from_file = 0                # rows read from the file (the rest from the store)
+        meta = _read_meta(store)
+        seq = 0
+        if meta is not None:
+            base = _base(store)
+            n = int(meta["rows"])
+            try:
+                self._file = np.memmap(base + ".f32", dtype=np.float32, mode="r",
+                                       shape=(n, NDIM)) if n else self._file
+                self._rowids = np.fromfile(base + ".rowid", dtype=np.int64, count=n)
+            except (OSError, ValueError):
+                n = 0
+            if len(self._rowids) == n:
+                seq, self.from_file = int(meta["seq"]), n
+            else:
+                self._file, self._rowids = np.zeros((0, NDIM), dtype=np.float32), \
+                    np.zeros(0, dtype=np.int64)
+        if getattr(store, "backend", None) == "sqlite":
+            rows = store.read_sql("SELECT rowid, id, vector FROM claims WHERE batch > ? "
+                                  "ORDER BY batch, pos", (seq,))
+        else:                         # no rowid (PostgreSQL): keys of this reader's own
+            rows = [(-1 - i, cid, vector) for i, (cid, vector) in enumerate(store.read_sql(
+                "SELECT id, vector FROM claims WHERE batch > ? ORDER BY batch, pos", (seq,)))]
+        if rows:
+            self._tail_rowids = np.array([r[0] for r in rows], dtype=np.int64)
+            self._tail = _units([r[2] for r in rows])
+            self._ids.update((int(r[0]), str(r[1])) for r in rows)
+
+    def __len__(self) -> int:
+        return len(self._rowids) + len(self._tail_rowids)
+
+    @property
+    def has_graph(self) -> bool:
+        return True                   # searched as it is: nothing to build
+
+    def search(self, vectors: np.ndarray, k: int, *, exact: bool | None = None
+               ) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to ``k`` (claim id, cosine), closest first (exact)."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        units = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        if not len(self) or k <= 0:
+            return [[] for _ in units]
+        parts = [m @ units.T for m in (self._file, self._tail) if len(m)]
+        sims = np.concatenate(parts, axis=0).T                     # queries x claims
+        rowids = np.concatenate([self._rowids, self._tail_rowids])
+        k = min(k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else \
+            np.tile(np.arange(sims.shape[1]), (len(sims), 1))
+        wanted = {int(rowids[j]) for row in top for j in row}
+        self._name(wanted)
+        out = []
+        for r in range(len(units)):
+            order = top[r][np.argsort(-sims[r, top[r]], kind="stable")]
+            out.append([(self._ids[int(rowids[j])], float(sims[r, j])) for j in order
+                        if int(rowids[j]) in self._ids])       # a claim deleted since: left out
+        return out
+
+    def _name(self, rowids: Iterable[int]) -> None:
+        missing = [r for r in rowids if r not in self._ids]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            self._ids.update((int(r), str(cid)) for r, cid in self.store.read_sql(
+                f"SELECT rowid, id FROM claims WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                chunk))
+
+
+def _base(store) -> str:
+    return str(store.path) + "-claimvec"
+
+
+def _file_backed(store) -> bool:
+    path = getattr(store, "path", None)
+    return getattr(store, "backend", None) == "sqlite" and bool(path) and path != ":memory:" \
+        and not str(path).startswith("file:")
+
+
+def _read_meta(store) -> dict | None:
+    """The file's description when it matches the store (else None: the file is ignored)."""
+    if not _file_backed(store):
+        return None
+    try:
+        meta = json.loads(Path(_base(store) + ".json").read_text(encoding="utf-8"))
+        if meta.get("format") != _FORMAT:
+            return None
+        if meta["seq"]:
+            row = store.read_sql("SELECT article_id FROM claim_batches WHERE seq = ?",
+                                 (meta["seq"],))
+            if not row or int(row[0][0]) != meta["seq_article"]:
+                return None
+        if meta["rows"]:
+            row = store.read_sql("SELECT id FROM claims WHERE rowid = ?", (meta["last_rowid"],))
+            if not row or str(row[0][0]) != meta["last_id"]:
+                return None
+        return meta
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def update_claim_vectors(store) -> int:
+    """Append the claims of the batches written since to the vector file beside a SQLite
+    corpus (made whole on first use, or when it no longer matches the store); the rows
+    appended. Called by the writer after each claim batch; does nothing for other stores,
+    a store opened read-only, or where the folder cannot be written."""
+    if not _file_backed(store) or getattr(store, "readonly", False):
+        return 0
+    try:
+        import fcntl
+    except ImportError:               # no advisory locks here: readers use the store alone
+        return 0
+    base = _base(store)
+    try:
+        lock = open(base + ".lock", "a+b")
+    except OSError:
+        return 0
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta = _read_meta(store)
+        rows_in, seq = (int(meta["rows"]), int(meta["seq"])) if meta else (0, 0)
+        top = store.read_sql("SELECT coalesce(max(seq), 0) FROM claim_batches")[0][0]
+        if meta is not None and top == seq:
+            return 0
+        rows = store.read_sql("SELECT rowid, id, vector, batch FROM claims WHERE batch > ? AND "
+                              "batch <= ? ORDER BY batch, pos", (seq, top))
+        try:
+            for suffix, data, width in ((".f32", _units([r[2] for r in rows]), _ROW),
+                                        (".rowid", np.array([r[0] for r in rows], np.int64), 8)):
+                with open(base + suffix, "a+b") as f:
+                    f.truncate(rows_in * width)
+                    f.seek(rows_in * width)
+                    f.write(np.ascontiguousarray(data).tobytes())
+            last_rowid, last_id = (int(rows[-1][0]), str(rows[-1][1])) if rows else \
+                ((meta["last_rowid"], meta["last_id"]) if meta else (0, ""))
+            article = store.read_sql("SELECT article_id FROM claim_batches WHERE seq = ?",
+                                     (top,)) if top else []
+            new = {"format": _FORMAT, "rows": rows_in + len(rows), "seq": int(top),
+                   "seq_article": int(article[0][0]) if article else None,
+                   "last_rowid": last_rowid, "last_id": last_id}
+            tmp = base + ".json.tmp"
+            Path(tmp).write_text(json.dumps(new), encoding="utf-8")
+            os.replace(tmp, base + ".json")
+        except OSError:
+            return 0                  # a read-only folder: readers read the store instead
+    return len(rows)
+
+
+def fill_claim_search(store) -> None:
+    """Index the claims written since in the store's full-text search (SQLite FTS5), so
+    that readers search them without writing: the writer's part, after each claim batch."""
+    if getattr(store, "backend", None) != "sqlite" or getattr(store, "readonly", False):
+        return
+    from ..corpus.store.search import search_text
+
+    search_text(store, "claims", "", 1)          # indexes the rows added, then finds nothing
+
+
+# ---------------------------------------------------------------------------
+# Lexical search without writing
+
+def _lexical(store, text: str, k: int) -> list[tuple[str, float]]:
+    """Up to ``k`` (claim id, score) sharing words with ``text``, best first, read only."""
+    from ..corpus.store.search import query_words, search_text
+
+    backend = getattr(store, "backend", None)
+    if backend == "postgres":
+        return search_text(store, "claims", text, k) or []
+    words = query_words(text)
+    if not words:
+        return []
+    found: list[tuple[str, float]] = []
+    indexed = 0
+    if store.has_table("claims_fts"):
+        last = store.read_sql("SELECT rowid FROM claims_fts ORDER BY rowid DESC LIMIT 1")
+        indexed = int(last[0][0]) if last else 0
+        query = " OR ".join(f'"{w}"' for w in words)
+        found = [(str(i), -float(s)) for i, s in store.read_sql(
+            "SELECT t.id, bm25(claims_fts) AS s FROM claims_fts JOIN claims t ON "
+            "t.rowid = claims_fts.rowid WHERE claims_fts MATCH ? ORDER BY s LIMIT ?",
+            (query, int(k)))]
+    tail = store.read_sql("SELECT id, json_extract(data, '$.text') FROM claims WHERE rowid > ?",
+                          (indexed,))
+    if tail:                          # claims no writer has indexed yet: BM25 in memory
+        index = LexicalIndex()
+        index.add([str(r[0]) for r in tail], [r[1] or "" for r in tail])
+        found = sorted(found + index.search(text, k), key=lambda x: (-x[1], x[0]))[:k]
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Claims by id
+
+class _ClaimMap(Mapping):
+    """Claims of the store by id, read when first asked for."""
+
+    def __init__(self, owner: "StoredClaims") -> None:
+        self._owner = owner
+
+    def __getitem__(self, cid: str) -> Claim:
+        self._owner.fetch([cid])
+        return self._owner._claims[cid]
+
+    def __contains__(self, cid: object) -> bool:
+        if not isinstance(cid, str):
+            return False
+        self._owner.fetch([cid])
+        return cid in self._owner._claims
+
+    def __iter__(self):
+        return iter(r[0] for r in self._owner.store.read_sql("SELECT id FROM claims ORDER BY id"))
+
+    def __len__(self) -> int:
+        return int(self._owner.store.read_sql("SELECT count(*) FROM claims")[0][0])
+
+
+class _StoreCollection(Collection):
+    """retrieve.Collection over a store: dense candidates from ClaimVectors, lexical from
+    the full-text index, texts and fields read by id for the candidates only."""
+
+    def __init__(self, owner: "StoredClaims") -> None:
+        super().__init__(index=owner.index, store=owner.store, table="claims")
+        self._owner = owner
+
+    def prefetch(self, ids: Sequence[str]) -> None:
+        self._owner.fetch(ids)
+
+    def text(self, cid: str) -> str:
+        return self._owner.claims[cid].text
+
+    def record(self, cid: str) -> Mapping[str, Any] | None:
+        return claim_record(self._owner.claims[cid])
+
+    def vector(self, cid: str) -> np.ndarray:
+        return self._owner.vector(cid)
+
+    def lexical_search(self, text: str, k: int) -> list[tuple[str, float]]:
+        return _lexical(self._owner.store, text, k)
+
+
+class StoredClaims:
+    """What a trace reads of a store's claims (module docstring). Reads, never writes."""
+
+    def __init__(self, store, *, embedder=None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = ClaimVectors(store)
+        self.claims: Mapping[str, Claim] = _ClaimMap(self)
+        self.arrival: dict[str, int] = {}
+        self._claims: dict[str, Claim] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._absent: set[str] = set()
+        self._heads: tuple[dict[str, str], dict[str, set[str]]] | None = None
+        self._factchecks: tuple[list, np.ndarray] | None = None
+        self._collection: _StoreCollection | None = None
+
+    # -- rows by id ----------------------------------------------------------------
+    def fetch(self, ids: Iterable[str]) -> None:
+        """Read the claims of ``ids`` not read yet (one query per 500)."""
+        missing = [c for c in dict.fromkeys(ids) if c not in self._claims and c not in self._absent]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            rows = self.store.read_sql(
+                "SELECT c.id, c.pos, c.data, c.vector, b.article_id FROM claims c JOIN "
+                "claim_batches b ON b.seq = c.batch WHERE c.id IN "
+                f"({', '.join('?' * len(chunk))})", chunk)
+            for cid, pos, data, vector, article_id in rows:
+                cid = str(cid)
+                self._claims[cid] = Claim.from_dict(json.loads(data))
+                self._vectors[cid] = _units([vector])[0]
+                self.arrival[cid] = int(article_id) * _PER_ARTICLE + int(pos)
+            self._absent.update(set(chunk) - self._claims.keys())
+
+    def vector(self, cid: str) -> np.ndarray:
+        """The claim's unit vector (KeyError when the store has no such claim)."""
+        self.fetch([cid])
+        return self._vectors[cid].copy()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.embedder is None:
+            from .embed import get_embedder
+
+            self.embedder = get_embedder()
+        return self.embedder.encode(list(texts))
+
+    # -- what ranked_trace and checked ask ----------------------------------------------
+    def claim_text(self, cid: str) -> str:
+        return self.claims[cid].text
+
+    def claim_vector(self, cid: str) -> np.ndarray:
+        return self.vector(cid)
+
+    def claim_collection(self, store=None) -> Collection:
+        if self._collection is None:
+            self._collection = _StoreCollection(self)
+        return self._collection
+
+    def factcheck_collection(self) -> Collection | None:
+        from .retrieve import factchecks_collection
+
+        checks, vectors = self.factchecks_and_vectors()
+        if not checks:
+            return None
+        if getattr(self, "_fc_collection", None) is None:
+            self._fc_collection = factchecks_collection(checks, vectors)
+        return self._fc_collection
+
+    def factchecks_and_vectors(self) -> tuple[list, np.ndarray]:
+        if self._factchecks is None:
+            from .factchecks import FactCheck
+
+            rows = self.store.factchecks() if hasattr(self.store, "factchecks") else []
+            self._factchecks = (
+                [FactCheck.from_dict(json.loads(data)) for _, data, _ in rows],
+                np.stack([np.frombuffer(v, dtype=np.float16) for *_, v in rows]).astype(
+                    np.float32) if rows else np.zeros((0, NDIM), np.float32))
+        return self._factchecks
+
+    @property
+    def factchecks(self) -> list:
+        return self.factchecks_and_vectors()[0]
+
+    def checked(self, *, text: str | None = None, claim_ids: Sequence[str] = ()
+                ) -> list[dict[str, Any]]:
+        """The fact-checks that state the same as ``text`` or one of ``claim_ids``
+        (CrossOutlet.checked)."""
+        from .tracing import checked_factchecks
+
+        return checked_factchecks(self, text=text, claim_ids=claim_ids)
+
+    # -- clusters ------------------------------------------------------------------
+    def _voices_aliases(self) -> tuple[dict[str, str], dict[str, set[str]]]:
+        """article id -> voice (the first-stored article of its syndication copies) and
+        outlet -> its own names, from the claim batches' heads (no claims read)."""
+        if self._heads is None:
+            heads = self.store.read_sql("SELECT seq, article_id, outlet, site_name, copies "
+                                        "FROM claim_batches ORDER BY seq")
+            order = {str(a): i for i, (_, a, *_rest) in enumerate(heads)}
+            parent = {a: a for a in order}
+
+            def find(a: str) -> str:
+                while parent[a] != a:
+                    parent[a] = parent[parent[a]]
+                    a = parent[a]
+                return a
+
+            aliases: dict[str, set[str]] = {}
+            for _, article, outlet, site_name, copies in heads:
+                if site_name and outlet:
+                    aliases.setdefault(outlet, set()).add(site_name)
+                for other in json.loads(copies or "[]"):
+                    a, b = find(str(article)), find(str(other))
+                    if b not in order or a == b:
+                        continue
+                    if order[a] < order[b]:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+            self._heads = ({a: find(a) for a in order}, aliases)
+        return self._heads
+
+    def voices(self) -> dict[str, str]:
+        return self._voices_aliases()[0]
+
+    def component(self, ids: Iterable[str]) -> tuple[list[str], list[Match]]:
+        """The claims linked to ``ids`` by stored matches (followed both ways), and the
+        matches among them."""
+        seen = set(ids)
+        frontier = list(seen)
+        edges: dict[tuple[str, str], Match] = {}
+        while frontier:
+            nxt: list[str] = []
+            for i in range(0, len(frontier), 400):
+                chunk = frontier[i:i + 400]
+                marks = ", ".join("?" * len(chunk))
+                for a, b, evidence in self.store.read_sql(
+                        "SELECT claim_id, other_id, evidence FROM claim_matches WHERE claim_id IN "
+                        f"({marks}) OR other_id IN ({marks})", [*chunk, *chunk]):
+                    a, b = str(a), str(b)
+                    key = (a, b) if a < b else (b, a)
+                    if key not in edges:
+                        edges[key] = Match(a, b, MatchEvidence.from_dict(json.loads(evidence)))
+                    for c in (a, b):
+                        if c not in seen:
+                            seen.add(c)
+                            nxt.append(c)
+            frontier = nxt
+        self.fetch(seen)
+        members = [c for c in seen if c in self._claims]
+        return members, list(edges.values())
+
+    def cluster_of(self, hit: set[str]):
+        """The cluster of every claim grouped (by the stored matches) with one of ``hit``
+        (CrossOutlet.cluster_of, reading only that part of the store)."""
+        members, matches = self.component(hit)
+        ids = sorted(members, key=self.arrival.__getitem__)
+        chosen: list[str] = []
+        for group in cluster_claims(ids, matches):
+            if set(hit) & set(group):
+                chosen.extend(group)
+        voices, aliases = self._voices_aliases()
+        return build_cluster([self._claims[c] for c in chosen], voices, self.arrival, aliases)
+
+    def trace_claim(self, claim_id: str):
+        """The cluster of a stored claim (InputError when the store has none of that id)."""
+        if claim_id not in self.claims:
+            raise InputError(f"no claim with id {claim_id!r}",
+                             hint="list claim ids with: sourcetrace claims")
+        return self.cluster_of({claim_id})
+
+
+def open_claims(store, *, embedder=None):
+    """What ``trace`` reads: ``StoredClaims`` for a SQL store whose articles all have their
+    claims; otherwise (an in-memory store, or articles stored without claims, which are
+    completed first) the whole ``CrossOutlet`` (corroboration.sync_with_store)."""
+    if hasattr(store, "read_sql") and hasattr(store, "articles_without_claims") \
+            and store.has_table("claim_batches") and not store.articles_without_claims():
+        return StoredClaims(store, embedder=embedder)
+    from .corroboration import CrossOutlet, sync_with_store
+
+    return sync_with_store(store, cross=CrossOutlet(embedder=embedder))
