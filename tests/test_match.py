@@ -563,3 +563,36 @@ def test_retrieve_searches_exactly_without_building_the_graph(monkeypatch):
     col.add([f"v{i}" for i in range(60)], [f"text {i}" for i in range(60)], vectors)
     found = retrieve("text", col, top=3, vector=vectors[7], reranker=Flat())
     assert found.hits[0].id == "v7" and not col.index.has_graph
+
+
+def test_actor_checks_tell_other_actors_and_swapped_roles_from_rewordings():
+    """match.entity_conflict / match.role_swap: another named actor or the same two actors
+    in swapped roles make another claim (retrieve.conflicts, verdict `related`, never
+    `same`), while a passive, a reordered report or a name given in part does not."""
+    from sourcetrace.crossoutlet.match import entity_conflict, role_swap
+    from sourcetrace.crossoutlet.retrieve import RELATED, SAME, conflicts, verdict
+
+    swap = ("Russia accused Ukraine of shelling the nuclear plant",
+            "Ukraine accused Russia of shelling the nuclear plant")
+    assert role_swap(*swap) == ("russia", "ukraine")
+    assert entity_conflict(*swap) is None
+    assert role_swap("Ukraine was accused by Russia of shelling the plant",
+                     "Russia accused Ukraine of shelling the plant") is None
+    assert role_swap("Trump said Clinton lied about her emails",
+                     "Clinton lied about her emails, Trump said") is None
+    assert role_swap("Donald Trump beat Hillary Clinton in Ohio", "Clinton beat Trump in Ohio")
+    other = ("Obama signed the bill on Friday", "Bush signed the bill on Friday")
+    assert entity_conflict(*other) and role_swap(*other) is None
+    assert entity_conflict("Hillary Clinton used a private server",
+                           "Clinton used a private email server") is None
+    assert entity_conflict("Large sections of the city are divided by race",
+                           "Big parts of the city are split along lines of race") is None
+
+    class Reranker:
+        same_threshold, min_logit = 0.25, -1.0
+
+    for a, b in (swap, other):
+        found = conflicts(a, b)
+        assert found and found[0].split(":")[0] in ("actors", "roles")
+        assert verdict(0.95, 0.97, found, Reranker(), logit=4.0) == RELATED
+    assert verdict(0.95, 0.97, conflicts(*swap[:1] * 2), Reranker(), logit=4.0) == SAME

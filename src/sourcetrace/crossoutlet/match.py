@@ -64,7 +64,8 @@ __all__ = ["MatchOptions", "MatchEvidence", "Match", "Matcher", "ClaimIndex", "c
            "pair_features", "pair_score", "scorer_model",
            "extract_numbers", "extract_dates", "extract_entities", "negation_count",
            "predicate_kind", "is_topic_fragment",
-           "negation_conflict", "negation_scopes", "polarity_conflict"]
+           "negation_conflict", "negation_scopes", "polarity_conflict", "entity_conflict",
+           "role_swap"]
 
 
 @dataclass(frozen=True)
@@ -446,11 +447,17 @@ def extract_entities(text: str) -> frozenset[str]:
 
     Months, weekdays and the stop words of lexicons/claim_match.txt are not names.
     """
+    return frozenset(name for name, _, _ in _entity_mentions(text)[1])
+
+
+def _entity_mentions(text: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """The text with its aliases made canonical, and each name word in it (extract_entities)
+    with the span of its capitalised run, in text order."""
     lex = _lexicon()
     text = _norm(text)
     for pattern, canonical in lex.phrase_aliases:
         text = pattern.sub(canonical, text)
-    names: set[str] = set()
+    names: list[tuple[str, int, int]] = []
     for m in _CAP_RUN.finditer(text):
         for word in re.split(r"[\s-]+", m.group(1)):
             w = word.strip(".'").lower()
@@ -462,8 +469,64 @@ def extract_entities(text: str) -> frozenset[str]:
             w = lex.word_aliases.get(w, w)
             if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
                 w = lex.word_aliases.get(w[:-1], w[:-1])      # Muslims -> muslim
-            names.add(w)
-    return frozenset(names)
+            names.append((w, m.start(1), m.end(1)))
+    return text, names
+
+
+ROLE_SWAP_OVERLAP = 0.5     # the words between the two names, shared for a swap (Jaccard)
+
+
+def entity_conflict(a: str, b: str, min_overlap: float = 0.5) -> str | None:
+    """Why two claims speak of other named actors, or None: each names people, places or
+    organisations the other does not, and they share under ``min_overlap`` of their names
+    (Jaccard), or they say the same words about other names ("Obama's plan" / "Bush's plan").
+    One naming more than the other ("Trump" / "Donald Trump", "he" / "Trump") is no conflict."""
+    ea, eb = extract_entities(a), extract_entities(b)
+    if not _set_conflict(ea, eb):
+        return None
+    overlap = len(ea & eb) / len(ea | eb)
+    detail = f"{_fmt(ea)} vs {_fmt(eb)}, overlap {overlap:.2f}"
+    if overlap < min_overlap:
+        return detail
+    if _same_words_but_names(a, b, ea | eb):
+        return detail + ", the same words about other names"
+    return None
+
+
+def _between_words(text: str) -> set[str]:
+    return {_stem(t) for t in _tokens(text) if len(t) > 2} - {"the", "and", "that", "which"}
+
+
+def role_swap(a: str, b: str, min_overlap: float = ROLE_SWAP_OVERLAP) -> tuple[str, str] | None:
+    """Two names both claims give in the other order around the same words, so that who
+    acts and who is acted upon are swapped ("Russia accused Ukraine of shelling the plant" /
+    "Ukraine accused Russia of shelling the plant"): the names, else None. The words between
+    the two names must be shared (Jaccard >= ``min_overlap``), which a reordered paraphrase
+    ("Trump said Clinton lied" / "Clinton lied, Trump said") does not do, and a passive
+    ("Ukraine was accused by Russia") is no swap."""
+    text_a, in_a = _entity_mentions(a)
+    text_b, in_b = _entity_mentions(b)
+    first_a: dict[str, tuple[int, int]] = {}
+    first_b: dict[str, tuple[int, int]] = {}
+    for name, start, end in in_a:
+        first_a.setdefault(name, (start, end))
+    for name, start, end in in_b:
+        first_b.setdefault(name, (start, end))
+    shared = sorted(first_a.keys() & first_b.keys(), key=lambda n: first_a[n])
+    for i, x in enumerate(shared):
+        for y in shared[i + 1:]:
+            if first_a[x][0] == first_a[y][0] or first_b[x][0] == first_b[y][0]:
+                continue                                  # one name ("Donald Trump")
+            if first_b[x][0] < first_b[y][0]:
+                continue                                  # the same order in both
+            mid_a = text_a[first_a[x][1]:first_a[y][0]]
+            mid_b = text_b[first_b[y][1]:first_b[x][0]]
+            if any(re.search(r"\bby\b", m, re.IGNORECASE) for m in (mid_a, mid_b)):
+                continue                                  # a passive names the actor last
+            wa, wb = _between_words(mid_a), _between_words(mid_b)
+            if wa and wb and len(wa & wb) / len(wa | wb) >= min_overlap:
+                return x, y
+    return None
 
 
 # ---------------------------------------------------------------------------

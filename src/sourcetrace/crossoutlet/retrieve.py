@@ -18,7 +18,10 @@ and the web UI. For a query (free text, or the text of a stored claim) it
    contradicts  a conflict (numbers, dates, a negation or an antonym differ: the checks
                 of match.py) between claims that would otherwise be `same` by probability,
                 or whose cosine is at least 0.75
-   related      the rest: the closest claims on the topic, not the same claim
+   related      the rest: the closest claims on the topic, not the same claim, among them
+                claims of other named actors or of the same actors in swapped roles
+                ("Russia accused Ukraine" / "Ukraine accused Russia": match.entity_conflict,
+                match.role_swap), which are never `same`
 
 The closest ``top`` hits are always returned with their scores; when none is ``same`` the
 result's verdict is "no confirmed match", shown with them::
@@ -38,8 +41,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .match import (ClaimIndex, extract_dates, extract_numbers, negation_conflict,
-                    negation_count, polarity_conflict)
+from .match import (ClaimIndex, entity_conflict, extract_dates, extract_numbers,
+                    negation_conflict, negation_count, polarity_conflict, role_swap)
 
 __all__ = ["Hit", "Retrieval", "Collection", "LexicalIndex", "retrieve", "retrieve_many",
            "conflicts", "claims_collection", "factchecks_collection", "claim_record",
@@ -50,6 +53,8 @@ NO_MATCH = "no confirmed match"
 RRF_K = 60                  # reciprocal rank fusion constant (Cormack et al. 2009)
 DEPTH = 10                  # candidates reranked per query (CLEF calibration MAP@5 flat from 10 to 30)
 CONTRADICT_COSINE = 0.75    # a conflict between claims this close is a contradiction
+ENTITY_MIN_OVERLAP = 0.5    # names shared (Jaccard) under which two claims are of other actors
+ACTORS = ("actors", "roles")   # the conflicts that make a claim another one, not a contradiction
 
 
 @dataclass(frozen=True)
@@ -244,10 +249,19 @@ class Collection:
 # ---------------------------------------------------------------------------
 # Checks and verdicts
 
-def conflicts(a: str, b: str) -> tuple[str, ...]:
-    """What differs between two claim texts that would make them contradict: numbers,
-    dates, a negated word or an antonym pair (match.py's checks)."""
+def conflicts(a: str, b: str, *, entity_overlap: float | None = None) -> tuple[str, ...]:
+    """What differs between two claim texts (match.py's checks): numbers, dates, a negated
+    word or an antonym pair, which make them contradict; other named actors
+    (``entity_overlap``: the names two claims must share, default ENTITY_MIN_OVERLAP) or
+    the same actors in swapped roles, which make them two claims."""
     out = []
+    names = entity_conflict(a, b, ENTITY_MIN_OVERLAP if entity_overlap is None
+                            else entity_overlap)
+    if names:
+        out.append("actors: " + names)
+    swapped = role_swap(a, b)
+    if swapped:
+        out.append(f"roles: '{swapped[0]}' and '{swapped[1]}' swapped")
     dates_a, spans_a = extract_dates(a)
     dates_b, spans_b = extract_dates(b)
     na, nb = extract_numbers(a, skip=spans_a), extract_numbers(b, skip=spans_b)
@@ -292,10 +306,14 @@ def _fmt(values: Iterable) -> str:
 
 def verdict(probability: float, cosine: float, found: Sequence[str], reranker, *,
             logit: float = 99.0, near_best: bool = True) -> str:
-    """``contradicts`` when a conflict is found between close claims; ``same`` when the
-    calibrated probability, the cross-encoder's own logit and the distance to the best hit
-    (``near_best``) all pass their thresholds; else ``related``."""
-    if found and (probability >= reranker.same_threshold or cosine >= CONTRADICT_COSINE):
+    """``contradicts`` when a conflict is found between close claims about the same actors;
+    ``same`` when no conflict is found and the calibrated probability, the cross-encoder's
+    own logit and the distance to the best hit (``near_best``) all pass their thresholds;
+    else ``related`` (other actors, or the same actors in swapped roles, make another claim,
+    not a contradiction)."""
+    other_actors = any(c.split(":")[0] in ACTORS for c in found)
+    if found and not other_actors and (probability >= reranker.same_threshold
+                                       or cosine >= CONTRADICT_COSINE):
         return CONTRADICTS
     if (probability >= reranker.same_threshold and logit >= reranker.min_logit and near_best
             and not found):
