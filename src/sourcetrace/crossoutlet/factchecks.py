@@ -308,4 +308,7 @@ def import_factchecks(store, path: str | Path, embedder=None) -> list[FactCheck]
     vectors = np.asarray(embedder.encode([fc.claim for fc in checks]), dtype=np.float32)
     store.add_factchecks((fc.id, json.dumps(fc.to_dict(), ensure_ascii=False),
                           v.astype(np.float16).tobytes()) for fc, v in zip(checks, vectors))
+    from .retrieve import fill_text_search
+
+    fill_text_search(store, "factchecks")      # indexed here, so that readers never write
     return checks

@@ -45,6 +45,7 @@ from .match import (ClaimIndex, entity_conflict, extract_dates, extract_numbers,
                     negation_conflict, negation_count, polarity_conflict, role_swap)
 
 __all__ = ["Hit", "Retrieval", "Collection", "LexicalIndex", "retrieve", "retrieve_many",
+           "store_text_search", "store_search_ready", "fill_text_search",
            "conflicts", "claims_collection", "factchecks_collection", "claim_record",
            "as_evidence", "SAME", "RELATED", "CONTRADICTS", "NO_MATCH", "RRF_K"]
 
@@ -167,6 +168,67 @@ class LexicalIndex:
 
 
 # ---------------------------------------------------------------------------
+# Lexical search in a store, read only
+
+_FTS = {"claims": ("claims_fts", "$.text"), "factchecks": ("factchecks_fts", "$.claim")}
+
+
+def store_search_ready(store, table: str) -> bool:
+    """Whether ``store`` searches the text of ``table`` ("claims" or "factchecks") itself:
+    SQLite with its FTS5 table, PostgreSQL with its text search (corpus/store/search.py)."""
+    backend = getattr(store, "backend", None)
+    if backend == "sqlite":
+        return store.has_table(_FTS[table][0])
+    if backend == "postgres":
+        from ..corpus.store.search import search_text
+
+        return search_text(store, table, "", 1) is not None     # reads only on PostgreSQL
+    return False
+
+
+def store_text_search(store, table: str, text: str, k: int) -> list[tuple[str, float]]:
+    """Up to ``k`` (id, score) of ``table`` sharing words with ``text``, best first, without
+    writing to the store: on SQLite the FTS5 index as the writers left it (a claim batch
+    and a fact-check import index their rows: fill_text_search), with the rows no writer
+    has indexed yet (a corpus written by an older version) searched in memory by BM25 and
+    merged by score; on PostgreSQL its text search (always up to date)."""
+    from ..corpus.store.search import query_words, search_text
+
+    if getattr(store, "backend", None) != "sqlite":
+        return search_text(store, table, text, k) or []
+    words = query_words(text)
+    if not words:
+        return []
+    fts, path = _FTS[table]
+    found: list[tuple[str, float]] = []
+    last: list = []
+    if store.has_table(fts):              # (a schema before the full-text tables: all in memory)
+        last = store.read_sql(f"SELECT rowid FROM {fts} ORDER BY rowid DESC LIMIT 1")
+        found = [(str(i), -float(s)) for i, s in store.read_sql(
+            f"SELECT t.id, bm25({fts}) AS s FROM {fts} JOIN {table} t ON t.rowid = {fts}.rowid "
+            f"WHERE {fts} MATCH ? ORDER BY s LIMIT ?",
+            (" OR ".join(f'"{w}"' for w in words), int(k)))]
+    tail = store.read_sql(f"SELECT id, json_extract(data, ?) FROM {table} WHERE rowid > ?",
+                          (path, int(last[0][0]) if last else 0))
+    if tail:
+        index = LexicalIndex()
+        index.add([str(r[0]) for r in tail], [r[1] or "" for r in tail])
+        found = sorted(found + index.search(text, k), key=lambda x: (-x[1], x[0]))[:k]
+    return found
+
+
+def fill_text_search(store, table: str) -> None:
+    """Index the rows of ``table`` written since in the store's full-text search (SQLite
+    FTS5; PostgreSQL needs nothing): the writer's part, after it writes them, so that
+    readers never write."""
+    if getattr(store, "backend", None) != "sqlite" or getattr(store, "readonly", False):
+        return
+    from ..corpus.store.search import search_text
+
+    search_text(store, table, "", 1)          # indexes the rows added, then finds nothing
+
+
+# ---------------------------------------------------------------------------
 # What is searched
 
 @dataclass
@@ -227,16 +289,12 @@ class Collection:
         if self.store is None:
             return False
         if self._ready is None:
-            from ..corpus.store.search import search_text
-
-            self._ready = search_text(self.store, self.table, "", 1) is not None
+            self._ready = store_search_ready(self.store, self.table)
         return self._ready
 
     def lexical_search(self, text: str, k: int) -> list[tuple[str, float]]:
         if self._store_search_ready():
-            from ..corpus.store.search import search_text
-
-            found = search_text(self.store, self.table, text, k) or []
+            found = store_text_search(self.store, self.table, text, k)
             return [(cid, s) for cid, s in found if cid in self.index]
         if self.lexical is None:
             self.lexical = LexicalIndex()

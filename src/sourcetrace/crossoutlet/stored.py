@@ -41,7 +41,7 @@ from ..errors import InputError
 from .claims import Claim
 from .corroboration import _PER_ARTICLE, build_cluster, cluster_claims
 from .match import Match, MatchEvidence
-from .retrieve import Collection, LexicalIndex, claim_record
+from .retrieve import Collection, claim_record, fill_text_search, store_text_search
 
 __all__ = ["ClaimVectors", "StoredClaims", "open_claims", "update_claim_vectors",
            "fill_claim_search", "NDIM"]
@@ -231,45 +231,9 @@ def update_claim_vectors(store) -> int:
 
 
 def fill_claim_search(store) -> None:
-    """Index the claims written since in the store's full-text search (SQLite FTS5), so
-    that readers search them without writing: the writer's part, after each claim batch."""
-    if getattr(store, "backend", None) != "sqlite" or getattr(store, "readonly", False):
-        return
-    from ..corpus.store.search import search_text
-
-    search_text(store, "claims", "", 1)          # indexes the rows added, then finds nothing
-
-
-# ---------------------------------------------------------------------------
-# Lexical search without writing
-
-def _lexical(store, text: str, k: int) -> list[tuple[str, float]]:
-    """Up to ``k`` (claim id, score) sharing words with ``text``, best first, read only."""
-    from ..corpus.store.search import query_words, search_text
-
-    backend = getattr(store, "backend", None)
-    if backend == "postgres":
-        return search_text(store, "claims", text, k) or []
-    words = query_words(text)
-    if not words:
-        return []
-    found: list[tuple[str, float]] = []
-    indexed = 0
-    if store.has_table("claims_fts"):
-        last = store.read_sql("SELECT rowid FROM claims_fts ORDER BY rowid DESC LIMIT 1")
-        indexed = int(last[0][0]) if last else 0
-        query = " OR ".join(f'"{w}"' for w in words)
-        found = [(str(i), -float(s)) for i, s in store.read_sql(
-            "SELECT t.id, bm25(claims_fts) AS s FROM claims_fts JOIN claims t ON "
-            "t.rowid = claims_fts.rowid WHERE claims_fts MATCH ? ORDER BY s LIMIT ?",
-            (query, int(k)))]
-    tail = store.read_sql("SELECT id, json_extract(data, '$.text') FROM claims WHERE rowid > ?",
-                          (indexed,))
-    if tail:                          # claims no writer has indexed yet: BM25 in memory
-        index = LexicalIndex()
-        index.add([str(r[0]) for r in tail], [r[1] or "" for r in tail])
-        found = sorted(found + index.search(text, k), key=lambda x: (-x[1], x[0]))[:k]
-    return found
+    """Index the claims written since in the store's full-text search (retrieve.py's
+    fill_text_search), so that readers search them without writing."""
+    fill_text_search(store, "claims")
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +283,7 @@ class _StoreCollection(Collection):
         return self._owner.vector(cid)
 
     def lexical_search(self, text: str, k: int) -> list[tuple[str, float]]:
-        return _lexical(self._owner.store, text, k)
+        return store_text_search(self._owner.store, "claims", text, k)
 
 
 class StoredClaims:
