@@ -156,6 +156,61 @@ def test_factchecks_web_trace_page_shows_the_rating(tmp_path):
     assert 'href="https://feed.example/1"' in page
 
 
+def test_factchecks_web_article_page_shows_the_checks_of_its_claims_and_writes_nothing(tmp_path):
+    """The stored article's page lists the fact-checks of its claims (as `analyze --db`
+    does: crossoutlet.factchecks.article_factchecks); another article's page has none;
+    reading the pages leaves the full-text indexes as the writers left them."""
+    import asyncio
+    import sqlite3
+
+    import httpx
+
+    from sourcetrace.corpus.store import ArticleRecord, open_store
+    from sourcetrace.crossoutlet.corroboration import sync_with_store
+    from sourcetrace.crossoutlet.factchecks import import_factchecks
+    from sourcetrace.web.app import create_app
+
+    db = str(tmp_path / "c.db")
+    with open_store(db) as store:
+        store.add(ArticleRecord(
+            analysis=_article("The command said the strike on Kharkiv killed 12 people on "
+                              "Tuesday.", "the strike on Kharkiv killed 12 people on Tuesday",
+                              "The command"), input="a.txt", outlet="kyivpost.com"))
+        store.add(ArticleRecord(
+            analysis=_article("The ministry said the price of wheat doubled in Egypt.",
+                              "the price of wheat doubled in Egypt", "The ministry"),
+            input="b.txt", outlet="example.com"))
+        sync_with_store(store)
+        import_factchecks(store, FIXTURES / "reviews.jsonl")
+
+    def indexed():
+        with sqlite3.connect(db) as conn:
+            return [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("claims_fts", "factchecks_fts")]
+
+    assert indexed() == [2, 2]                   # filled by the writers (ingest, import)
+    with sqlite3.connect(db) as conn:            # as a corpus of an older version left them
+        conn.execute("DELETE FROM claims_fts")
+        conn.execute("DELETE FROM factchecks_fts")
+    app = create_app(store=db)
+
+    async def get(path):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await c.get(path)
+
+    page = asyncio.run(get("/articles/1"))
+    assert page.status_code == 200, page.text
+    section = page.text[page.text.index("Fact-checks of this article"):]
+    assert "Feed Checks" in section and "Mostly true" in section and "same" in section
+    assert 'href="https://feed.example/1"' in section and "Unproven" not in section
+    other = asyncio.run(get("/articles/2"))
+    assert other.status_code == 200 and "Fact-checks of this article" not in other.text
+    traced = asyncio.run(get("/api/trace?text=the+strike+on+Kharkiv+killed+12+people"))
+    assert traced.status_code == 200 and traced.json()["factchecks"]
+    assert indexed() == [0, 0]                   # the reads wrote nothing
+
+
 def _store_with_reviews(tmp_path):
     from sourcetrace.corpus.store import open_store
     from sourcetrace.crossoutlet.factchecks import import_factchecks

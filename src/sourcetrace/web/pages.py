@@ -145,9 +145,11 @@ def register(app: FastAPI) -> None:
     def article_page(request: Request, article_id: schemas.ArticleId) -> Response:
         from ..output.html import render_analysis_fragment
 
-        a = api.get_article(api.services(request), article_id)
+        s = api.services(request)
+        a = api.get_article(s, article_id)
         return page("article.html", nav="articles", view=render_analysis_fragment(a.analysis),
-                    title=a.title or a.analysis.title or f"Article {article_id}", article=a)
+                    title=a.title or a.analysis.title or f"Article {article_id}", article=a,
+                    factchecks=api.article_factchecks(s, a))
 
     @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
     def sources_page(request: Request, by: str = Query("", pattern="^(|outlet|kind|identity)$"),

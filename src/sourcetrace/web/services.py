@@ -575,6 +575,17 @@ def get_article(s: Services, article_id: int):
     return article
 
 
+def article_factchecks(s: Services, article) -> list[dict[str, Any]]:
+    """The stored fact-checks that state or contradict a claim of a stored article: what
+    `analyze --db` shows (crossoutlet.factchecks.article_factchecks), for its page."""
+    from ..crossoutlet.factchecks import article_factchecks as checks_of
+
+    analysis = article.analysis
+    if not (analysis.meta or {}).get("id"):
+        analysis = analysis.replace(meta={**(analysis.meta or {}), "id": str(article.id)})
+    return checks_of(analysis, s.store())
+
+
 def list_articles(s: Services, *, outlet: str | None = None, offset: int = 0,
                   limit: int = 50) -> dict[str, Any]:
     """One page of stored articles (in id order) and how many there are in all."""
