@@ -868,9 +868,10 @@ def _sha256(path: Path) -> str:
 def _after_batch(store) -> None:
     """What readers search without writing, brought up to date by the writer: the store's
     full-text index of the claims and the claim vector file beside it (stored.py)."""
-    from .stored import fill_claim_search, update_claim_vectors
+    from .retrieve import fill_text_search
+    from .vectorfile import update_claim_vectors
 
-    fill_claim_search(store)
+    fill_text_search(store, "claims")
     update_claim_vectors(store)
 
 
