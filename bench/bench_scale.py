@@ -143,7 +143,10 @@ def start_cluster(work: Path) -> tuple[str, str, Path]:
     """`ray start --head` and a second node, one CPU each; (address, session, temp dir)."""
     temp = Path(tempfile.mkdtemp(prefix="st-scale-", dir="/tmp"))
     port = free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    # Ray runs its workers at nice 15 by default; here at 0 like the driver and PostgreSQL,
+    # so that other work on a shared machine (tests at nice 5) does not come first
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
+           "RAY_worker_niceness": "0"}
     common = ["--num-cpus", "1", "--num-gpus", "0", "--disable-usage-stats"]
     subprocess.run([str(BIN / "ray"), "start", "--head", "--port", str(port), "--temp-dir",
                     str(temp), "--include-dashboard", "false", *common], check=True, env=env,
@@ -286,7 +289,9 @@ def run_ingest(shard_glob: str, db: str, address: str, workers: int, session: st
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed = True
-    _, status, usage = os.wait4(proc.pid, 0)
+    CHILDREN.append(proc)
+    _, status, usage = wait(proc.pid)
+    CHILDREN.remove(proc)
     wall = time.time() - started
     reader.join(10)
     cpu = sampler.stop()
@@ -319,6 +324,22 @@ def run_ingest(shard_glob: str, db: str, address: str, workers: int, session: st
         "writer_rss_kb": sampler.rss,
         "stderr_tail": stderr[-1500:],
     }
+
+
+CHILDREN: list[subprocess.Popen] = []   # killed when the benchmark is interrupted
+
+
+def wait(pid: int, timeout: float | None = None) -> tuple[int, int, object]:
+    """os.wait4 polled, so that a signal reaches this (main) thread while a child runs;
+    (0, 0, None) after ``timeout`` seconds."""
+    end = None if timeout is None else time.time() + timeout
+    while True:
+        got, status, usage = os.wait4(pid, os.WNOHANG)
+        if got:
+            return got, status, usage
+        if end is not None and time.time() > end:
+            return 0, 0, None
+        time.sleep(0.1)
 
 
 def count(db: str) -> int:
@@ -443,9 +464,13 @@ def replicate(dsn: str, source: str, target: str, articles: int) -> dict:
         sizes = dict(conn.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace s "
             "ON s.oid = c.relnamespace WHERE s.nspname = %s AND c.relkind = 'r'", (target,)).fetchall())
+        index_sizes = dict(conn.execute(
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace s "
+            "ON s.oid = c.relnamespace WHERE s.nspname = %s AND c.relkind = 'i'", (target,)).fetchall())
         totals = {t: conn.execute(f"SELECT count(*) FROM {target}.{t}").fetchone()[0] for t in tables}
     return {"db": db, "copy_s": round(time.time() - started, 1), "rows": totals,
-            "bytes": int(size or 0), "bytes_by_table": {k: int(v) for k, v in sizes.items()}}
+            "bytes": int(size or 0), "bytes_by_table": {k: int(v) for k, v in sizes.items()},
+            "index_bytes": {k: int(v) for k, v in index_sizes.items()}}
 
 
 def timed(command: list[str], timeout: float) -> dict:
@@ -457,15 +482,13 @@ def timed(command: list[str], timeout: float) -> dict:
                                 daemon=True) for n, f in (("out", proc.stdout), ("err", proc.stderr))]
     for r in readers:
         r.start()
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.time() - started > timeout:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            return {"command": " ".join(command[1:3]), "wall_s": None, "timed_out_after_s": timeout}
-        time.sleep(0.05)
+    CHILDREN.append(proc)
+    pid, status, usage = wait(proc.pid, timeout)
+    CHILDREN.remove(proc)
+    if not pid:
+        proc.kill()
+        os.wait4(proc.pid, 0)
+        return {"command": " ".join(command[1:3]), "wall_s": None, "timed_out_after_s": timeout}
     wall = time.time() - started
     for r in readers:
         r.join(10)
@@ -508,6 +531,11 @@ def main() -> None:
     ap.add_argument("--skip-resume", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "scale.json"))
     args = ap.parse_args()
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
     work = Path(tempfile.mkdtemp(prefix="st-scale-work-", dir="/tmp"))
     dsn, pg_stop = start_postgres(work)
     pg_marker = str(work / "pg" / "data")
@@ -559,6 +587,8 @@ def main() -> None:
             results["store"] = {**copy, "commands": store_side(copy.pop("db"),
                                                                args.command_timeout)}
     finally:
+        for proc in CHILDREN:
+            proc.kill()
         if session:
             stop_cluster(session, temp)
         results["load_after"] = os.getloadavg()

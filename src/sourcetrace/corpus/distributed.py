@@ -43,6 +43,7 @@ __all__ = ["READ_CPUS", "RayAnalyzer", "RayWriter", "check_cluster", "expand_inp
 
 ACTOR_CPUS = 0.5   # CPUs Ray reserves per analysing actor (default; ingest(worker_cpus=))
 READ_CPUS = 0.25   # CPUs Ray reserves per shard-reading task
+ESTIMATE_BYTES = 1 << 30   # the progress bar counts the input lines up to this size only
 _GLOB = ("*", "?", "[")
 
 
@@ -277,6 +278,17 @@ def plan_shards(inputs: Iterable[str]) -> tuple[list[tuple[str, str]], list[str]
     return shards, urls
 
 
+def _bytes(paths: Iterable[str]) -> int:
+    """The size of the files among ``paths`` (folders count as nothing)."""
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_size if os.path.isfile(path) else 0
+        except OSError:
+            continue
+    return total
+
+
 def _encode(item: collect_mod.Item) -> str:
     """One collected article or failure as JSON (a row between the readers and actors)."""
     if isinstance(item, collect_mod.Failure):
@@ -423,7 +435,7 @@ def ingest_on_cluster(inputs: Iterable[str], store: Store, *, db: str | None = N
         from tqdm import tqdm
 
         total = collect_mod.estimate([s for s, _ in shards] + urls, kind) \
-            if items is None else None
+            if items is None and _bytes([s for s, _ in shards]) <= ESTIMATE_BYTES else None
         bar = tqdm(total=total, unit="article", desc="ingest", dynamic_ncols=True,
                    smoothing=0.1)
     try:
