@@ -49,6 +49,10 @@ def load_onnx(model_dir: Path, *, threads: int, what: str, rebuild: str, extra: 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # idle threads sleep instead of spinning: spinning burnt 2.5x the CPU of the work
+        # itself for the embeddings of an ingest on two shared cores (bench/RESULTS.md), and
+        # the vectors are the same bit for bit
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(model_dir / "model.onnx"), options,
                                        providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime and tokenizers raise plain exceptions
