@@ -305,7 +305,7 @@ def test_cli_outputs_disk_full_is_reported_as_disk_full(tmp_path, monkeypatch):
     store = SqliteStore(str(tmp_path / "c.db"))
 
     def full(self, record):
-        self.conn.execute("ROLLBACK")   # what SQLite does on SQLITE_FULL in the journal
+        self.conn.exec_driver_sql("ROLLBACK")   # what SQLite does on SQLITE_FULL in the journal
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(SqliteStore, "_insert", full)
@@ -315,8 +315,8 @@ def test_cli_outputs_disk_full_is_reported_as_disk_full(tmp_path, monkeypatch):
     assert "rollback" not in str(caught.value)
     monkeypatch.undo()
     limited = SqliteStore(str(tmp_path / "small.db"))
-    pages = limited.conn.execute("PRAGMA page_count").fetchone()[0]
-    limited.conn.execute(f"PRAGMA max_page_count={pages + 1}")
+    pages = limited.read_sql("PRAGMA page_count")[0][0]
+    limited.read_sql(f"PRAGMA max_page_count={pages + 1}")
     with pytest.raises(StoreError, match="disk full"):
         limited.add_many([ArticleRecord(analysis=Analysis(text="word " * 50_000), input="y")])
 

@@ -220,7 +220,8 @@ def test_report_bad_grouping_and_dates_are_config_errors(store):
         with pytest.raises(ConfigError):
             reports.build_report(store, **kw)
     with pytest.raises(ConfigError):
-        reports.build_report(MemoryStore())
+        reports.build_report(object())           # a store without SQL
+    assert reports.build_report(MemoryStore())["total"]["articles"] == 0   # SQLite in memory
 
 
 def test_report_unavailable_figures_are_said_not_invented(store):
@@ -375,33 +376,37 @@ def test_report_export_has_profile_columns_typed_dates_and_record_ids(tmp_path):
     assert str(pq.read_table(str(tmp_path / "s.parquet")).schema.field("date").type) == "date32[day]"
 
 
-def test_report_migration_backfills_figures_of_older_articles(tmp_path, monkeypatch):
-    from sourcetrace.corpus.store import figure_row, migration_files
+def test_report_migration_backfills_figures_of_older_articles(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from sourcetrace.corpus.store import attribution_rows, figure_row, migrate, source_rows
 
     path = str(tmp_path / "old.db")
-    first = [m for m in migration_files("sqlite") if m[0] == 1]
-    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files", lambda backend: first)
-    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.figure_row", None)
-    old = SqliteStore(path)
-    for rec in corpus():   # stored as before migration 0004: no figures, no record_id column
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:   # a corpus at revision 0001: no figures, no record_id
+        migrate.upgrade(conn, "0001")
+    engine.dispose()
+    old = sqlite3.connect(path)
+    for rec in corpus():   # stored as before revision 0004
         a = rec.analysis
-        old.conn.execute(
+        old.execute(
             "INSERT INTO articles (content_hash, outlet, date, input, text, analysis, profile, "
             "n_attributions, n_sources, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'now')",
             (rec.content_hash, rec.outlet, rec.date, rec.input, a.text, a.to_json(),
              json.dumps(a.profile), len(a.attributions), len(a.sources)))
-        article_id = old.conn.execute("SELECT max(id) FROM articles").fetchone()[0]
-        from sourcetrace.corpus.store import attribution_rows, source_rows
-
+        article_id = old.execute("SELECT max(id) FROM articles").fetchone()[0]
         for table, rows in (("attributions", attribution_rows(a)), ("sources", source_rows(a))):
-            have = {c[1] for c in old.conn.execute(f"PRAGMA table_info({table})")}
+            have = {c[1] for c in old.execute(f"PRAGMA table_info({table})")}
             for row in ({k: v for k, v in r.items() if k in have} for r in rows):
-                old.conn.execute(f"INSERT INTO {table} (article_id, {', '.join(row)}) VALUES "
-                                 f"(?, {', '.join('?' for _ in row)})", (article_id, *row.values()))
+                old.execute(f"INSERT INTO {table} (article_id, {', '.join(row)}) VALUES "
+                            f"(?, {', '.join('?' for _ in row)})", (article_id, *row.values()))
+    old.commit()
     old.close()
-    monkeypatch.undo()
-    new = SqliteStore(path)   # applies 0004: record ids and figures from the stored JSON
-    cols = [d[1] for d in new.conn.execute("PRAGMA table_info(article_figures)")][1:]
+    new = SqliteStore(path)   # applies 0002 ... : record ids and figures from the stored JSON
+    assert new.migrations() == sorted(int(r.revision) for r in migrate.scripts().walk_revisions())
+    cols = [d[1] for d in new.read_sql("PRAGMA table_info(article_figures)")][1:]
     got = new.read_sql(f"SELECT {', '.join(cols)} FROM article_figures ORDER BY article_id")
     for rec, row in zip(corpus(), got):
         assert dict(zip(cols, row)) == figure_row(rec)

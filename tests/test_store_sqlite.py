@@ -1,57 +1,105 @@
-"""SQLite specifics: numbered migrations applied once and in order, bad files, round trip
-of generated analyses (hypothesis), and open_store's choice of backend."""
+"""SQLite specifics: Alembic revisions applied once and in order (a failed one leaves the
+corpus as it was), bad files, round trip of generated analyses (hypothesis), and
+open_store's choice of backend."""
 from __future__ import annotations
 
 import sqlite3
+import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sourcetrace.corpus import store as store_mod
+from sourcetrace.corpus.store import migrate
 from sourcetrace.errors import StoreError
 from sourcetrace.model import Analysis, Assertion, Attribution, Source, Span
-from sourcetrace.corpus.store import ArticleRecord, migration_files, open_store
+from sourcetrace.corpus.store import ArticleRecord, open_store
 from sourcetrace.corpus.store.memory import MemoryStore
 from sourcetrace.corpus.store.sqlite import SqliteStore
 
 
+def packaged_revisions() -> list[int]:
+    return sorted(int(r.revision) for r in migrate.scripts().walk_revisions())
+
+
+@pytest.fixture
+def extra_revisions(tmp_path, monkeypatch):
+    """write(name, down, body): a revision file in a folder of its own that the store
+    reads beside the packaged ones."""
+    folder = tmp_path / "more_versions"
+    folder.mkdir()
+    monkeypatch.setattr(migrate, "VERSIONS", [*migrate.VERSIONS, str(folder)])
+
+    def write(rev: str, down: str, body: str) -> None:
+        (folder / f"{rev}_test.py").write_text(
+            f"from alembic import op\n\nrevision = {rev!r}\ndown_revision = {down!r}\n\n\n"
+            "def upgrade():\n" + textwrap.indent(textwrap.dedent(body), "    "), encoding="utf-8")
+
+    return write
+
+
+def test_store_sqlite_revision_files_are_one_line_of_history():
+    """The store reads the revisions from their file names (no Alembic import to open an
+    up-to-date corpus): they must be Alembic's history, in order, each after the last."""
+    scripts = migrate.scripts()
+    assert scripts.get_heads() == [migrate.head()]
+    chain = [r.revision for r in reversed(list(scripts.walk_revisions()))]
+    assert chain == migrate.revisions()
+    assert [scripts.get_revision(r).down_revision for r in chain] == [None, *chain[:-1]]
+
+
 def test_store_sqlite_migrations_recorded_once(tmp_path):
     path = str(tmp_path / "c.db")
-    versions = [v for v, _, _ in migration_files("sqlite")]
-    assert versions == sorted(versions) and versions[0] == 1
+    versions = packaged_revisions()
+    assert versions[0] == 1 and 8 in versions
     with SqliteStore(path) as s:
         assert s.migrations() == versions
     with SqliteStore(path) as s:  # reopening applies nothing twice
         assert s.migrations() == versions
-    rows = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(v, name) for v, name, _ in migration_files("sqlite")]
+    rows = sqlite3.connect(path).execute("SELECT version_num FROM sourcetrace_version").fetchall()
+    assert rows == [(migrate.head(),)]
 
 
-def test_store_sqlite_new_migration_applied_in_order(tmp_path, monkeypatch):
+def test_store_sqlite_new_migration_applied_in_order(tmp_path, extra_revisions):
     path = str(tmp_path / "c.db")
     SqliteStore(path).close()
-    real = migration_files("sqlite")
-    extra = real + [(1001, "third", "CREATE TABLE t3 (x INTEGER);"),
-                    (1000, "second", "CREATE TABLE t2 (x INTEGER); INSERT INTO t2 VALUES (2);")]
-    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files",
-                        lambda backend: sorted(extra))
+    head, before = migrate.head(), packaged_revisions()
+    extra_revisions("1000", head, """
+        op.execute("CREATE TABLE t2 (x INTEGER)")
+        op.execute("INSERT INTO t2 VALUES (2)")
+    """)
+    extra_revisions("1001", "1000", 'op.execute("CREATE TABLE t3 (x INTEGER)")\n')
     with SqliteStore(path) as s:
-        assert s.migrations() == [v for v, _, _ in real] + [1000, 1001]
-        assert s.conn.execute("SELECT x FROM t2").fetchall() == [(2,)]
+        assert s.migrations() == before + [1000, 1001]
+        assert s.read_sql("SELECT x FROM t2") == [(2,)]
 
 
-def test_store_sqlite_failed_migration_rolls_back(tmp_path, monkeypatch):
+def test_store_sqlite_failed_migration_rolls_back(tmp_path, extra_revisions):
     path = str(tmp_path / "c.db")
     SqliteStore(path).close()
-    broken = migration_files("sqlite") + [(1000, "broken", "CREATE TABLE ok (x); NOT SQL;")]
-    monkeypatch.setattr("sourcetrace.corpus.store.sqlite.migration_files", lambda backend: broken)
-    with pytest.raises(StoreError):
+    head = migrate.head()
+    extra_revisions("1000", head, """
+        op.execute("CREATE TABLE ok (x)")
+        op.execute("NOT SQL")
+    """)
+    with pytest.raises(StoreError, match="schema"):
         SqliteStore(path)
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
-        max(v for v, _, _ in migration_files("sqlite")),)
+    assert conn.execute("SELECT version_num FROM sourcetrace_version").fetchall() == [(head,)]
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ok'").fetchall()
+
+
+def test_store_sqlite_refuses_another_programs_database(tmp_path):
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (x TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="no sourcetrace corpus"):
+        SqliteStore(str(path))
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert names == {"notes"}
 
 
 def test_store_sqlite_bad_paths_are_store_errors(tmp_path):

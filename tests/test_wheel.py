@@ -106,7 +106,8 @@ def test_wheel_carries_the_files_the_commands_need(installed):
                    "sourcetrace/models/roles-transformer.json",
                    "sourcetrace/lexicons/attribution_verbs.txt"):
         assert needed in names, needed
-    assert any(n.startswith("sourcetrace/corpus/store/migrations/sqlite/") for n in names)
+    assert "sourcetrace/corpus/store/alembic/env.py" in names
+    assert "sourcetrace/corpus/store/alembic/versions/0001_initial.py" in names
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     points = zipfile.ZipFile(installed["wheel"]).read(meta).decode()
     assert "[spacy_factories]" in points and "sourcetrace = sourcetrace.pipeline:factories" in points

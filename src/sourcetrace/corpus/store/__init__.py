@@ -1,14 +1,16 @@
 """The corpus store: articles with their analysis, searchable, behind one small interface.
 
-Three backends keep the same contract (tests/test_store_contract.py runs it on each):
+One store (``sql.SqlAlchemyStore``, SQLAlchemy Core) over three kinds of database, which
+keep the same contract (tests/test_store_contract.py runs it on each):
 
     SqliteStore     the embedded default (``./sourcetrace.db``), full text with FTS5
     PostgresStore   ``postgresql://...`` (the ``postgres`` extra: psycopg), tsvector + GIN
-    MemoryStore     in-process, for unit tests
+    MemoryStore     SQLite in memory, for unit tests and one-off runs
 
-``open_store(db)`` picks one from a path or a URL. Schema changes are numbered SQL
-files under ``store/migrations/<backend>/`` applied in order at open time and
-recorded in the ``schema_migrations`` table.
+``open_store(db)`` picks one from a path or a URL. The schema is written once
+(``schema.py``); what the databases do differently is ``dialects.py``'s. Schema changes
+are Alembic revisions (``store/alembic/versions/``), applied at open time; a corpus made
+before them is upgraded in place (``migrate.py``).
 
 The Analysis JSON is the record of truth: ``store.get(id).analysis`` gives back
 exactly the Analysis that was stored. The attribution, source and search rows
@@ -21,7 +23,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 
 from ...errors import ConfigError, InputError
@@ -75,7 +76,7 @@ class ArticleRecord:
     input_kind: str | None = None
     raw: str | None = None
     record_id: str | None = None               # the input record's own id, where it has one
-    model: str | None = None                   # the model behind the analysis (migration 0005;
+    model: str | None = None                   # the model behind the analysis (revision 0005;
     model_version: str | None = None           # pipeline.model_info)
 
     def __post_init__(self) -> None:
@@ -478,9 +479,6 @@ def source_rows(analysis: Analysis) -> list[dict[str, Any]]:
 # -- source entities (migration 0002) -------------------------------------------------
 
 ENTITY_COLUMNS = ("id", "key", "name", "surname", "person", "kind", "role", "external_id", "articles")
-ENTITY_ROW_SQL = ("SELECT a.outlet, s.article_id, s.entity_id, s.name, s.identity, s.kind, "
-                  "s.n_attributions, s.referred_as FROM sources s JOIN articles a ON a.id = s.article_id "
-                  "WHERE s.entity_id IS NOT NULL")
 
 
 def entity_row_sql(selection: Any = None, mark: str = "?", act: str = "t.act") -> tuple[str, list[Any]]:
@@ -663,26 +661,12 @@ def claim_batches_from_rows(heads: Iterable[tuple], claims: Iterable[tuple],
     return out
 
 
-def migration_files(backend: str) -> list[tuple[int, str, str]]:
-    """(version, name, sql) of the packaged migrations of ``backend``, in order."""
-    folder = resources.files("sourcetrace.corpus.store") / "migrations" / backend
-    found = []
-    for entry in folder.iterdir():
-        m = re.fullmatch(r"(\d+)_(\w+)\.sql", entry.name)
-        if m:
-            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise ConfigError(f"two {backend} migrations share a number: {versions}")
-    return found
-
-
 def open_store(db: str | None = None, *, create: bool = True) -> Store:
     """Open (creating and migrating) the store named by ``db``.
 
     ``postgresql://...`` or ``postgres://...`` -> PostgresStore; ``:memory:`` ->
-    MemoryStore; anything else is a SQLite file path (default ``sourcetrace.db``).
+    MemoryStore (SQLite in memory); anything else is a SQLite file path (default
+    ``sourcetrace.db``).
     ``create=False``: a SQLite file must already be a corpus (an empty file is refused
     and left alone) and is opened read-only when its storage is.
     """

@@ -1,10 +1,13 @@
 """The store's one migration history (Alembic), run when a store is opened.
 
-The revisions live in ``store/alembic/versions/`` and are numbered like the SQL files
-that came before them (0001 ... 0008), so a corpus made before Alembic, which records its
-applied versions in ``schema_migrations``, is stamped with its last one and upgraded in
-place from there. The version is kept in the ``sourcetrace_version`` table (not
-``alembic_version``: a PostgreSQL schema may hold another application's).
+The revisions live in ``store/alembic/versions/``, one file each, numbered in order
+(``0001_initial.py`` ... ; the history is a line, which test_store_sqlite checks against
+Alembic's own reading), like the SQL files that came before them, so a corpus made before
+Alembic, which records its applied versions in ``schema_migrations``, is stamped with its
+last one and upgraded in place from there. The version is kept in the
+``sourcetrace_version`` table (not ``alembic_version``: a PostgreSQL schema may hold
+another application's). Opening a corpus that is up to date reads that table and the file
+names only: Alembic is imported when there is something to migrate.
 
 Everything runs inside the caller's transaction, under the dialect's migration lock: two
 processes opening a new corpus at once apply each revision once, and a failed revision
@@ -13,39 +16,54 @@ leaves the corpus as it was.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import os
+import re
 from typing import Any, Iterator
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, update
 
-__all__ = ["VERSION_TABLE", "head", "current", "applied", "upgrade", "backfill_figures",
-           "backfill_acts", "foreign_tables", "is_corpus", "up_to_date"]
+__all__ = ["VERSION_TABLE", "VERSIONS", "revisions", "head", "current", "applied", "upgrade",
+           "backfill_figures", "backfill_acts", "foreign_tables", "is_corpus", "up_to_date"]
 
 VERSION_TABLE = "sourcetrace_version"
 LEGACY_TABLE = "schema_migrations"
+#: the folders of revision files (the packaged one; a test adds its own)
+VERSIONS = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "alembic", "versions")]
+_REVISION_FILE = re.compile(r"(\d{4,})_\w+\.py")
 
 
-def config(connection: Any = None) -> Config:
+def config(connection: Any = None) -> Any:
+    """Alembic's configuration: the packaged environment, no alembic.ini."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "sourcetrace.corpus.store:alembic")
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(VERSIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-@lru_cache(maxsize=1)
-def scripts() -> ScriptDirectory:
+def scripts() -> Any:
+    """Alembic's reading of the revisions (its ScriptDirectory)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config())
 
 
+def revisions() -> list[str]:
+    """The revision ids, in order, from the file names."""
+    return sorted({m.group(1) for folder in VERSIONS for name in os.listdir(folder)
+                   if (m := _REVISION_FILE.fullmatch(name))}, key=int)
+
+
 def head() -> str:
-    return scripts().get_current_head()
+    return revisions()[-1]
 
 
-def _context(conn: Any) -> MigrationContext:
+def _context(conn: Any) -> Any:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
 
 
@@ -54,26 +72,31 @@ def current(conn: Any) -> str | None:
     its last applied migration matches), or None (a database with no corpus yet)."""
     names = set(inspect(conn).get_table_names())
     if VERSION_TABLE in names:
-        return _context(conn).get_current_revision()
+        rows = conn.execute(select(_version_column())).all()
+        return rows[0][0] if rows else None
     if LEGACY_TABLE in names:
-        done = conn.exec_driver_sql(f"SELECT max(version) FROM {LEGACY_TABLE}").scalar()
-        known = [r.revision for r in scripts().walk_revisions() if int(r.revision) <= (done or 0)]
-        return max(known) if known else None
+        done = conn.exec_driver_sql(f"SELECT max(version) FROM {LEGACY_TABLE}").scalar() or 0
+        known = [r for r in revisions() if int(r) <= done]
+        return known[-1] if known else None
     return None
 
 
+def _version_column() -> Any:
+    from sqlalchemy import column, table
+
+    return table(VERSION_TABLE, column("version_num")).c.version_num
+
+
 def up_to_date(conn: Any) -> bool:
-    """Whether the corpus on ``conn`` is at the head revision, recorded by Alembic."""
-    return VERSION_TABLE in inspect(conn).get_table_names() and \
-        _context(conn).get_current_revision() == head()
+    """Whether the corpus on ``conn`` is at the head revision, recorded in its version
+    table (a corpus made before Alembic is not: it is stamped first)."""
+    return VERSION_TABLE in inspect(conn).get_table_names() and current(conn) == head()
 
 
 def applied(conn: Any) -> list[int]:
     """The revisions applied to the corpus on ``conn``, as numbers, in order."""
     rev = current(conn)
-    if rev is None:
-        return []
-    return sorted(int(r.revision) for r in scripts().iterate_revisions(rev, "base"))
+    return [int(r) for r in revisions() if rev is not None and int(r) <= int(rev)]
 
 
 def is_corpus(conn: Any) -> bool:
@@ -85,6 +108,8 @@ def is_corpus(conn: Any) -> bool:
 def upgrade(conn: Any, target: str = "head") -> None:
     """Bring the corpus on ``conn`` to ``target`` (in the caller's transaction, which
     holds the dialect's migration lock); a corpus made before Alembic is stamped first."""
+    from alembic import command
+
     names = set(inspect(conn).get_table_names())
     if VERSION_TABLE not in names and LEGACY_TABLE in names:
         rev = current(conn)

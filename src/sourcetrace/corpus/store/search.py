@@ -10,14 +10,13 @@ filling. The query is the words of the text joined by OR and ranked by BM25 (SQL
     search_text(store, "claims", "300 troops refused orders", 50)   # [(id, score), ...]
 
 ``None`` (not an empty list) when the store cannot search text (the in-memory store, or a
-store whose schema predates migration 0008): the caller then indexes the texts itself.
+store without SQL): the caller then indexes the texts itself. The SQL is the dialect's
+(``dialects.Dialect.claim_search``).
 """
 from __future__ import annotations
 
 import re
 from typing import Any
-
-from ...errors import StoreError
 
 __all__ = ["search_text", "query_words", "STOPWORDS"]
 
@@ -29,8 +28,6 @@ out over own same she should so some such than that the their theirs them themse
 these they this those through to too under until up very was we were what when where which while
 who whom why will with would you your yours yourself yourselves says said say also""".split())
 
-_TABLES = {"claims": ("claims_fts", "$.text", "text"),
-           "factchecks": ("factchecks_fts", "$.claim", "claim")}
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_WORDS = 24
 
@@ -47,53 +44,9 @@ def query_words(text: str) -> list[str]:
 def search_text(store: Any, table: str, text: str, limit: int) -> list[tuple[str, float]] | None:
     """Up to ``limit`` (id, score) of ``table`` ("claims" or "factchecks") whose text shares
     words with ``text``, best first; None when the store has no text search."""
-    if table not in _TABLES:
+    if table not in ("claims", "factchecks"):
         raise ValueError(table)
-    backend = getattr(store, "backend", None)
-    fts, path, field = _TABLES[table]
-    words = query_words(text)
-    if backend == "sqlite":
-        if not store.has_table(fts):
-            return None
-        _sync_sqlite(store, table)
-        if not words:
-            return []
-        query = " OR ".join(f'"{w}"' for w in words)
-        rows = store.read_sql(
-            f"SELECT t.id, bm25({fts}) AS s FROM {fts} JOIN {table} t ON t.rowid = {fts}.rowid "
-            f"WHERE {fts} MATCH ? ORDER BY s LIMIT ?", (query, int(limit)))
-        return [(str(i), -float(s)) for i, s in rows]
-    if backend == "postgres":
-        if not _pg_ready(store):
-            return None
-        if not words:
-            return []
-        vector = f"to_tsvector('english', (data::json)->>'{field}')"
-        rows = store.read_sql(
-            f"SELECT id, ts_rank_cd({vector}, q) AS s FROM {table}, "
-            f"to_tsquery('english', ?) q WHERE {vector} @@ q ORDER BY s DESC, id LIMIT ?",
-            (" | ".join(words), int(limit)))
-        return [(str(i), float(s)) for i, s in rows]
-    return None
-
-
-def _pg_ready(store: Any) -> bool:
-    return bool(store.read_sql("SELECT 1 FROM schema_migrations WHERE version = 8"))
-
-
-def _sync_sqlite(store: Any, table: str) -> None:
-    """Index the rows of ``table`` added since the last search (rowids only grow)."""
-    fts, path, _ = _TABLES[table]
-    conn = store.conn
-    try:
-        conn.execute(f"INSERT INTO {fts} (rowid, text) SELECT rowid, json_extract(data, ?) "
-                     f"FROM {table} WHERE rowid > (SELECT coalesce(max(rowid), 0) FROM {fts})",
-                     (path,))
-        if conn.in_transaction:
-            conn.commit()
-    except Exception as exc:  # sqlite3.Error; read-only stores search what is indexed
-        if "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
-            return
-        if "locked" in str(exc) or "busy" in str(exc):
-            return
-        raise StoreError(f"could not index the text of {table}: {exc}") from exc
+    dialect = getattr(store, "dialect", None)
+    if dialect is None or getattr(store, "backend", None) == "memory":
+        return None
+    return dialect.claim_search(store, table, query_words(text), limit)
