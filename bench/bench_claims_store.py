@@ -18,6 +18,7 @@
 
     nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 1000 [--compare 200] [--postgres DSN]
     nice -n 5 .venv/bin/python bench/bench_claims_store.py --replicate dev.db 12   # reading only
+    nice -n 5 .venv/bin/python bench/bench_claims_store.py --n 30 --ingest-only --repeat 2
 """
 from __future__ import annotations
 
@@ -253,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicate", nargs=2, metavar=("STORE", "TIMES"),
                         help="no ingest: read a store made of STORE's articles and claims "
                              "copied TIMES over")
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="only the ingest with and without claims (no reading side), "
+                             "after one warm-up ingest that loads the pipeline and the "
+                             "embedding model, so that neither run pays for loading them")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --ingest-only: the two ingests this many times, in turn")
     args = parser.parse_args(argv)
     if args.no_entity_linking:
         from sourcetrace.corpus.store.sqlite import SqliteStore
@@ -281,6 +288,18 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(out, indent=1))
             return 0
         inputs = write_inputs(tmp, args.n)
+        if args.ingest_only:
+            (tmp / "warm").mkdir()
+            ingest_into(str(tmp / "warm.db"), write_inputs(tmp / "warm", 2), True)
+            runs = {"without": [], "with": []}
+            for r in range(args.repeat):
+                runs["without"].append(ingest_into(str(tmp / f"plain{r}.db"), inputs, False))
+                runs["with"].append(ingest_into(str(tmp / f"claims{r}.db"), inputs, True))
+            out.update(runs)
+            cpu = {k: sorted(x["cpu_seconds"] for x in v)[len(v) // 2] for k, v in runs.items()}
+            out["throughput_drop_cpu_median"] = round(1 - cpu["without"] / cpu["with"], 3)
+            print(json.dumps(out, indent=1))
+            return 0
         compare = args.compare or args.n
         if compare != args.n:
             (tmp / "first").mkdir()
