@@ -208,6 +208,8 @@ def test_factchecks_web_article_page_shows_the_checks_of_its_claims_and_writes_n
     assert other.status_code == 200 and "Fact-checks of this article" not in other.text
     traced = asyncio.run(get("/api/trace?text=the+strike+on+Kharkiv+killed+12+people"))
     assert traced.status_code == 200 and traced.json()["factchecks"]
+    assert traced.json()["cluster"]["claim_ids"] == ["1#a0"]
+    assert app.state.services._cross is None     # only the candidates were read (stored.py)
     assert indexed() == [0, 0]                   # the reads wrote nothing
 
 

@@ -42,7 +42,8 @@ from .match import Match, MatchEvidence
 from .retrieve import Collection, claim_record, fill_text_search, store_text_search
 from .vectorfile import NDIM, ClaimVectors, _units, update_claim_vectors
 
-__all__ = ["ClaimVectors", "StoredClaims", "open_claims", "update_claim_vectors",
+__all__ = ["ClaimVectors", "StoredClaims", "open_claims", "stored_claims_ready",
+           "update_claim_vectors",
            "fill_claim_search", "NDIM"]
 
 
@@ -273,12 +274,19 @@ class StoredClaims:
         return self.cluster_of({claim_id})
 
 
+def stored_claims_ready(store) -> bool:
+    """Whether ``StoredClaims`` can read ``store``: a SQL store (not the in-memory one) whose
+    articles all have their claims."""
+    return (getattr(store, "backend", None) in ("sqlite", "postgres")
+            and hasattr(store, "read_sql") and hasattr(store, "articles_without_claims")
+            and store.has_table("claim_batches") and not store.articles_without_claims())
+
+
 def open_claims(store, *, embedder=None):
     """What ``trace`` reads: ``StoredClaims`` for a SQL store whose articles all have their
     claims; otherwise (an in-memory store, or articles stored without claims, which are
     completed first) the whole ``CrossOutlet`` (corroboration.sync_with_store)."""
-    if hasattr(store, "read_sql") and hasattr(store, "articles_without_claims") \
-            and store.has_table("claim_batches") and not store.articles_without_claims():
+    if stored_claims_ready(store):
         return StoredClaims(store, embedder=embedder)
     from .corroboration import CrossOutlet, sync_with_store
 

@@ -636,16 +636,22 @@ def trace(s: Services, *, claim: str | None = None, text: str | None = None) -> 
     from ..crossoutlet.corroboration import first_appearances
     from ..crossoutlet.match import Match
     from ..crossoutlet.retrieve import as_evidence
+    from ..crossoutlet.stored import StoredClaims, stored_claims_ready
     from ..crossoutlet.tracing import ranked_trace
 
-    with s.claims() as x:
+    store = s.store()
+    # a store whose articles all have their claims is read only as far as the trace needs
+    # (crossoutlet/stored.py); else the claims are brought up to date in memory first
+    stored = stored_claims_ready(store)
+    with (contextlib.nullcontext(StoredClaims(store)) if stored else s.claims()) as x:
         if claim and claim not in x.claims:
             raise NotFoundError(f"there is no claim {claim!r}",
                                 hint="list the claims with GET /api/claims")
         if text is not None and not text.strip():
             raise InputError("the text to trace is empty", hint="give the words of a claim")
         # the ranked list (crossoutlet/retrieve.py): closest claims with probability and verdict
-        ranked, checks, cluster = ranked_trace(x, text=text, claim_id=claim)
+        ranked, checks, cluster = ranked_trace(x, text=text, claim_id=claim,
+                                               store=store if stored else None)
         listed = {"verdict": ranked.verdict, "ranked": [h.to_dict() for h in ranked.hits],
                   "factchecks_ranked": [h.to_dict() for h in checks.hits] if checks else []}
         matches = [Match("", h.id, as_evidence(h)).to_dict() for h in ranked.confirmed]
