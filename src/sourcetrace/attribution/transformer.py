@@ -189,6 +189,8 @@ class TransformerTagger:
             options = ort.SessionOptions()
             options.intra_op_num_threads = int(threads or info.get("threads", 1))
             options.inter_op_num_threads = 1
+            # with several threads, idle ones sleep instead of spinning (as embed.load_onnx)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.session = ort.InferenceSession(str(folder / "model.onnx"), options,
                                                 providers=["CPUExecutionProvider"])
         except Exception as exc:   # onnxruntime and tokenizers raise plain exceptions
