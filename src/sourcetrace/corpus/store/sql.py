@@ -127,6 +127,7 @@ class SqlAlchemyStore:
         self.where = where
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._open = False     # a transaction of ours is open on the connection
         self._entity_cache: dict[str, Any] = {}
         event.listen(engine, "begin", self._on_begin)
         try:
@@ -149,15 +150,21 @@ class SqlAlchemyStore:
         on an error, which is a StoreError naming ``doing``)."""
         with self._lock:
             conn = self.conn
+            if self._open:               # called from within one of ours: part of it
+                yield conn
+                return
             if conn.in_transaction():    # a statement run outside one: end it first
                 conn.rollback()
             conn.info["write"] = write
+            self._open = True
             try:
                 with conn.begin():
                     yield conn
             except (SQLAlchemyError, *self.driver_errors) as exc:
                 raise StoreError(f"could not {doing} {self.where}: {self.dialect.why(exc)}",
                                  hint=self._hint(write)) from exc
+            finally:
+                self._open = False
 
     def _hint(self, write: bool) -> str | None:
         return "a read-only corpus is read as it is: work on a copy" if write and \
@@ -243,12 +250,16 @@ class SqlAlchemyStore:
         if srcs:
             conn.execute(self.dialect.insert(sources).on_conflict_do_nothing(),
                          [{"article_id": article_id, **r} for r in srcs])
-        link_article(conn, self._entity_cache, article_id, a, getattr(self, "gazetteer", None))
+        self._link_entities(article_id, a)
         conn.execute(article_figures.insert().values(article_id=article_id, **figure_row(record)))
         conn.execute(search_index.insert(), [{"article_id": article_id, "body": r["body"],
                                               "what": r["what"], "ref": r["ref"],
                                               "source_ref": r["source_ref"]}
                                              for r in index_rows(record)])
+
+    def _link_entities(self, article_id: int, analysis: Analysis) -> None:
+        link_article(self.conn, self._entity_cache, article_id, analysis,
+                     getattr(self, "gazetteer", None))
 
     def replace_analysis(self, article_id: int, analysis: Analysis, *, model: str | None,
                          model_version: str | None) -> bool:
