@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import create_engine, event, func, inspect, select, update
+from sqlalchemy import bindparam, create_engine, event, func, inspect, select, update
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -81,10 +81,13 @@ def one_connection_engine(url: str, connection: Any) -> Any:
 
 def _run(conn: Any, dialect: Dialect):
     """``run(sql, args)``: one statement with ``?`` parameters in ``conn``'s transaction;
-    its rows (none for a write)."""
+    its rows (none for a write). Straight on the driver's cursor: entity linking runs
+    dozens of these per article."""
+    cur = conn.connection.dbapi_connection.cursor()
+
     def run(sql: str, args: Any = ()) -> list[tuple]:
-        result = conn.exec_driver_sql(dialect.marks(sql), tuple(args))
-        return [tuple(r) for r in result] if result.returns_rows else []
+        cur.execute(dialect.marks(sql), tuple(args))
+        return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
     return run
 
 
@@ -128,6 +131,7 @@ class SqlAlchemyStore:
         self.readonly = readonly
         self._lock = threading.RLock()
         self._open = False     # a transaction of ours is open on the connection
+        self._statements: dict[tuple[str, str], Any] = {}
         self._entity_cache: dict[str, Any] = {}
         event.listen(engine, "begin", self._on_begin)
         try:
@@ -229,15 +233,25 @@ class SqlAlchemyStore:
             return [self._insert(r) for r in records]
 
     def _insert(self, record: ArticleRecord) -> int | None:
-        stmt = (self.dialect.insert(articles).values(**article_fields(record))
-                .on_conflict_do_nothing(index_elements=["content_hash"])
-                .returning(articles.c.id))
-        article_id = self.conn.execute(stmt).scalar()
+        article_id = self.conn.execute(self._once("add", articles, "content_hash"),
+                                       article_fields(record)).scalar()
         if article_id is None:
             return None
         self._derived(article_id, record)
         self.conn.execute(failures.delete().where(failures.c.input == record.input))
         return article_id
+
+    _later = select(claim_batches.c.seq).where(claim_batches.c.seq > bindparam("after")).limit(1)
+
+    def _once(self, what: str, tbl: Any, key: str) -> Any:
+        """INSERT of a row into ``tbl`` unless ``key`` is taken, RETURNING the new row's
+        primary key (built once per store: the hot path of an ingest)."""
+        stmt = self._statements.get((what, tbl.name))
+        if stmt is None:
+            stmt = self._statements[(what, tbl.name)] = (
+                self.dialect.insert(tbl).on_conflict_do_nothing(index_elements=[key])
+                .returning(*tbl.primary_key.columns))
+        return stmt
 
     def _derived(self, article_id: int, record: ArticleRecord) -> None:
         """The rows derived from an article's analysis: attributions, sources, figures
@@ -251,7 +265,7 @@ class SqlAlchemyStore:
             conn.execute(self.dialect.insert(sources).on_conflict_do_nothing(),
                          [{"article_id": article_id, **r} for r in srcs])
         self._link_entities(article_id, a)
-        conn.execute(article_figures.insert().values(article_id=article_id, **figure_row(record)))
+        conn.execute(article_figures.insert(), {"article_id": article_id, **figure_row(record)})
         conn.execute(search_index.insert(), [{"article_id": article_id, "body": r["body"],
                                               "what": r["what"], "ref": r["ref"],
                                               "source_ref": r["source_ref"]}
@@ -300,17 +314,13 @@ class SqlAlchemyStore:
             # one claims writer at a time: batches are numbered and committed in the same
             # order, and none is written past one unseen
             self.dialect.lock(conn, "claim_batches")
-            if after is not None and conn.execute(
-                    select(claim_batches.c.seq).where(claim_batches.c.seq > after).limit(1)).first():
+            if after is not None and conn.execute(self._later, {"after": after}).first():
                 raise ClaimsChangedError(f"claims were stored after batch {after}",
                                          hint="read them and match against them too")
-            seq = conn.execute(
-                self.dialect.insert(claim_batches).values(
-                    article_id=batch.article_id, signature=batch.signature, size=batch.size,
-                    outlet=batch.outlet, site_name=batch.site_name,
-                    copies=json.dumps(batch.copies))
-                .on_conflict_do_nothing(index_elements=["article_id"])
-                .returning(claim_batches.c.seq)).scalar()
+            seq = conn.execute(self._once("add", claim_batches, "article_id"), {
+                "article_id": batch.article_id, "signature": batch.signature, "size": batch.size,
+                "outlet": batch.outlet, "site_name": batch.site_name,
+                "copies": json.dumps(batch.copies)}).scalar()
             if seq is None:
                 return None
             if batch.claims:
