@@ -512,6 +512,9 @@ def store_side(db: str, timeout: float) -> list[dict]:
                     [sourcetrace, "claims", "--db", db, "-n", "20"],
                     [sourcetrace, "report", "--db", db]):
         result = timed(command, timeout)
+        if result.get("timed_out_after_s"):   # its query would go on in the server
+            sql(db, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = "
+                    "current_database() AND pid <> pg_backend_pid() AND state = 'active'")
         out.append(result)
         print(f"  {result}", flush=True)
     return out
