@@ -262,12 +262,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --ingest-only: the two ingests this many times, in turn")
     args = parser.parse_args(argv)
     if args.no_entity_linking:
-        from sourcetrace.corpus.store.sqlite import SqliteStore
+        from sourcetrace.corpus.store.sql import SqlAlchemyStore
 
-        from sourcetrace.corpus.store.postgres import PostgresStore
-
-        SqliteStore._link_entities = lambda self, article_id, analysis: None
-        PostgresStore._link_entities = lambda self, cur, article_id, analysis: None
+        SqlAlchemyStore._link_entities = lambda self, article_id, analysis: None
         out_note = "entity linking skipped in every run (--no-entity-linking)"
     else:
         out_note = None
