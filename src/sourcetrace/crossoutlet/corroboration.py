@@ -169,16 +169,22 @@ class ClaimCluster:
 # ---------------------------------------------------------------------------
 # Clusters and chains
 
+def union_root(parent: dict[str, str], a: str) -> str:
+    """The root of ``a`` in a union-find forest (``parent`` maps each item to its parent;
+    a root is its own), halving the path on the way."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
 def cluster_claims(claim_ids: Iterable[str], matches: Iterable[Match]) -> list[list[str]]:
     """Connected components of confirmed matches, each in the given order of claims."""
     order = {cid: i for i, cid in enumerate(claim_ids)}
     parent = {cid: cid for cid in order}
 
     def find(a: str) -> str:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+        return union_root(parent, a)
 
     for m in matches:
         if m.claim_id in parent and m.other_id in parent and m.evidence.same:

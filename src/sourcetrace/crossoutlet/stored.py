@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import InputError
 from .claims import Claim
-from .corroboration import _PER_ARTICLE, build_cluster, cluster_claims
+from .corroboration import _PER_ARTICLE, build_cluster, cluster_claims, union_root
 from .match import Match, MatchEvidence
 from .retrieve import Collection, claim_record, fill_text_search, store_text_search
 from .vectorfile import NDIM, ClaimVectors, _units, update_claim_vectors
@@ -204,10 +204,7 @@ class StoredClaims:
             parent = {a: a for a in order}
 
             def find(a: str) -> str:
-                while parent[a] != a:
-                    parent[a] = parent[parent[a]]
-                    a = parent[a]
-                return a
+                return union_root(parent, a)
 
             aliases: dict[str, set[str]] = {}
             for _, article, outlet, site_name, copies in heads:
